@@ -1,0 +1,37 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { EmulatorContext } from '../context';
+
+/** A parsed request as route handlers see it. */
+export interface EmuRequest {
+  method: string;
+  /** Decoded path, e.g. `/v1/resource-definitions/vm-1`. */
+  path: string;
+  /** The route template that matched, e.g. `/v1/resource-definitions/{rd}` (used by the request log). */
+  template: string;
+  /** Decoded path parameters by template name (`{key}` params may contain `/`). */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** Parsed JSON body, or undefined when the body was empty. */
+  body: unknown;
+  rawBody: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** What a handler answers: JSON (serialised by http/json.ts), plain text, or a server-sent-event stream. */
+export interface EmuReply {
+  status: number;
+  json?: unknown;
+  text?: string;
+  headers?: Record<string, string>;
+  /** For SSE endpoints: called once the stream headers are sent; ends when `signal` aborts. */
+  sse?: (send: (event: string, data: unknown) => void, signal: AbortSignal, lastEventId: string | undefined) => void;
+}
+
+export type RouteHandler = (req: EmuRequest, ctx: EmulatorContext) => EmuReply | Promise<EmuReply>;
+
+export interface RouteDef {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  /** Path template with `{name}` segments; a final `{name:.*}` matches the rest of the path including `/`. */
+  template: string;
+  handler: RouteHandler;
+}

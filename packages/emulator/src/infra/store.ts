@@ -1,0 +1,28 @@
+/**
+ * The emulator's durable state: named collections of JSON records under tuple keys
+ * (e.g. resources under [rdKey, nodeKey]), changed only inside transactions. A transaction is
+ * either fully on disk or absent after a crash (journal + snapshot, see infra/journal-store.ts).
+ */
+export type StoreKey = readonly string[];
+
+export interface Store {
+  /** The record at `key`, or undefined. Records are plain JSON values (bigints allowed). */
+  get<T>(collection: string, key: StoreKey): T | undefined;
+  /** Records whose key starts with `prefix` (all records for an empty prefix), in insertion order, without scanning other prefixes. */
+  list<T>(collection: string, prefix?: StoreKey): T[];
+  /** Number of records under `prefix`. */
+  count(collection: string, prefix?: StoreKey): number;
+  /** Inserts or replaces a record; only allowed inside `transaction`. */
+  put<T>(collection: string, key: StoreKey, value: T): void;
+  /** Removes a record (no-op when absent); only allowed inside `transaction`. */
+  delete(collection: string, key: StoreKey): void;
+  /**
+   * Runs `fn`; if it returns (or its promise resolves), every put/delete it made is committed to disk
+   * (fsync) before this returns; if it throws, the in-memory state is rolled back and nothing is written.
+   * Transactions are serialised: a second one waits for the first.
+   */
+  transaction<R>(fn: () => R | Promise<R>): Promise<R>;
+  /** Drops all state (test control API `reset`). */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Runs every test runner of the monorepo (vitest per package through turbo, prove for the Perl
+// plugin, Python unittest for the Cinder driver) and ends with one honest line:
+//   tests: N passed, N failed, N skipped
+// Exits non-zero when anything failed or a runner could not run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const problems = [];
+
+function run(cmd, args, opts = {}) {
+  console.log(`\n==> ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+  });
+  if (opts.capture && r.stdout) process.stdout.write(r.stdout);
+  return r;
+}
+
+function reportFiles() {
+  const files = [];
+  for (const top of ['packages', 'apps']) {
+    const base = join(root, top);
+    if (!existsSync(base)) continue;
+    for (const d of readdirSync(base)) files.push(join(base, d, '.reports', 'vitest.json'));
+  }
+  files.push(join(root, 'test', '.reports', 'vitest.json'));
+  return files;
+}
+
+for (const f of reportFiles()) rmSync(dirname(f), { recursive: true, force: true });
+
+const build = run('pnpm', ['exec', 'turbo', 'run', 'build']);
+if (build.status !== 0) problems.push('build failed');
+
+if (build.status === 0) {
+  const vt = run('pnpm', ['exec', 'turbo', 'run', 'test', '--continue']);
+  if (vt.status !== 0) problems.push('a vitest run failed');
+  for (const f of reportFiles()) {
+    if (!existsSync(f) || statSync(f).size === 0) continue;
+    const rep = JSON.parse(readFileSync(f, 'utf8'));
+    totals.passed += rep.numPassedTests ?? 0;
+    totals.failed += (rep.numFailedTests ?? 0) + (rep.numRuntimeErrorTestSuites ?? 0);
+    totals.skipped += (rep.numPendingTests ?? 0) + (rep.numTodoTests ?? 0);
+    // A test file that failed to load has no failed test but a failed suite: count it.
+    const brokenFiles = (rep.testResults ?? []).filter(
+      (t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0,
+    ).length;
+    totals.failed += brokenFiles;
+  }
+
+  const proveDir = join(root, 'test', 'proxmox', 't');
+  if (existsSync(proveDir)) {
+    const pr = run('prove', ['-r', '--merge', proveDir], { capture: true });
+    const out = pr.stdout ?? '';
+    const m = out.match(/Files=\d+, Tests=(\d+)/);
+    const failedSub = [...out.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce((a, x) => a + Number(x[1]), 0);
+    const skippedSub = [...out.matchAll(/skipped: (\d+)/gi)].reduce((a, x) => a + Number(x[1]), 0);
+    if (m) {
+      const total = Number(m[1]);
+      totals.failed += failedSub;
+      totals.skipped += skippedSub;
+      totals.passed += total - failedSub - skippedSub;
+    }
+    if (pr.status !== 0) {
+      problems.push('prove failed');
+      if (failedSub === 0) totals.failed += 1;
+    }
+  }
+
+  const pyDir = join(root, 'test', 'cinder');
+  if (existsSync(join(pyDir, 'run_tests.py'))) {
+    const py = run('python3', [join(pyDir, 'run_tests.py')], { capture: true });
+    const out = py.stdout ?? '';
+    const m = out.match(/python-unittest: (\d+) passed, (\d+) failed, (\d+) skipped/);
+    if (m) {
+      totals.passed += Number(m[1]);
+      totals.failed += Number(m[2]);
+      totals.skipped += Number(m[3]);
+    }
+    if (py.status !== 0) {
+      problems.push('python unittest failed');
+      if (!m || Number(m[2]) === 0) totals.failed += 1;
+    }
+  }
+}
+
+if (problems.length) console.log(`\nproblems: ${problems.join('; ')}`);
+const ok = problems.length === 0 && totals.failed === 0;
+console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(ok ? 0 : 1);
