@@ -1,0 +1,169 @@
+/**
+ * Records the emulator stores (infra/store.ts collections). One file so that every domain module
+ * agrees on shapes and keys. Keys are name keys (upper-cased, see nameKey in @linstor-hv/api);
+ * records keep the display case in `name` fields.
+ *
+ * Collections and their keys:
+ *   controller        ['props']                      -> PropsRec
+ *   nodes             [nodeKey]                      -> NodeRec
+ *   pools             [nodeKey, poolKey]             -> PoolRec
+ *   rgs               [rgKey]                        -> RgRec
+ *   vgs               [rgKey, String(vlmNr)]         -> VgRec
+ *   rds               [rdKey]                        -> RdRec
+ *   vds               [rdKey, String(vlmNr)]         -> VdRec
+ *   resources         [rdKey, nodeKey]               -> RscRec
+ *   rscByNode         [nodeKey, rdKey]               -> true   (index: resources of a node)
+ *   rscConns          [rdKey, nodeKeyA, nodeKeyB]    -> RscConnRec (A < B by key)
+ *   snapshots         [rdKey, snapKey]               -> SnapRec
+ *   clones            [srcRdKey, cloneRdKey]         -> CloneRec
+ *   kvs               [instanceKey]                  -> KvsRec
+ *   errorReports      [id]                           -> ErrorReportRec
+ *   counters          ['ids']                        -> CountersRec
+ *   openDevices       [rdKey, nodeKey]               -> OpenRec   (the hypervisor's view: who opened a device)
+ */
+import type { AutoSelectFilter, ProviderKind, Props } from '@linstor-hv/api';
+
+export interface PropsRec {
+  props: Props;
+}
+
+export interface NodeRec {
+  name: string;
+  type: string; // 'SATELLITE' | 'COMBINED' | 'CONTROLLER' | 'AUXILIARY'
+  props: Props;
+  address: string;
+  /** false while the test control API has taken the node offline. */
+  online: boolean;
+  flags: string[];
+  uuid: string;
+}
+
+export interface PoolRec {
+  name: string;
+  nodeName: string;
+  providerKind: ProviderKind;
+  props: Props;
+  /** KiB; undefined for DISKLESS (reported as Long.MAX). */
+  totalKib?: number;
+  uuid: string;
+}
+
+export interface RgRec {
+  name: string;
+  description?: string;
+  props: Props;
+  selectFilter: AutoSelectFilter;
+  peerSlots?: number;
+  uuid: string;
+}
+
+export interface VgRec {
+  rgName: string;
+  volumeNumber: number;
+  props: Props;
+  flags: string[];
+  uuid: string;
+}
+
+export interface RdRec {
+  name: string;
+  externalName?: string;
+  rgName: string;
+  props: Props;
+  flags: string[]; // DELETE, RESTORE_TARGET, CLONING, FAILED
+  layerStack: string[]; // e.g. ['DRBD', 'STORAGE']
+  drbdPort: number;
+  drbdSecret: string;
+  peerSlots: number;
+  uuid: string;
+  createdAt: number;
+}
+
+export interface VdRec {
+  rdName: string;
+  volumeNumber: number;
+  sizeKib: number;
+  props: Props;
+  flags: string[];
+  minor: number;
+  uuid: string;
+}
+
+export interface RscVolumeRec {
+  volumeNumber: number;
+  /** Storage pool the volume lives in (DfltDisklessStorPool for diskless). */
+  poolName: string;
+  props: Props;
+  flags: string[];
+  uuid: string;
+}
+
+export interface RscRec {
+  rdName: string;
+  nodeName: string;
+  props: Props; // StorPoolName for diskful
+  /** [] diskful; ['DISKLESS','DRBD_DISKLESS'] diskless; plus 'TIE_BREAKER' for a tie-breaker; 'INACTIVE' ... */
+  flags: string[];
+  drbdNodeId: number;
+  volumes: RscVolumeRec[];
+  uuid: string;
+  createdAt: number;
+}
+
+export interface RscConnRec {
+  rdName: string;
+  nodeA: string;
+  nodeB: string;
+  props: Props;
+  flags: string[];
+}
+
+export interface SnapNodeRec {
+  nodeName: string;
+  poolName: string;
+  createdAt: number;
+  uuid: string;
+}
+
+export interface SnapRec {
+  rdName: string;
+  name: string;
+  props: Props; // snapshot_definition_props
+  rdProps: Props; // resource-definition props at snapshot time
+  flags: string[]; // SUCCESSFUL, ...
+  volumes: { volumeNumber: number; sizeKib: number }[];
+  nodes: SnapNodeRec[];
+  /** Monotonic sequence so that "newest snapshot" is well defined (ZFS rollback rule). */
+  seq: number;
+  uuid: string;
+}
+
+export interface CloneRec {
+  srcName: string;
+  cloneName: string;
+  status: 'CLONING' | 'COMPLETE' | 'FAILED';
+  startedAt: number;
+}
+
+export interface KvsRec {
+  name: string;
+  props: Props;
+}
+
+export interface ErrorReportRec {
+  id: string;
+  nodeName: string;
+  time: number;
+  text: string;
+}
+
+export interface CountersRec {
+  nextSnapSeq: number;
+  nextErrorReport: number;
+}
+
+export interface OpenRec {
+  rdName: string;
+  nodeName: string;
+  mode: 'rw' | 'ro';
+}
