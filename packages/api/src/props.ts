@@ -19,3 +19,11 @@ export const PROP_HV_MIGRATION = `${AUX_NS}/migration`;
 
 /** linstor-proxmox's VM id property on resource definitions. */
 export const PROP_PM_VMID = 'Aux/pm/vmid';
+
+/**
+ * Marks an object that exists only while a multi-step verb runs (a rollback's restore volume, a
+ * clone's source snapshot); the value says which verb and which volume it serves.
+ */
+export const PROP_HV_TEMPORARY = `${AUX_NS}/temporary`;
+/** Set on a volume until the verb that creates it (create, clone, restore) has finished. */
+export const PROP_HV_PENDING = `${AUX_NS}/pending`;
