@@ -1,0 +1,380 @@
+/**
+ * The emulator's data plane: real bytes behind every volume, so that tests can check data (not
+ * just status codes) across snapshot, rollback, restore and clone.
+ *
+ * Layout under the data directory:
+ *   volumes/<RDKEY>/<vlmNr>.img                 one sparse file per volume of a resource definition
+ *   snapshots/<RDKEY>/<SNAPKEY>/<vlmNr>.img     one sparse copy per snapshot volume
+ *   nodes/<node>/dev/drbd/by-res/<rd>/<vlmNr>   symlink to the volume file (udev's by-res link)
+ *   nodes/<node>/dev/drbd<minor>                symlink to the volume file (the DRBD device)
+ *
+ * DRBD keeps all replicas identical, so every node's device links point at the same file: data
+ * written through one node is read through any other node that has the resource.
+ *
+ * Contract for callers (the store is the truth, files follow it):
+ *   - A volume file exists while its volume definition exists and the resource definition has at
+ *     least one resource; create it (createVolume) when deploying, delete it when the last
+ *     resource or the volume definition goes.
+ *   - A node's device links exist exactly while the resource is deployed on that node (diskful or
+ *     diskless).
+ *   - A snapshot's files exist while its snapshot record exists.
+ *   - Create files BEFORE the store transaction commits and delete them AFTER it committed; a crash
+ *     in between then only leaves orphans, which reconcile() removes at startup.
+ */
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+} from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { nameKey } from '@linstor-hv/api';
+import type { RscRec, SnapRec, VdRec } from '../domain/model';
+import type { Store } from '../infra/store';
+import { type CopyMethod, copySparse } from './sparse-copy';
+
+/** What checkConsistency found; paths are absolute. */
+export interface ConsistencyReport {
+  /** Data files (volumes, snapshots, unfinished copies) that no committed record references. */
+  orphanFiles: string[];
+  /** Device links of resources that are not deployed on that node, or pointing at the wrong file. */
+  orphanLinks: string[];
+  /** Data files that committed records reference but that do not exist (data lost). */
+  missingFiles: string[];
+  /** Device links that a deployed resource should have but that do not exist. */
+  missingLinks: string[];
+}
+
+/** A volume as the device links need it: its number and DRBD minor. */
+export interface DeviceVolume {
+  volumeNumber: number;
+  minor: number;
+}
+
+const IMG = '.img';
+
+/** File-backed volumes, snapshots and per-node device trees under one data directory. */
+export class DataPlane {
+  readonly dataDir: string;
+  /** How the most recent copy was made (reflink, GNU cp sparse copy, or zero-skipping scan). */
+  lastCopyMethod: CopyMethod | undefined;
+
+  constructor(dataDir: string) {
+    this.dataDir = resolve(dataDir);
+  }
+
+  /** Path of a volume's data file. */
+  volumePath(rdName: string, volumeNumber: number): string {
+    return join(this.dataDir, 'volumes', nameKey(rdName), `${volumeNumber}${IMG}`);
+  }
+
+  /** Path of a snapshot volume's data file. */
+  snapshotPath(rdName: string, snapName: string, volumeNumber: number): string {
+    return join(this.snapshotDir(rdName, snapName), `${volumeNumber}${IMG}`);
+  }
+
+  /** Root of a node's device tree (what adapters use as their device root instead of `/`). */
+  nodeRoot(nodeName: string): string {
+    return join(this.dataDir, 'nodes', nodeName);
+  }
+
+  /** A node's by-res device path `<node root>/dev/drbd/by-res/<rd>/<vlmNr>`. */
+  devicePath(nodeName: string, rdName: string, volumeNumber: number): string {
+    return join(this.nodeRoot(nodeName), 'dev', 'drbd', 'by-res', rdName, String(volumeNumber));
+  }
+
+  /** A node's minor device path `<node root>/dev/drbd<minor>` (the API's `/dev/drbd<minor>`). */
+  minorDevicePath(nodeName: string, minor: number): string {
+    return join(this.nodeRoot(nodeName), 'dev', `drbd${minor}`);
+  }
+
+  /** True when the volume's data file exists. */
+  hasVolume(rdName: string, volumeNumber: number): boolean {
+    return existsSync(this.volumePath(rdName, volumeNumber));
+  }
+
+  /**
+   * Creates the volume's sparse data file of exactly `sizeKib` KiB, unless it already exists: a
+   * replica joining an existing resource gets the data its peers hold (DRBD would sync it).
+   * An existing smaller file is grown.
+   */
+  createVolume(rdName: string, volumeNumber: number, sizeKib: number): void {
+    const path = this.volumePath(rdName, volumeNumber);
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(path, 'a');
+    try {
+      const bytes = sizeKib * 1024;
+      if (statSync(path).size < bytes) ftruncateSync(fd, bytes);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Grows the volume's data file to `sizeKib` KiB (never shrinks: DRBD cannot shrink either). */
+  resizeVolume(rdName: string, volumeNumber: number, sizeKib: number): void {
+    const path = this.volumePath(rdName, volumeNumber);
+    if (statSync(path).size < sizeKib * 1024) truncateSync(path, sizeKib * 1024);
+  }
+
+  /** Deletes a volume's data file (no-op when absent). */
+  deleteVolume(rdName: string, volumeNumber: number): void {
+    rmSync(this.volumePath(rdName, volumeNumber), { force: true });
+    removeEmptyDir(join(this.dataDir, 'volumes', nameKey(rdName)));
+  }
+
+  /** Deletes every volume file of a resource definition. */
+  deleteVolumes(rdName: string): void {
+    rmSync(join(this.dataDir, 'volumes', nameKey(rdName)), { recursive: true, force: true });
+  }
+
+  /** Space the volume really occupies in KiB (allocated blocks, small for a fresh thin volume); 0 when absent. */
+  allocatedKib(rdName: string, volumeNumber: number): number {
+    try {
+      return Math.ceil((statSync(this.volumePath(rdName, volumeNumber)).blocks * 512) / 1024);
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Space a snapshot volume really occupies in KiB; 0 when absent. */
+  snapshotAllocatedKib(rdName: string, snapName: string, volumeNumber: number): number {
+    try {
+      return Math.ceil((statSync(this.snapshotPath(rdName, snapName, volumeNumber)).blocks * 512) / 1024);
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Creates (or repairs) a node's by-res and minor device links for one volume. */
+  linkDevice(nodeName: string, rdName: string, volumeNumber: number, minor: number): void {
+    const target = this.volumePath(rdName, volumeNumber);
+    placeSymlink(this.devicePath(nodeName, rdName, volumeNumber), target);
+    placeSymlink(this.minorDevicePath(nodeName, minor), target);
+  }
+
+  /** Removes a node's device links for one volume (no-op when absent). */
+  unlinkDevice(nodeName: string, rdName: string, volumeNumber: number, minor: number): void {
+    const byRes = this.devicePath(nodeName, rdName, volumeNumber);
+    rmSync(byRes, { force: true });
+    rmSync(this.minorDevicePath(nodeName, minor), { force: true });
+    removeEmptyDir(dirname(byRes));
+  }
+
+  /** Links every volume of a resource on a node (deploy, diskful or diskless). */
+  linkResource(nodeName: string, rdName: string, volumes: readonly DeviceVolume[]): void {
+    for (const v of volumes) this.linkDevice(nodeName, rdName, v.volumeNumber, v.minor);
+  }
+
+  /** Unlinks every volume of a resource on a node (undeploy). */
+  unlinkResource(nodeName: string, rdName: string, volumes: readonly DeviceVolume[]): void {
+    for (const v of volumes) this.unlinkDevice(nodeName, rdName, v.volumeNumber, v.minor);
+  }
+
+  /** Takes a point-in-time copy of a volume as snapshot `snapName` (copy-on-write or sparse copy). */
+  async snapshotVolume(rdName: string, snapName: string, volumeNumber: number): Promise<void> {
+    const dst = this.snapshotPath(rdName, snapName, volumeNumber);
+    await mkdir(dirname(dst), { recursive: true });
+    this.lastCopyMethod = await copySparse(this.volumePath(rdName, volumeNumber), dst);
+  }
+
+  /** Replaces `targetRd`'s volume with the snapshot's data (snapshot restore into another RD). */
+  async restoreSnapshot(
+    srcRd: string,
+    snapName: string,
+    volumeNumber: number,
+    targetRd: string,
+    targetVolumeNumber = volumeNumber,
+  ): Promise<void> {
+    const dst = this.volumePath(targetRd, targetVolumeNumber);
+    await mkdir(dirname(dst), { recursive: true });
+    this.lastCopyMethod = await copySparse(this.snapshotPath(srcRd, snapName, volumeNumber), dst);
+  }
+
+  /**
+   * Rolls a volume back to a snapshot: the volume's content becomes the snapshot's. The file is
+   * replaced atomically, and keeps `sizeKib` when the volume grew after the snapshot.
+   */
+  async rollbackVolume(
+    rdName: string,
+    snapName: string,
+    volumeNumber: number,
+    sizeKib?: number,
+  ): Promise<void> {
+    const dst = this.volumePath(rdName, volumeNumber);
+    this.lastCopyMethod = await copySparse(this.snapshotPath(rdName, snapName, volumeNumber), dst);
+    if (sizeKib !== undefined && statSync(dst).size < sizeKib * 1024) truncateSync(dst, sizeKib * 1024);
+  }
+
+  /** Deletes every file of a snapshot (no-op when absent). */
+  deleteSnapshot(rdName: string, snapName: string): void {
+    rmSync(this.snapshotDir(rdName, snapName), { recursive: true, force: true });
+    removeEmptyDir(join(this.dataDir, 'snapshots', nameKey(rdName)));
+  }
+
+  /** Copies a volume's current data into another RD's volume (the clone's data step). */
+  async cloneVolume(srcRd: string, volumeNumber: number, targetRd: string): Promise<void> {
+    const dst = this.volumePath(targetRd, volumeNumber);
+    await mkdir(dirname(dst), { recursive: true });
+    this.lastCopyMethod = await copySparse(this.volumePath(srcRd, volumeNumber), dst);
+  }
+
+  /**
+   * Compares the files on disk with the committed records: which files and links nothing
+   * references, and which referenced ones are missing. Reads only; see reconcile().
+   */
+  checkConsistency(store: Store): ConsistencyReport {
+    const expected = this.expectedFiles(store);
+    const report: ConsistencyReport = {
+      orphanFiles: [],
+      orphanLinks: [],
+      missingFiles: [],
+      missingLinks: [],
+    };
+
+    for (const path of listFiles(join(this.dataDir, 'volumes'), 2)) {
+      if (!expected.files.has(path)) report.orphanFiles.push(path);
+    }
+    for (const path of listFiles(join(this.dataDir, 'snapshots'), 3)) {
+      if (!expected.files.has(path)) report.orphanFiles.push(path);
+    }
+    for (const path of expected.files) if (!existsSync(path)) report.missingFiles.push(path);
+
+    for (const link of this.listDeviceLinks()) {
+      const target = expected.links.get(link);
+      if (target === undefined || linkTarget(link) !== target) report.orphanLinks.push(link);
+    }
+    for (const link of expected.links.keys()) {
+      if (!isSymlink(link)) report.missingLinks.push(link);
+    }
+    return report;
+  }
+
+  /**
+   * Startup repair after a crash: removes orphan files and links, recreates the device links of
+   * deployed resources (links are derived state), and returns what it found. Missing data files
+   * cannot be recreated; they stay in the report for the caller to log.
+   */
+  reconcile(store: Store): ConsistencyReport {
+    const report = this.checkConsistency(store);
+    for (const path of [...report.orphanFiles, ...report.orphanLinks]) {
+      rmSync(path, { force: true, recursive: true });
+      removeEmptyDir(dirname(path));
+      removeEmptyDir(dirname(dirname(path)));
+    }
+    const expected = this.expectedFiles(store);
+    for (const link of [...report.missingLinks, ...report.orphanLinks]) {
+      const target = expected.links.get(link);
+      if (target !== undefined) placeSymlink(link, target);
+    }
+    return report;
+  }
+
+  private snapshotDir(rdName: string, snapName: string): string {
+    return join(this.dataDir, 'snapshots', nameKey(rdName), nameKey(snapName));
+  }
+
+  /** Every data file and device link (link path -> target) that the committed records call for. */
+  private expectedFiles(store: Store): { files: Set<string>; links: Map<string, string> } {
+    const files = new Set<string>();
+    const links = new Map<string, string>();
+    for (const vd of store.list<VdRec>('vds')) {
+      const rdKey = nameKey(vd.rdName);
+      const resources = store.list<RscRec>('resources', [rdKey]);
+      if (resources.length === 0) continue;
+      const target = this.volumePath(vd.rdName, vd.volumeNumber);
+      files.add(target);
+      for (const rsc of resources) {
+        links.set(this.devicePath(rsc.nodeName, rsc.rdName, vd.volumeNumber), target);
+        links.set(this.minorDevicePath(rsc.nodeName, vd.minor), target);
+      }
+    }
+    for (const snap of store.list<SnapRec>('snapshots')) {
+      for (const v of snap.volumes) files.add(this.snapshotPath(snap.rdName, snap.name, v.volumeNumber));
+    }
+    return { files, links };
+  }
+
+  /** All symlinks in the node device trees (by-res links and drbd<minor> links). */
+  private listDeviceLinks(): string[] {
+    const found: string[] = [];
+    const nodesDir = join(this.dataDir, 'nodes');
+    for (const node of readDirNames(nodesDir)) {
+      const devDir = join(nodesDir, node, 'dev');
+      for (const name of readDirNames(devDir)) {
+        const path = join(devDir, name);
+        if (/^drbd\d+$/.test(name) && isSymlink(path)) found.push(path);
+      }
+      const byRes = join(devDir, 'drbd', 'by-res');
+      for (const rd of readDirNames(byRes)) {
+        for (const vol of readDirNames(join(byRes, rd))) found.push(join(byRes, rd, vol));
+      }
+    }
+    return found;
+  }
+}
+
+/** Replaces whatever is at `link` with a relative symlink to `target` (relative, so a moved data dir keeps working). */
+function placeSymlink(link: string, target: string): void {
+  mkdirSync(dirname(link), { recursive: true });
+  rmSync(link, { force: true });
+  symlinkSync(relative(dirname(link), target), link);
+}
+
+/** The absolute path a symlink points at, or undefined when `path` is not a symlink. */
+function linkTarget(path: string): string | undefined {
+  try {
+    return resolve(dirname(path), readlinkSync(path));
+  } catch {
+    return undefined;
+  }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function readDirNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Regular files exactly `depth` directory levels below `root` (anything else at that depth too). */
+function listFiles(root: string, depth: number): string[] {
+  if (depth === 0) return [root];
+  const out: string[] = [];
+  for (const name of readDirNames(root)) {
+    const path = join(root, name);
+    if (depth > 1 && !lstatSync(path).isDirectory()) {
+      out.push(path); // a stray file where a directory belongs is an orphan too
+      continue;
+    }
+    out.push(...listFiles(path, depth - 1));
+  }
+  return out;
+}
+
+/** Removes `dir` when it is empty; keeps it (silently) otherwise. */
+function removeEmptyDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty or already gone: both fine
+  }
+}

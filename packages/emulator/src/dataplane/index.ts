@@ -1,0 +1,2 @@
+export { type ConsistencyReport, DataPlane, type DeviceVolume } from './data-plane';
+export { type CopyMethod, copyByScan, copySparse } from './sparse-copy';
