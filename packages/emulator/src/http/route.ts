@@ -24,7 +24,11 @@ export interface EmuReply {
   text?: string;
   headers?: Record<string, string>;
   /** For SSE endpoints: called once the stream headers are sent; ends when `signal` aborts. */
-  sse?: (send: (event: string, data: unknown) => void, signal: AbortSignal, lastEventId: string | undefined) => void;
+  sse?: (
+    send: (event: string, data: unknown) => void,
+    signal: AbortSignal,
+    lastEventId: string | undefined,
+  ) => void;
 }
 
 export type RouteHandler = (req: EmuRequest, ctx: EmulatorContext) => EmuReply | Promise<EmuReply>;
@@ -34,4 +38,15 @@ export interface RouteDef {
   /** Path template with `{name}` segments; a final `{name:.*}` matches the rest of the path including `/`. */
   template: string;
   handler: RouteHandler;
+  /**
+   * HTTP status for a body that is not valid JSON. The controller's synchronous handlers (RD, RG and
+   * VG create, node-interface calls) answer 400; the reactive ones answer 500 (the default), since
+   * API_CALL_PARSE_ERROR carries the error bits (linstor-api.md §3.3).
+   */
+  parseErrorStatus?: number;
+  /**
+   * Whether the handler runs inside `store.transaction`. Defaults to true for every method except
+   * GET. Set false for handlers that manage transactions themselves (e.g. reset calls store.clear()).
+   */
+  transaction?: boolean;
 }

@@ -6,9 +6,15 @@
 export type StoreKey = readonly string[];
 
 export interface Store {
-  /** The record at `key`, or undefined. Records are plain JSON values (bigints allowed). */
+  /**
+   * The record at `key`, or undefined. Records are plain JSON values (bigints allowed). Returns a
+   * copy: change it and `put` it back to modify the record.
+   */
   get<T>(collection: string, key: StoreKey): T | undefined;
-  /** Records whose key starts with `prefix` (all records for an empty prefix), in insertion order, without scanning other prefixes. */
+  /**
+   * Copies of the records whose key starts with `prefix` (all records for an empty prefix), without
+   * scanning other prefixes. Ordered by key-segment insertion order (first key segment first).
+   */
   list<T>(collection: string, prefix?: StoreKey): T[];
   /** Number of records under `prefix`. */
   count(collection: string, prefix?: StoreKey): number;
@@ -19,9 +25,16 @@ export interface Store {
   /**
    * Runs `fn`; if it returns (or its promise resolves), every put/delete it made is committed to disk
    * (fsync) before this returns; if it throws, the in-memory state is rolled back and nothing is written.
-   * Transactions are serialised: a second one waits for the first.
+   * Transactions are serialised: a second one waits for the first. A transaction started while one is
+   * running in the same async context joins it (re-entrant): only the outermost one commits.
    */
   transaction<R>(fn: () => R | Promise<R>): Promise<R>;
+  /**
+   * Like `transaction`, but never joins a running transaction: it is queued behind it and commits on
+   * its own (so a record written while a request fails, e.g. its error report, survives the
+   * request's rollback). Never await it from inside a transaction: that would wait for itself.
+   */
+  independentTransaction<R>(fn: () => R | Promise<R>): Promise<R>;
   /** Drops all state (test control API `reset`). */
   clear(): Promise<void>;
   close(): Promise<void>;

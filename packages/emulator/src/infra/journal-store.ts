@@ -1,0 +1,421 @@
+/**
+ * The durable Store: all records live in memory (one key trie per collection, so prefix lookups
+ * touch only their own subtree) and every committed transaction is appended as one line to a
+ * journal file and fsynced before `transaction()` resolves. When the journal grows past a limit the
+ * whole state is written to a snapshot (temp file, fsync, rename, fsync directory) and a new journal
+ * generation starts. At startup the snapshot is loaded and its journal replayed; a torn last line
+ * (a write cut short by SIGKILL) is dropped and cut off, so a crash at any moment leaves a state
+ * that opens: every transaction is either fully there or absent.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { constants as fsConstants } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Store, StoreKey } from './store';
+
+const SNAPSHOT_FILE = 'snapshot.json';
+const SNAPSHOT_TEMP = 'snapshot.json.tmp';
+const JOURNAL_PREFIX = 'journal-';
+const JOURNAL_SUFFIX = '.log';
+const BIGINT_TAG = '$bigint';
+const DEFAULT_COMPACT_BYTES = 16 * 1024 * 1024;
+
+export interface JournalStoreOptions {
+  /** Journal size (bytes) after which the next commit writes a snapshot and starts a new journal. */
+  compactAfterBytes?: number;
+}
+
+/** One change inside a journal line: `[collection, key, value]` is a put, `[collection, key]` a delete. */
+type JournalOp = [string, string[], unknown] | [string, string[]];
+
+interface SnapshotFile {
+  /** Journal generation to replay on top of this snapshot. */
+  generation: number;
+  collections: Record<string, [string[], unknown][]>;
+}
+
+/** A node of a collection's key trie; `size` counts the records in this subtree (for O(depth) counts). */
+class TrieNode {
+  has = false;
+  value: unknown = undefined;
+  size = 0;
+  children: Map<string, TrieNode> | undefined;
+}
+
+interface PendingChange {
+  collection: string;
+  key: string[];
+  /** The value before the transaction touched the key (for rollback). */
+  before: { has: boolean; value: unknown };
+}
+
+interface TxState {
+  changes: Map<string, PendingChange>;
+  finished: boolean;
+}
+
+/** JSON replacer/reviver pair that keeps bigints exact across the journal. */
+function replaceBigint(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? { [BIGINT_TAG]: value.toString() } : value;
+}
+
+function reviveBigint(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const obj = value as Record<string, unknown>;
+    const tagged = obj[BIGINT_TAG];
+    if (typeof tagged === 'string' && Object.keys(obj).length === 1) return BigInt(tagged);
+  }
+  return value;
+}
+
+function changeId(collection: string, key: StoreKey): string {
+  return `${collection}\u0000${key.join('\u0000')}`;
+}
+
+function journalName(generation: number): string {
+  return `${JOURNAL_PREFIX}${generation}${JOURNAL_SUFFIX}`;
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, fsConstants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Opens (or creates) the store kept in `dir`. The directory holds `snapshot.json` and
+ * `journal-<generation>.log`; nothing else of the emulator should be written there.
+ */
+export async function openJournalStore(
+  dir: string,
+  options: JournalStoreOptions = {},
+): Promise<JournalStore> {
+  await mkdir(dir, { recursive: true });
+  const store = new JournalStore(dir, options.compactAfterBytes ?? DEFAULT_COMPACT_BYTES);
+  await store.load();
+  return store;
+}
+
+/** The journal + snapshot implementation of {@link Store}; create it with {@link openJournalStore}. */
+export class JournalStore implements Store {
+  private readonly collections = new Map<string, TrieNode>();
+  private readonly txContext = new AsyncLocalStorage<TxState>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private journal: FileHandle | undefined;
+  private journalBytes = 0;
+  private generation = 0;
+  private closed = false;
+
+  /** @internal use {@link openJournalStore}. */
+  constructor(
+    private readonly dir: string,
+    private readonly compactAfterBytes: number,
+  ) {}
+
+  /** Loads the snapshot and replays its journal; cuts off a torn last line. */
+  async load(): Promise<void> {
+    const snapshotPath = join(this.dir, SNAPSHOT_FILE);
+    let snapshot: SnapshotFile | undefined;
+    try {
+      snapshot = JSON.parse(await readFile(snapshotPath, 'utf8'), reviveBigint) as SnapshotFile;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (snapshot) {
+      this.generation = snapshot.generation;
+      for (const [collection, records] of Object.entries(snapshot.collections)) {
+        for (const [key, value] of records) this.setRaw(collection, key, true, value);
+      }
+    }
+    const journalPath = join(this.dir, journalName(this.generation));
+    let validBytes = 0;
+    try {
+      const raw = await readFile(journalPath);
+      let start = 0;
+      for (;;) {
+        const newline = raw.indexOf(0x0a, start);
+        // No newline: the rest is a line whose write was cut short; it never committed.
+        if (newline < 0) break;
+        const line = raw.subarray(start, newline).toString('utf8');
+        const ops = JSON.parse(line, reviveBigint) as JournalOp[];
+        for (const op of ops) {
+          if (op.length === 3) this.setRaw(op[0], op[1], true, op[2]);
+          else this.setRaw(op[0], op[1], false, undefined);
+        }
+        start = newline + 1;
+        validBytes = start;
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    this.journal = await open(journalPath, fsConstants.O_WRONLY | fsConstants.O_CREAT);
+    const size = (await this.journal.stat()).size;
+    if (size !== validBytes) {
+      await this.journal.truncate(validBytes);
+      await this.journal.sync();
+    }
+    this.journalBytes = validBytes;
+    await this.removeStaleFiles();
+  }
+
+  get<T>(collection: string, key: StoreKey): T | undefined {
+    const node = this.find(collection, key);
+    return node?.has ? (structuredClone(node.value) as T) : undefined;
+  }
+
+  list<T>(collection: string, prefix: StoreKey = []): T[] {
+    const start = this.find(collection, prefix);
+    const out: T[] = [];
+    if (!start) return out;
+    const walk = (node: TrieNode) => {
+      if (node.has) out.push(structuredClone(node.value) as T);
+      if (node.children) for (const child of node.children.values()) walk(child);
+    };
+    walk(start);
+    return out;
+  }
+
+  count(collection: string, prefix: StoreKey = []): number {
+    return this.find(collection, prefix)?.size ?? 0;
+  }
+
+  put<T>(collection: string, key: StoreKey, value: T): void {
+    const tx = this.activeTx('put');
+    this.remember(tx, collection, key);
+    this.setRaw(collection, key, true, structuredClone(value));
+  }
+
+  delete(collection: string, key: StoreKey): void {
+    const tx = this.activeTx('delete');
+    if (!this.find(collection, key)?.has) return;
+    this.remember(tx, collection, key);
+    this.setRaw(collection, key, false, undefined);
+  }
+
+  transaction<R>(fn: () => R | Promise<R>): Promise<R> {
+    const current = this.txContext.getStore();
+    // Started from inside a running transaction: join it (its commit or rollback covers us).
+    if (current && !current.finished) return Promise.resolve().then(fn);
+    return this.enqueue(() => this.runTransaction(fn));
+  }
+
+  /**
+   * Runs `fn` as its own transaction even when called from inside another one: it is queued behind
+   * the running transaction instead of joining it, so it commits even if that one rolls back (used
+   * for error reports about a failed request). Do not await it from inside a transaction.
+   */
+  independentTransaction<R>(fn: () => R | Promise<R>): Promise<R> {
+    return this.txContext.exit(() => this.enqueue(() => this.runTransaction(fn)));
+  }
+
+  async clear(): Promise<void> {
+    await this.enqueue(async () => {
+      this.collections.clear();
+      await this.compact();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.enqueue(async () => {
+      this.closed = true;
+      await this.journal?.close();
+      this.journal = undefined;
+    });
+  }
+
+  /** Writes a snapshot of the current state now and starts a new journal (normally automatic). */
+  async compactNow(): Promise<void> {
+    await this.enqueue(() => this.compact());
+  }
+
+  private enqueue<R>(job: () => Promise<R>): Promise<R> {
+    const run = this.queue.then(() => {
+      if (this.closed) throw new Error('the emulator store is closed');
+      return job();
+    });
+    // The queue itself never rejects, so one failed transaction does not block the next.
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async runTransaction<R>(fn: () => R | Promise<R>): Promise<R> {
+    const tx: TxState = { changes: new Map(), finished: false };
+    let result: R;
+    try {
+      result = await this.txContext.run(tx, fn);
+    } catch (e) {
+      tx.finished = true;
+      this.rollback(tx);
+      throw e;
+    }
+    tx.finished = true;
+    if (tx.changes.size === 0) return result;
+    try {
+      await this.commit(tx);
+    } catch (e) {
+      this.rollback(tx);
+      // Cut off whatever part of the line reached the file, so the next commit starts clean.
+      await this.journal?.truncate(this.journalBytes).catch(() => undefined);
+      throw e;
+    }
+    if (this.journalBytes >= this.compactAfterBytes) await this.compact();
+    return result;
+  }
+
+  private async commit(tx: TxState): Promise<void> {
+    const ops: JournalOp[] = [];
+    for (const change of tx.changes.values()) {
+      const node = this.find(change.collection, change.key);
+      if (node?.has) ops.push([change.collection, change.key, node.value]);
+      else if (change.before.has) ops.push([change.collection, change.key]);
+    }
+    if (ops.length === 0) return;
+    const line = Buffer.from(`${JSON.stringify(ops, replaceBigint)}\n`, 'utf8');
+    const journal = this.journal;
+    if (!journal) throw new Error('the emulator store is closed');
+    let written = 0;
+    while (written < line.length) {
+      const { bytesWritten } = await journal.write(
+        line,
+        written,
+        line.length - written,
+        this.journalBytes + written,
+      );
+      written += bytesWritten;
+    }
+    await journal.datasync();
+    this.journalBytes += line.length;
+  }
+
+  private rollback(tx: TxState): void {
+    for (const change of tx.changes.values()) {
+      this.setRaw(change.collection, change.key, change.before.has, change.before.value);
+    }
+    tx.changes.clear();
+  }
+
+  /** Snapshot of the whole state under the next generation, then a fresh journal for it. */
+  private async compact(): Promise<void> {
+    const nextGeneration = this.generation + 1;
+    const collections: SnapshotFile['collections'] = {};
+    for (const [name, root] of this.collections) {
+      const records: [string[], unknown][] = [];
+      const walk = (node: TrieNode, path: string[]) => {
+        if (node.has) records.push([path, node.value]);
+        if (node.children) for (const [segment, child] of node.children) walk(child, [...path, segment]);
+      };
+      walk(root, []);
+      if (records.length > 0) collections[name] = records;
+    }
+    const snapshot: SnapshotFile = { generation: nextGeneration, collections };
+    const tempPath = join(this.dir, SNAPSHOT_TEMP);
+    const temp = await open(tempPath, 'w');
+    try {
+      await temp.writeFile(JSON.stringify(snapshot, replaceBigint), 'utf8');
+      await temp.sync();
+    } finally {
+      await temp.close();
+    }
+    // Create the new journal before the snapshot that names it becomes visible.
+    const nextJournal = await open(join(this.dir, journalName(nextGeneration)), 'w');
+    await nextJournal.sync();
+    await rename(tempPath, join(this.dir, SNAPSHOT_FILE));
+    await fsyncDirectory(this.dir);
+    await this.journal?.close();
+    this.journal = nextJournal;
+    this.journalBytes = 0;
+    this.generation = nextGeneration;
+    await this.removeStaleFiles();
+  }
+
+  /** Removes journals of other generations and a leftover temp snapshot. */
+  private async removeStaleFiles(): Promise<void> {
+    const current = journalName(this.generation);
+    for (const name of await readdir(this.dir)) {
+      const staleJournal =
+        name.startsWith(JOURNAL_PREFIX) && name.endsWith(JOURNAL_SUFFIX) && name !== current;
+      if (staleJournal || name === SNAPSHOT_TEMP) await rm(join(this.dir, name), { force: true });
+    }
+  }
+
+  private activeTx(op: string): TxState {
+    const tx = this.txContext.getStore();
+    if (!tx || tx.finished) throw new Error(`store.${op} called outside a transaction`);
+    return tx;
+  }
+
+  private remember(tx: TxState, collection: string, key: StoreKey): void {
+    const id = changeId(collection, key);
+    if (tx.changes.has(id)) return;
+    const node = this.find(collection, key);
+    tx.changes.set(id, {
+      collection,
+      key: [...key],
+      before: { has: node?.has ?? false, value: node?.value },
+    });
+  }
+
+  private find(collection: string, key: StoreKey): TrieNode | undefined {
+    let node = this.collections.get(collection);
+    for (const segment of key) {
+      if (!node) return undefined;
+      node = node.children?.get(segment);
+    }
+    return node;
+  }
+
+  /** Sets or removes the record at `key`, keeping subtree sizes right and pruning empty branches. */
+  private setRaw(collection: string, key: StoreKey, has: boolean, value: unknown): void {
+    let root = this.collections.get(collection);
+    if (!root) {
+      if (!has) return;
+      root = new TrieNode();
+      this.collections.set(collection, root);
+    }
+    const path: TrieNode[] = [root];
+    let node = root;
+    for (const segment of key) {
+      let child = node.children?.get(segment);
+      if (!child) {
+        if (!has) return;
+        child = new TrieNode();
+        if (!node.children) node.children = new Map();
+        node.children.set(segment, child);
+      }
+      node = child;
+      path.push(node);
+    }
+    const delta = (has ? 1 : 0) - (node.has ? 1 : 0);
+    node.has = has;
+    node.value = has ? value : undefined;
+    if (delta !== 0) for (const n of path) n.size += delta;
+    if (!has) {
+      for (let i = key.length; i > 0; i--) {
+        const n = path[i]!;
+        if (n.size > 0) break;
+        path[i - 1]!.children?.delete(key[i - 1]!);
+      }
+      if (root.size === 0) this.collections.delete(collection);
+    }
+  }
+
+  /** Bytes in the current journal (for tests and diagnostics). */
+  get journalSize(): number {
+    return this.journalBytes;
+  }
+
+  /** Size of the snapshot file, or 0 when none exists yet. */
+  async snapshotSize(): Promise<number> {
+    try {
+      return (await stat(join(this.dir, SNAPSHOT_FILE))).size;
+    } catch {
+      return 0;
+    }
+  }
+}
