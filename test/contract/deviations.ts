@@ -1,0 +1,269 @@
+/**
+ * Every place where the real LINSTOR controller (v1.34.x, REST API 1.28.0) is known to answer
+ * differently from its own OpenAPI contract. The contract validator in `openapi.ts` consults this
+ * table and nothing else to loosen validation, so each relaxation is visible here with its reason.
+ *
+ * Reasons are quoted from `shared/reference/linstor-api.md` (the section is named in `source`), except
+ * for entries whose `source` is "spec analysis": those are defects of the spec document itself that no
+ * server body could satisfy, explained in the reason.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'HEAD';
+
+export type DeviationRule =
+  /** Paths that are not part of the LINSTOR REST API at all; their bodies are not checked. */
+  | { kind: 'outside-spec'; pathPrefix: string }
+  /** A `/v1` path the spec does not know answers 404/405 with an ApiCallRcList. */
+  | { kind: 'unknown-route-reply'; statuses: readonly number[]; schema: string }
+  /**
+   * Error statuses (4xx/5xx) of any endpoint carry an ApiCallRcList, also where the spec declares the
+   * single-object `OperationFailed` response, declares no body, or does not declare the status.
+   */
+  | { kind: 'error-replies-are-lists'; schema: string }
+  /** A GET on `template` returns one element of the list that `listTemplate` returns. */
+  | { kind: 'single-object-get'; template: string; listTemplate: string }
+  /** The server answers `serverStatus` where the spec declares `specStatus` for success. */
+  | { kind: 'success-status'; method: HttpMethod; template: string; specStatus: number; serverStatus: number }
+  /** Error replies of this endpoint use `schema` (any 4xx/5xx status), not the bare list. */
+  | { kind: 'error-reply-shape'; method: HttpMethod; template: string; schema: string }
+  /** Response bodies may use these extra values for an enum property of a component schema. */
+  | { kind: 'extra-enum-values'; schema: string; property: string; extraValues: readonly string[] }
+  /** The last path parameter of `template` may contain `/` (the server template is `{key : .*}`). */
+  | { kind: 'greedy-path-parameter'; template: string; parameter: string }
+  /**
+   * `oneOf` over layer payloads is resolved by the sibling `type` field instead of "exactly one
+   * matches": `branches` maps each LayerType to the component schema its `data` must satisfy.
+   */
+  | {
+      kind: 'layer-data-by-type';
+      schema: string;
+      property: string;
+      branches: Readonly<Record<string, string>>;
+    };
+
+export interface Deviation {
+  /** Stable identifier, printed in validation results that relied on this entry. */
+  id: string;
+  rule: DeviationRule;
+  /** Why the real server answers this way (quoted from linstor-api.md, or the spec analysis). */
+  reason: string;
+  /** Where the reason comes from: a linstor-api.md section, or "spec analysis". */
+  source: string;
+}
+
+const SINGLE_OBJECT_GET_REASON =
+  'The server implements GET /v1/nodes/{node}, /v1/resource-definitions/{rd}, /v1/resource-groups/{rg}, ' +
+  '/v1/resource-definitions/{rd}/volume-definitions/{nr}, /v1/resource-definitions/{rd}/resources/{node}, ' +
+  '.../resources/{node}/volumes/{nr}, /v1/nodes/{node}/storage-pools/{sp} and ' +
+  '/v1/resource-groups/{rg}/volume-groups/{nr}. They are not in the spec (the spec only mentions them in ' +
+  'prose: "can be queried by adding its name"). Each returns a single object (not an array), or 404 with ' +
+  'an ApiCallRcList.';
+
+function singleObjectGet(id: string, template: string, listTemplate: string): Deviation {
+  return {
+    id,
+    rule: { kind: 'single-object-get', template, listTemplate },
+    reason: SINGLE_OBJECT_GET_REASON,
+    source: 'linstor-api.md §1 (Single-object GETs)',
+  };
+}
+
+const BACKUP_STATUS_REASON =
+  'POST /v1/remotes/{r}/backups, .../backups/restore, .../backups/ship answer 201 (the spec says 200 for ' +
+  'these three).';
+
+export const DEVIATIONS: readonly Deviation[] = [
+  {
+    id: 'health-outside-spec',
+    rule: { kind: 'outside-spec', pathPrefix: '/health' },
+    reason:
+      'GET /health → 200 with empty body when DB and services are up, otherwise 500 with a text body. ' +
+      'No auth is needed. linstor-proxmox uses it to pick a live controller.',
+    source: 'linstor-api.md §1 (Health)',
+  },
+  {
+    id: 'metrics-outside-spec',
+    rule: { kind: 'outside-spec', pathPrefix: '/metrics' },
+    reason: 'GET /metrics is Prometheus text and outside /v1.',
+    source: 'linstor-api.md §1 (Metrics)',
+  },
+  {
+    id: 'emulator-control-api',
+    rule: { kind: 'outside-spec', pathPrefix: '/emulator/' },
+    reason:
+      'A test control API outside /v1 (e.g. /emulator/...) lets tests act as the hypervisor and as the ' +
+      'network. Adapters never call it. It is the emulator’s own API, not LINSTOR’s.',
+    source: 'ARCHITECTURE.md (The emulator)',
+  },
+  {
+    id: 'unknown-route-404',
+    rule: { kind: 'unknown-route-reply', statuses: [404, 405], schema: 'ApiCallRcList' },
+    reason:
+      'The global LinstorMapper handles routes: Unknown route → 404 [{"ret_code": FAIL_UNKNOWN_ERROR, ' +
+      '"message": "Path \'/v1/…\' not found on server."}]. Wrong method → 405 "Method \'X\' not allowed on ' +
+      "path '/…'.\".",
+    source: 'linstor-api.md §3.3',
+  },
+  {
+    id: 'error-replies-are-lists',
+    rule: { kind: 'error-replies-are-lists', schema: 'ApiCallRcList' },
+    reason:
+      'Every create, modify, delete or action call returns ApiCallRcList = ApiCallRc[]. The failure status ' +
+      'is computed from the returned entries: find the first entry with both error bits set; 300–399 → ' +
+      '404, 400–499 → 403, anything else → 500 (this covers "already exists", "in use", "not enough nodes" ' +
+      'and "invalid property"). The spec’s OperationFailed response names a single ApiCallRc and most ' +
+      'endpoints do not declare 404 at all.',
+    source: 'linstor-api.md §3.1, §3.3',
+  },
+  singleObjectGet('single-get-node', '/v1/nodes/{node}', '/v1/nodes'),
+  singleObjectGet(
+    'single-get-resource-definition',
+    '/v1/resource-definitions/{resource}',
+    '/v1/resource-definitions',
+  ),
+  singleObjectGet('single-get-resource-group', '/v1/resource-groups/{resource_group}', '/v1/resource-groups'),
+  singleObjectGet(
+    'single-get-volume-definition',
+    '/v1/resource-definitions/{resource}/volume-definitions/{volume_number}',
+    '/v1/resource-definitions/{resource}/volume-definitions',
+  ),
+  singleObjectGet(
+    'single-get-resource',
+    '/v1/resource-definitions/{resource}/resources/{node}',
+    '/v1/resource-definitions/{resource}/resources',
+  ),
+  singleObjectGet(
+    'single-get-volume',
+    '/v1/resource-definitions/{resource}/resources/{node}/volumes/{volume_number}',
+    '/v1/resource-definitions/{resource}/resources/{node}/volumes',
+  ),
+  singleObjectGet(
+    'single-get-storage-pool',
+    '/v1/nodes/{node}/storage-pools/{storagepool}',
+    '/v1/nodes/{node}/storage-pools',
+  ),
+  singleObjectGet(
+    'single-get-volume-group',
+    '/v1/resource-groups/{resource_group}/volume-groups/{volume_number}',
+    '/v1/resource-groups/{resource_group}/volume-groups',
+  ),
+  {
+    id: 'volume-definition-create-200',
+    rule: {
+      kind: 'success-status',
+      method: 'POST',
+      template: '/v1/resource-definitions/{resource}/volume-definitions',
+      specStatus: 201,
+      serverStatus: 200,
+    },
+    reason: 'POST /v1/resource-definitions/{rd}/volume-definitions: 200 in the server. The spec says 201.',
+    source: 'linstor-api.md §2.6, §3.3',
+  },
+  {
+    id: 'backup-create-201',
+    rule: {
+      kind: 'success-status',
+      method: 'POST',
+      template: '/v1/remotes/{remote_name}/backups',
+      specStatus: 200,
+      serverStatus: 201,
+    },
+    reason: BACKUP_STATUS_REASON,
+    source: 'linstor-api.md §2.10, §3.3',
+  },
+  {
+    id: 'backup-restore-201',
+    rule: {
+      kind: 'success-status',
+      method: 'POST',
+      template: '/v1/remotes/{remote_name}/backups/restore',
+      specStatus: 200,
+      serverStatus: 201,
+    },
+    reason: BACKUP_STATUS_REASON,
+    source: 'linstor-api.md §2.10, §3.3',
+  },
+  {
+    id: 'backup-ship-201',
+    rule: {
+      kind: 'success-status',
+      method: 'POST',
+      template: '/v1/remotes/{remote_name}/backups/ship',
+      specStatus: 200,
+      serverStatus: 201,
+    },
+    reason: BACKUP_STATUS_REASON,
+    source: 'linstor-api.md §2.10, §3.3',
+  },
+  {
+    id: 'passphrase-create-201',
+    rule: {
+      kind: 'success-status',
+      method: 'POST',
+      template: '/v1/encryption/passphrase',
+      specStatus: 200,
+      serverStatus: 201,
+    },
+    reason:
+      'Success status per endpoint (server code wins over the spec where they differ): 201 for POST /v1/encryption/passphrase.',
+    source: 'linstor-api.md §3.3',
+  },
+  {
+    id: 'clone-error-wrapped',
+    rule: {
+      kind: 'error-reply-shape',
+      method: 'POST',
+      template: '/v1/resource-definitions/{resource}/clone',
+      schema: 'ResourceDefinitionCloneStarted',
+    },
+    reason:
+      'POST /v1/resource-definitions/{rd}/clone → 201 ResourceDefinitionCloneStarted. On error: 500 with the ' +
+      'same object shape, with the errors in messages — not a bare ApiCallRcList. (The status itself ' +
+      'follows the §3.3 mapping of the first error entry, so the shape holds for every error status.)',
+    source: 'linstor-api.md §2.5',
+  },
+  {
+    id: 'node-type-upper-case',
+    rule: {
+      kind: 'extra-enum-values',
+      schema: 'Node',
+      property: 'type',
+      extraValues: ['CONTROLLER', 'SATELLITE', 'COMBINED', 'AUXILIARY'],
+    },
+    reason:
+      'type: the server emits the enum name in upper case, e.g. "SATELLITE" or "COMBINED", while the spec ' +
+      'enum lists Satellite. Compare case-insensitively.',
+    source: 'linstor-api.md §2.2',
+  },
+  {
+    id: 'controller-property-key-with-slashes',
+    rule: { kind: 'greedy-path-parameter', template: '/v1/controller/properties/{key}', parameter: 'key' },
+    reason:
+      '{key} may contain / (server path template {key : .*}), e.g. DELETE /v1/controller/properties/Aux/foo.',
+    source: 'linstor-api.md §2.1',
+  },
+  {
+    id: 'volume-layer-data-by-type',
+    rule: {
+      kind: 'layer-data-by-type',
+      schema: 'VolumeLayer',
+      property: 'data',
+      branches: {
+        DRBD: 'DrbdVolume',
+        LUKS: 'LUKSVolume',
+        STORAGE: 'StorageVolume',
+        NVME: 'NVMEVolume',
+        WRITECACHE: 'WritecacheVolume',
+        CACHE: 'CacheVolume',
+        BCACHE: 'BCacheVolume',
+      },
+    },
+    reason:
+      'VolumeLayer.data is a oneOf over seven layer payload schemas that have no required properties and ' +
+      'allow additional properties, so every object matches all of them and "exactly one" can never ' +
+      'hold: no body with layer_data_list[] (which the server always fills, `{type, data}` one per layer, ' +
+      'linstor-api.md §2.7) could pass. The payload is chosen by the sibling `type`, so `data` is checked ' +
+      'against the schema of that layer type instead.',
+    source: 'spec analysis',
+  },
+];
