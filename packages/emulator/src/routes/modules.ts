@@ -3,3 +3,7 @@
  * routes/index.ts serves all of them. Add a module by adding one `export { xRoutes } from './x';`.
  */
 export { controllerRoutes } from './controller';
+export { errorReportRoutes } from './error-reports';
+export { eventRoutes } from './events';
+export { kvsRoutes } from './kvs';
+export { nodeRoutes } from './nodes';
