@@ -508,3 +508,10 @@ export interface EventMayPromoteChange {
 }
 
 export interface ControllerPropsModify extends PropsModify {}
+
+/** Body of `POST /v1/resource-groups/{rg}/adjust` (schema ResourceGroupAdjust). */
+export interface ResourceGroupAdjust {
+  select_filter?: AutoSelectFilter;
+  snap_names?: string[];
+  copy_all_snaps?: boolean;
+}
