@@ -1,0 +1,220 @@
+import {
+  type ApiCallRc,
+  FAIL_SIGN_IN,
+  FAIL_SIGN_IN_MISSING_CREDENTIALS,
+  isAccessDeniedCode,
+  isAlreadyExistsCode,
+  isNotFoundCode,
+  sameCode,
+} from '@linstor-hv/api';
+import { describeEntry, errorEntries } from './reply';
+
+/** Base class of every error this client throws, so callers can tell them from their own bugs. */
+export class LinstorClientError extends Error {
+  override name = 'LinstorClientError';
+}
+
+/** Invalid client configuration (bad option, unreadable token or certificate file, unsafe token use). */
+export class LinstorConfigError extends LinstorClientError {
+  override name = 'LinstorConfigError';
+}
+
+/**
+ * The controller answered with an error: a non-2xx status, or error entries in the reply.
+ * `entries` holds every ApiCallRc the controller sent.
+ */
+export class LinstorApiError extends LinstorClientError {
+  override name = 'LinstorApiError';
+  /** All error-report ids named by any entry (look them up with `client.errorReports`). */
+  readonly errorReportIds: readonly string[];
+
+  constructor(
+    readonly status: number,
+    readonly method: string,
+    readonly path: string,
+    readonly entries: readonly ApiCallRc[],
+    readonly controller: string,
+    /** A short excerpt of a non-JSON body (an HTML error page, a proxy's text), for the message. */
+    readonly bodyExcerpt?: string,
+  ) {
+    const errors = errorEntries(entries);
+    const shown = errors.length > 0 ? errors : entries;
+    const what = `LINSTOR controller ${controller} rejected ${method} ${path} with HTTP ${status}`;
+    const why =
+      shown.length > 0
+        ? shown.map(describeEntry).join(' | ')
+        : bodyExcerpt
+          ? `the reply was not a LINSTOR answer: ${bodyExcerpt}`
+          : 'the reply carried no message';
+    super(`${what}: ${why}.`);
+    this.errorReportIds = [...new Set(entries.flatMap((e) => e.error_report_ids ?? []))];
+  }
+
+  /** The error entries (both type bits set). */
+  get errors(): ApiCallRc[] {
+    return errorEntries(this.entries);
+  }
+
+  /** True when any entry carries exactly `code` (type and code bits compared for equality). */
+  has(code: bigint): boolean {
+    return this.entries.some((e) => sameCode(e.ret_code, code));
+  }
+
+  /** The object was not found (an error code in 300–399, whatever the HTTP status). */
+  isNotFound(): boolean {
+    return this.entries.some((e) => isNotFoundCode(e.ret_code));
+  }
+
+  /** The object already exists (error code 500–599; LINSTOR answers these with HTTP 500, not 409). */
+  isAlreadyExists(): boolean {
+    return this.entries.some((e) => isAlreadyExistsCode(e.ret_code));
+  }
+
+  /** Access was refused: 401/403, or an access-denied / sign-in code. */
+  isAccessDenied(): boolean {
+    return (
+      this.status === 401 ||
+      this.status === 403 ||
+      this.entries.some(
+        (e) =>
+          isAccessDeniedCode(e.ret_code) ||
+          sameCode(e.ret_code, FAIL_SIGN_IN) ||
+          sameCode(e.ret_code, FAIL_SIGN_IN_MISSING_CREDENTIALS),
+      )
+    );
+  }
+
+  /**
+   * The controller does not know the route (404 without a not-found code, or 405): the endpoint is
+   * missing in this LINSTOR version, which is not the same as "the object does not exist".
+   */
+  isUnknownRoute(): boolean {
+    return (this.status === 404 && !this.isNotFound()) || this.status === 405;
+  }
+}
+
+/** How a transport attempt failed. */
+export type TransportFailureKind =
+  | 'connection-refused'
+  | 'connect-timeout'
+  | 'dns'
+  | 'unreachable'
+  | 'tls'
+  | 'response-timeout'
+  | 'connection-lost'
+  | 'unhealthy'
+  | 'redirect'
+  | 'protocol';
+
+const KIND_TEXT: Record<TransportFailureKind, string> = {
+  'connection-refused': 'connection refused',
+  'connect-timeout': 'no connection within the connect timeout',
+  dns: 'host name not resolvable',
+  unreachable: 'host or network unreachable',
+  tls: 'TLS handshake failed',
+  'response-timeout': 'no reply within the request timeout',
+  'connection-lost': 'connection closed before the reply arrived',
+  unhealthy: 'controller reports itself unhealthy',
+  redirect: 'unusable redirect',
+  protocol: 'malformed reply',
+};
+
+/** One controller could not be used for one request. */
+export class LinstorTransportError extends LinstorClientError {
+  override name = 'LinstorTransportError';
+
+  constructor(
+    readonly controller: string,
+    readonly kind: TransportFailureKind,
+    readonly detail: string,
+    /** False when the request certainly never reached the controller (safe to send elsewhere). */
+    readonly mayHaveReachedServer: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(`${controller}: ${KIND_TEXT[kind]}${detail ? ` (${detail})` : ''}`, options);
+  }
+}
+
+/** No controller answered: names each controller and why it failed. */
+export class AllControllersFailedError extends LinstorClientError {
+  override name = 'AllControllersFailedError';
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    /** The last failure seen per controller, in the order the controllers are configured. */
+    readonly failures: readonly LinstorTransportError[],
+    readonly deadlineExceeded: boolean,
+    readonly untried: readonly string[] = [],
+  ) {
+    const parts = failures.map((f) => f.message);
+    for (const u of untried) parts.push(`${u}: not tried before the deadline`);
+    const deadline = deadlineExceeded ? ' before the deadline' : '';
+    super(
+      `No LINSTOR controller answered ${method} ${path}${deadline}: ${parts.join('; ')}. Check that a controller is running and reachable, and the controller list.`,
+    );
+  }
+}
+
+/**
+ * The reply to a non-idempotent request (POST) was lost after it may have reached the controller.
+ * It was not re-sent: the change may or may not have happened, so read the current state to
+ * reconcile before trying again.
+ */
+export class OutcomeUnknownError extends LinstorClientError {
+  override name = 'OutcomeUnknownError';
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly controller: string,
+    readonly transportError: LinstorTransportError,
+  ) {
+    super(
+      `The outcome of ${method} ${path} is unknown (${transportError.message}); it was not re-sent, so read the current state before retrying.`,
+      { cause: transportError },
+    );
+  }
+}
+
+/** The controller's REST API is older than a feature needs. */
+export class UnsupportedApiVersionError extends LinstorClientError {
+  override name = 'UnsupportedApiVersionError';
+
+  constructor(
+    readonly feature: string,
+    readonly required: string,
+    readonly actual: string,
+  ) {
+    super(
+      `${feature} needs LINSTOR REST API ${required} or newer, but the controller offers ${actual}; upgrade the LINSTOR controller.`,
+    );
+  }
+}
+
+/** A waiter gave up at its deadline; `lastState` says what it saw last. */
+export class WaitTimeoutError extends LinstorClientError {
+  override name = 'WaitTimeoutError';
+
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+    readonly lastState: string,
+  ) {
+    super(`Timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${lastState}.`);
+  }
+}
+
+/** A resource-definition clone ended in FAILED. */
+export class CloneFailedError extends LinstorClientError {
+  override name = 'CloneFailedError';
+
+  constructor(
+    readonly source: string,
+    readonly clone: string,
+  ) {
+    super(
+      `Cloning resource definition '${source}' into '${clone}' failed on the controller; delete '${clone}' and check the controller's error reports.`,
+    );
+  }
+}

@@ -1,0 +1,193 @@
+import type { ResourceWithVolumes } from '@linstor-hv/api';
+import type { LinstorClient } from './client';
+import { CloneFailedError, WaitTimeoutError } from './errors';
+
+/** How long and how often a waiter polls. */
+export interface WaitOptions {
+  /** Give up after this many ms (default 60000). */
+  timeoutMs?: number;
+  /** First pause between polls in ms (default 250); it grows by half each poll up to `maxIntervalMs`. */
+  intervalMs?: number;
+  /** Longest pause between polls in ms (default 2000). */
+  maxIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+/** One poll's verdict: done (with a value) or not yet (with a description of what was seen). */
+type PollResult<T> = { done: true; value: T } | { done: false; state: string };
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Polls `check` with growing pauses until it reports done or the deadline passes. */
+export async function pollUntil<T>(
+  what: string,
+  check: (remainingMs: number) => Promise<PollResult<T>>,
+  options: WaitOptions = {},
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const maxInterval = options.maxIntervalMs ?? 2000;
+  let interval = Math.min(options.intervalMs ?? 250, maxInterval);
+  const deadline = Date.now() + timeoutMs;
+  let lastState = 'nothing yet';
+  for (;;) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    const result = await check(Math.max(1, deadline - Date.now()));
+    if (result.done) return result.value;
+    lastState = result.state;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new WaitTimeoutError(what, timeoutMs, lastState);
+    await pause(Math.min(interval, remaining), options.signal);
+    interval = Math.min(maxInterval, Math.ceil(interval * 1.5));
+  }
+}
+
+const sameName = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+
+/** Why a resource is not ready yet, or undefined when it is (every disk UpToDate or Diskless, peers connected). */
+export function resourceNotReadyReason(resource: ResourceWithVolumes | undefined): string | undefined {
+  if (!resource) return 'the resource does not exist on that node';
+  const volumes = resource.volumes ?? [];
+  if (volumes.length === 0) return 'the resource has no volumes yet';
+  for (const volume of volumes) {
+    const disk = volume.state?.disk_state;
+    if (disk === undefined)
+      return `volume ${volume.volume_number ?? '?'} reports no state (satellite not connected?)`;
+    if (disk !== 'UpToDate' && disk !== 'Diskless') return `volume ${volume.volume_number ?? '?'} is ${disk}`;
+  }
+  const connections = resource.layer_object?.drbd?.connections ?? {};
+  for (const [peer, connection] of Object.entries(connections)) {
+    if (connection.connected !== true) return `not connected to ${peer} (${connection.message ?? 'unknown'})`;
+  }
+  const diskless = volumes.every((v) => v.state?.disk_state === 'Diskless');
+  if (diskless && !Object.values(connections).some((c) => c.connected === true)) {
+    return 'diskless and not connected to any peer with a disk';
+  }
+  return undefined;
+}
+
+/** Polling helpers bound to a client (there are no push events for these states). */
+export class Waiters {
+  constructor(private readonly client: LinstorClient) {}
+
+  /** Waits until the clone of `source` into `clone` is COMPLETE; throws CloneFailedError on FAILED. */
+  cloneComplete(source: string, clone: string, options?: WaitOptions): Promise<void> {
+    return pollUntil(
+      `the clone of '${source}' into '${clone}' to complete`,
+      async (remainingMs) => {
+        const status = await this.client.resourceDefinitions.cloneStatus(source, clone, {
+          signal: options?.signal,
+          deadlineMs: remainingMs,
+        });
+        if (status === 'FAILED') throw new CloneFailedError(source, clone);
+        return status === 'COMPLETE' ? { done: true, value: undefined } : { done: false, state: status };
+      },
+      options,
+    );
+  }
+
+  /**
+   * Waits until resource `resource` on `node` is usable: every volume UpToDate (or Diskless for a
+   * diskless resource) and all DRBD peers connected. Returns the resource as last seen.
+   */
+  resourceReady(resource: string, node: string, options?: WaitOptions): Promise<ResourceWithVolumes> {
+    return pollUntil(
+      `resource '${resource}' to become ready on node '${node}'`,
+      async (remainingMs) => {
+        const list = await this.client.resources.view(
+          { resources: [resource], nodes: [node] },
+          { signal: options?.signal, deadlineMs: remainingMs },
+        );
+        const found = list.find((r) => sameName(r.name, resource) && sameName(r.node_name, node));
+        const reason = resourceNotReadyReason(found);
+        return reason === undefined && found
+          ? { done: true, value: found }
+          : { done: false, state: reason ?? '' };
+      },
+      options,
+    );
+  }
+
+  /**
+   * Waits until no node has `resource` open (`state.in_use` false or unknown everywhere), e.g. before
+   * a delete or rollback. A node that reports no state (offline satellite) does not block.
+   */
+  notInUse(resource: string, options?: WaitOptions): Promise<void> {
+    return pollUntil(
+      `resource '${resource}' to be no longer in use`,
+      async (remainingMs) => {
+        const list = await this.client.resources.view(
+          { resources: [resource] },
+          { signal: options?.signal, deadlineMs: remainingMs },
+        );
+        const users = list.filter((r) => sameName(r.name, resource) && r.state?.in_use === true);
+        return users.length === 0
+          ? { done: true, value: undefined }
+          : { done: false, state: `in use on ${users.map((r) => r.node_name).join(', ')}` };
+      },
+      options,
+    );
+  }
+
+  /**
+   * Waits until a resize of volume `volumeNumber` to at least `sizeKib` is done: the volume
+   * definition no longer carries RESIZE and every deployed volume offers at least `sizeKib`.
+   */
+  resizeDone(resource: string, volumeNumber: number, sizeKib: number, options?: WaitOptions): Promise<void> {
+    return pollUntil(
+      `volume ${volumeNumber} of '${resource}' to reach ${sizeKib} KiB`,
+      async (remainingMs) => {
+        const call = { signal: options?.signal, deadlineMs: remainingMs };
+        const definition = await this.client.volumeDefinitions.get(resource, volumeNumber, call);
+        if (definition.flags?.includes('RESIZE'))
+          return { done: false, state: 'volume definition still RESIZE' };
+        if (definition.size_kib < sizeKib) {
+          return { done: false, state: `volume definition is ${definition.size_kib} KiB` };
+        }
+        const list = await this.client.resources.view({ resources: [resource] }, call);
+        for (const r of list) {
+          if (!sameName(r.name, resource)) continue;
+          const volume = r.volumes?.find((v) => v.volume_number === volumeNumber);
+          if (!volume) continue;
+          if (volume.flags?.includes('RESIZE') || volume.flags?.includes('DRBD_RESIZE')) {
+            return { done: false, state: `volume on ${r.node_name} still resizing` };
+          }
+          if (volume.usable_size_kib !== undefined && volume.usable_size_kib < sizeKib) {
+            return { done: false, state: `volume on ${r.node_name} offers ${volume.usable_size_kib} KiB` };
+          }
+        }
+        return { done: true, value: undefined };
+      },
+      options,
+    );
+  }
+
+  /** Waits until every replica of `resource` is in sync (`sync-status` reports synced_on_all). */
+  synced(resource: string, options?: WaitOptions): Promise<void> {
+    return pollUntil(
+      `resource '${resource}' to be in sync on all nodes`,
+      async (remainingMs) => {
+        const status = await this.client.resourceDefinitions.syncStatus(resource, {
+          signal: options?.signal,
+          deadlineMs: remainingMs,
+        });
+        return status.synced_on_all
+          ? { done: true, value: undefined }
+          : { done: false, state: 'not synced on all nodes' };
+      },
+      options,
+    );
+  }
+}
