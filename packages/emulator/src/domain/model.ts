@@ -12,7 +12,7 @@
  *   rds               [rdKey]                        -> RdRec
  *   vds               [rdKey, String(vlmNr)]         -> VdRec
  *   resources         [rdKey, nodeKey]               -> RscRec
- *   rscByNode         [nodeKey, rdKey]               -> true   (index: resources of a node)
+ *   rscByNode         [nodeKey, rdKey]               -> {rdKey} (index: resources of a node; domain/resources.ts)
  *   rscConns          [rdKey, nodeKeyA, nodeKeyB]    -> RscConnRec (A < B by key)
  *   snapshots         [rdKey, snapKey]               -> SnapRec
  *   clones            [srcRdKey, cloneRdKey]         -> CloneRec
@@ -20,8 +20,12 @@
  *   errorReports      [id]                           -> ErrorReportRec
  *   counters          ['ids']                        -> CountersRec
  *   openDevices       [rdKey, nodeKey]               -> OpenRec   (the hypervisor's view: who opened a device)
+ *   poolUsage         [nodeKey, poolKey]             -> PoolUsageRec (sizes placed in a pool; domain/pools.ts)
+ *   drbdPorts         [String(port)]                 -> rdKey     (port allocation; domain/drbd.ts)
+ *   drbdMinors        [String(minor)]                -> {rdKey, vlmNr} (minor allocation; domain/drbd.ts)
+ *   counters          ['drbd']                       -> DRBD number cursors and free lists (domain/drbd.ts)
  */
-import type { AutoSelectFilter, ProviderKind, Props } from '@linstor-hv/api';
+import type { AutoSelectFilter, Props, ProviderKind } from '@linstor-hv/api';
 
 export interface PropsRec {
   props: Props;
@@ -166,4 +170,12 @@ export interface OpenRec {
   rdName: string;
   nodeName: string;
   mode: 'rw' | 'ro';
+}
+
+/**
+ * KiB of volume sizes placed in a storage pool (the sum of the VD sizes of every diskful volume
+ * there), kept up to date by domain/resources.ts; thick pools report total minus this as free.
+ */
+export interface PoolUsageRec {
+  reservedKib: number;
 }

@@ -1,0 +1,117 @@
+/**
+ * The hypervisor's view of DRBD devices: opening a resource's device on a node (as QEMU would)
+ * makes it in use there; a second writer on another node needs dual-primary for that pair
+ * (`allow-two-primaries=yes` on the resource connection, RD or RG, with protocol C). Open and
+ * close publish `may-promote-change` events on the `drbd/promotion` stream.
+ */
+import { nameKey, PROP_ALLOW_TWO_PRIMARIES, PROP_DRBD_PROTOCOL } from '@linstor-hv/api';
+import type { EmulatorContext } from '../context';
+import { getRsc, isDiskless, isOnline, rscsOf } from './lookup';
+import type { OpenRec, RdRec, RscRec } from './model';
+import { connectionOption } from './props';
+
+/** The open record of a device on a node, or undefined. */
+export function openRecord(ctx: EmulatorContext, rdName: string, nodeName: string): OpenRec | undefined {
+  return ctx.store.get<OpenRec>('openDevices', [nameKey(rdName), nameKey(nodeName)]);
+}
+
+/** True when DRBD would let the pair be primary at the same time (allow-two-primaries=yes and protocol C). */
+export function dualPrimaryAllowed(ctx: EmulatorContext, rd: RdRec, nodeA: string, nodeB: string): boolean {
+  const allow = connectionOption(ctx, rd, nodeA, nodeB, PROP_ALLOW_TWO_PRIMARIES);
+  const protocol = connectionOption(ctx, rd, nodeA, nodeB, PROP_DRBD_PROTOCOL) ?? 'C';
+  return allow === 'yes' && protocol === 'C';
+}
+
+/** True when the resource on this node can reach UpToDate data: its own disk, or an online diskful peer. */
+export function hasUpToDateData(ctx: EmulatorContext, rsc: RscRec): boolean {
+  if (!isOnline(ctx, rsc.nodeName)) return false;
+  if (!isDiskless(rsc)) return true;
+  return rscsOf(ctx, rsc.rdName).some(
+    (peer) =>
+      nameKey(peer.nodeName) !== nameKey(rsc.nodeName) && !isDiskless(peer) && isOnline(ctx, peer.nodeName),
+  );
+}
+
+/**
+ * DRBD's may_promote for a resource on its node: it has UpToDate data and no other node holds the
+ * device open read-write, unless dual-primary is allowed for that pair.
+ */
+export function mayPromote(ctx: EmulatorContext, rd: RdRec, rsc: RscRec): boolean {
+  if (!hasUpToDateData(ctx, rsc)) return false;
+  const writers = ctx.store
+    .list<OpenRec>('openDevices', [nameKey(rd.name)])
+    .filter((o) => o.mode === 'rw' && nameKey(o.nodeName) !== nameKey(rsc.nodeName));
+  return writers.every((w) => dualPrimaryAllowed(ctx, rd, w.nodeName, rsc.nodeName));
+}
+
+/** Why a device cannot be opened, with the HTTP status of the refusal. */
+export interface OpenRefusal {
+  status: number;
+  error: string;
+}
+
+/**
+ * Opens the resource's device on a node. Refusals: 404 when the resource is not deployed there,
+ * 409 when a diskless node has no online UpToDate diskful peer, or when another node writes and
+ * dual-primary is not allowed for the pair.
+ */
+export function openDevice(
+  ctx: EmulatorContext,
+  rd: RdRec,
+  nodeName: string,
+  mode: 'rw' | 'ro',
+): OpenRefusal | undefined {
+  const rsc = getRsc(ctx, rd.name, nodeName);
+  if (!rsc) return { status: 404, error: `Resource '${rd.name}' is not deployed on node '${nodeName}'.` };
+  if (!hasUpToDateData(ctx, rsc)) {
+    return {
+      status: 409,
+      error: isOnline(ctx, rsc.nodeName)
+        ? `Resource '${rd.name}' on node '${rsc.nodeName}' is diskless and has no online UpToDate diskful peer.`
+        : `Node '${rsc.nodeName}' is offline.`,
+    };
+  }
+  if (mode === 'rw') {
+    const others = ctx.store
+      .list<OpenRec>('openDevices', [nameKey(rd.name)])
+      .filter((o) => o.mode === 'rw' && nameKey(o.nodeName) !== nameKey(rsc.nodeName));
+    for (const other of others) {
+      if (!dualPrimaryAllowed(ctx, rd, other.nodeName, rsc.nodeName)) {
+        return {
+          status: 409,
+          error:
+            `Resource '${rd.name}' is already open read-write on node '${other.nodeName}'; a second writer on ` +
+            `'${rsc.nodeName}' needs DrbdOptions/Net/allow-two-primaries=yes with protocol C for that pair.`,
+        };
+      }
+    }
+  }
+  const previous = openRecord(ctx, rd.name, rsc.nodeName);
+  const effective: 'rw' | 'ro' = previous?.mode === 'rw' ? 'rw' : mode;
+  ctx.store.put<OpenRec>('openDevices', [nameKey(rd.name), nameKey(rsc.nodeName)], {
+    rdName: rd.name,
+    nodeName: rsc.nodeName,
+    mode: effective,
+  });
+  return undefined;
+}
+
+/** Closes the device on a node; returns false when it was not open. */
+export function closeDevice(ctx: EmulatorContext, rd: RdRec, nodeName: string): boolean {
+  const key = [nameKey(rd.name), nameKey(nodeName)];
+  if (!ctx.store.get<OpenRec>('openDevices', key)) return false;
+  ctx.store.delete('openDevices', key);
+  return true;
+}
+
+/** The current may_promote of every resource of an RD (to publish after a change). */
+export function promotionStates(
+  ctx: EmulatorContext,
+  rd: RdRec,
+): { resource_name: string; node_name: string; may_promote: boolean }[] {
+  return rscsOf(ctx, rd.name).map((rsc) => ({
+    resource_name: rd.name,
+    node_name: rsc.nodeName,
+    may_promote: mayPromote(ctx, rd, rsc),
+  }));
+}

@@ -1,0 +1,159 @@
+/**
+ * Record lookups that answer the controller's "not found" entries, name validation with the
+ * controller's codes, and small record helpers shared by the domain modules.
+ */
+
+import { randomUUID } from 'node:crypto';
+import {
+  FAIL_INVLD_RSC_GRP_NAME,
+  FAIL_INVLD_RSC_NAME,
+  FAIL_INVLD_STOR_POOL_NAME,
+  FAIL_NOT_FOUND_NODE,
+  FAIL_NOT_FOUND_RSC,
+  FAIL_NOT_FOUND_RSC_DFN,
+  FAIL_NOT_FOUND_RSC_GRP,
+  FAIL_NOT_FOUND_STOR_POOL,
+  FAIL_NOT_FOUND_VLM_DFN,
+  nameKey,
+  nameProblem,
+  RESOURCE_GROUP_NAME_RULE,
+  RESOURCE_NAME_RULE,
+  STORAGE_POOL_NAME_RULE,
+} from '@linstor-hv/api';
+import type { EmulatorContext } from '../context';
+import { ApiCallError, entry } from '../http/apicall';
+import type { NodeRec, PoolRec, RdRec, RgRec, RscRec, VdRec } from './model';
+
+/** A fresh object UUID. */
+export function newUuid(): string {
+  return randomUUID();
+}
+
+/** The node record, or throws FAIL_NOT_FOUND_NODE (404) with the caller's op/object bits. */
+export function requireNode(ctx: EmulatorContext, nodeName: string, opObjMask = 0n): NodeRec {
+  const node = ctx.store.get<NodeRec>('nodes', [nameKey(nodeName)]);
+  if (!node) throw new ApiCallError(entry(FAIL_NOT_FOUND_NODE | opObjMask, `Node '${nodeName}' not found.`));
+  return node;
+}
+
+/** The resource definition, or throws FAIL_NOT_FOUND_RSC_DFN (404). */
+export function requireRd(ctx: EmulatorContext, rdName: string, opObjMask = 0n): RdRec {
+  const rd = ctx.store.get<RdRec>('rds', [nameKey(rdName)]);
+  if (!rd) {
+    throw new ApiCallError(
+      entry(FAIL_NOT_FOUND_RSC_DFN | opObjMask, `Resource definition '${rdName}' not found.`),
+    );
+  }
+  return rd;
+}
+
+/** The resource group, or throws FAIL_NOT_FOUND_RSC_GRP (404). */
+export function requireRg(ctx: EmulatorContext, rgName: string, opObjMask = 0n): RgRec {
+  const rg = ctx.store.get<RgRec>('rgs', [nameKey(rgName)]);
+  if (!rg) {
+    throw new ApiCallError(
+      entry(FAIL_NOT_FOUND_RSC_GRP | opObjMask, `Resource group '${rgName}' not found.`),
+    );
+  }
+  return rg;
+}
+
+/** The volume definition, or throws FAIL_NOT_FOUND_VLM_DFN (404). */
+export function requireVd(ctx: EmulatorContext, rd: RdRec, vlmNr: number, opObjMask = 0n): VdRec {
+  const vd = ctx.store.get<VdRec>('vds', [nameKey(rd.name), String(vlmNr)]);
+  if (!vd) {
+    throw new ApiCallError(
+      entry(
+        FAIL_NOT_FOUND_VLM_DFN | opObjMask,
+        `Volume definition with number '${vlmNr}' of resource definition '${rd.name}' not found.`,
+      ),
+    );
+  }
+  return vd;
+}
+
+/** The resource of `rdName` on `nodeName`, or throws FAIL_NOT_FOUND_RSC (404). */
+export function requireRsc(ctx: EmulatorContext, rdName: string, nodeName: string, opObjMask = 0n): RscRec {
+  const rsc = getRsc(ctx, rdName, nodeName);
+  if (!rsc) {
+    throw new ApiCallError(
+      entry(FAIL_NOT_FOUND_RSC | opObjMask, `Resource '${rdName}' on node '${nodeName}' not found.`),
+    );
+  }
+  return rsc;
+}
+
+/** The storage pool, or throws FAIL_NOT_FOUND_STOR_POOL (404). */
+export function requirePool(
+  ctx: EmulatorContext,
+  nodeName: string,
+  poolName: string,
+  opObjMask = 0n,
+): PoolRec {
+  const pool = ctx.store.get<PoolRec>('pools', [nameKey(nodeName), nameKey(poolName)]);
+  if (!pool) {
+    throw new ApiCallError(
+      entry(
+        FAIL_NOT_FOUND_STOR_POOL | opObjMask,
+        `Storage pool '${poolName}' on node '${nodeName}' not found.`,
+      ),
+    );
+  }
+  return pool;
+}
+
+/** The resource of `rdName` on `nodeName`, or undefined. */
+export function getRsc(ctx: EmulatorContext, rdName: string, nodeName: string): RscRec | undefined {
+  return ctx.store.get<RscRec>('resources', [nameKey(rdName), nameKey(nodeName)]);
+}
+
+/** All resources of a resource definition (a prefix lookup, never a scan). */
+export function rscsOf(ctx: EmulatorContext, rdName: string): RscRec[] {
+  return ctx.store.list<RscRec>('resources', [nameKey(rdName)]);
+}
+
+/** All volume definitions of a resource definition, by volume number. */
+export function vdsOf(ctx: EmulatorContext, rdName: string): VdRec[] {
+  return ctx.store.list<VdRec>('vds', [nameKey(rdName)]).sort((a, b) => a.volumeNumber - b.volumeNumber);
+}
+
+/** Throws FAIL_INVLD_RSC_NAME when `name` breaks LINSTOR's resource name rules. */
+export function checkRscName(name: unknown, opObjMask: bigint): string {
+  return checkName(name, RESOURCE_NAME_RULE, FAIL_INVLD_RSC_NAME | opObjMask, 'resource definition');
+}
+
+/** Throws FAIL_INVLD_RSC_GRP_NAME when `name` breaks the resource group name rules. */
+export function checkRgName(name: unknown, opObjMask: bigint): string {
+  return checkName(name, RESOURCE_GROUP_NAME_RULE, FAIL_INVLD_RSC_GRP_NAME | opObjMask, 'resource group');
+}
+
+/** Throws FAIL_INVLD_STOR_POOL_NAME when `name` breaks the storage pool name rules. */
+export function checkPoolName(name: unknown, opObjMask: bigint): string {
+  return checkName(name, STORAGE_POOL_NAME_RULE, FAIL_INVLD_STOR_POOL_NAME | opObjMask, 'storage pool');
+}
+
+function checkName(name: unknown, rule: typeof RESOURCE_NAME_RULE, code: bigint, what: string): string {
+  const text = typeof name === 'string' ? name : '';
+  const problem = nameProblem(text, rule);
+  if (problem) {
+    throw new ApiCallError(
+      entry(code, `The specified ${what} name '${text}' is invalid.`, { cause: problem }),
+    );
+  }
+  return text;
+}
+
+/** True when a resource has no disk (diskless client or tie-breaker). */
+export function isDiskless(rsc: RscRec): boolean {
+  return rsc.flags.includes('DISKLESS') || rsc.flags.includes('DRBD_DISKLESS');
+}
+
+/** True when a resource is an automatically placed tie-breaker. */
+export function isTieBreaker(rsc: RscRec): boolean {
+  return rsc.flags.includes('TIE_BREAKER');
+}
+
+/** True when the node is online (not taken offline through the control API). */
+export function isOnline(ctx: EmulatorContext, nodeName: string): boolean {
+  return ctx.store.get<NodeRec>('nodes', [nameKey(nodeName)])?.online ?? false;
+}

@@ -1,0 +1,258 @@
+/**
+ * Wire views (response objects) of resource groups, volume groups, resource definitions, volume
+ * definitions, resources and volumes, shaped like the controller's JSON (empty fields are dropped
+ * by the JSON writer). Resource views carry the DRBD layer data, live state (left out while the
+ * node is offline) and `effective_props`.
+ */
+import { nameKey } from '@linstor-hv/api';
+import type { EmulatorContext } from '../context';
+import { mayPromote, openRecord } from './devices';
+import { drbdDevicePath } from './drbd';
+import { isDiskless, isOnline, rscsOf, vdsOf } from './lookup';
+import type { PoolRec, RdRec, RgRec, RscRec, RscVolumeRec, VdRec, VgRec } from './model';
+import { getPool, isThin } from './pools';
+import { effectiveProps, rscPropsLayers } from './props';
+import { dataPlane } from './storage';
+
+const AL_STRIPES = 1;
+const AL_STRIPE_SIZE_KIB = 32;
+
+/** `ResourceGroup` view. */
+export function rgView(rg: RgRec): Record<string, unknown> {
+  return {
+    name: rg.name,
+    description: rg.description,
+    props: rg.props,
+    select_filter: rg.selectFilter,
+    uuid: rg.uuid,
+    peer_slots: rg.peerSlots,
+  };
+}
+
+/** `VolumeGroup` view. */
+export function vgView(vg: VgRec): Record<string, unknown> {
+  return { volume_number: vg.volumeNumber, props: vg.props, uuid: vg.uuid, flags: vg.flags };
+}
+
+/** `ResourceDefinition` view; VDs only when asked for (`with_volume_definitions`). */
+export function rdView(ctx: EmulatorContext, rd: RdRec, withVds = false): Record<string, unknown> {
+  return {
+    name: rd.name,
+    external_name: rd.externalName,
+    props: rd.props,
+    flags: rd.flags,
+    layer_data: rdLayerData(rd),
+    uuid: rd.uuid,
+    resource_group_name: rd.rgName,
+    volume_definitions: withVds ? vdsOf(ctx, rd.name).map(vdView) : undefined,
+  };
+}
+
+function rdLayerData(rd: RdRec): Record<string, unknown>[] {
+  return rd.layerStack.map((type) =>
+    type === 'DRBD'
+      ? {
+          type,
+          data: {
+            peer_slots: rd.peerSlots,
+            al_stripes: AL_STRIPES,
+            al_stripe_size_kib: AL_STRIPE_SIZE_KIB,
+            port: rd.drbdPort,
+            transport_type: 'IP',
+            secret: rd.drbdSecret,
+            down: false,
+          },
+        }
+      : { type },
+  );
+}
+
+/** `VolumeDefinition` view. */
+export function vdView(vd: VdRec): Record<string, unknown> {
+  return {
+    volume_number: vd.volumeNumber,
+    size_kib: vd.sizeKib,
+    props: vd.props,
+    flags: vd.flags,
+    layer_data: [
+      { type: 'DRBD', data: { volume_number: vd.volumeNumber, minor_number: vd.minor } },
+      { type: 'STORAGE' },
+    ],
+    uuid: vd.uuid,
+  };
+}
+
+/** What the views need about one volume of a resource. */
+interface VolumeFacts {
+  vd: VdRec;
+  vol: RscVolumeRec;
+  pool: PoolRec | undefined;
+  diskless: boolean;
+  allocatedKib: number | undefined;
+  backingDevice: string | undefined;
+}
+
+function volumeFacts(ctx: EmulatorContext, rd: RdRec, rsc: RscRec, vds: VdRec[]): VolumeFacts[] {
+  const out: VolumeFacts[] = [];
+  for (const vol of rsc.volumes) {
+    const vd = vds.find((d) => d.volumeNumber === vol.volumeNumber);
+    if (!vd) continue;
+    const pool = getPool(ctx, rsc.nodeName, vol.poolName);
+    const diskless = isDiskless(rsc);
+    let allocatedKib: number | undefined;
+    if (!diskless) {
+      allocatedKib =
+        pool && isThin(pool.providerKind)
+          ? dataPlane(ctx).allocatedKib(rd.name, vd.volumeNumber)
+          : vd.sizeKib;
+    }
+    out.push({
+      vd,
+      vol,
+      pool,
+      diskless,
+      allocatedKib,
+      backingDevice: diskless ? undefined : backingDevice(rd, vd, pool),
+    });
+  }
+  return out;
+}
+
+/** The storage device LINSTOR would create: LVM `/dev/<vg>/<rsc>_00000`, ZFS `/dev/zvol/<pool>/<rsc>_00000`. */
+function backingDevice(rd: RdRec, vd: VdRec, pool: PoolRec | undefined): string | undefined {
+  if (!pool) return undefined;
+  const suffix = `${rd.name}_${String(vd.volumeNumber).padStart(5, '0')}`;
+  const p = pool.props;
+  switch (pool.providerKind) {
+    case 'LVM':
+      return `/dev/${p['StorDriver/LvmVg'] ?? pool.name}/${suffix}`;
+    case 'LVM_THIN':
+      return `/dev/${p['StorDriver/LvmVg'] ?? pool.name}/${suffix}`;
+    case 'ZFS':
+      return `/dev/zvol/${p['StorDriver/ZPool'] ?? pool.name}/${suffix}`;
+    case 'ZFS_THIN':
+      return `/dev/zvol/${p['StorDriver/ZPoolThin'] ?? pool.name}/${suffix}`;
+    case 'FILE':
+    case 'FILE_THIN':
+      return `${p['StorDriver/FileDir'] ?? `/var/lib/linstor/${pool.name}`}/${suffix}.img`;
+    default:
+      return undefined;
+  }
+}
+
+function drbdVolume(f: VolumeFacts, online: boolean): Record<string, unknown> {
+  return {
+    drbd_volume_definition: { volume_number: f.vd.volumeNumber, minor_number: f.vd.minor },
+    device_path: drbdDevicePath(f.vd.minor),
+    backing_device: f.backingDevice,
+    meta_disk: f.diskless ? undefined : 'internal',
+    allocated_size_kib: f.allocatedKib,
+    usable_size_kib: f.vd.sizeKib,
+    disk_state: online ? (f.diskless ? 'Diskless' : 'UpToDate') : undefined,
+  };
+}
+
+function storageVolume(f: VolumeFacts): Record<string, unknown> {
+  return {
+    volume_number: f.vd.volumeNumber,
+    device_path: f.backingDevice,
+    allocated_size_kib: f.allocatedKib,
+    usable_size_kib: f.diskless ? undefined : f.vd.sizeKib,
+  };
+}
+
+/** Options of rscView. */
+export interface RscViewOptions {
+  /** Include `volumes[]` (the `/v1/view/resources` shape). */
+  withVolumes?: boolean;
+}
+
+/** `Resource` / `ResourceWithVolumes` view of one resource. */
+export function rscView(
+  ctx: EmulatorContext,
+  rd: RdRec,
+  rsc: RscRec,
+  opts: RscViewOptions = {},
+): Record<string, unknown> {
+  const online = isOnline(ctx, rsc.nodeName);
+  const vds = vdsOf(ctx, rd.name);
+  const facts = volumeFacts(ctx, rd, rsc, vds);
+  const peers = rscsOf(ctx, rd.name).filter((p) => nameKey(p.nodeName) !== nameKey(rsc.nodeName));
+  const connections: Record<string, { connected: boolean; message: string }> = {};
+  for (const peer of peers) {
+    const up = online && isOnline(ctx, peer.nodeName);
+    connections[peer.nodeName] = { connected: up, message: up ? 'Connected' : 'Connecting' };
+  }
+  const diskless = isDiskless(rsc);
+  const open = openRecord(ctx, rd.name, rsc.nodeName);
+  const layer = {
+    type: 'DRBD',
+    resource_name_suffix: '',
+    drbd: {
+      drbd_resource_definition: {
+        peer_slots: rd.peerSlots,
+        al_stripes: AL_STRIPES,
+        al_stripe_size_kib: AL_STRIPE_SIZE_KIB,
+        port: rd.drbdPort,
+        transport_type: 'IP',
+        secret: rd.drbdSecret,
+        down: false,
+      },
+      node_id: rsc.drbdNodeId,
+      tcp_ports: [rd.drbdPort],
+      peer_slots: rd.peerSlots,
+      al_stripes: AL_STRIPES,
+      al_size: AL_STRIPE_SIZE_KIB,
+      flags: diskless ? ['DISKLESS', 'INITIALIZED'] : ['INITIALIZED'],
+      drbd_volumes: facts.map((f) => drbdVolume(f, online)),
+      connections,
+      promotion_score: online ? (diskless ? 1 : 10101) : undefined,
+      may_promote: online ? mayPromote(ctx, rd, rsc) : undefined,
+    },
+    children: [
+      {
+        type: 'STORAGE',
+        resource_name_suffix: '',
+        storage: { storage_volumes: facts.map((f) => storageVolume(f)) },
+      },
+    ],
+  };
+  const view: Record<string, unknown> = {
+    name: rd.name,
+    node_name: rsc.nodeName,
+    props: rsc.props,
+    effective_props: effectiveProps(rscPropsLayers(ctx, rd, rsc)),
+    flags: rsc.flags,
+    layer_object: layer,
+    state: online ? { in_use: open !== undefined } : undefined,
+    uuid: rsc.uuid,
+    create_timestamp: rsc.createdAt,
+  };
+  if (opts.withVolumes) view.volumes = facts.map((f) => volumeView(f, online));
+  return view;
+}
+
+function volumeView(f: VolumeFacts, online: boolean): Record<string, unknown> {
+  return {
+    volume_number: f.vd.volumeNumber,
+    storage_pool_name: f.vol.poolName,
+    provider_kind: f.pool?.providerKind ?? (f.diskless ? 'DISKLESS' : undefined),
+    device_path: drbdDevicePath(f.vd.minor),
+    allocated_size_kib: f.allocatedKib,
+    usable_size_kib: f.vd.sizeKib,
+    props: f.vol.props,
+    flags: f.vol.flags,
+    state: online ? { disk_state: f.diskless ? 'Diskless' : 'UpToDate' } : undefined,
+    layer_data_list: [
+      { type: 'DRBD', data: drbdVolume(f, online) },
+      { type: 'STORAGE', data: storageVolume(f) },
+    ],
+    uuid: f.vol.uuid,
+  };
+}
+
+/** `Volume` view of one volume of a resource (`GET .../resources/{node}/volumes[/{nr}]`). */
+export function rscVolumeViews(ctx: EmulatorContext, rd: RdRec, rsc: RscRec): Record<string, unknown>[] {
+  const online = isOnline(ctx, rsc.nodeName);
+  return volumeFacts(ctx, rd, rsc, vdsOf(ctx, rd.name)).map((f) => volumeView(f, online));
+}
