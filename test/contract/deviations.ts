@@ -28,6 +28,8 @@ export type DeviationRule =
   | { kind: 'error-reply-shape'; method: HttpMethod; template: string; schema: string }
   /** Response bodies may use these extra values for an enum property of a component schema. */
   | { kind: 'extra-enum-values'; schema: string; property: string; extraValues: readonly string[] }
+  /** Request bodies may leave out a property the spec marks as required in a component schema. */
+  | { kind: 'optional-request-property'; schema: string; property: string }
   /** The last path parameter of `template` may contain `/` (the server template is `{key : .*}`). */
   | { kind: 'greedy-path-parameter'; template: string; parameter: string }
   /**
@@ -234,6 +236,14 @@ export const DEVIATIONS: readonly Deviation[] = [
       'type: the server emits the enum name in upper case, e.g. "SATELLITE" or "COMBINED", while the spec ' +
       'enum lists Satellite. Compare case-insensitively.',
     source: 'linstor-api.md §2.2',
+  },
+  {
+    id: 'autoplace-empty-body',
+    rule: { kind: 'optional-request-property', schema: 'AutoPlaceRequest', property: 'select_filter' },
+    reason:
+      "An empty body {} is valid and uses the RG's settings. linstor-proxmox does this. (The spec marks " +
+      'select_filter as required.)',
+    source: 'linstor-api.md §2.7 (Autoplace semantics)',
   },
   {
     id: 'controller-property-key-with-slashes',

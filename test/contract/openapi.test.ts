@@ -308,6 +308,20 @@ describe('request validation', () => {
     expect(describeResult(bad)).toContain('POST /v1/resource-groups/linstor-hv/spawn (request body)');
   });
 
+  it('accepts the empty autoplace body the server takes, through its deviation only', () => {
+    const empty = validateRequestBody('POST', '/v1/resource-definitions/r1/autoplace', {});
+    expect(empty.valid).toBe(true);
+    expect(empty.appliedDeviations).toEqual(['autoplace-empty-body']);
+    const full = validateRequestBody('POST', '/v1/resource-definitions/r1/autoplace', {
+      select_filter: { place_count: 2 },
+    });
+    expect(full.appliedDeviations).toEqual([]);
+    const wrong = validateRequestBody('POST', '/v1/resource-definitions/r1/autoplace', {
+      select_filter: { place_count: '2' },
+    });
+    expect(wrong.violations[0]).toMatchObject({ pointer: '/select_filter/place_count', keyword: 'type' });
+  });
+
   it('checks required request fields, array bodies and bodies sent where none is declared', () => {
     const vd = validateRequestBody('POST', '/v1/resource-definitions/r1/volume-definitions', {
       volume_definition: {},

@@ -232,6 +232,17 @@ function applySchemaDeviations(
       note(schema, deviation.id);
     }
   }
+  if (direction === 'request') {
+    for (const deviation of deviationsOf('optional-request-property')) {
+      const { schema, property } = deviation.rule;
+      const target = schemas[schema];
+      if (!target || !Array.isArray(target.required) || !target.required.includes(property)) {
+        throw new Error(`Deviation ${deviation.id}: ${schema}.${property} is not required in the spec`);
+      }
+      target.required = target.required.filter((name) => name !== property);
+      note(schema, deviation.id);
+    }
+  }
   for (const deviation of deviationsOf('layer-data-by-type')) {
     const { schema, property, branches } = deviation.rule;
     const target = schemas[schema];
