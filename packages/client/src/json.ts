@@ -34,6 +34,7 @@ export function stringifyLinstorJson(value: unknown): string {
   const text = JSON.stringify(value, (_key, v: unknown) =>
     typeof v === 'bigint' ? `${marker}${BigInt.asIntN(64, v).toString()}` : v,
   );
-  if (!text.includes(marker)) return text;
+  // JSON.stringify escapes the NUL of the marker, so look for its escaped form.
+  if (!text.includes('\\u0000bigint:')) return text;
   return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
 }

@@ -246,6 +246,17 @@ class Controller {
     old?.close().catch(() => undefined);
   }
 
+  /**
+   * Forgets the controller's connections after a failure, so a hung socket is not reused and no
+   * reconnect is attempted on its behalf; the next use opens a fresh pool.
+   */
+  discardConnections(): void {
+    const pool = this.pool;
+    this.pool = undefined;
+    this.lastOkAt = 0;
+    pool?.destroy().catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
@@ -556,7 +567,7 @@ export class Transport {
           await this.prepare(ctrl, deadline, signal);
         } catch (e) {
           if (!(e instanceof LinstorTransportError)) throw e;
-          ctrl.lastOkAt = 0;
+          ctrl.discardConnections();
           failures.set(ctrl, e);
           continue;
         }
@@ -588,7 +599,7 @@ export class Transport {
           return { ...reply, controller: ctrl.origin, attempts };
         } catch (e) {
           if (!(e instanceof LinstorTransportError)) throw e;
-          ctrl.lastOkAt = 0;
+          ctrl.discardConnections();
           failures.set(ctrl, e);
           if (!idempotent && e.mayHaveReachedServer) {
             throw new OutcomeUnknownError(req.method, req.path, ctrl.origin, e);
@@ -666,7 +677,7 @@ export class Transport {
         } catch (e) {
           if (!(e instanceof LinstorTransportError)) throw e;
           failures.set(ctrl, e);
-          if (e.kind !== 'redirect') ctrl.lastOkAt = 0;
+          if (e.kind !== 'redirect') ctrl.discardConnections();
         }
       }
     }
