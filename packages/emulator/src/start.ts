@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { PROP_TOKEN_AUTH_ENABLED } from '@linstor-hv/api';
 import { bootstrapCluster, type ClusterDescription, isEmptyState, resolveCluster } from './cluster';
 import type { EmulatorConfig, EmulatorContext } from './context';
+import { type ConsistencyReport, DataPlane } from './dataplane';
 import type { PropsRec } from './domain/model';
 import { openJournalStore } from './infra/journal-store';
 import type { Store } from './infra/store';
@@ -79,6 +80,11 @@ export interface RunningEmulator {
   /** The handlers' context (store, services) for in-process tests. */
   context: EmulatorContext;
   store: Store;
+  /**
+   * What the startup repair found in the data directory (files and device links left behind by a
+   * crash, which it removed or recreated; data files that records reference but that are missing).
+   */
+  startupReport: ConsistencyReport;
   /** Stops listeners, ends streams, closes the store (and removes a temporary data dir). */
   stop(): Promise<void>;
 }
@@ -114,6 +120,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     }
   };
   await prepareState();
+  // A crash between a data-plane file operation and its commit leaves orphans or missing links.
+  const startupReport = new DataPlane(dataDir).reconcile(store);
 
   const config: EmulatorConfig = {
     version: DEFAULT_VERSION,
@@ -236,6 +244,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     control: new EmulatorControl(url, controlTls),
     context: server.ctx,
     store,
+    startupReport,
     stop: () => {
       stopped ??= stopAll();
       return stopped;
