@@ -522,6 +522,33 @@ describe('emulator replies validate against the LINSTOR REST v1 contract', () =>
     assertClean(p);
   });
 
+  it('events: node stream reports create, modify and delete', async () => {
+    const p = probe();
+    const node = {
+      name: 'ct-node5',
+      type: 'Satellite',
+      net_interfaces: [{ name: 'default', address: '10.0.0.5', satellite_port: 3366 }],
+    };
+    const events = await p.events('/v1/events/nodes', {
+      afterOpen: async () => {
+        await p.call('POST', '/v1/nodes', { body: node, expect: CREATED });
+        await p.call('PUT', '/v1/nodes/ct-node5', {
+          body: { override_props: { 'Aux/rack': 'r5' } },
+          expect: OK,
+        });
+        await p.call('DELETE', '/v1/nodes/ct-node5', { expect: OK });
+      },
+      enough: (seen) => seen.some((e) => e.event === 'node-delete'),
+      timeoutMs: 5_000,
+    });
+    const names = events.map((e) => e.event);
+    for (const expected of ['node-create', 'node-modified', 'node-delete']) {
+      if (!names.includes(expected))
+        p.note(`GET /v1/events/nodes sent no ${expected} event (got ${names.join(', ')})`);
+    }
+    assertClean(p);
+  });
+
   it('drives every endpoint the emulator issue lists', () => {
     const required = [
       'GET /v1/controller/version',

@@ -145,6 +145,8 @@ export class ContractProbe {
     path: string,
     options: {
       headers?: Record<string, string>;
+      /** Runs once the stream is open (its events are buffered meanwhile), e.g. to cause events. */
+      afterOpen?: () => Promise<void>;
       enough: (events: ServerSentEvent[]) => boolean;
       timeoutMs: number;
     },
@@ -165,6 +167,7 @@ export class ContractProbe {
       });
       status = response.statusCode;
       contentType = String(response.headers['content-type'] ?? '');
+      if (status === 200) await options.afterOpen?.();
       try {
         for await (const chunk of response.body) {
           text += Buffer.from(chunk as Uint8Array).toString('utf8');
