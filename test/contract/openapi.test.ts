@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEVIATIONS } from './deviations';
 import {
+  compileAllSchemas,
   describeResult,
   findRoute,
   locateSpec,
@@ -29,6 +30,10 @@ describe('spec location and routes', () => {
   it('finds the shared contract beside the repository and reads its version', () => {
     expect(locateSpec()).toMatch(/shared[/\\]linstor[/\\]rest_v1_openapi\.yaml$/);
     expect(specApiVersion()).toBe('1.28.0');
+  });
+
+  it('compiles every component schema of the spec in strict mode', () => {
+    expect(compileAllSchemas()).toEqual([]);
   });
 
   it('throws a clear error when no shared/ directory is found above the start directory', () => {

@@ -345,12 +345,9 @@ class Contract {
     const ajv = new Ajv({
       allErrors: true,
       verbose: true,
+      // Every strict check is on: an OpenAPI keyword this module does not handle must fail loudly
+      // instead of being silently ignored (compileAllSchemas() proves the whole spec compiles).
       strict: true,
-      // The spec leaves `type: object` off some object schemas and `required` lists name properties
-      // declared through allOf; both are valid JSON schema, so only unknown keywords stay fatal.
-      strictTypes: false,
-      strictRequired: false,
-      strictTuples: false,
       discriminator: true,
     });
     // OpenAPI 3.0 annotations with no validation meaning.
@@ -372,6 +369,21 @@ class Contract {
         : applySchemaDeviations(schemas, direction, translator);
     for (const [name, schema] of Object.entries(schemas)) ajv.addSchema(schema, SCHEMA_BASE + name);
     return { ajv, translator, touched };
+  }
+
+  /** Compiles every component schema for every engine; returns `engine schema: error` lines. */
+  compileAll(): string[] {
+    const failures: string[] = [];
+    for (const [direction, engine] of Object.entries(this.engines)) {
+      for (const name of Object.keys(this.spec.components.schemas)) {
+        try {
+          engine.ajv.getSchema(SCHEMA_BASE + name);
+        } catch (error) {
+          failures.push(`${direction} ${name}: ${(error as Error).message}`);
+        }
+      }
+    }
+    return failures;
   }
 
   // ----- routes
@@ -785,6 +797,11 @@ function toMethod(method: string): HttpMethod {
 /** The REST API version the loaded contract describes (`info.version`). */
 export function specApiVersion(): string {
   return contract().apiVersion;
+}
+
+/** Compiles every component schema of the spec (all engines); returns the failures, if any. */
+export function compileAllSchemas(): string[] {
+  return contract().compileAll();
 }
 
 /** Matches a concrete path (query string allowed) to the spec's path template for `method`. */
