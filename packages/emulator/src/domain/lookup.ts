@@ -22,6 +22,7 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
+import { nameFilter } from './filters';
 import type { NodeRec, PoolRec, RdRec, RgRec, RscRec, VdRec } from './model';
 
 /** A fresh object UUID. */
@@ -156,4 +157,17 @@ export function isTieBreaker(rsc: RscRec): boolean {
 /** True when the node is online (not taken offline through the control API). */
 export function isOnline(ctx: EmulatorContext, nodeName: string): boolean {
   return ctx.store.get<NodeRec>('nodes', [nameKey(nodeName)])?.online ?? false;
+}
+
+/** RDs matching a `resource_definitions`/`resources` name filter: direct lookups for plain names, a scan only for regexes. */
+export function rdsByFilter(ctx: EmulatorContext, values: readonly string[]): RdRec[] {
+  const filter = nameFilter(values);
+  if (!filter) return ctx.store.list<RdRec>('rds');
+  if (!filter.hasRegex) {
+    return filter.exactKeys.flatMap((k) => {
+      const rd = ctx.store.get<RdRec>('rds', [k]);
+      return rd ? [rd] : [];
+    });
+  }
+  return ctx.store.list<RdRec>('rds').filter((rd) => filter.matches(rd.name));
 }

@@ -1,0 +1,159 @@
+/**
+ * Resource definitions and volume definitions (linstor-api.md §2.5, §2.6): list/get/create (201)/
+ * modify/delete of RDs, `sync-status`, and list/get/create (200, as the server answers)/modify/
+ * delete of VDs.
+ */
+import {
+  type ApiCallRc,
+  FAIL_NOT_FOUND_VLM_DFN,
+  MASK_CRT,
+  MASK_DEL,
+  MASK_MOD,
+  MASK_RSC_DFN,
+  MASK_VLM_DFN,
+  type ResourceDefinitionCreate,
+  type ResourceDefinitionModify,
+  type VolumeDefinitionCreate,
+  type VolumeDefinitionModify,
+} from '@linstor-hv/api';
+import { createRd, createVd, deleteRd, deleteVd, modifyRd, modifyVd } from '../domain/definitions';
+import { paginate, propsFilter, queryFlag, queryList } from '../domain/filters';
+import { isDiskless, isOnline, rdsByFilter, requireRd, requireVd, rscsOf, vdsOf } from '../domain/lookup';
+import type { RdRec } from '../domain/model';
+import { rdView, vdView } from '../domain/views';
+import { ApiCallError, entry, replyEntries } from '../http/apicall';
+import type { RouteDef } from '../http/route';
+import { badRequestBody, objectBody } from './body';
+
+function vlmNr(raw: string | undefined, rd: RdRec, opObjMask: bigint): number {
+  const nr = Number(raw);
+  if (!Number.isInteger(nr) || nr < 0) {
+    throw new ApiCallError(
+      entry(
+        FAIL_NOT_FOUND_VLM_DFN | opObjMask,
+        `Volume definition with number '${raw}' of resource definition '${rd.name}' not found.`,
+      ),
+    );
+  }
+  return nr;
+}
+
+const CRT_RD = MASK_CRT | MASK_RSC_DFN;
+const MOD_RD = MASK_MOD | MASK_RSC_DFN;
+const CRT_VD = MASK_CRT | MASK_VLM_DFN;
+const MOD_VD = MASK_MOD | MASK_VLM_DFN;
+const DEL_VD = MASK_DEL | MASK_VLM_DFN;
+
+export const resourceDefinitionRoutes: RouteDef[] = [
+  {
+    method: 'GET',
+    template: '/v1/resource-definitions',
+    handler: (req, ctx) => {
+      const props = propsFilter(queryList(req.query, 'props'));
+      const withVds = queryFlag(req.query, 'with_volume_definitions');
+      const rds = rdsByFilter(ctx, queryList(req.query, 'resource_definitions')).filter(
+        (rd) => !props || props(rd.props),
+      );
+      return { status: 200, json: paginate(rds, req.query).map((rd) => rdView(ctx, rd, withVds)) };
+    },
+  },
+  {
+    method: 'GET',
+    template: '/v1/resource-definitions/{rd}',
+    handler: (req, ctx) => ({ status: 200, json: rdView(ctx, requireRd(ctx, req.params.rd!)) }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/resource-definitions',
+    parseErrorStatus: 400,
+    handler: (req, ctx) => {
+      const body = objectBody<ResourceDefinitionCreate>(req.body);
+      if (!body) return badRequestBody(CRT_RD);
+      const entries: ApiCallRc[] = [];
+      createRd(ctx, body, entries);
+      return replyEntries(entries, 201);
+    },
+  },
+  {
+    method: 'PUT',
+    template: '/v1/resource-definitions/{rd}',
+    handler: (req, ctx) => {
+      const body = objectBody<ResourceDefinitionModify>(req.body);
+      if (!body) return badRequestBody(MOD_RD);
+      const entries: ApiCallRc[] = [];
+      modifyRd(ctx, requireRd(ctx, req.params.rd!, MOD_RD), body, entries);
+      return replyEntries(entries, 200);
+    },
+  },
+  {
+    method: 'DELETE',
+    template: '/v1/resource-definitions/{rd}',
+    handler: (req, ctx) => {
+      const entries: ApiCallRc[] = [];
+      deleteRd(ctx, req.params.rd!, entries);
+      return replyEntries(entries, 200);
+    },
+  },
+  {
+    method: 'GET',
+    template: '/v1/resource-definitions/{rd}/sync-status',
+    handler: (req, ctx) => {
+      const rd = requireRd(ctx, req.params.rd!);
+      // Replicas are in sync when every diskful replica's node is online (the emulator syncs at once).
+      const synced = rscsOf(ctx, rd.name)
+        .filter((r) => !isDiskless(r))
+        .every((r) => isOnline(ctx, r.nodeName));
+      return { status: 200, json: { synced_on_all: synced } };
+    },
+  },
+  {
+    method: 'GET',
+    template: '/v1/resource-definitions/{rd}/volume-definitions',
+    handler: (req, ctx) => {
+      const rd = requireRd(ctx, req.params.rd!);
+      return { status: 200, json: vdsOf(ctx, rd.name).map(vdView) };
+    },
+  },
+  {
+    method: 'GET',
+    template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}',
+    handler: (req, ctx) => {
+      const rd = requireRd(ctx, req.params.rd!);
+      return { status: 200, json: vdView(requireVd(ctx, rd, vlmNr(req.params.nr, rd, 0n))) };
+    },
+  },
+  {
+    method: 'POST',
+    template: '/v1/resource-definitions/{rd}/volume-definitions',
+    handler: (req, ctx) => {
+      const body = objectBody<VolumeDefinitionCreate>(req.body);
+      if (!body) return badRequestBody(CRT_VD);
+      const entries: ApiCallRc[] = [];
+      createVd(ctx, requireRd(ctx, req.params.rd!, CRT_VD), body, entries);
+      return replyEntries(entries, 200);
+    },
+  },
+  {
+    method: 'PUT',
+    template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}',
+    handler: (req, ctx) => {
+      const body = objectBody<VolumeDefinitionModify>(req.body);
+      if (!body) return badRequestBody(MOD_VD);
+      const rd = requireRd(ctx, req.params.rd!, MOD_VD);
+      const vd = requireVd(ctx, rd, vlmNr(req.params.nr, rd, MOD_VD), MOD_VD);
+      const entries: ApiCallRc[] = [];
+      modifyVd(ctx, rd, vd, body, entries);
+      return replyEntries(entries, 200);
+    },
+  },
+  {
+    method: 'DELETE',
+    template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}',
+    handler: (req, ctx) => {
+      const rd = requireRd(ctx, req.params.rd!, DEL_VD);
+      const entries: ApiCallRc[] = [];
+      deleteVd(ctx, rd, vlmNr(req.params.nr, rd, DEL_VD), entries);
+      return replyEntries(entries, 200);
+    },
+  },
+];
