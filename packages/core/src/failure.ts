@@ -1,0 +1,79 @@
+/** Turns the client's failures into {@link VolumeError}s that carry LINSTOR's words. */
+
+import { type ApiCallRc, isErrorCode } from '@linstor-hv/api';
+import { LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor-hv/client';
+import { type LinstorReason, VolumeError, type VolumeErrorKind, VolumeNotFoundError } from './errors';
+
+function reasonOf(entry: ApiCallRc): LinstorReason {
+  return {
+    message: entry.message,
+    cause: entry.cause,
+    details: entry.details,
+    correction: entry.correction,
+    errorReportIds: entry.error_report_ids ?? [],
+  };
+}
+
+function sentence(text: string): string {
+  const flat = text
+    .trim()
+    .split(/\s*\n\s*/)
+    .join(' ');
+  return flat.replace(/[.\s]+$/, '');
+}
+
+/** One LINSTOR reason as words: "message (cause). Correction. [error reports: …]". */
+export function describeReason(reason: LinstorReason): string {
+  let text = sentence(reason.message);
+  if (reason.cause) text += ` (${sentence(reason.cause)})`;
+  if (reason.details && !reason.cause) text += ` (${sentence(reason.details)})`;
+  text += '.';
+  if (reason.correction) text += ` ${sentence(reason.correction)}.`;
+  if (reason.errorReportIds.length > 0) text += ` [error reports: ${reason.errorReportIds.join(', ')}]`;
+  return text;
+}
+
+/** The error entries of a LINSTOR reply or refusal as reasons (all entries when none is an error). */
+export function linstorReasons(entries: readonly ApiCallRc[]): LinstorReason[] {
+  const errors = entries.filter((e) => isErrorCode(e.ret_code));
+  return (errors.length > 0 ? errors : entries).map(reasonOf);
+}
+
+/**
+ * Wraps a failure from the client as a {@link VolumeError} whose message starts with `what`
+ * ("Creating volume 'x' failed") and carries LINSTOR's reasons. VolumeErrors pass through unchanged.
+ */
+export function wrapFailure(
+  what: string,
+  error: unknown,
+  options: { volume?: string; kind?: VolumeErrorKind } = {},
+): VolumeError {
+  if (error instanceof VolumeError) return error;
+  if (error instanceof LinstorApiError) {
+    const reasons = linstorReasons(error.entries);
+    const kind =
+      options.kind ??
+      (error.isNotFound() ? 'not-found' : error.isAlreadyExists() ? 'already-exists' : 'linstor');
+    const because =
+      reasons.length > 0 ? reasons.map(describeReason).join(' ') : `${error.message.replace(/\.$/, '')}.`;
+    const message = `${what}: ${because}`;
+    return kind === 'not-found'
+      ? new VolumeNotFoundError(message, { cause: error, linstor: reasons, volume: options.volume })
+      : new VolumeError(kind, message, { cause: error, linstor: reasons, volume: options.volume });
+  }
+  if (error instanceof WaitTimeoutError) {
+    return new VolumeError('timeout', `${what}: ${error.message}`, { cause: error, volume: options.volume });
+  }
+  if (error instanceof OutcomeUnknownError) {
+    return new VolumeError(
+      options.kind ?? 'linstor',
+      `${what}: the controller's reply was lost and the state could not be confirmed; repeat the operation.`,
+      { cause: error, volume: options.volume },
+    );
+  }
+  const text = error instanceof Error ? error.message : String(error);
+  return new VolumeError(options.kind ?? 'linstor', `${what}: ${text.replace(/\.$/, '')}.`, {
+    cause: error,
+    volume: options.volume,
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * @linstor-hv/core: volumes as hypervisor platforms see them, on top of LINSTOR. Adapters
+ * (Proxmox, OpenNebula, Cinder) translate their platform's calls into these verbs.
+ */
+
+export { type AuditScope, auditOrphans, describeOrphans, type Orphan, type OrphanReport } from './audit';
+export {
+  computeCapacity,
+  DEFAULT_OVERSUBSCRIPTION_RATIO,
+  DEFAULT_PLACE_COUNT,
+  type GroupCapacity,
+  type GroupPlacement,
+  type Provisioning,
+  placementOf,
+  replicatedSpace,
+} from './capacity';
+export {
+  type CopyOptions,
+  type CopyProgress,
+  type CopyResult,
+  type CopySource,
+  type CopyTarget,
+  copyData,
+  DataCopyError,
+  type ImageFormat,
+  type ProgressCallback,
+  parseDdProgress,
+  parseQemuImgProgress,
+  probeImage,
+  sniffStreamFormat,
+} from './copy';
+export {
+  type LinstorReason,
+  RollbackBlockedError,
+  VolumeError,
+  type VolumeErrorKind,
+  VolumeNotFoundError,
+  VolumeValidationError,
+} from './errors';
+export {
+  CommandFailedError,
+  type HostExecutor,
+  LocalExecutor,
+  type RunOptions,
+  type RunResult,
+  remoteCommandLine,
+  SshExecutor,
+  type SshTarget,
+  shellQuote,
+  sshArgv,
+} from './exec';
+export { describeReason, linstorReasons, wrapFailure } from './failure';
+export {
+  attachmentCreator,
+  attachmentProps,
+  isHashedName,
+  isOwnedBy,
+  isOwnVolume,
+  type Ownership,
+  ownerFilter,
+  ownershipProps,
+  resourceNameFor,
+  snapshotNameFor,
+  validateOwnership,
+} from './naming';
+export { TEMPORARY_PREFIX } from './service/temporary';
+export type {
+  AttachResult,
+  CloneRequest,
+  CreateRequest,
+  CreateResult,
+  DetachResult,
+  MigrationRecord,
+  ReplicaInfo,
+  RollbackCheck,
+  ServiceDeadlines,
+  SizeSpec,
+  SnapshotInfo,
+  VolumeInfo,
+  VolumeServiceOptions,
+  VolumeSummary,
+} from './service/types';
+export { createVolumeService, VolumeService } from './service/volume-service';

@@ -1,0 +1,328 @@
+/**
+ * Attach and detach on a node, and live migration with dual-primary allowed only for the node
+ * pair that needs it, only while the migration runs.
+ */
+
+import {
+  FAIL_EXISTS_RSC,
+  PROP_ALLOW_TWO_PRIMARIES,
+  PROP_DRBD_PROTOCOL,
+  PROP_HV_MIGRATION,
+  type Props,
+  type ResourceWithVolumes,
+  sameName,
+} from '@linstor-hv/api';
+import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
+import { wrapFailure } from '../failure';
+import { attachmentProps } from '../naming';
+import { isDeleting, isDiskless, isTieBreaker, migrationOf, type ServiceCore } from './core';
+import type { AttachResult, DetachResult, MigrationRecord } from './types';
+
+/** The dual-primary settings a migration changes, with the values DRBD needs while it runs. */
+const DUAL_PRIMARY: Props = { [PROP_ALLOW_TWO_PRIMARIES]: 'yes', [PROP_DRBD_PROTOCOL]: 'C' };
+
+function onNode(resources: readonly ResourceWithVolumes[], node: string): ResourceWithVolumes | undefined {
+  return resources.find((r) => r.node_name !== undefined && sameName(r.node_name, node) && !isDeleting(r));
+}
+
+/**
+ * Makes the volume available on `node` and returns its device path once it exists. A node without
+ * a replica gets a diskless attachment tagged with this owner (created in one request, so a crash
+ * never leaves an untagged one); a tie-breaker is turned into a wanted diskless and tagged too.
+ */
+export async function ensureAttached(
+  core: ServiceCore,
+  resourceName: string,
+  node: string,
+  extraProps: Props = {},
+): Promise<AttachResult> {
+  const existing = onNode(await core.resources(resourceName, [node]), node);
+  let created = false;
+  if (existing && isTieBreaker(existing)) {
+    await core.client.resources.makeAvailable(resourceName, node, { diskful: false });
+    await core.client.resources.modify(resourceName, node, {
+      override_props: { ...attachmentProps(core.ownership), ...extraProps },
+    });
+    created = true;
+  } else if (!existing) {
+    try {
+      await core.client.resources.createOnNode(resourceName, node, {
+        resource: { flags: ['DRBD_DISKLESS'], props: { ...attachmentProps(core.ownership), ...extraProps } },
+      });
+      created = true;
+    } catch (error) {
+      // Exists: another attach won the race. Outcome unknown: ours may have landed. Either way the
+      // state decides: a resource is there now, or the failure stands.
+      const raced = error instanceof LinstorApiError && error.has(FAIL_EXISTS_RSC);
+      if (!raced && !(error instanceof OutcomeUnknownError)) throw error;
+      const now = onNode(await core.resources(resourceName, [node]), node);
+      if (!now) throw error;
+      created = core.isOwnAttachment(now);
+    }
+  }
+  const devicePath = await core.waitForDevice(node, resourceName);
+  return { devicePath, created, diskful: existing !== undefined && !isDiskless(existing) };
+}
+
+/** Removes the diskless attachment on `node` if this owner created it; anything else is kept. */
+export async function removeOwnAttachment(
+  core: ServiceCore,
+  resourceName: string,
+  node: string,
+): Promise<DetachResult> {
+  const existing = onNode(await core.resources(resourceName, [node]), node);
+  if (!existing) return { removed: false, kept: 'absent' };
+  if (!isDiskless(existing)) return { removed: false, kept: 'diskful' };
+  if (isTieBreaker(existing)) return { removed: false, kept: 'tie-breaker' };
+  if (!core.isOwnAttachment(existing)) return { removed: false, kept: 'not-ours' };
+  // keep_tiebreaker: if LINSTOR wants a tie-breaker here it turns the resource into one instead
+  // of a second quick delete removing the tie-breaker the first one created.
+  await core.client.resources.delete(resourceName, node, { keepTiebreaker: true });
+  return { removed: true };
+}
+
+/** Attaches a volume on a node (see {@link ensureAttached}); heals a stale migration record first. */
+export async function attachVolume(core: ServiceCore, name: string, node: string): Promise<AttachResult> {
+  const resourceName = core.resourceName(name);
+  const what = `Attaching volume '${name}' on node '${node}' failed`;
+  try {
+    await healMigration(core, resourceName);
+    const resources = await core.resources(resourceName);
+    if (resources.every((r) => isDiskless(r) || isDeleting(r))) {
+      const definition = await core.definition(resourceName);
+      if (!definition) throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume: name });
+      throw new VolumeError('placement', `${what}: the volume has no replica with data to attach to.`, {
+        volume: name,
+      });
+    }
+    return await ensureAttached(core, resourceName, node);
+  } catch (error) {
+    throw wrapFailure(what, error, { volume: name });
+  }
+}
+
+/**
+ * Detaches a volume from a node: removes only a diskless attachment this owner created; diskful
+ * replicas, tie-breakers and other owners' attachments are kept. Already detached succeeds.
+ */
+export async function detachVolume(core: ServiceCore, name: string, node: string): Promise<DetachResult> {
+  const resourceName = core.resourceName(name);
+  const what = `Detaching volume '${name}' from node '${node}' failed`;
+  try {
+    await healMigration(core, resourceName);
+    return await removeOwnAttachment(core, resourceName, node);
+  } catch (error) {
+    throw wrapFailure(what, error, { volume: name });
+  }
+}
+
+async function connectionProps(
+  core: ServiceCore,
+  resourceName: string,
+  a: string,
+  b: string,
+): Promise<Props> {
+  const connection = await core.client.resourceConnections.get(resourceName, a, b);
+  return connection?.props ?? {};
+}
+
+/** Puts the dual-primary keys back to the values the record saved (deleting those that were unset). */
+async function restoreDualPrimary(
+  core: ServiceCore,
+  resourceName: string,
+  record: MigrationRecord,
+): Promise<void> {
+  const override: Props = {};
+  const remove: string[] = [];
+  for (const key of Object.keys(DUAL_PRIMARY)) {
+    const before = record.previous[key];
+    if (before === null || before === undefined) remove.push(key);
+    else override[key] = before;
+  }
+  const modify = {
+    ...(Object.keys(override).length > 0 ? { override_props: override } : {}),
+    ...(remove.length > 0 ? { delete_props: remove } : {}),
+  };
+  if (record.scope === 'connection') {
+    await core.client.resourceConnections.modify(resourceName, record.from, record.to, modify);
+  } else {
+    await core.client.resourceDefinitions.modify(resourceName, modify);
+  }
+}
+
+/**
+ * Heals a migration record left by a crashed or forgotten migration: unless the volume is open on
+ * both nodes (the migration is really running), the dual-primary settings are put back and the
+ * record is removed. Attachments stay; detaching them is the platform's call.
+ */
+export async function healMigration(core: ServiceCore, resourceName: string): Promise<void> {
+  const definition = await core.definition(resourceName);
+  const record = migrationOf(definition?.props);
+  if (!record) {
+    if (definition?.props?.[PROP_HV_MIGRATION] !== undefined) {
+      await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
+    }
+    return;
+  }
+  const users = core.inUseOn(await core.resources(resourceName));
+  const running = [record.from, record.to].every((n) => users.some((u) => sameName(u, n)));
+  if (running) return;
+  await restoreDualPrimary(core, resourceName, record);
+  await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
+}
+
+/**
+ * Starts a live migration of `name` from `from` to `to`: attaches on the target, allows dual
+ * primary for that pair only (allow-two-primaries=yes and protocol C on their resource connection;
+ * on the definition only when both are diskless, since diskless peers have no direct connection),
+ * and records it in `Aux/linstor-hv/migration`. Returns the target's device path. Repeating it
+ * for the same pair is harmless.
+ */
+export async function beginMigration(
+  core: ServiceCore,
+  name: string,
+  from: string,
+  to: string,
+): Promise<AttachResult> {
+  const resourceName = core.resourceName(name);
+  const what = `Starting the migration of volume '${name}' from '${from}' to '${to}' failed`;
+  if (sameName(from, to))
+    throw new VolumeValidationError(`${what}: source and target are the same node.`, { volume: name });
+  try {
+    const definition = await core.definition(resourceName);
+    if (!definition) throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume: name });
+    const current = migrationOf(definition.props);
+    if (current && !(sameName(current.from, from) && sameName(current.to, to))) {
+      await healMigration(core, resourceName);
+      const still = migrationOf((await core.definition(resourceName))?.props);
+      if (still) {
+        throw new VolumeError(
+          'blocked',
+          `${what}: a migration from '${still.from}' to '${still.to}' is still running; finish or abort it first.`,
+          { volume: name },
+        );
+      }
+    }
+    const resources = await core.resources(resourceName);
+    const source = onNode(resources, from);
+    if (!source)
+      throw new VolumeNotFoundError(`${what}: the volume is not attached on '${from}'.`, { volume: name });
+    const target = onNode(resources, to);
+
+    if (current && sameName(current.from, from) && sameName(current.to, to)) {
+      // A repeat after a lost reply or a crash: make sure the target and the settings are in place.
+      const attached = await ensureAttached(core, resourceName, to);
+      await applyDualPrimary(core, resourceName, current);
+      return attached;
+    }
+
+    const targetWillBeDiskless = !target || isDiskless(target);
+    const scope: MigrationRecord['scope'] =
+      isDiskless(source) && targetWillBeDiskless ? 'definition' : 'connection';
+    const before =
+      scope === 'connection' ? await connectionProps(core, resourceName, from, to) : (definition.props ?? {});
+    const previous: Record<string, string | null> = {};
+    for (const key of Object.keys(DUAL_PRIMARY)) previous[key] = before[key] ?? null;
+    const record: MigrationRecord = {
+      from: source.node_name ?? from,
+      to,
+      scope,
+      targetAttached: !target || isTieBreaker(target),
+      previous,
+      startedAt: new Date().toISOString(),
+    };
+    // The record goes first: whatever happens after it, commit, abort or healing can undo it.
+    await core.client.resourceDefinitions.modify(resourceName, {
+      override_props: { [PROP_HV_MIGRATION]: JSON.stringify(record) },
+    });
+    const attached = await ensureAttached(core, resourceName, to);
+    await applyDualPrimary(core, resourceName, record);
+    return attached;
+  } catch (error) {
+    throw wrapFailure(what, error, { volume: name });
+  }
+}
+
+async function applyDualPrimary(
+  core: ServiceCore,
+  resourceName: string,
+  record: MigrationRecord,
+): Promise<void> {
+  if (record.scope === 'connection') {
+    await core.client.resourceConnections.modify(resourceName, record.from, record.to, {
+      override_props: DUAL_PRIMARY,
+    });
+  } else {
+    await core.client.resourceDefinitions.modify(resourceName, { override_props: DUAL_PRIMARY });
+  }
+}
+
+/**
+ * Finishes a migration: the dual-primary settings go back to what they were, the source's
+ * diskless attachment (if this owner made it) is removed, and the record is deleted. The source
+ * must no longer have the volume open. Repeating it is harmless.
+ */
+export async function commitMigration(
+  core: ServiceCore,
+  name: string,
+  from: string,
+  to: string,
+): Promise<void> {
+  await finishMigration(core, name, from, to, 'commit');
+}
+
+/** Undoes a migration: settings restored, the target's attachment removed if the migration made it. */
+export async function abortMigration(
+  core: ServiceCore,
+  name: string,
+  from: string,
+  to: string,
+): Promise<void> {
+  await finishMigration(core, name, from, to, 'abort');
+}
+
+async function finishMigration(
+  core: ServiceCore,
+  name: string,
+  from: string,
+  to: string,
+  how: 'commit' | 'abort',
+): Promise<void> {
+  const resourceName = core.resourceName(name);
+  const verb = how === 'commit' ? 'Committing' : 'Aborting';
+  const what = `${verb} the migration of volume '${name}' from '${from}' to '${to}' failed`;
+  try {
+    const definition = await core.definition(resourceName);
+    if (!definition) throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume: name });
+    const record = migrationOf(definition.props);
+    if (record && !(sameName(record.from, from) && sameName(record.to, to))) {
+      throw new VolumeError(
+        'blocked',
+        `${what}: the recorded migration goes from '${record.from}' to '${record.to}'.`,
+        { volume: name },
+      );
+    }
+    const leaving = how === 'commit' ? from : to;
+    const resources = await core.resources(resourceName);
+    const leavingResource = onNode(resources, leaving);
+    if (leavingResource?.state?.in_use === true) {
+      throw new VolumeError(
+        'in-use',
+        `${what}: the volume is still open on '${leaving}'; ${how === 'commit' ? 'the guest must have left the source' : 'stop the guest on the target'} first.`,
+        { volume: name },
+      );
+    }
+    if (record) await restoreDualPrimary(core, resourceName, record);
+    // The source leaves on commit (only this owner's diskless attachment is ever removed); on abort
+    // the target's attachment goes only when the recorded migration made it.
+    if (how === 'commit' || record?.targetAttached === true) {
+      await removeOwnAttachment(core, resourceName, leaving);
+    }
+    if (definition.props?.[PROP_HV_MIGRATION] !== undefined) {
+      await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
+    }
+  } catch (error) {
+    throw wrapFailure(what, error, { volume: name });
+  }
+}

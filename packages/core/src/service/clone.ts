@@ -1,0 +1,379 @@
+/**
+ * Clone a volume or a snapshot into a new volume, possibly in another resource group and larger.
+ *
+ * Three ways, chosen by what the pools allow:
+ * 1. LINSTOR's clone API (volume sources whose pools the target group also uses): storage-side,
+ *    asynchronous; a FAILED clone is removed and reported.
+ * 2. Snapshot → restore → grow (snapshot sources, or when the controller or pools lack the clone
+ *    API): a temporary snapshot for volume sources, removed afterwards.
+ * 3. Create + copy (the target group uses other pools, which neither the clone API nor a restore
+ *    can reach): a fresh volume in the target group and a dd copy on a node that has both.
+ */
+
+import {
+  FAIL_EXISTS_RSC_DFN,
+  FAIL_INVLD_PROVIDER,
+  FAIL_SNAPSHOTS_NOT_SUPPORTED,
+  PROP_HV_MIGRATION,
+  PROP_HV_PENDING,
+  type Props,
+  type ResourceWithVolumes,
+} from '@linstor-hv/api';
+import { CloneFailedError, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
+import { wrapFailure } from '../failure';
+import { isOwnVolume, ownershipProps, snapshotNameFor } from '../naming';
+import { isDeleting, isDiskless, isTieBreaker, type ServiceCore, VOLUME_NUMBER } from './core';
+import { describeSnapshot } from './snapshots';
+import {
+  chooseCopyNode,
+  copyBetweenVolumes,
+  removeTemporaryDefinition,
+  restoreIntoTemporary,
+  temporaryName,
+  temporaryProps,
+} from './temporary';
+import type { CloneRequest, CreateResult } from './types';
+import {
+  checkExtraProps,
+  collisionMessage,
+  diskfulNodes,
+  removeUnfinished,
+  requireReplicas,
+} from './volumes';
+
+const KIB = 1024;
+const THIN_KINDS = new Set(['LVM_THIN', 'ZFS_THIN', 'FILE_THIN']);
+
+function diskfulPools(resources: readonly ResourceWithVolumes[]): string[] {
+  const pools = new Set<string>();
+  for (const r of resources) {
+    if (isDiskless(r) || isDeleting(r)) continue;
+    for (const v of r.volumes ?? []) if (v.storage_pool_name) pools.add(v.storage_pool_name.toUpperCase());
+  }
+  return [...pools];
+}
+
+function unsupported(error: unknown): boolean {
+  return (
+    error instanceof LinstorApiError &&
+    (error.has(FAIL_INVLD_PROVIDER) || error.has(FAIL_SNAPSHOTS_NOT_SUPPORTED) || error.isUnknownRoute())
+  );
+}
+
+/** Clones with LINSTOR's clone API; false when the controller or pools do not support it. */
+async function cloneWithApi(
+  core: ServiceCore,
+  source: string,
+  target: string,
+  group: string,
+  props: Props,
+): Promise<boolean> {
+  const request = {
+    name: target,
+    resource_group: group,
+    override_props: props,
+    delete_props: [PROP_HV_MIGRATION],
+  };
+  try {
+    await core.client.resourceDefinitions.clone(source, request);
+  } catch (error) {
+    if (unsupported(error)) return false;
+    if (!(error instanceof OutcomeUnknownError)) throw error;
+    // Reconcile the lost reply: the clone started if the target exists (with our pending mark).
+    const found = await core.definition(target);
+    if (!found) await core.client.resourceDefinitions.clone(source, request);
+  }
+  await core.client.wait.cloneComplete(source, target, { timeoutMs: core.deadlines.cloneMs });
+  // The clone API puts a resource on every node of the source, its diskless attachments included;
+  // a new volume is attached nowhere until the platform asks.
+  for (const r of await core.resources(target)) {
+    if (isDiskless(r) && !isTieBreaker(r) && r.node_name) {
+      await core.client.resources.delete(target, r.node_name, { keepTiebreaker: true });
+    }
+  }
+  return true;
+}
+
+/** Creates `target` in `group` from a snapshot of `source` (restore keeps the snapshot's pools). */
+async function restoreAsVolume(
+  core: ServiceCore,
+  source: string,
+  snapshot: string,
+  target: string,
+  group: string,
+  props: Props,
+): Promise<void> {
+  await core.client.resourceDefinitions.create({
+    resource_definition: { name: target, resource_group_name: group, props },
+  });
+  await core.client.snapshots.restoreVolumeDefinitions(source, snapshot, { to_resource: target });
+  await core.client.snapshots.restoreResources(source, snapshot, { to_resource: target });
+}
+
+/**
+ * Clones a volume (or one of its snapshots) into a new volume of at least the source's size, with
+ * the target group's replica count, tagged with this owner. Fails leaving nothing behind; repeating
+ * it after success returns `existed: true`.
+ */
+export async function cloneVolume(core: ServiceCore, request: CloneRequest): Promise<CreateResult> {
+  const sourceName = core.resourceName(request.source);
+  const targetName = core.resourceName(request.name);
+  const group = request.resourceGroup ?? core.group;
+  const from = request.snapshot
+    ? `snapshot '${request.snapshot}' of volume '${request.source}'`
+    : `volume '${request.source}'`;
+  const what = `Cloning ${from} into '${request.name}' failed`;
+  checkExtraProps(request.props);
+
+  const temporaries: string[] = [];
+  let temporarySnapshot: string | undefined;
+  let started = false;
+  try {
+    const sourceDefinition = await core.definition(sourceName);
+    if (!sourceDefinition)
+      throw new VolumeNotFoundError(`${what}: the source volume does not exist.`, { volume: request.source });
+    let sourceKib = core.sizeKibOf(sourceDefinition) ?? 0;
+    let snapshotName: string | undefined;
+    if (request.snapshot !== undefined) {
+      snapshotName = snapshotNameFor(request.snapshot);
+      const snapshot = await core.client.snapshots.getOrUndefined(sourceName, snapshotName);
+      const info = snapshot ? describeSnapshot(snapshot) : undefined;
+      if (!info?.successful) {
+        throw new VolumeNotFoundError(`${what}: the source has no usable snapshot '${request.snapshot}'.`, {
+          volume: request.source,
+        });
+      }
+      sourceKib = (info.sizeBytes ?? sourceKib * KIB) / KIB;
+    }
+    const targetKib = request.sizeBytes !== undefined ? Math.ceil(request.sizeBytes / KIB) : sourceKib;
+    if (!Number.isInteger(targetKib) || targetKib < sourceKib) {
+      throw new VolumeValidationError(
+        `${what}: the clone must be at least as large as its source (${sourceKib * KIB} bytes).`,
+        { volume: request.name },
+      );
+    }
+    const placement = await core.placement(group);
+    const props: Props = {
+      ...request.props,
+      ...ownershipProps(core.ownership, request.name),
+      [PROP_HV_PENDING]: 'clone',
+    };
+
+    const existing = await core.definition(targetName);
+    if (existing) {
+      if (!isOwnVolume(existing.props, core.ownership, request.name)) {
+        throw new VolumeError('already-exists', collisionMessage(what, targetName, existing, request.name), {
+          volume: request.name,
+        });
+      }
+      if (existing.props?.[PROP_HV_PENDING] === undefined) {
+        if (core.sizeKibOf(existing) !== targetKib) {
+          throw new VolumeError(
+            'already-exists',
+            `${what}: '${request.name}' already exists with another size.`,
+            {
+              volume: request.name,
+            },
+          );
+        }
+        return {
+          name: request.name,
+          resourceName: targetName,
+          sizeBytes: targetKib * KIB,
+          diskfulNodes: await diskfulNodes(core, targetName),
+          existed: true,
+          warnings: [],
+        };
+      }
+      await removeUnfinished(core, targetName, request.name); // an interrupted attempt: start over
+    }
+
+    const sourceResources = await core.resources(sourceName);
+    const sourcePools = diskfulPools(sourceResources);
+    const targetPools = placement.storagePools.map((p) => p.toUpperCase());
+    const samePools = targetPools.length === 0 || sourcePools.every((p) => targetPools.includes(p));
+
+    started = true;
+    let done = false;
+    if (snapshotName === undefined && samePools) {
+      done = await cloneWithApi(core, sourceName, targetName, group, props);
+    }
+    if (!done && samePools) {
+      let restoreFrom = snapshotName;
+      if (restoreFrom === undefined) {
+        temporarySnapshot = temporaryName('cs', sourceName, targetName);
+        await core.client.snapshots.delete(sourceName, temporarySnapshot);
+        try {
+          await core.client.snapshots.create(sourceName, {
+            name: temporarySnapshot,
+            snapshot_definition_props: temporaryProps(core, `clone:${targetName}`),
+          });
+          restoreFrom = temporarySnapshot;
+        } catch (error) {
+          if (!unsupported(error)) throw error;
+          temporarySnapshot = undefined; // thick pools: fall through to create + copy
+        }
+      }
+      if (restoreFrom !== undefined) {
+        await restoreAsVolume(core, sourceName, restoreFrom, targetName, group, props);
+        done = true;
+      }
+    }
+    if (!done) {
+      await copyIntoNewVolume(core, {
+        sourceName,
+        snapshotName,
+        sourceKib,
+        targetName,
+        targetKib,
+        group,
+        props,
+        temporaries,
+        onProgress: request.onProgress,
+        what,
+      });
+    }
+
+    const vd = await core.client.volumeDefinitions.get(targetName, VOLUME_NUMBER);
+    if (vd.size_kib < targetKib) {
+      await core.client.volumeDefinitions.modify(targetName, VOLUME_NUMBER, { size_kib: targetKib });
+      await core.client.wait.resizeDone(targetName, VOLUME_NUMBER, targetKib, {
+        timeoutMs: core.deadlines.resizeMs,
+      });
+    }
+    let nodes = await diskfulNodes(core, targetName);
+    if (nodes.length < placement.replicas) {
+      await core.client.resources.autoplace(targetName, {});
+      nodes = await requireReplicas(core, what, targetName, placement.replicas);
+    }
+    await core.client.resourceDefinitions.modify(targetName, { delete_props: [PROP_HV_PENDING] });
+    const warnings = temporarySnapshot
+      ? await core.cleanup([() => core.client.snapshots.delete(sourceName, temporarySnapshot as string)])
+      : '';
+    return {
+      name: request.name,
+      resourceName: targetName,
+      sizeBytes: targetKib * KIB,
+      diskfulNodes: nodes,
+      existed: false,
+      warnings: warnings ? [warnings.trim()] : [],
+    };
+  } catch (error) {
+    const steps: (() => Promise<unknown>)[] = [];
+    if (started) steps.push(() => removeUnfinished(core, targetName, request.name));
+    for (const temporary of temporaries) steps.push(() => removeTemporaryDefinition(core, temporary));
+    if (temporarySnapshot) {
+      const snapshot = temporarySnapshot;
+      steps.push(() => core.client.snapshots.delete(sourceName, snapshot));
+    }
+    const leftover = await core.cleanup(steps);
+    if (error instanceof CloneFailedError) {
+      throw new VolumeError(
+        'linstor',
+        `${what}: LINSTOR reported the clone as FAILED (a node went offline or the copy did not complete); the partial clone was removed.${leftover}`,
+        { cause: error, volume: request.name },
+      );
+    }
+    const failure = wrapFailure(what, error, { volume: request.name });
+    throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
+      cause: error,
+      linstor: failure.linstor,
+      volume: request.name,
+    });
+  }
+}
+
+/**
+ * Path 3: a new volume in the target group (spawned with the pending mark) and a data copy from
+ * the source, read from a restored snapshot so a running guest cannot tear the copy.
+ */
+async function copyIntoNewVolume(
+  core: ServiceCore,
+  options: {
+    sourceName: string;
+    snapshotName: string | undefined;
+    sourceKib: number;
+    targetName: string;
+    targetKib: number;
+    group: string;
+    props: Props;
+    temporaries: string[];
+    onProgress: CloneRequest['onProgress'];
+    what: string;
+  },
+): Promise<void> {
+  const { sourceName, targetName } = options;
+  let readFrom = sourceName;
+  let snapshot = options.snapshotName;
+  let ownSnapshot: string | undefined;
+  if (snapshot === undefined) {
+    const temporary = temporaryName('cs', sourceName, targetName);
+    await core.client.snapshots.delete(sourceName, temporary);
+    try {
+      await core.client.snapshots.create(sourceName, {
+        name: temporary,
+        snapshot_definition_props: temporaryProps(core, `clone:${targetName}`),
+      });
+      snapshot = temporary;
+      ownSnapshot = temporary;
+    } catch (error) {
+      if (!unsupported(error)) throw error;
+      const users = core.inUseOn(await core.resources(sourceName));
+      if (users.length > 0) {
+        throw new VolumeError(
+          'in-use',
+          `${options.what}: the source's pools take no snapshots, so it can only be copied while no guest uses it (in use on ${users.join(', ')}).`,
+        );
+      }
+    }
+  }
+  try {
+    if (snapshot !== undefined) {
+      const restored = temporaryName('cr', sourceName, snapshot, targetName);
+      options.temporaries.push(restored);
+      await restoreIntoTemporary(core, sourceName, snapshot, restored, `clone:${targetName}`);
+      readFrom = restored;
+    }
+    try {
+      await core.client.resourceGroups.spawn(options.group, {
+        resource_definition_name: targetName,
+        volume_sizes: [options.targetKib],
+        resource_definition_props: options.props,
+      });
+    } catch (error) {
+      if (
+        !(
+          error instanceof OutcomeUnknownError ||
+          (error instanceof LinstorApiError && error.has(FAIL_EXISTS_RSC_DFN))
+        )
+      ) {
+        throw error;
+      }
+      const found = await core.definition(targetName);
+      if (!found || found.props?.[PROP_HV_PENDING] === undefined) throw error;
+    }
+    const targetResources = await core.resources(targetName);
+    const zeroed = targetResources
+      .filter((r) => !isDiskless(r))
+      .every((r) =>
+        (r.volumes ?? []).every((v) => v.provider_kind !== undefined && THIN_KINDS.has(v.provider_kind)),
+      );
+    const node = await chooseCopyNode(core, readFrom, targetName);
+    await copyBetweenVolumes(core, {
+      source: readFrom,
+      target: targetName,
+      node,
+      bytes: options.sourceKib * KIB,
+      targetBytes: options.targetKib * KIB,
+      targetIsZeroed: zeroed,
+      onProgress: options.onProgress,
+    });
+    if (readFrom !== sourceName) {
+      await removeTemporaryDefinition(core, readFrom);
+      options.temporaries.splice(options.temporaries.indexOf(readFrom), 1);
+    }
+  } finally {
+    if (ownSnapshot) await core.cleanup([() => core.client.snapshots.delete(sourceName, ownSnapshot)]);
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * What every verb of the volume service shares: the bound client and group, the ownership tags,
+ * cached group placement, one-request reads of a volume's definition and resources, device paths
+ * and their appearance on a host, and cleanup that never hides the original failure.
+ */
+
+import {
+  PROP_HV_CREATED_BY,
+  PROP_HV_MIGRATION,
+  PROP_HV_NAME,
+  type ResourceDefinition,
+  type ResourceWithVolumes,
+  sameName,
+} from '@linstor-hv/api';
+import { type LinstorClient, pollUntil } from '@linstor-hv/client';
+import { type GroupPlacement, placementOf } from '../capacity';
+import { VolumeValidationError } from '../errors';
+import { LocalExecutor } from '../exec/local';
+import type { HostExecutor } from '../exec/types';
+import { wrapFailure } from '../failure';
+import { attachmentCreator, type Ownership, resourceNameFor, validateOwnership } from '../naming';
+import type { MigrationRecord, ReplicaInfo, ServiceDeadlines, SizeSpec, VolumeServiceOptions } from './types';
+
+/** The only volume number linstor-hv uses: one volume per resource definition, as the official plugins do. */
+export const VOLUME_NUMBER = 0;
+const KIB = 1024;
+/** LINSTOR sizes are KiB in a Java long; JavaScript numbers stay exact up to 2^53. */
+const MAX_KIB = Math.floor(Number.MAX_SAFE_INTEGER / KIB);
+
+const DEFAULT_DEADLINES: ServiceDeadlines = {
+  notInUseMs: 10_000,
+  deviceMs: 15_000,
+  cloneMs: 600_000,
+  resizeMs: 60_000,
+};
+
+/** KiB for a size given in bytes (rounded up: a volume is never smaller than asked) or KiB. */
+export function sizeKibOf(spec: SizeSpec, what = 'size'): number {
+  const bytes = spec.sizeBytes;
+  const kib = bytes !== undefined ? Math.ceil(bytes / KIB) : spec.sizeKib;
+  if (bytes !== undefined && spec.sizeKib !== undefined) {
+    throw new VolumeValidationError(`Give the ${what} in bytes or in KiB, not both.`);
+  }
+  const given = bytes ?? spec.sizeKib;
+  if (kib === undefined || given === undefined || !Number.isInteger(given) || given <= 0 || kib > MAX_KIB) {
+    throw new VolumeValidationError(
+      `The ${what} ${String(given)} is not usable; give a whole number of ${bytes !== undefined ? 'bytes' : 'KiB'} above 0.`,
+    );
+  }
+  return kib;
+}
+
+/** True when a resource holds no data of its own (diskless attachment or tie-breaker). */
+export function isDiskless(resource: ResourceWithVolumes): boolean {
+  const flags = resource.flags ?? [];
+  return flags.includes('DISKLESS') || flags.includes('DRBD_DISKLESS');
+}
+
+/** True for the diskless quorum tie-breaker LINSTOR manages itself. */
+export function isTieBreaker(resource: ResourceWithVolumes): boolean {
+  return (resource.flags ?? []).includes('TIE_BREAKER');
+}
+
+/** True while LINSTOR is removing the resource. */
+export function isDeleting(resource: ResourceWithVolumes): boolean {
+  return (resource.flags ?? []).includes('DELETE');
+}
+
+/** Reads the migration record of a definition's props (undefined when none or unreadable). */
+export function migrationOf(props: Record<string, string> | undefined): MigrationRecord | undefined {
+  const text = props?.[PROP_HV_MIGRATION];
+  if (text === undefined) return undefined;
+  try {
+    const record = JSON.parse(text) as MigrationRecord;
+    return typeof record.from === 'string' && typeof record.to === 'string' ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Shared state and helpers of one volume service. */
+export class ServiceCore {
+  readonly client: LinstorClient;
+  readonly group: string;
+  readonly ownership: Ownership;
+  readonly deadlines: ServiceDeadlines;
+  readonly overSubscriptionRatio: number | undefined;
+  private readonly deviceRootOf: (node: string) => string;
+  private readonly executorOf: (node: string) => HostExecutor;
+  private readonly placements = new Map<string, Promise<GroupPlacement>>();
+
+  constructor(options: VolumeServiceOptions) {
+    this.client = options.client;
+    this.group = options.resourceGroup;
+    this.ownership = { platform: options.platform, ownerId: options.ownerId };
+    validateOwnership(this.ownership);
+    this.deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
+    this.overSubscriptionRatio = options.overSubscriptionRatio;
+    this.deviceRootOf = options.deviceRoot ?? (() => '/dev');
+    const local = new LocalExecutor();
+    this.executorOf = options.executorFor ?? (() => local);
+  }
+
+  /** The LINSTOR resource-definition name of a platform volume name. */
+  resourceName(name: string): string {
+    return resourceNameFor(name);
+  }
+
+  /** The executor for commands on `node`. */
+  executor(node: string): HostExecutor {
+    return this.executorOf(node);
+  }
+
+  /** The by-res device path of a resource on a node, under that node's device root. */
+  devicePath(node: string, resourceName: string): string {
+    const root = this.deviceRootOf(node).replace(/\/+$/, '');
+    return `${root}/drbd/by-res/${resourceName}/${VOLUME_NUMBER}`;
+  }
+
+  /**
+   * Waits until the by-res path exists on the node (udev creates it after LINSTOR reports the
+   * resource; returning earlier is the race behind linstor-server#456) and returns it.
+   */
+  async waitForDevice(node: string, resourceName: string): Promise<string> {
+    const path = this.devicePath(node, resourceName);
+    const executor = this.executor(node);
+    await pollUntil(
+      `the device ${path} to appear on node '${node}'`,
+      async () =>
+        (await executor.pathExists(path))
+          ? { done: true, value: undefined }
+          : { done: false, state: 'absent' },
+      { timeoutMs: this.deadlines.deviceMs, intervalMs: 50, maxIntervalMs: 500 },
+    );
+    return path;
+  }
+
+  /** Placement rules of a resource group, read once per service (groups change rarely). */
+  placement(group = this.group): Promise<GroupPlacement> {
+    const key = group.toUpperCase();
+    let cached = this.placements.get(key);
+    if (!cached) {
+      cached = this.client.resourceGroups.get(group).then(placementOf, (error: unknown) => {
+        this.placements.delete(key);
+        throw wrapFailure(`Reading resource group '${group}' failed`, error);
+      });
+      this.placements.set(key, cached);
+    }
+    return cached;
+  }
+
+  /** A resource definition with its volume definitions, in one request; undefined when absent. */
+  async definition(resourceName: string): Promise<ResourceDefinition | undefined> {
+    const list = await this.client.resourceDefinitions.list({
+      resourceDefinitions: [resourceName],
+      withVolumeDefinitions: true,
+    });
+    return list.find((rd) => rd.name !== undefined && sameName(rd.name, resourceName));
+  }
+
+  /** The resources of a definition with volumes and state, in one request. */
+  async resources(resourceName: string, nodes?: readonly string[]): Promise<ResourceWithVolumes[]> {
+    const list = await this.client.resources.view({ resources: [resourceName], ...(nodes ? { nodes } : {}) });
+    return list.filter((r) => r.name !== undefined && sameName(r.name, resourceName));
+  }
+
+  /** Size of volume 0 of a definition read with {@link definition}, in KiB. */
+  sizeKibOf(definition: ResourceDefinition): number | undefined {
+    return definition.volume_definitions?.find((vd) => (vd.volume_number ?? 0) === VOLUME_NUMBER)?.size_kib;
+  }
+
+  /** The platform name stored on an object, else its LINSTOR name. */
+  platformName(props: Record<string, string> | undefined, linstorName: string): string {
+    return props?.[PROP_HV_NAME] ?? linstorName;
+  }
+
+  /** True when the resource is a diskless attachment created under this service's ownership. */
+  isOwnAttachment(resource: ResourceWithVolumes): boolean {
+    return (
+      isDiskless(resource) &&
+      !isTieBreaker(resource) &&
+      resource.props?.[PROP_HV_CREATED_BY] === attachmentCreator(this.ownership)
+    );
+  }
+
+  /** Replicas of a volume as the view shows them (resources being deleted left out). */
+  replicas(resources: readonly ResourceWithVolumes[]): ReplicaInfo[] {
+    return resources
+      .filter((r) => !isDeleting(r))
+      .map((r) => {
+        const volume = r.volumes?.find((v) => (v.volume_number ?? 0) === VOLUME_NUMBER);
+        const diskless = isDiskless(r);
+        return {
+          node: r.node_name ?? '',
+          diskful: !diskless,
+          tieBreaker: isTieBreaker(r),
+          diskState: volume?.state?.disk_state,
+          inUse: r.state?.in_use,
+          storagePool: volume?.storage_pool_name,
+          allocatedBytes:
+            !diskless && volume?.allocated_size_kib !== undefined
+              ? volume.allocated_size_kib * KIB
+              : undefined,
+          attachedByOwner: this.isOwnAttachment(r),
+        };
+      })
+      .sort((a, b) => a.node.localeCompare(b.node));
+  }
+
+  /** Nodes where the volume is open. */
+  inUseOn(resources: readonly ResourceWithVolumes[]): string[] {
+    return resources.filter((r) => r.state?.in_use === true).map((r) => r.node_name ?? '');
+  }
+
+  /**
+   * Runs cleanup steps after a failure and returns a sentence about any that failed, so the error
+   * the caller sees still names the original failure first and the leftover second.
+   */
+  async cleanup(steps: readonly (() => Promise<unknown>)[]): Promise<string> {
+    const problems: string[] = [];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        problems.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+    return problems.length === 0
+      ? ''
+      : ` Cleaning up failed too (${problems.join('; ')}); run the orphan audit.`;
+  }
+}

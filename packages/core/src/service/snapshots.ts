@@ -1,0 +1,332 @@
+/** Snapshots: take, list, delete, and roll back (natively to the newest, by copy to older ones). */
+
+import {
+  FAIL_EXISTS_SNAPSHOT_DFN,
+  PROP_HV_NAME,
+  PROP_HV_OWNER,
+  PROP_HV_PLATFORM,
+  type Props,
+  type Snapshot,
+  sameName,
+  WARN_NOT_FOUND,
+} from '@linstor-hv/api';
+import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import type { ProgressCallback } from '../copy/progress';
+import { RollbackBlockedError, VolumeError, VolumeNotFoundError } from '../errors';
+import { wrapFailure } from '../failure';
+import { snapshotNameFor } from '../naming';
+import { healMigration } from './attach';
+import { isDeleting, isDiskless, type ServiceCore } from './core';
+import {
+  copyBetweenVolumes,
+  removeTemporaryDefinition,
+  restoreIntoTemporary,
+  temporaryName,
+} from './temporary';
+import type { RollbackCheck, SnapshotInfo } from './types';
+
+const KIB = 1024;
+
+function snapshotProps(snapshot: Snapshot): Props {
+  return snapshot.snapshot_definition_props ?? snapshot.props ?? {};
+}
+
+/** A LINSTOR snapshot as {@link SnapshotInfo}. */
+export function describeSnapshot(snapshot: Snapshot): SnapshotInfo {
+  const props = snapshotProps(snapshot);
+  const times = (snapshot.snapshots ?? []).flatMap((s) =>
+    s.create_timestamp !== undefined ? [s.create_timestamp] : [],
+  );
+  const kib = snapshot.volume_definitions?.find((vd) => (vd.volume_number ?? 0) === 0)?.size_kib;
+  return {
+    name: props[PROP_HV_NAME] ?? snapshot.name ?? '',
+    snapshotName: snapshot.name ?? '',
+    createdAt: times.length > 0 ? Math.min(...times) : undefined,
+    sizeBytes: kib === undefined ? undefined : kib * KIB,
+    nodes: snapshot.nodes ?? (snapshot.snapshots ?? []).flatMap((s) => (s.node_name ? [s.node_name] : [])),
+    successful: (snapshot.flags ?? []).includes('SUCCESSFUL'),
+    props,
+  };
+}
+
+/** Snapshots of a definition, oldest first (one request). */
+export async function listSnapshotsOf(core: ServiceCore, resourceName: string): Promise<SnapshotInfo[]> {
+  const list = await core.client.snapshots.list(resourceName);
+  return list
+    .filter((s) => !(s.flags ?? []).includes('DELETE'))
+    .map(describeSnapshot)
+    .sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || a.snapshotName.localeCompare(b.snapshotName));
+}
+
+/**
+ * Takes a snapshot of a volume on all its diskful nodes, tagged with this owner and the platform's
+ * snapshot name. Repeating it after a lost reply returns the snapshot that was taken.
+ */
+export async function createSnapshot(
+  core: ServiceCore,
+  volume: string,
+  snapshot: string,
+  options: { props?: Props } = {},
+): Promise<SnapshotInfo & { existed: boolean }> {
+  const resourceName = core.resourceName(volume);
+  const snapshotName = snapshotNameFor(snapshot);
+  const what = `Taking snapshot '${snapshot}' of volume '${volume}' failed`;
+  const props: Props = {
+    ...options.props,
+    [PROP_HV_PLATFORM]: core.ownership.platform,
+    [PROP_HV_NAME]: snapshot,
+  };
+  if (core.ownership.ownerId !== undefined) props[PROP_HV_OWNER] = core.ownership.ownerId;
+  try {
+    await healMigration(core, resourceName);
+    try {
+      await core.client.snapshots.create(resourceName, {
+        name: snapshotName,
+        snapshot_definition_props: props,
+      });
+    } catch (error) {
+      const exists = error instanceof LinstorApiError && error.has(FAIL_EXISTS_SNAPSHOT_DFN);
+      if (!exists && !(error instanceof OutcomeUnknownError)) throw error;
+      const found = await core.client.snapshots.getOrUndefined(resourceName, snapshotName);
+      if (!found) {
+        if (exists) throw error;
+        await core.client.snapshots.create(resourceName, {
+          name: snapshotName,
+          snapshot_definition_props: props,
+        });
+      } else {
+        const info = describeSnapshot(found);
+        if (info.name !== snapshot || info.props[PROP_HV_PLATFORM] !== core.ownership.platform) {
+          throw new VolumeError(
+            'already-exists',
+            `${what}: volume '${volume}' already has a snapshot '${found.name ?? snapshotName}' that this owner did not take; choose another name.`,
+            { volume },
+          );
+        }
+        if (!info.successful) {
+          await core.client.snapshots.delete(resourceName, snapshotName);
+          throw new VolumeError(
+            'linstor',
+            `${what}: an earlier attempt left an unfinished snapshot, which was removed; try again.`,
+            {
+              volume,
+            },
+          );
+        }
+        return { ...info, existed: true };
+      }
+    }
+    const taken = await core.client.snapshots.get(resourceName, snapshotName);
+    const info = describeSnapshot(taken);
+    if (!info.successful) {
+      const leftover = await core.cleanup([() => core.client.snapshots.delete(resourceName, snapshotName)]);
+      throw new VolumeError(
+        'linstor',
+        `${what}: LINSTOR did not report the snapshot as successful.${leftover}`,
+        { volume },
+      );
+    }
+    return { ...info, existed: false };
+  } catch (error) {
+    throw wrapFailure(what, error, { volume });
+  }
+}
+
+/** Snapshots of a volume, oldest first. */
+export async function listSnapshots(core: ServiceCore, volume: string): Promise<SnapshotInfo[]> {
+  const resourceName = core.resourceName(volume);
+  try {
+    return await listSnapshotsOf(core, resourceName);
+  } catch (error) {
+    throw wrapFailure(`Listing the snapshots of volume '${volume}' failed`, error, { volume });
+  }
+}
+
+/** Deletes a snapshot; one that is already gone succeeds with `existed: false`. */
+export async function deleteSnapshot(
+  core: ServiceCore,
+  volume: string,
+  snapshot: string,
+): Promise<{ existed: boolean }> {
+  const resourceName = core.resourceName(volume);
+  try {
+    const reply = await core.client.snapshots.delete(resourceName, snapshotNameFor(snapshot));
+    return { existed: !reply.has(WARN_NOT_FOUND) };
+  } catch (error) {
+    if (error instanceof LinstorApiError && error.isNotFound()) return { existed: false };
+    throw wrapFailure(`Deleting snapshot '${snapshot}' of volume '${volume}' failed`, error, { volume });
+  }
+}
+
+async function assess(
+  core: ServiceCore,
+  volume: string,
+  snapshot: string,
+  allowCopy: boolean,
+): Promise<RollbackCheck & { target: SnapshotInfo; resourceName: string; users: string[] }> {
+  const resourceName = core.resourceName(volume);
+  const snapshotName = snapshotNameFor(snapshot);
+  let snapshots: SnapshotInfo[];
+  try {
+    snapshots = await listSnapshotsOf(core, resourceName);
+  } catch (error) {
+    if (error instanceof LinstorApiError && error.isNotFound()) {
+      throw new VolumeNotFoundError(`Volume '${volume}' does not exist.`, { volume });
+    }
+    throw error;
+  }
+  const index = snapshots.findIndex((s) => sameName(s.snapshotName, snapshotName));
+  const target = snapshots[index];
+  if (!target) throw new VolumeNotFoundError(`Volume '${volume}' has no snapshot '${snapshot}'.`, { volume });
+  const resources = await core.resources(resourceName);
+  const users = core.inUseOn(resources);
+  const blockers = snapshots.slice(index + 1).map((s) => s.name);
+  const base = { target, resourceName, blockers, users };
+  if (!target.successful) {
+    return { ...base, possible: false, method: undefined, reason: `snapshot '${snapshot}' is not complete` };
+  }
+  if (users.length > 0) {
+    return {
+      ...base,
+      possible: false,
+      method: undefined,
+      reason: `the volume is in use on ${users.join(', ')}`,
+    };
+  }
+  // LINSTOR rolls back every diskful replica; one that lacks the snapshot makes it fail (linstor-server#418).
+  const missing = resources
+    .filter((r) => !isDiskless(r) && !isDeleting(r))
+    .map((r) => r.node_name ?? '')
+    .filter((node) => !target.nodes.some((n) => sameName(n, node)));
+  if (blockers.length === 0 && missing.length === 0) {
+    return { ...base, possible: true, method: 'native', reason: undefined };
+  }
+  const why =
+    blockers.length > 0
+      ? `newer snapshots exist (${blockers.join(', ')})`
+      : `the snapshot is missing on ${missing.join(', ')}`;
+  if (allowCopy) {
+    return {
+      ...base,
+      possible: true,
+      method: 'copy',
+      reason: `${why}: the data is copied back from a restored copy`,
+    };
+  }
+  return {
+    ...base,
+    possible: false,
+    method: undefined,
+    reason: `LINSTOR can only roll back to the newest snapshot: ${why}`,
+  };
+}
+
+/**
+ * Whether a rollback of `volume` to `snapshot` will work, how, and which newer snapshots block a
+ * native rollback. With `allowCopy` (default) older snapshots are possible by copy.
+ */
+export async function canRollback(
+  core: ServiceCore,
+  volume: string,
+  snapshot: string,
+  options: { allowCopy?: boolean } = {},
+): Promise<RollbackCheck> {
+  try {
+    const { possible, method, blockers, reason } = await assess(
+      core,
+      volume,
+      snapshot,
+      options.allowCopy ?? true,
+    );
+    return { possible, method, blockers, reason };
+  } catch (error) {
+    throw wrapFailure(`Checking the rollback of volume '${volume}' to '${snapshot}' failed`, error, {
+      volume,
+    });
+  }
+}
+
+/**
+ * Rolls a volume back to a snapshot: LINSTOR's rollback for the newest snapshot; for an older one
+ * (when `allowCopy`, the default) the snapshot is restored into a temporary volume, its data copied
+ * over the volume on a node that has both, and the temporary volume removed. Newer snapshots stay.
+ */
+export async function rollback(
+  core: ServiceCore,
+  volume: string,
+  snapshot: string,
+  options: { allowCopy?: boolean; onProgress?: ProgressCallback } = {},
+): Promise<{ method: 'native' | 'copy' }> {
+  const what = `Rolling volume '${volume}' back to snapshot '${snapshot}' failed`;
+  try {
+    await healMigration(core, core.resourceName(volume));
+    const check = await assess(core, volume, snapshot, options.allowCopy ?? true);
+    if (!check.possible) {
+      if (check.users.length > 0) {
+        throw new VolumeError('in-use', `${what}: ${check.reason}; stop the guest first.`, { volume });
+      }
+      throw new RollbackBlockedError(`${what}: ${check.reason}.`, check.blockers, { volume });
+    }
+    const { resourceName, target } = check;
+    if (check.method === 'native') {
+      try {
+        await core.client.snapshots.rollback(resourceName, target.snapshotName);
+      } catch (error) {
+        // The rollback's result does not depend on how often it runs while nothing writes.
+        if (!(error instanceof OutcomeUnknownError)) throw error;
+        await core.client.snapshots.rollback(resourceName, target.snapshotName);
+      }
+      return { method: 'native' };
+    }
+    const temporary = temporaryName('rb', resourceName, target.snapshotName);
+    const volumeKib = await core.client.volumeDefinitions.get(resourceName, 0);
+    const node = await chooseRestoreNode(core, resourceName, target.nodes);
+    try {
+      await restoreIntoTemporary(
+        core,
+        resourceName,
+        target.snapshotName,
+        temporary,
+        `rollback:${resourceName}`,
+        {
+          nodes: [node],
+        },
+      );
+      await copyBetweenVolumes(core, {
+        source: temporary,
+        target: resourceName,
+        node,
+        bytes: target.sizeBytes ?? volumeKib.size_kib * KIB,
+        targetBytes: volumeKib.size_kib * KIB,
+        targetIsZeroed: false,
+        onProgress: options.onProgress,
+      });
+    } catch (error) {
+      const leftover = await core.cleanup([() => removeTemporaryDefinition(core, temporary)]);
+      const failure = wrapFailure(what, error, { volume });
+      throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
+        cause: error,
+        linstor: failure.linstor,
+        volume,
+      });
+    }
+    await removeTemporaryDefinition(core, temporary);
+    return { method: 'copy' };
+  } catch (error) {
+    throw wrapFailure(what, error, { volume });
+  }
+}
+
+/** A node that has the snapshot and, preferably, a replica of the volume with data. */
+async function chooseRestoreNode(
+  core: ServiceCore,
+  resourceName: string,
+  snapshotNodes: readonly string[],
+): Promise<string> {
+  const resources = await core.resources(resourceName);
+  const diskful = resources.filter((r) => !isDiskless(r) && !isDeleting(r)).map((r) => r.node_name ?? '');
+  const node = snapshotNodes.find((n) => diskful.some((d) => sameName(d, n))) ?? snapshotNodes[0];
+  if (node === undefined)
+    throw new VolumeError('linstor', `The snapshot of '${resourceName}' is on no node.`);
+  return node;
+}

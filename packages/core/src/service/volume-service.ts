@@ -1,0 +1,180 @@
+import type { Props } from '@linstor-hv/api';
+import { computeCapacity, type GroupCapacity } from '../capacity';
+import { type CopyOptions, type CopyResult, type CopySource, type CopyTarget, copyData } from '../copy/copy';
+import type { ProgressCallback } from '../copy/progress';
+import { wrapFailure } from '../failure';
+import { abortMigration, attachVolume, beginMigration, commitMigration, detachVolume } from './attach';
+import { cloneVolume } from './clone';
+import { ServiceCore } from './core';
+import { canRollback, createSnapshot, deleteSnapshot, listSnapshots, rollback } from './snapshots';
+import type {
+  AttachResult,
+  CloneRequest,
+  CreateRequest,
+  CreateResult,
+  DetachResult,
+  RollbackCheck,
+  SizeSpec,
+  SnapshotInfo,
+  VolumeInfo,
+  VolumeServiceOptions,
+  VolumeSummary,
+} from './types';
+import { createVolume, deleteVolume, listVolumes, resizeVolume, volumeInfo } from './volumes';
+
+/**
+ * Volumes as hypervisor platforms see them, on one LINSTOR controller configuration and one
+ * resource group. Volumes are named by the platform's names (mapped to LINSTOR names
+ * deterministically). Every verb is safe to repeat after a crash or a lost reply, and a verb that
+ * fails midway undoes its own steps; errors are {@link VolumeError}s with LINSTOR's words.
+ */
+export class VolumeService {
+  private readonly core: ServiceCore;
+
+  constructor(options: VolumeServiceOptions) {
+    this.core = new ServiceCore(options);
+  }
+
+  /** The resource group new volumes are spawned from. */
+  get resourceGroup(): string {
+    return this.core.group;
+  }
+
+  /** The LINSTOR resource-definition name a platform volume name maps to. */
+  resourceName(name: string): string {
+    return this.core.resourceName(name);
+  }
+
+  /** The by-res device path of a volume on a node (whether or not it exists there now). */
+  devicePath(name: string, node: string): string {
+    return this.core.devicePath(node, this.core.resourceName(name));
+  }
+
+  /** Creates a volume with the group's replica count, or fails leaving nothing behind. */
+  create(request: CreateRequest): Promise<CreateResult> {
+    return createVolume(this.core, request);
+  }
+
+  /** Deletes a volume and its snapshots once nobody has it open; already gone succeeds. */
+  delete(name: string, options: { deadlineMs?: number } = {}): Promise<{ existed: boolean }> {
+    return deleteVolume(this.core, name, options);
+  }
+
+  /** Grows a volume to exactly the given size; shrinking is refused. */
+  resize(name: string, size: SizeSpec): Promise<{ sizeBytes: number; changed: boolean }> {
+    return resizeVolume(this.core, name, size);
+  }
+
+  /** Size, replicas by node with disk state, in-use nodes, allocation and snapshots of a volume. */
+  info(name: string): Promise<VolumeInfo> {
+    return volumeInfo(this.core, name);
+  }
+
+  /** The volumes this owner created in the group (one filtered request); see {@link listVolumes}. */
+  list(options: { props?: readonly string[]; allGroups?: boolean } = {}): Promise<VolumeSummary[]> {
+    return listVolumes(this.core, options);
+  }
+
+  /** Takes a snapshot on all diskful replicas. */
+  createSnapshot(
+    volume: string,
+    snapshot: string,
+    options: { props?: Props } = {},
+  ): Promise<SnapshotInfo & { existed: boolean }> {
+    return createSnapshot(this.core, volume, snapshot, options);
+  }
+
+  /** Snapshots of a volume, oldest first. */
+  listSnapshots(volume: string): Promise<SnapshotInfo[]> {
+    return listSnapshots(this.core, volume);
+  }
+
+  /** Deletes a snapshot; already gone succeeds. */
+  deleteSnapshot(volume: string, snapshot: string): Promise<{ existed: boolean }> {
+    return deleteSnapshot(this.core, volume, snapshot);
+  }
+
+  /** Whether a rollback to `snapshot` will work, how, and which newer snapshots block a native one. */
+  canRollback(
+    volume: string,
+    snapshot: string,
+    options: { allowCopy?: boolean } = {},
+  ): Promise<RollbackCheck> {
+    return canRollback(this.core, volume, snapshot, options);
+  }
+
+  /** Rolls back to a snapshot (native for the newest; by restore + copy for older ones). */
+  rollback(
+    volume: string,
+    snapshot: string,
+    options: { allowCopy?: boolean; onProgress?: ProgressCallback } = {},
+  ): Promise<{ method: 'native' | 'copy' }> {
+    return rollback(this.core, volume, snapshot, options);
+  }
+
+  /** Clones a volume or snapshot into a new volume (possibly another group, possibly larger). */
+  clone(request: CloneRequest): Promise<CreateResult> {
+    return cloneVolume(this.core, request);
+  }
+
+  /** Makes a volume available on a node and returns its device path once it exists. */
+  attach(name: string, node: string): Promise<AttachResult> {
+    return attachVolume(this.core, name, node);
+  }
+
+  /** Removes this owner's diskless attachment on a node; replicas and tie-breakers stay. */
+  detach(name: string, node: string): Promise<DetachResult> {
+    return detachVolume(this.core, name, node);
+  }
+
+  /** Starts a live migration: target attached, dual-primary allowed for that pair only. */
+  beginMigration(name: string, from: string, to: string): Promise<AttachResult> {
+    return beginMigration(this.core, name, from, to);
+  }
+
+  /** Ends a live migration on the target: options removed, source's diskless attachment removed. */
+  commitMigration(name: string, from: string, to: string): Promise<void> {
+    return commitMigration(this.core, name, from, to);
+  }
+
+  /** Cancels a live migration: options removed, the target's attachment (if the migration made it) removed. */
+  abortMigration(name: string, from: string, to: string): Promise<void> {
+    return abortMigration(this.core, name, from, to);
+  }
+
+  /**
+   * Capacity of the service's group (or another group), from one cached storage-pool view once
+   * the group's placement is known; the model is in the package README.
+   */
+  async capacity(group = this.core.group): Promise<GroupCapacity> {
+    try {
+      const placement = await this.core.placement(group);
+      const pools = await this.core.client.storagePools.list({
+        cached: true,
+        ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
+      });
+      return computeCapacity(pools, placement, {
+        ...(this.core.overSubscriptionRatio !== undefined
+          ? { overSubscriptionRatio: this.core.overSubscriptionRatio }
+          : {}),
+      });
+    } catch (error) {
+      throw wrapFailure(`Reading the capacity of resource group '${group}' failed`, error);
+    }
+  }
+
+  /** Copies data between device paths, files and streams on a node (dd / qemu-img, with progress). */
+  copy(
+    node: string,
+    source: CopySource,
+    target: CopyTarget,
+    options: Omit<CopyOptions, 'executor'> = {},
+  ): Promise<CopyResult> {
+    return copyData(source, target, { ...options, executor: this.core.executor(node) });
+  }
+}
+
+/** Creates a {@link VolumeService}. */
+export function createVolumeService(options: VolumeServiceOptions): VolumeService {
+  return new VolumeService(options);
+}

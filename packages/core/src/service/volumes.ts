@@ -1,0 +1,384 @@
+/** Create, delete, resize, info and list. */
+
+import {
+  AUX_NS,
+  FAIL_EXISTS_RSC_DFN,
+  INFO_NO_RSC_SPAWNED,
+  nodeNameProblem,
+  PROP_HV_PENDING,
+  type Props,
+  type ResourceDefinition,
+  WARN_NOT_FOUND,
+} from '@linstor-hv/api';
+import { LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor-hv/client';
+import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
+import { describeReason, linstorReasons, wrapFailure } from '../failure';
+import { isOwnVolume, ownerFilter, ownershipProps } from '../naming';
+import { isDeleting, isDiskless, migrationOf, type ServiceCore, sizeKibOf, VOLUME_NUMBER } from './core';
+import { listSnapshotsOf } from './snapshots';
+import type { CreateRequest, CreateResult, SizeSpec, VolumeInfo, VolumeSummary } from './types';
+
+const KIB = 1024;
+
+/** Refuses extra props that would overwrite linstor-hv's own bookkeeping. */
+export function checkExtraProps(props: Props | undefined): void {
+  for (const key of Object.keys(props ?? {})) {
+    if (key === AUX_NS || key.startsWith(`${AUX_NS}/`)) {
+      throw new VolumeValidationError(
+        `The property '${key}' is reserved for linstor-hv's ownership tags; use another key.`,
+      );
+    }
+  }
+}
+
+/** Diskful nodes (not being deleted) of a volume. */
+export async function diskfulNodes(core: ServiceCore, resourceName: string): Promise<string[]> {
+  const resources = await core.resources(resourceName);
+  return resources
+    .filter((r) => !isDiskless(r) && !isDeleting(r))
+    .map((r) => r.node_name ?? '')
+    .sort();
+}
+
+/**
+ * Deletes a definition this service was still creating (it carries the pending mark and our
+ * ownership); a finished or foreign volume is never touched.
+ */
+export async function removeUnfinished(
+  core: ServiceCore,
+  resourceName: string,
+  platformName: string,
+): Promise<void> {
+  const definition = await core.definition(resourceName);
+  if (!definition || !isOwnVolume(definition.props, core.ownership, platformName)) return;
+  if (definition.props?.[PROP_HV_PENDING] === undefined) return;
+  const snapshots = await core.client.snapshots.list(resourceName).catch(() => []);
+  for (const snapshot of snapshots) {
+    if (snapshot.name) await core.client.snapshots.delete(resourceName, snapshot.name);
+  }
+  await core.client.resourceDefinitions.delete(resourceName);
+}
+
+/** The sentence for "already exists and is not ours", telling a case-only collision apart. */
+export function collisionMessage(
+  what: string,
+  resourceName: string,
+  existing: ResourceDefinition,
+  name: string,
+): string {
+  const existingName = existing.props?.['Aux/linstor-hv/name'];
+  const clash =
+    existingName !== undefined && existingName !== name
+      ? ` by the name '${existingName}' (LINSTOR names ignore case)`
+      : '';
+  return `${what}: LINSTOR already has a resource definition '${existing.name ?? resourceName}'${clash} that this owner did not create; choose another name.`;
+}
+
+/** Checks the replica count of a new volume; throws a placement error when LINSTOR placed too few. */
+export async function requireReplicas(
+  core: ServiceCore,
+  what: string,
+  resourceName: string,
+  wanted: number,
+): Promise<string[]> {
+  const nodes = await diskfulNodes(core, resourceName);
+  if (nodes.length < wanted) {
+    throw new VolumeError(
+      'placement',
+      `${what}: LINSTOR placed ${nodes.length} diskful ${nodes.length === 1 ? 'replica' : 'replicas'} (${nodes.join(', ') || 'none'}) but the resource group asks for ${wanted}; add storage to the group's pools or lower its place count.`,
+    );
+  }
+  return nodes;
+}
+
+/**
+ * Places the replicas of a spawned definition: a diskful replica on the preferred node when it
+ * can take one, then the group's autoplacer for the rest. Returns warnings in words.
+ */
+export async function placeReplicas(
+  core: ServiceCore,
+  resourceName: string,
+  preferredNode: string | undefined,
+): Promise<string[]> {
+  const warnings: string[] = [];
+  if (preferredNode !== undefined) {
+    try {
+      await core.client.resources.makeAvailable(resourceName, preferredNode, { diskful: true });
+    } catch (error) {
+      if (!(error instanceof LinstorApiError)) throw error;
+      const why = linstorReasons(error.entries).map(describeReason).join(' ');
+      warnings.push(`Node '${preferredNode}' could not take a diskful replica: ${why}`);
+    }
+  }
+  await core.client.resources.autoplace(resourceName, {});
+  return warnings;
+}
+
+/**
+ * Creates a volume of at least the given size with the group's replica count of diskful replicas,
+ * or fails and leaves nothing behind. Safe to repeat: an earlier attempt of the same owner is
+ * found by its ownership tags and finished (or, when it already finished, returned as `existed`).
+ */
+export async function createVolume(core: ServiceCore, request: CreateRequest): Promise<CreateResult> {
+  const kib = sizeKibOf(request);
+  const resourceName = core.resourceName(request.name);
+  const what = `Creating volume '${request.name}' failed`;
+  if (request.preferredNode !== undefined) {
+    const problem = nodeNameProblem(request.preferredNode);
+    if (problem) throw new VolumeValidationError(`${what}: ${problem}.`, { volume: request.name });
+  }
+  checkExtraProps(request.props);
+  const placement = await core.placement();
+  const props: Props = {
+    ...request.props,
+    ...ownershipProps(core.ownership, request.name),
+    [PROP_HV_PENDING]: 'create',
+  };
+
+  let spawned = false;
+  for (let attempt = 0; attempt < 2 && !spawned; attempt++) {
+    try {
+      const reply = await core.client.resourceGroups.spawn(core.group, {
+        resource_definition_name: resourceName,
+        volume_sizes: [kib],
+        definitions_only: request.preferredNode !== undefined,
+        resource_definition_props: props,
+      });
+      if (request.preferredNode === undefined && reply.has(INFO_NO_RSC_SPAWNED)) {
+        const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
+        throw new VolumeError(
+          'placement',
+          `${what}: LINSTOR created the definition but placed no replica (${reply.find(INFO_NO_RSC_SPAWNED)?.message ?? 'no resources spawned'}); check that resource group '${core.group}' has a place count and storage pools that can hold ${kib} KiB.${leftover}`,
+          { volume: request.name },
+        );
+      }
+      spawned = true;
+    } catch (error) {
+      if (error instanceof VolumeError) throw error;
+      const exists = error instanceof LinstorApiError && error.has(FAIL_EXISTS_RSC_DFN);
+      if (!exists && !(error instanceof OutcomeUnknownError)) {
+        const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
+        const failure = wrapFailure(what, error, { volume: request.name, kind: 'placement' });
+        throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
+          cause: error,
+          linstor: failure.linstor,
+          volume: request.name,
+        });
+      }
+      const existing = await core.definition(resourceName);
+      // Absent: a lost spawn never took effect (or the definition was deleted meanwhile), so sending
+      // it again is safe; should the first one still land, the next "exists" is reconciled here.
+      if (!existing) continue;
+      if (!isOwnVolume(existing.props, core.ownership, request.name)) {
+        throw new VolumeError(
+          'already-exists',
+          collisionMessage(what, resourceName, existing, request.name),
+          {
+            volume: request.name,
+          },
+        );
+      }
+      if (existing.props?.[PROP_HV_PENDING] === undefined) {
+        const existingKib = core.sizeKibOf(existing);
+        if (existingKib !== kib) {
+          throw new VolumeError(
+            'already-exists',
+            `${what}: it already exists with ${existingKib ?? 'no'} KiB instead of ${kib} KiB; delete it or resize it.`,
+            { volume: request.name },
+          );
+        }
+        return {
+          name: request.name,
+          resourceName,
+          sizeBytes: kib * KIB,
+          diskfulNodes: await diskfulNodes(core, resourceName),
+          existed: true,
+          warnings: [],
+        };
+      }
+      if (core.sizeKibOf(existing) !== kib) {
+        // An unfinished attempt with another size: start over.
+        await removeUnfinished(core, resourceName, request.name);
+        continue;
+      }
+      spawned = true; // our own unfinished attempt: finish it below
+    }
+  }
+  if (!spawned) {
+    throw new VolumeError(
+      'linstor',
+      `${what}: the volume could not be spawned after a lost reply; repeat the operation.`,
+      {
+        volume: request.name,
+      },
+    );
+  }
+
+  try {
+    const warnings = await placeReplicas(core, resourceName, request.preferredNode);
+    const nodes = await requireReplicas(core, what, resourceName, placement.replicas);
+    await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_PENDING] });
+    return {
+      name: request.name,
+      resourceName,
+      sizeBytes: kib * KIB,
+      diskfulNodes: nodes,
+      existed: false,
+      warnings,
+    };
+  } catch (error) {
+    const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
+    const failure = wrapFailure(what, error, { volume: request.name, kind: 'placement' });
+    throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
+      cause: error,
+      linstor: failure.linstor,
+      volume: request.name,
+    });
+  }
+}
+
+/**
+ * Deletes a volume: waits until nobody has it open (within the deadline), deletes its snapshots,
+ * then the definition. Deleting a volume that is already gone succeeds with `existed: false`.
+ */
+export async function deleteVolume(
+  core: ServiceCore,
+  name: string,
+  options: { deadlineMs?: number } = {},
+): Promise<{ existed: boolean }> {
+  const resourceName = core.resourceName(name);
+  const what = `Deleting volume '${name}'`;
+  try {
+    await core.client.wait.notInUse(resourceName, {
+      timeoutMs: options.deadlineMs ?? core.deadlines.notInUseMs,
+    });
+  } catch (error) {
+    if (error instanceof WaitTimeoutError) {
+      throw new VolumeError(
+        'in-use',
+        `${what} failed: it is still ${error.lastState} after ${Math.round(error.timeoutMs / 1000)} s; stop the guest that uses it and try again.`,
+        { cause: error, volume: name },
+      );
+    }
+    throw wrapFailure(`${what} failed`, error, { volume: name });
+  }
+  try {
+    let snapshots: Awaited<ReturnType<typeof core.client.snapshots.list>>;
+    try {
+      snapshots = await core.client.snapshots.list(resourceName);
+    } catch (error) {
+      if (error instanceof LinstorApiError && error.isNotFound()) return { existed: false };
+      throw error;
+    }
+    for (const snapshot of snapshots) {
+      if (snapshot.name) await core.client.snapshots.delete(resourceName, snapshot.name);
+    }
+    const reply = await core.client.resourceDefinitions.delete(resourceName);
+    return { existed: !reply.has(WARN_NOT_FOUND) };
+  } catch (error) {
+    throw wrapFailure(`${what} failed`, error, { volume: name });
+  }
+}
+
+/** Grows a volume to exactly the given size (KiB; bytes rounded up). Shrinking is refused. */
+export async function resizeVolume(
+  core: ServiceCore,
+  name: string,
+  size: SizeSpec,
+): Promise<{ sizeBytes: number; changed: boolean }> {
+  const kib = sizeKibOf(size, 'new size');
+  const resourceName = core.resourceName(name);
+  const what = `Resizing volume '${name}'`;
+  try {
+    const definition = await core.client.volumeDefinitions.getOrUndefined(resourceName, VOLUME_NUMBER);
+    if (!definition)
+      throw new VolumeNotFoundError(`${what} failed: the volume does not exist.`, { volume: name });
+    if (kib < definition.size_kib) {
+      throw new VolumeValidationError(
+        `${what} to ${kib} KiB is refused: it has ${definition.size_kib} KiB and volumes can only grow.`,
+        { volume: name },
+      );
+    }
+    if (kib === definition.size_kib) return { sizeBytes: kib * KIB, changed: false };
+    await core.client.volumeDefinitions.modify(resourceName, VOLUME_NUMBER, { size_kib: kib });
+    await core.client.wait.resizeDone(resourceName, VOLUME_NUMBER, kib, {
+      timeoutMs: core.deadlines.resizeMs,
+    });
+    return { sizeBytes: kib * KIB, changed: true };
+  } catch (error) {
+    throw wrapFailure(`${what} failed`, error, { volume: name });
+  }
+}
+
+/** Everything about one volume: size, replicas with disk state, in-use nodes, allocation, snapshots. */
+export async function volumeInfo(core: ServiceCore, name: string): Promise<VolumeInfo> {
+  const resourceName = core.resourceName(name);
+  const what = `Reading volume '${name}'`;
+  try {
+    const [definition, resources, snapshots] = await Promise.all([
+      core.definition(resourceName),
+      core.resources(resourceName),
+      listSnapshotsOf(core, resourceName).catch((error: unknown) => {
+        if (error instanceof LinstorApiError && error.isNotFound()) return [];
+        throw error;
+      }),
+    ]);
+    if (!definition)
+      throw new VolumeNotFoundError(`${what} failed: the volume does not exist.`, { volume: name });
+    const replicas = core.replicas(resources);
+    const allocations = replicas.flatMap((r) =>
+      r.diskful && r.allocatedBytes !== undefined ? [r.allocatedBytes] : [],
+    );
+    return {
+      name: core.platformName(definition.props, resourceName),
+      resourceName: definition.name ?? resourceName,
+      resourceGroup: definition.resource_group_name,
+      sizeBytes: (core.sizeKibOf(definition) ?? 0) * KIB,
+      replicas,
+      inUseOn: core.inUseOn(resources),
+      allocatedBytes: allocations.length > 0 ? Math.max(...allocations) : undefined,
+      snapshots,
+      props: definition.props ?? {},
+      owned: isOwnVolume(definition.props, core.ownership, core.platformName(definition.props, resourceName)),
+      migration: migrationOf(definition.props),
+    };
+  } catch (error) {
+    throw wrapFailure(`${what} failed`, error, { volume: name });
+  }
+}
+
+/**
+ * The volumes this owner created in the service's group, from one filtered request. `props`
+ * replaces the ownership filter (e.g. `['Aux/pm/vmid']` to adopt volumes of the official plugin);
+ * `allGroups` drops the group restriction.
+ */
+export async function listVolumes(
+  core: ServiceCore,
+  options: { props?: readonly string[]; allGroups?: boolean } = {},
+): Promise<VolumeSummary[]> {
+  try {
+    const definitions = await core.client.resourceDefinitions.list({
+      props: options.props ?? ownerFilter(core.ownership),
+      withVolumeDefinitions: true,
+    });
+    return definitions
+      .filter(
+        (rd) =>
+          options.allGroups || (rd.resource_group_name ?? '').toUpperCase() === core.group.toUpperCase(),
+      )
+      .filter((rd) => rd.props?.[PROP_HV_PENDING] === undefined && !(rd.flags ?? []).includes('DELETE'))
+      .map((rd) => {
+        const kib = core.sizeKibOf(rd);
+        return {
+          name: core.platformName(rd.props, rd.name ?? ''),
+          resourceName: rd.name ?? '',
+          resourceGroup: rd.resource_group_name,
+          sizeBytes: kib === undefined ? undefined : kib * KIB,
+          props: rd.props ?? {},
+        };
+      })
+      .sort((a, b) => a.resourceName.localeCompare(b.resourceName));
+  } catch (error) {
+    throw wrapFailure('Listing volumes failed', error);
+  }
+}
