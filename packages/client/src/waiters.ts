@@ -31,7 +31,14 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** Polls `check` with growing pauses until it reports done or the deadline passes. */
+/** A poll's own request may take at least this long, even when the wait's deadline is closer. */
+const MIN_POLL_REQUEST_MS = 2000;
+
+/**
+ * Polls `check` with growing pauses until it reports done or the deadline passes. `check` gets the
+ * time its requests may take: what is left of the wait, but never less than 2 s, so the last poll
+ * is not cut off mid-request.
+ */
 export async function pollUntil<T>(
   what: string,
   check: (remainingMs: number) => Promise<PollResult<T>>,
@@ -44,7 +51,7 @@ export async function pollUntil<T>(
   let lastState = 'nothing yet';
   for (;;) {
     if (options.signal?.aborted) throw options.signal.reason;
-    const result = await check(Math.max(1, deadline - Date.now()));
+    const result = await check(Math.max(MIN_POLL_REQUEST_MS, deadline - Date.now()));
     if (result.done) return result.value;
     lastState = result.state;
     const remaining = deadline - Date.now();
