@@ -18,6 +18,7 @@ import { PROP_TOKEN_AUTH_ENABLED } from '@linstor-hv/api';
 import { bootstrapCluster, type ClusterDescription, isEmptyState, resolveCluster } from './cluster';
 import type { EmulatorConfig, EmulatorContext } from './context';
 import { type ConsistencyReport, DataPlane } from './dataplane';
+import { resumeClones } from './domain/clone';
 import type { PropsRec } from './domain/model';
 import { openJournalStore } from './infra/journal-store';
 import type { Store } from './infra/store';
@@ -136,6 +137,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     routes: allRoutes(),
     now: options.now,
   });
+  // A clone that a stop or crash interrupted would otherwise stay CLONING forever: copy it again.
+  resumeClones(server.ctx);
   server.addRoutes(
     controlRoutes({
       faults: server.faults,

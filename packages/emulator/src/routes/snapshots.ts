@@ -1,0 +1,174 @@
+/**
+ * Snapshot endpoints (linstor-api.md §2.8): create (201), multi-snapshot (201), list per RD, single
+ * GET, `/v1/view/snapshots`, modify, delete (`?nodes=`), restore of volume definitions and of
+ * resources, and rollback (200).
+ */
+import {
+  type CreateMultiSnapshotRequest,
+  FAIL_NOT_FOUND_SNAPSHOT,
+  MASK_CRT,
+  MASK_RSC,
+  MASK_SNAPSHOT,
+  type Snapshot,
+  type SnapshotModify,
+  type SnapshotRestore,
+  type SnapshotRollback,
+} from '@linstor-hv/api';
+import { paginate, queryList } from '../domain/filters';
+import { requireRd } from '../domain/lookup';
+import { restoreResources, restoreVolumeDefinitions } from '../domain/restore';
+import {
+  CRT_SNAPSHOT,
+  createSnapshots,
+  deleteSnapshot,
+  getSnapshot,
+  MOD_SNAPSHOT,
+  modifySnapshot,
+  rollbackSnapshot,
+  snapshotsOf,
+  snapshotView,
+  viewSnapshots,
+} from '../domain/snapshots';
+import { dataPlane } from '../domain/storage';
+import { ApiCallError, entry, replyEntries } from '../http/apicall';
+import type { RouteDef } from '../http/route';
+import { badRequestBody, objectBody } from './body';
+
+const RD_SNAPSHOTS = '/v1/resource-definitions/{rd}/snapshots';
+
+export const snapshotRoutes: RouteDef[] = [
+  {
+    method: 'POST',
+    template: RD_SNAPSHOTS,
+    handler: async (req, ctx) => {
+      const body = objectBody<Snapshot>(req.body);
+      if (!body) return badRequestBody(CRT_SNAPSHOT);
+      const entries = await createSnapshots(ctx, [
+        {
+          rdName: req.params.rd ?? '',
+          name: body.name,
+          nodes: body.nodes,
+          props: body.snapshot_definition_props ?? body.props,
+        },
+      ]);
+      return replyEntries(entries, 201);
+    },
+  },
+  {
+    method: 'POST',
+    template: '/v1/actions/snapshot/multi',
+    handler: async (req, ctx) => {
+      const body = objectBody<CreateMultiSnapshotRequest>(req.body);
+      if (!body || (body.snapshots !== undefined && !Array.isArray(body.snapshots))) {
+        return badRequestBody(CRT_SNAPSHOT);
+      }
+      const entries = await createSnapshots(
+        ctx,
+        (body.snapshots ?? []).map((s) => ({
+          rdName: s.resource_name ?? '',
+          name: s.name,
+          nodes: s.nodes,
+          props: s.snapshot_definition_props ?? s.props,
+        })),
+      );
+      return replyEntries(entries, 201);
+    },
+  },
+  {
+    method: 'GET',
+    template: RD_SNAPSHOTS,
+    handler: (req, ctx) => {
+      const rd = requireRd(ctx, req.params.rd ?? '');
+      return {
+        status: 200,
+        json: paginate(snapshotsOf(ctx, rd.name), req.query).map((s) => snapshotView(s)),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    template: `${RD_SNAPSHOTS}/{snap}`,
+    handler: (req, ctx) => {
+      const rd = requireRd(ctx, req.params.rd ?? '');
+      const snapName = req.params.snap ?? '';
+      const snap = getSnapshot(ctx, rd.name, snapName);
+      if (!snap) {
+        throw new ApiCallError(
+          entry(FAIL_NOT_FOUND_SNAPSHOT, `Snapshot '${snapName}' of resource '${rd.name}' not found.`),
+        );
+      }
+      return { status: 200, json: snapshotView(snap) };
+    },
+  },
+  {
+    method: 'GET',
+    template: '/v1/view/snapshots',
+    handler: (req, ctx) => {
+      const list = viewSnapshots(ctx, {
+        resources: queryList(req.query, 'resources'),
+        snapshots: queryList(req.query, 'snapshots'),
+        nodes: queryList(req.query, 'nodes'),
+      });
+      return { status: 200, json: paginate(list, req.query) };
+    },
+  },
+  {
+    method: 'PUT',
+    template: `${RD_SNAPSHOTS}/{snap}`,
+    handler: (req, ctx) => {
+      const body = objectBody<SnapshotModify>(req.body);
+      if (!body) return badRequestBody(MOD_SNAPSHOT);
+      return replyEntries(modifySnapshot(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
+    },
+  },
+  {
+    method: 'DELETE',
+    template: `${RD_SNAPSHOTS}/{snap}`,
+    // Own transaction: the snapshot's files may only go once the deletion is committed.
+    transaction: false,
+    handler: async (req, ctx) => {
+      const deletion = await ctx.store.transaction(() =>
+        deleteSnapshot(ctx, req.params.rd ?? '', req.params.snap ?? '', queryList(req.query, 'nodes')),
+      );
+      if (deletion.filesToRemove) {
+        dataPlane(ctx).deleteSnapshot(deletion.filesToRemove.rdName, deletion.filesToRemove.snapName);
+      }
+      return replyEntries(deletion.entries, 200);
+    },
+  },
+  {
+    method: 'POST',
+    template: '/v1/resource-definitions/{rd}/snapshot-restore-volume-definition/{snap}',
+    handler: (req, ctx) => {
+      const body = objectBody<SnapshotRestore>(req.body);
+      if (!body) return badRequestBody(MASK_CRT | MASK_SNAPSHOT);
+      return replyEntries(
+        restoreVolumeDefinitions(ctx, req.params.rd ?? '', req.params.snap ?? '', body),
+        200,
+      );
+    },
+  },
+  {
+    method: 'POST',
+    template: '/v1/resource-definitions/{rd}/snapshot-restore-resource/{snap}',
+    handler: async (req, ctx) => {
+      const body = objectBody<SnapshotRestore>(req.body);
+      if (!body) return badRequestBody(MASK_CRT | MASK_RSC);
+      return replyEntries(await restoreResources(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
+    },
+  },
+  {
+    method: 'POST',
+    template: '/v1/resource-definitions/{rd}/snapshot-rollback/{snap}',
+    handler: async (req, ctx) => {
+      const body = objectBody<SnapshotRollback>(req.body);
+      if (!body) return badRequestBody(MOD_SNAPSHOT);
+      const strategy =
+        typeof body.zfs_rollback_strategy === 'string' ? body.zfs_rollback_strategy : undefined;
+      return replyEntries(
+        await rollbackSnapshot(ctx, req.params.rd ?? '', req.params.snap ?? '', strategy),
+        200,
+      );
+    },
+  },
+];
