@@ -122,6 +122,19 @@ describe('emulator replies validate against the LINSTOR REST v1 contract', () =>
     await p.call('GET', '/v1/view/storage-pools?nodes=pve2&storage_pools=thickpool&cached=false', {
       expect: OK,
     });
+    const pool = {
+      storage_pool_name: 'ctfilepool',
+      provider_kind: 'FILE_THIN',
+      props: { 'StorDriver/FileDir': '/var/lib/linstor-hv/ctfilepool' },
+    };
+    await p.call('POST', '/v1/nodes/pve1/storage-pools', { body: pool, expect: CREATED });
+    await p.call('POST', '/v1/nodes/pve1/storage-pools', { body: pool, expect: FAILED });
+    await p.call('PUT', '/v1/nodes/pve1/storage-pools/ctfilepool', {
+      body: { override_props: { 'Aux/contract': 'pool' } },
+      expect: OK,
+    });
+    await p.call('GET', '/v1/nodes/pve1/storage-pools/ctfilepool', { expect: OK });
+    await p.call('DELETE', '/v1/nodes/pve1/storage-pools/ctfilepool', { expect: OK });
     assertClean(p);
   });
 
@@ -383,6 +396,130 @@ describe('emulator replies validate against the LINSTOR REST v1 contract', () =>
     assertClean(p);
   });
 
+  it('resources: deprecated toggle-disk and migrate-disk forms', async () => {
+    const p = probe();
+    await spawn(p, 'ct-toggle');
+    const rd = '/v1/resource-definitions/ct-toggle';
+    const placed = await p.call('GET', '/v1/view/resources?resources=ct-toggle', { expect: OK });
+    const diskful = Array.isArray(placed.body)
+      ? placed.body
+          .filter((r) => !((r as { flags?: string[] }).flags ?? []).includes('DISKLESS'))
+          .map((r) => (r as { node_name?: string }).node_name ?? '')
+      : [];
+    const spare = ['pve1', 'pve2', 'pve3'].find((n) => !diskful.includes(n)) ?? 'pve3';
+    const source = diskful[0] ?? 'pve1';
+    await p.call('POST', `${rd}/resources/${spare}/make-available`, { body: { diskful: false }, expect: OK });
+    await p.call('PUT', `${rd}/resources/${spare}/toggle-disk/diskful`, { body: {}, expect: OK });
+    await p.call('PUT', `${rd}/resources/${spare}/toggle-disk/diskless`, { expect: OK });
+    await p.call('PUT', `${rd}/resources/${spare}/toggle-disk/diskful/thinpool`, { body: {}, expect: OK });
+    await p.call('PUT', `${rd}/resources/${spare}/toggle-disk/diskless/DfltDisklessStorPool`, { expect: OK });
+    await p.call('PUT', `${rd}/resources/${spare}/migrate-disk/${source}/thinpool`, { expect: OK });
+    await p.call('PUT', `${rd}/resources/${source}/toggle-disk/diskless`, { expect: OK });
+    await p.call('PUT', `${rd}/resources/${source}/migrate-disk/${spare}`, { body: {}, expect: OK });
+    assertClean(p);
+  });
+
+  it('resources in use: refused deletes and rollback, promotion state', async () => {
+    const p = probe();
+    await spawn(p, 'ct-inuse');
+    const rd = '/v1/resource-definitions/ct-inuse';
+    await p.call('POST', `${rd}/snapshots`, { body: { name: 'before' }, expect: CREATED });
+    const placed = await p.call('GET', '/v1/view/resources?resources=ct-inuse', { expect: OK });
+    const first = Array.isArray(placed.body)
+      ? (placed.body[0] as { node_name?: string } | undefined)
+      : undefined;
+    const node = first?.node_name ?? 'pve1';
+    const opened = await emulator.control.openDevice(node, 'ct-inuse', 'rw');
+    if (opened.status !== OK) p.note(`opening ct-inuse on ${node} answered ${opened.status}`);
+    try {
+      await p.call('GET', '/v1/view/resources?resources=ct-inuse', { expect: OK });
+      await p.call('GET', `${rd}/resources/${node}`, { expect: OK });
+      await p.call('DELETE', `${rd}/resources/${node}`, { expect: FAILED });
+      await p.call('POST', `${rd}/snapshot-rollback/before`, { body: {}, expect: FAILED });
+      await p.call('DELETE', '/v1/resource-definitions/ct-inuse', { expect: FAILED });
+      await p.events('/v1/events/drbd/promotion', {
+        headers: { 'Last-Event-ID': 'current' },
+        enough: (seen) =>
+          seen.some((e) => (e.data as { resource_name?: string }).resource_name === 'ct-inuse'),
+        timeoutMs: 5_000,
+      });
+    } finally {
+      await emulator.control.closeDevice(node, 'ct-inuse');
+    }
+    assertClean(p);
+  });
+
+  it('offline satellite: node, pools, resources and placement replies', async () => {
+    const p = probe();
+    await spawn(p, 'ct-offline');
+    await emulator.control.nodeOffline('pve3');
+    try {
+      await p.call('GET', '/v1/nodes/pve3', { expect: OK });
+      await p.call('GET', '/v1/nodes?nodes=pve3', { expect: OK });
+      await p.call('GET', '/v1/view/storage-pools?nodes=pve3', { expect: OK });
+      await p.call('GET', '/v1/view/resources?resources=ct-offline', { expect: OK });
+      // Whether this succeeds with a warning or fails depends on placement; either reply must be on contract.
+      await p.call('POST', '/v1/resource-definitions/ct-offline/resources/pve3/make-available', {
+        body: { diskful: false },
+      });
+      await p.call('POST', '/v1/resource-groups/linstor-hv/spawn', {
+        body: {
+          resource_definition_name: 'ct-offline-3',
+          volume_sizes: [SIZE_KIB],
+          select_filter: { place_count: 3 },
+        },
+        expect: FAILED,
+      });
+      await p.call('POST', '/v1/resource-groups/linstor-hv/query-size-info', { body: {}, expect: OK });
+    } finally {
+      await emulator.control.nodeOnline('pve3');
+    }
+    assertClean(p);
+  });
+
+  it('malformed and off-spec input is answered with ApiCallRc lists', async () => {
+    const p = probe();
+    await p.call('POST', '/v1/resource-definitions', { rawBody: '{"resource_definition": ', expect: 400 });
+    await p.call('POST', '/v1/resource-groups', { rawBody: '[1, 2', expect: 400 });
+    await p.call('POST', '/v1/resource-groups/linstor-hv/spawn', {
+      rawBody: 'not json',
+      expect: [400, FAILED],
+    });
+    await p.call('POST', '/v1/resource-definitions', {
+      rawBody: JSON.stringify({ resource_definition: { name: 42 } }),
+      expect: [400, FAILED],
+    });
+    await p.call('PUT', '/v1/resource-definitions/ghost-rd/volume-definitions/0', {
+      rawBody: JSON.stringify({ size_kib: 'large' }),
+      expect: [400, NOT_FOUND, FAILED],
+    });
+    assertClean(p);
+  });
+
+  it('bearer-token mode: 401 replies, token accepted, /health open', async () => {
+    const token = 'contract-test-token';
+    const secured = await startEmulator({ cluster: 'three-node', tokens: [token] });
+    try {
+      const p = new ContractProbe(secured.url);
+      probes.push(p);
+      const missing = await p.call('GET', '/v1/nodes', { expect: 401 });
+      const wrong = await p.call('GET', '/v1/resource-definitions', {
+        headers: { authorization: 'Bearer not-the-token' },
+        expect: 401,
+      });
+      for (const reply of [missing, wrong]) {
+        const challenge = String(reply.headers['www-authenticate'] ?? '');
+        if (!challenge.startsWith('Bearer'))
+          p.note(`401 reply without a Bearer WWW-Authenticate header: "${challenge}"`);
+      }
+      await p.call('GET', '/v1/nodes', { headers: { authorization: `Bearer ${token}` }, expect: OK });
+      await p.call('GET', '/health', { expect: OK });
+      assertClean(p);
+    } finally {
+      await secured.stop();
+    }
+  });
+
   it('resource connections: list, get, modify', async () => {
     const p = probe();
     await spawn(p, 'ct-conn');
@@ -625,6 +762,16 @@ describe('emulator replies validate against the LINSTOR REST v1 contract', () =>
       'GET /v1/error-reports',
       'GET /v1/events/drbd/promotion',
       'GET /health',
+      'POST /v1/nodes/{node}/storage-pools',
+      'PUT /v1/nodes/{node}/storage-pools/{storagepool}',
+      'DELETE /v1/nodes/{node}/storage-pools/{storagepool}',
+      'PUT /v1/resource-definitions/{resource}/resources/{node}/toggle-disk/diskful',
+      'PUT /v1/resource-definitions/{resource}/resources/{node}/toggle-disk/diskless',
+      'PUT /v1/resource-definitions/{resource}/resources/{node}/toggle-disk/diskful/{storagepool}',
+      'PUT /v1/resource-definitions/{resource}/resources/{node}/toggle-disk/diskless/{disklesspool}',
+      'PUT /v1/resource-definitions/{resource}/resources/{node}/migrate-disk/{fromnode}',
+      'PUT /v1/resource-definitions/{resource}/resources/{node}/migrate-disk/{fromnode}/{storagepool}',
+      'GET /v1/events/nodes',
     ];
     const all = new Set<string>();
     for (const p of probes) for (const route of p.exercised) all.add(route);

@@ -26,11 +26,17 @@ export interface ProbeReply {
   body: unknown;
   text: string;
   contentType: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export interface CallOptions {
   /** JSON body; it must itself satisfy the spec (a contract test never sends off-spec input by accident). */
   body?: unknown;
+  /**
+   * A raw body text sent as JSON without checking it against the spec: only for tests of how
+   * malformed or off-spec input is answered.
+   */
+  rawBody?: string;
   /** Statuses the call is expected to answer; anything else is recorded as a problem. */
   expect?: number | readonly number[];
   headers?: Record<string, string>;
@@ -97,16 +103,24 @@ export class ContractProbe {
       method: method as 'GET',
       headers: {
         accept: 'application/json',
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(options.body === undefined && options.rawBody === undefined
+          ? {}
+          : { 'content-type': 'application/json' }),
         ...options.headers,
       },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
       headersTimeout: REQUEST_TIMEOUT_MS,
       bodyTimeout: REQUEST_TIMEOUT_MS,
     });
     const text = await response.body.text();
     const contentType = String(response.headers['content-type'] ?? '');
-    const reply: ProbeReply = { status: response.statusCode, body: undefined, text, contentType };
+    const reply: ProbeReply = {
+      status: response.statusCode,
+      body: undefined,
+      text,
+      contentType,
+      headers: response.headers,
+    };
     const where = `${method} ${path} → ${reply.status}`;
 
     if (text !== '') {
