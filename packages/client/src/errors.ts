@@ -112,7 +112,7 @@ const KIND_TEXT: Record<TransportFailureKind, string> = {
   dns: 'host name not resolvable',
   unreachable: 'host or network unreachable',
   tls: 'TLS handshake failed',
-  'response-timeout': 'no reply within the request timeout',
+  'response-timeout': 'no reply in time',
   'connection-lost': 'connection closed before the reply arrived',
   unhealthy: 'controller reports itself unhealthy',
   redirect: 'unusable redirect',

@@ -475,6 +475,20 @@ export class Transport {
    * controller redirects to HTTPS (linstor-api-py probes the same way).
    */
   private async prepare(ctrl: Controller, deadline: number, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.probe(ctrl, deadline, signal);
+    } catch (e) {
+      // The request itself was not sent yet, so a probe failure never makes an outcome unknown.
+      if (e instanceof LinstorTransportError && e.kind === 'response-timeout') {
+        throw new LinstorTransportError(e.controller, e.kind, `health check, ${e.detail}`, false, {
+          cause: e,
+        });
+      }
+      throw e;
+    }
+  }
+
+  private async probe(ctrl: Controller, deadline: number, signal: AbortSignal | undefined): Promise<void> {
     const needsUpgradeCheck =
       this.options.token !== undefined &&
       !ctrl.isHttps &&
