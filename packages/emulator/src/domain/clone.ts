@@ -171,13 +171,20 @@ export function scheduleClone(ctx: EmulatorContext, srcName: string, cloneName: 
   }
   const set = jobs;
   const job = new Promise<void>((resolve) => {
+    let started = false;
+    const onAbort = () => {
+      // Not started yet: it never will be. Started: the job ends when its copy step ends.
+      if (!started) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
     const timer = setTimeout(() => {
+      started = true;
+      ctx.signal.removeEventListener('abort', onAbort);
       runClone(ctx, srcName, cloneName).finally(resolve);
     }, 0);
-    ctx.signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
   });
   set.add(job);
   void job.finally(() => set.delete(job));
