@@ -346,7 +346,8 @@ export function deleteResource(
     }),
   );
   if (!isOnline(ctx, rsc.nodeName)) entries.push(notConnected(rsc.nodeName, mask));
-  reconcileTieBreaker(ctx, rd, entries, MASK_DEL);
+  // An explicitly deleted tie-breaker is not put back; other deletes may need one added or removed.
+  if (!isTieBreaker(rsc)) reconcileTieBreaker(ctx, rd, entries, MASK_DEL);
 }
 
 /** True unless `DrbdOptions/auto-add-quorum-tiebreaker` is False or quorum is off (RD chain). */
