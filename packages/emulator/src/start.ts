@@ -18,8 +18,9 @@ import { PROP_TOKEN_AUTH_ENABLED } from '@linstor-hv/api';
 import { bootstrapCluster, type ClusterDescription, isEmptyState, resolveCluster } from './cluster';
 import type { EmulatorConfig, EmulatorContext } from './context';
 import { type ConsistencyReport, DataPlane } from './dataplane';
-import { resumeClones } from './domain/clone';
+import { resumeClones, settleClones } from './domain/clone';
 import type { PropsRec } from './domain/model';
+import { forgetThinUsage } from './domain/storage';
 import { openJournalStore } from './infra/journal-store';
 import type { Store } from './infra/store';
 import { allRoutes, controlRoutes } from './routes';
@@ -148,6 +149,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
         for (const name of await readdir(dataDir)) {
           if (name !== STATE_DIR) await rm(join(dataDir, name), { recursive: true, force: true });
         }
+        forgetThinUsage();
         server.faults.clear();
         server.log.clear();
         await prepareState();
@@ -161,6 +163,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   const blackholeUrls: string[] = [];
   const stopAll = async () => {
     server.stop();
+    // Background clone copies end at their next step once stopped; wait so no file is written after.
+    await settleClones(server.ctx);
     await Promise.all(
       httpServers.map(
         (s) =>
