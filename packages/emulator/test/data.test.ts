@@ -293,6 +293,41 @@ describe('restore', () => {
     expect(retCodes(clash)).toEqual([FAIL_EXISTS_VLM_DFN | MASK_CRT | MASK_VLM_DFN]);
   });
 
+  it('restores into other pools with stor_pool_rename, with the same data', async () => {
+    await createRd('rs-renamed');
+    await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-volume-definition/snap', {
+      to_resource: 'rs-renamed',
+    });
+    const reply = await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-resource/snap', {
+      to_resource: 'rs-renamed',
+      stor_pool_rename: { thinpool: 'zfspool' },
+    });
+    expect(reply.status, reply.text).toBe(200);
+    const restored = (await resourcesOf(url, 'rs-renamed')).filter((r) => !isDisklessView(r));
+    expect(restored.map((r) => r.volumes?.[0]?.storage_pool_name)).toEqual(['zfspool', 'zfspool']);
+    const fromSnapshot = await sha256File(dev(restored[0]!.node_name, 'rs-dst'));
+    expect(await sha256File(dev(restored[0]!.node_name, 'rs-renamed'))).toBe(fromSnapshot);
+  });
+
+  it('refuses nodes that do not hold the snapshot with 404 FAIL_NOT_FOUND_SNAPSHOT, creating nothing', async () => {
+    await createRd('rs-elsewhere');
+    await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-volume-definition/snap', {
+      to_resource: 'rs-elsewhere',
+    });
+    const holders = await diskfulNodes(url, 'rs-src');
+    const stranger = ['pve1', 'pve2', 'pve3'].find((n) => !holders.includes(n))!;
+    const reply = await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-resource/snap', {
+      to_resource: 'rs-elsewhere',
+      nodes: [holders[0], stranger],
+    });
+    expect(reply.status).toBe(404);
+    expect(retCodes(reply)).toEqual([FAIL_NOT_FOUND_SNAPSHOT | MASK_CRT | MASK_RSC]);
+    expect(messages(reply)).toEqual([
+      `Snapshot 'snap' of resource 'rs-src' on node '${stranger}' not found.`,
+    ]);
+    expect(await resourcesOf(url, 'rs-elsewhere')).toEqual([]);
+  });
+
   it('refuses target volume definitions whose size differs from the snapshot (FAIL_INVLD_VLM_SIZE)', async () => {
     await createRd('rs-bigger');
     const vd = await call(url, 'POST', '/v1/resource-definitions/rs-bigger/volume-definitions', {

@@ -6,6 +6,7 @@ import {
   FAIL_EXISTS_SNAPSHOT_DFN,
   FAIL_INVLD_PROP,
   FAIL_INVLD_SNAPSHOT_NAME,
+  FAIL_NOT_CONNECTED,
   FAIL_NOT_FOUND_RSC,
   FAIL_NOT_FOUND_RSC_DFN,
   FAIL_NOT_FOUND_SNAPSHOT,
@@ -128,6 +129,20 @@ describe('snapshot create', () => {
     });
     expect(nowhere.status).toBe(404);
     expect(retCodes(nowhere)).toEqual([FAIL_NOT_FOUND_RSC | CRT_SNAP]);
+  });
+
+  it('refuses a snapshot while a node holding the resource is offline (FAIL_NOT_CONNECTED)', async () => {
+    const [node] = await diskfulNodes(url, 'snap-a');
+    await emu.control.nodeOffline(node!);
+    try {
+      const reply = await call(url, 'POST', '/v1/resource-definitions/snap-a/snapshots', { name: 'offline' });
+      expect(reply.status).toBe(500);
+      expect(retCodes(reply)).toEqual([FAIL_NOT_CONNECTED | CRT_SNAP]);
+      expect(messages(reply)).toEqual([`No active connection to satellite '${node}'`]);
+    } finally {
+      await emu.control.nodeOnline(node!);
+    }
+    expect(existsSync(snapFile('snap-a', 'offline'))).toBe(false);
   });
 
   it('takes a snapshot on a chosen node only', async () => {
