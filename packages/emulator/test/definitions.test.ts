@@ -1,0 +1,328 @@
+import { existsSync } from 'node:fs';
+import {
+  DELETED,
+  FAIL_EXISTS_RSC_DFN,
+  FAIL_EXISTS_SNAPSHOT_DFN,
+  FAIL_EXISTS_VLM_DFN,
+  FAIL_IN_USE,
+  FAIL_INVLD_PROP,
+  FAIL_INVLD_RSC_NAME,
+  FAIL_INVLD_VLM_SIZE,
+  FAIL_NOT_ENOUGH_FREE_SPACE,
+  FAIL_NOT_FOUND_RSC_DFN,
+  FAIL_NOT_FOUND_RSC_GRP,
+  FAIL_NOT_FOUND_VLM_DFN,
+  MASK_CRT,
+  MASK_DEL,
+  MASK_MOD,
+  MASK_RSC_DFN,
+  MASK_VLM_DFN,
+  MODIFIED,
+  WARN_NOT_FOUND,
+  WARN_VLMDFN_RESIZE_SAME_SIZE,
+} from '@linstor-hv/api';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../src/start';
+import { devicePath } from './data-helpers';
+import { expectEntry, freeKib, spawnRd } from './domain-helpers';
+import { call, messages, retCodes } from './http-helpers';
+
+const CRT_RD = MASK_CRT | MASK_RSC_DFN;
+const DEL_RD = MASK_DEL | MASK_RSC_DFN;
+const MOD_VD = MASK_MOD | MASK_VLM_DFN;
+const GIB = 1024 * 1024;
+
+interface RdView {
+  name: string;
+  resource_group_name?: string;
+  props?: Record<string, string>;
+  layer_data?: { type: string; data?: { port?: number } }[];
+  volume_definitions?: {
+    volume_number: number;
+    size_kib: number;
+    layer_data?: { data?: { minor_number?: number } }[];
+  }[];
+}
+
+let emu: RunningEmulator;
+let url: string;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  url = emu.url;
+});
+
+afterAll(async () => {
+  await emu?.stop();
+});
+
+afterEach(async () => {
+  await emu.control.reset();
+});
+
+async function rd(name: string): Promise<RdView> {
+  const reply = await call(url, 'GET', `/v1/resource-definitions/${name}`);
+  expect(reply.status, reply.text).toBe(200);
+  return reply.json as RdView;
+}
+
+function createRd(name: string, extra: Record<string, unknown> = {}) {
+  return call(url, 'POST', '/v1/resource-definitions', { resource_definition: { name, ...extra } });
+}
+
+describe('resource definition create and get', () => {
+  it('creates (201, 20447233), keeps the display case and finds it case-insensitively', async () => {
+    const reply = await createRd('Vm-101-Disk-0');
+    expect(reply.status).toBe(201);
+    expect(retCodes(reply)).toEqual([20447233n]);
+    expect(messages(reply)).toEqual(["New resource definition 'Vm-101-Disk-0' created."]);
+    const got = await rd('VM-101-DISK-0');
+    expect(got.name).toBe('Vm-101-Disk-0');
+    expect(got.resource_group_name).toBe('DfltRscGrp');
+    expect(got.layer_data?.map((l) => l.type)).toEqual(['DRBD', 'STORAGE']);
+  });
+
+  it('answers a name collision with 500 and -4611686018406940171', async () => {
+    await createRd('dup-rd');
+    const reply = await call(url, 'POST', '/v1/resource-definitions', {
+      resource_definition: { name: 'DUP-RD' },
+    });
+    expect(reply.status).toBe(500);
+    expect(reply.text).toContain('"ret_code":-4611686018406940171');
+    expect(retCodes(reply)).toEqual([FAIL_EXISTS_RSC_DFN | CRT_RD]);
+    expect(messages(reply)).toEqual([
+      'The creation of a new resource definition failed due to a name collision',
+    ]);
+  });
+
+  it('validates names (FAIL_INVLD_RSC_NAME), the group (404) and props (FAIL_INVLD_PROP)', async () => {
+    for (const bad of ['1', '9abc', 'has space', 'x'.repeat(49)]) {
+      expectEntry(await createRd(bad), 500, FAIL_INVLD_RSC_NAME | CRT_RD);
+    }
+    expectEntry(
+      await createRd('rd-nogroup', { resource_group_name: 'nope' }),
+      404,
+      FAIL_NOT_FOUND_RSC_GRP | CRT_RD,
+    );
+    const badProp = await createRd('rd-badprop', { props: { NotAKey: 'x' } });
+    expect(expectEntry(badProp, 500, FAIL_INVLD_PROP | CRT_RD).cause).toBe(
+      "The key 'NotAKey' is not whitelisted.",
+    );
+    expect((await call(url, 'GET', '/v1/resource-definitions/rd-badprop')).status).toBe(404);
+  });
+
+  it('reports create-body props with "Successfully set property key(s)"', async () => {
+    const reply = await createRd('rd-props', {
+      props: { 'Aux/pm/vmid': '100', 'DrbdOptions/Net/allow-two-primaries': 'yes' },
+    });
+    expect(reply.status, reply.text).toBe(201);
+    expect(messages(reply)).toContain(
+      'Successfully set property key(s): Aux/pm/vmid,DrbdOptions/Net/allow-two-primaries',
+    );
+  });
+
+  it('answers a missing single GET with 404 and a bare FAIL_NOT_FOUND_RSC_DFN', async () => {
+    const reply = await call(url, 'GET', '/v1/resource-definitions/absent');
+    expect(reply.status).toBe(404);
+    expect(retCodes(reply)).toEqual([FAIL_NOT_FOUND_RSC_DFN]);
+    expect(messages(reply)).toEqual(["Resource definition 'absent' not found."]);
+  });
+});
+
+describe('resource definition list', () => {
+  it('filters by name and props, adds VDs only on request, and pages with limit/offset', async () => {
+    await spawnRd(url, 'linstor-hv', 'list-a', [GIB], {
+      definitions_only: true,
+      resource_definition_props: { 'Aux/pm/vmid': '7' },
+    });
+    await spawnRd(url, 'linstor-hv', 'list-b', [GIB], { definitions_only: true });
+    const all = await call(url, 'GET', '/v1/resource-definitions');
+    expect((all.json as RdView[]).map((r) => r.name)).toEqual(['list-a', 'list-b']);
+    expect((all.json as RdView[]).every((r) => r.volume_definitions === undefined)).toBe(true);
+
+    const withVds = await call(
+      url,
+      'GET',
+      '/v1/resource-definitions?resource_definitions=LIST-A&with_volume_definitions=true',
+    );
+    const [a] = withVds.json as RdView[];
+    expect(a?.volume_definitions?.map((v) => v.size_kib)).toEqual([GIB]);
+
+    const byProp = await call(url, 'GET', '/v1/resource-definitions?props=Aux/pm/vmid=7');
+    expect((byProp.json as RdView[]).map((r) => r.name)).toEqual(['list-a']);
+    const page = await call(url, 'GET', '/v1/resource-definitions?limit=1&offset=1');
+    expect((page.json as RdView[]).map((r) => r.name)).toEqual(['list-b']);
+  });
+});
+
+describe('DRBD ports and minors', () => {
+  it('allocates from 7000 and 1000 deterministically and reuses numbers after a delete', async () => {
+    await spawnRd(url, 'linstor-hv', 'num-a', [GIB], { definitions_only: true });
+    await spawnRd(url, 'linstor-hv', 'num-b', [GIB, GIB], { definitions_only: true });
+    const a = (
+      await call(
+        url,
+        'GET',
+        '/v1/resource-definitions?resource_definitions=num-a&with_volume_definitions=true',
+      )
+    ).json as RdView[];
+    const b = (
+      await call(
+        url,
+        'GET',
+        '/v1/resource-definitions?resource_definitions=num-b&with_volume_definitions=true',
+      )
+    ).json as RdView[];
+    expect(a[0]!.layer_data?.[0]?.data?.port).toBe(7000);
+    expect(b[0]!.layer_data?.[0]?.data?.port).toBe(7001);
+    const minors = (v: RdView) => v.volume_definitions?.map((d) => d.layer_data?.[0]?.data?.minor_number);
+    expect(minors(a[0]!)).toEqual([1000]);
+    expect(minors(b[0]!)).toEqual([1001, 1002]);
+
+    expect((await call(url, 'DELETE', '/v1/resource-definitions/num-a')).status).toBe(200);
+    await spawnRd(url, 'linstor-hv', 'num-c', [GIB], { definitions_only: true });
+    const c = (
+      await call(
+        url,
+        'GET',
+        '/v1/resource-definitions?resource_definitions=num-c&with_volume_definitions=true',
+      )
+    ).json as RdView[];
+    expect(c[0]!.layer_data?.[0]?.data?.port).toBe(7000);
+    expect(minors(c[0]!)).toEqual([1000]);
+  });
+});
+
+describe('resource definition modify', () => {
+  it('moves an RD to another resource group and refuses an unknown one (404)', async () => {
+    await createRd('mv-rd');
+    const ok = await call(url, 'PUT', '/v1/resource-definitions/mv-rd', { resource_group: 'linstor-hv' });
+    expectEntry(ok, 200, MODIFIED | MASK_MOD | MASK_RSC_DFN);
+    expect((await rd('mv-rd')).resource_group_name).toBe('linstor-hv');
+    const bad = await call(url, 'PUT', '/v1/resource-definitions/mv-rd', { resource_group: 'nope' });
+    expectEntry(bad, 404, FAIL_NOT_FOUND_RSC_GRP | MASK_MOD | MASK_RSC_DFN);
+  });
+
+  it('sets and deletes props', async () => {
+    await createRd('props-rd');
+    await call(url, 'PUT', '/v1/resource-definitions/props-rd', {
+      override_props: { 'Aux/a': '1', 'Aux/b/c': '2' },
+    });
+    await call(url, 'PUT', '/v1/resource-definitions/props-rd', { delete_namespaces: ['Aux/b'] });
+    expect((await rd('props-rd')).props).toEqual({ 'Aux/a': '1' });
+  });
+});
+
+describe('resource definition delete', () => {
+  it('answers 200 + WARN_NOT_FOUND (-9223372036800771144) for a missing RD', async () => {
+    const reply = await call(url, 'DELETE', '/v1/resource-definitions/never-was');
+    expect(reply.status).toBe(200);
+    expect(reply.text).toContain('"ret_code":-9223372036800771144');
+    expect(retCodes(reply)).toEqual([WARN_NOT_FOUND | DEL_RD]);
+  });
+
+  it('refuses while snapshots exist (FAIL_EXISTS_SNAPSHOT_DFN) and while in use (FAIL_IN_USE), then deletes', async () => {
+    await spawnRd(url, 'linstor-hv', 'guarded', [GIB]);
+    const snap = await call(url, 'POST', '/v1/resource-definitions/guarded/snapshots', { name: 'snap1' });
+    expect(snap.status, snap.text).toBe(201);
+    const withSnap = await call(url, 'DELETE', '/v1/resource-definitions/guarded');
+    const err = expectEntry(withSnap, 500, FAIL_EXISTS_SNAPSHOT_DFN | DEL_RD);
+    expect(err.message).toBe("Cannot delete resource definition 'guarded' because it has snapshots.");
+    expect((await call(url, 'DELETE', '/v1/resource-definitions/guarded/snapshots/snap1')).status).toBe(200);
+
+    expect((await emu.control.openDevice('pve2', 'guarded', 'rw')).status).toBe(200);
+    const inUse = await call(url, 'DELETE', '/v1/resource-definitions/guarded');
+    expect(expectEntry(inUse, 500, FAIL_IN_USE | DEL_RD).message).toBe(
+      "Resource 'guarded' on node 'pve2' is still in use.",
+    );
+    await emu.control.closeDevice('pve2', 'guarded');
+
+    const ok = await call(url, 'DELETE', '/v1/resource-definitions/guarded');
+    expect(ok.status).toBe(200);
+    expect(retCodes(ok)).toEqual([54001666n]);
+    expect(messages(ok)).toEqual(["Resource definition 'guarded' deleted."]);
+    for (const node of ['pve1', 'pve2', 'pve3'])
+      expect(existsSync(devicePath(emu.dataDir, node, 'guarded'))).toBe(false);
+    expect((await call(url, 'GET', '/v1/view/resources?resources=guarded')).json).toEqual([]);
+  });
+});
+
+describe('volume definitions', () => {
+  it('creates with 200 (19922945), refuses a duplicate number, and answers 404 for a missing one', async () => {
+    await createRd('vd-rd');
+    const first = await call(url, 'POST', '/v1/resource-definitions/vd-rd/volume-definitions', {
+      volume_definition: { size_kib: GIB },
+    });
+    expect(first.status).toBe(200);
+    expect(retCodes(first)).toEqual([19922945n]);
+    expect(messages(first)).toEqual([
+      "New volume definition with number '0' of resource definition 'vd-rd' created.",
+    ]);
+    const dup = await call(url, 'POST', '/v1/resource-definitions/vd-rd/volume-definitions', {
+      volume_definition: { size_kib: GIB, volume_number: 0 },
+    });
+    expect(expectEntry(dup, 500, FAIL_EXISTS_VLM_DFN | MASK_CRT | MASK_VLM_DFN).message).toBe(
+      "A volume definition with the number 0 already exists in resource definition 'vd-rd'.",
+    );
+    const missing = await call(url, 'GET', '/v1/resource-definitions/vd-rd/volume-definitions/3');
+    expect(missing.status).toBe(404);
+    expect(retCodes(missing)).toEqual([FAIL_NOT_FOUND_VLM_DFN]);
+    const got = await call(url, 'GET', '/v1/resource-definitions/vd-rd/volume-definitions/0');
+    expect((got.json as { size_kib: number }).size_kib).toBe(GIB);
+  });
+
+  it('grows (36700163, thick pool space taken), warns on the same size, refuses to shrink and to overcommit', async () => {
+    await spawnRd(url, 'linstor-hv-thick', 'rs-1', [GIB]);
+    const before = await freeKib(url, 'pve1', 'thickpool');
+    const grow = await call(url, 'PUT', '/v1/resource-definitions/rs-1/volume-definitions/0', {
+      size_kib: 2 * GIB,
+    });
+    expect(grow.status, grow.text).toBe(200);
+    expect(retCodes(grow)).toEqual([36700163n]);
+    expect(await freeKib(url, 'pve1', 'thickpool')).toBe(before - GIB);
+    const view = await call(url, 'GET', '/v1/view/resources?resources=rs-1&nodes=pve1');
+    expect((view.json as { volumes: { usable_size_kib: number }[] }[])[0]!.volumes[0]!.usable_size_kib).toBe(
+      2 * GIB,
+    );
+
+    const same = await call(url, 'PUT', '/v1/resource-definitions/rs-1/volume-definitions/0', {
+      size_kib: 2 * GIB,
+    });
+    expectEntry(same, 200, WARN_VLMDFN_RESIZE_SAME_SIZE | MOD_VD);
+
+    const shrink = await call(url, 'PUT', '/v1/resource-definitions/rs-1/volume-definitions/0', {
+      size_kib: GIB,
+    });
+    expect(expectEntry(shrink, 500, FAIL_INVLD_VLM_SIZE | MOD_VD).message).toBe(
+      'Volumes can only grow in size',
+    );
+
+    const huge = await call(url, 'PUT', '/v1/resource-definitions/rs-1/volume-definitions/0', {
+      size_kib: 40 * GIB,
+    });
+    expectEntry(huge, 500, FAIL_NOT_ENOUGH_FREE_SPACE | MOD_VD);
+    expect(await freeKib(url, 'pve1', 'thickpool')).toBe(before - GIB);
+  });
+
+  it('deletes a VD (answers WARN_NOT_FOUND when missing)', async () => {
+    await spawnRd(url, 'linstor-hv', 'vd-del', [GIB, GIB]);
+    const ok = await call(url, 'DELETE', '/v1/resource-definitions/vd-del/volume-definitions/1');
+    expectEntry(ok, 200, DELETED | MASK_DEL | MASK_VLM_DFN);
+    expect(existsSync(devicePath(emu.dataDir, 'pve1', 'vd-del', 1))).toBe(false);
+    expect(existsSync(devicePath(emu.dataDir, 'pve1', 'vd-del', 0))).toBe(true);
+    const again = await call(url, 'DELETE', '/v1/resource-definitions/vd-del/volume-definitions/1');
+    expectEntry(again, 200, WARN_NOT_FOUND | MASK_DEL | MASK_VLM_DFN);
+  });
+});
+
+describe('sync-status', () => {
+  it('is synced while every diskful replica is online', async () => {
+    await spawnRd(url, 'linstor-hv', 'sync-1', [GIB]);
+    const ok = await call(url, 'GET', '/v1/resource-definitions/sync-1/sync-status');
+    expect(ok.json).toEqual({ synced_on_all: true });
+    await emu.control.nodeOffline('pve1');
+    expect((await call(url, 'GET', '/v1/resource-definitions/sync-1/sync-status')).json).toEqual({
+      synced_on_all: false,
+    });
+  });
+});
