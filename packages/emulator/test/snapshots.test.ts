@@ -19,7 +19,7 @@ import {
   type Snapshot,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../src/start';
 import { diskfulNodes, isDisklessView, resourcesOf, spawn } from './data-helpers';
 import { call, messages, retCodes } from './http-helpers';
@@ -228,6 +228,17 @@ describe('snapshot lists', () => {
     const found = byNode.json as Snapshot[];
     expect(found.map((s) => s.name)).toEqual(['first']);
     expect(found[0]?.snapshots?.map((n) => n.node_name)).toEqual([other]);
+
+    // Plain resource names are answered with prefix lookups, never a scan of every snapshot.
+    const list = vi.spyOn(emu.store, 'list');
+    try {
+      const filtered = await call(url, 'GET', '/v1/view/snapshots?resources=multi-a');
+      expect((filtered.json as Snapshot[]).map((s) => s.name)).toEqual(['vm-snap']);
+      const snapshotLookups = list.mock.calls.filter(([collection]) => collection === 'snapshots');
+      expect(snapshotLookups.map(([, prefix]) => prefix)).toEqual([['MULTI-A']]);
+    } finally {
+      list.mockRestore();
+    }
 
     const byRegex = await call(url, 'GET', '/v1/view/snapshots?resources=multi-.*');
     expect((byRegex.json as Snapshot[]).map((s) => s.resource_name).sort()).toEqual(['multi-a', 'multi-b']);
