@@ -7,8 +7,8 @@ import { createLinstorClient, type LinstorClient } from '@linstor-hv/client';
 import { type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
 import { expect } from 'vitest';
 import { auditOrphans, describeOrphans } from '../src/audit';
-import { createVolumeService, type VolumeService } from '../src/service/volume-service';
 import type { VolumeServiceOptions } from '../src/service/types';
+import { createVolumeService, type VolumeService } from '../src/service/volume-service';
 
 export const MiB = 1024 * 1024;
 export const PLATFORM = 'core-test';
@@ -28,7 +28,12 @@ export interface TestCluster {
 /** Starts the emulator ('three-node' preset) and a service on group `linstor-hv`. */
 export async function startCluster(): Promise<TestCluster> {
   const emulator = await startEmulator({ cluster: 'three-node' });
-  const client = createLinstorClient({ controllers: emulator.url, tokenFile: false, retries: 1, backoffMs: 20 });
+  const client = createLinstorClient({
+    controllers: emulator.url,
+    tokenFile: false,
+    retries: 1,
+    backoffMs: 20,
+  });
   const deviceRoot = (node: string) => join(emulator.dataDir, 'nodes', node, 'dev');
   const base: VolumeServiceOptions = {
     client,

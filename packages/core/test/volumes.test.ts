@@ -15,7 +15,12 @@ afterAll(async () => {
 describe('create', () => {
   it('creates a volume with the group replica count, exact size and ownership tags', async () => {
     const result = await cluster.service.create({ name: 'vm-100-disk-1', sizeBytes: 10 * MiB + 1 });
-    expect(result).toMatchObject({ name: 'vm-100-disk-1', resourceName: 'vm-100-disk-1', existed: false, warnings: [] });
+    expect(result).toMatchObject({
+      name: 'vm-100-disk-1',
+      resourceName: 'vm-100-disk-1',
+      existed: false,
+      warnings: [],
+    });
     // 10 MiB + 1 byte rounds up to the next KiB, never down.
     expect(result.sizeBytes).toBe(10 * MiB + 1024);
     expect(result.diskfulNodes).toHaveLength(2);
@@ -34,7 +39,11 @@ describe('create', () => {
 
   it('gives the preferred node a diskful replica', async () => {
     for (const node of ['pve1', 'pve2', 'pve3']) {
-      const result = await cluster.service.create({ name: `pref-${node}`, sizeKib: 4096, preferredNode: node });
+      const result = await cluster.service.create({
+        name: `pref-${node}`,
+        sizeKib: 4096,
+        preferredNode: node,
+      });
       expect(result.diskfulNodes).toContain(node);
       expect(result.diskfulNodes).toHaveLength(2);
     }
@@ -66,8 +75,12 @@ describe('create', () => {
   });
 
   it('refuses bad sizes and reserved props without creating anything', async () => {
-    await expect(cluster.service.create({ name: 'bad-size', sizeBytes: 0 })).rejects.toBeInstanceOf(VolumeValidationError);
-    await expect(cluster.service.create({ name: 'bad-size', sizeKib: 1.5 })).rejects.toThrow(/whole number of KiB/);
+    await expect(cluster.service.create({ name: 'bad-size', sizeBytes: 0 })).rejects.toBeInstanceOf(
+      VolumeValidationError,
+    );
+    await expect(cluster.service.create({ name: 'bad-size', sizeKib: 1.5 })).rejects.toThrow(
+      /whole number of KiB/,
+    );
     await expect(
       cluster.service.create({ name: 'bad-size', sizeKib: 1024, props: { 'Aux/linstor-hv/owner': 'x' } }),
     ).rejects.toThrow(/reserved for linstor-hv/);
@@ -78,7 +91,9 @@ describe('create', () => {
     // 15 GiB fits one 20 GiB thick pool per node only once; the second volume cannot get 2 replicas
     // on distinct nodes after two nodes are full... simpler: ask for more than any pool holds.
     const thick = cluster.serviceWith({ resourceGroup: 'linstor-hv-thick' });
-    const failure = await thick.create({ name: 'too-big', sizeBytes: 30 * 1024 * MiB }).catch((e: unknown) => e);
+    const failure = await thick
+      .create({ name: 'too-big', sizeBytes: 30 * 1024 * MiB })
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(VolumeError);
     expect((failure as VolumeError).kind).toBe('placement');
     expect((failure as Error).message).toMatch(/^Creating volume 'too-big' failed: /);
@@ -90,13 +105,21 @@ describe('create', () => {
 describe('resize, list, delete', () => {
   it('grows exactly and refuses to shrink', async () => {
     await cluster.service.create({ name: 'grow-me', sizeKib: 2048 });
-    expect(await cluster.service.resize('grow-me', { sizeBytes: 3 * MiB + 5 })).toEqual({ sizeBytes: 3 * MiB + 1024, changed: true });
+    expect(await cluster.service.resize('grow-me', { sizeBytes: 3 * MiB + 5 })).toEqual({
+      sizeBytes: 3 * MiB + 1024,
+      changed: true,
+    });
     expect((await cluster.service.info('grow-me')).sizeBytes).toBe(3 * MiB + 1024);
-    expect(await cluster.service.resize('grow-me', { sizeKib: 3073 })).toEqual({ sizeBytes: 3073 * 1024, changed: false });
+    expect(await cluster.service.resize('grow-me', { sizeKib: 3073 })).toEqual({
+      sizeBytes: 3073 * 1024,
+      changed: false,
+    });
     await expect(cluster.service.resize('grow-me', { sizeKib: 1024 })).rejects.toThrow(
       "Resizing volume 'grow-me' to 1024 KiB is refused: it has 3073 KiB and volumes can only grow.",
     );
-    await expect(cluster.service.resize('no-such-volume', { sizeKib: 1024 })).rejects.toThrow(/does not exist/);
+    await expect(cluster.service.resize('no-such-volume', { sizeKib: 1024 })).rejects.toThrow(
+      /does not exist/,
+    );
   });
 
   it('lists only this owner in this group', async () => {
@@ -122,7 +145,9 @@ describe('resize, list, delete', () => {
     expect(opened.status).toBeLessThan(300);
     const failure = await cluster.service.delete('busy', { deadlineMs: 500 }).catch((e: unknown) => e);
     expect((failure as VolumeError).kind).toBe('in-use');
-    expect((failure as Error).message).toMatch(/^Deleting volume 'busy' failed: it is still in use on pve1 after/);
+    expect((failure as Error).message).toMatch(
+      /^Deleting volume 'busy' failed: it is still in use on pve1 after/,
+    );
     await cluster.emulator.control.closeDevice('pve1', 'busy');
     expect(await cluster.service.delete('busy')).toEqual({ existed: true });
   });

@@ -163,6 +163,7 @@ async function assess(
   volume: string,
   snapshot: string,
   allowCopy: boolean,
+  what: string,
 ): Promise<RollbackCheck & { target: SnapshotInfo; resourceName: string; users: string[] }> {
   const resourceName = core.resourceName(volume);
   const snapshotName = snapshotNameFor(snapshot);
@@ -171,13 +172,14 @@ async function assess(
     snapshots = await listSnapshotsOf(core, resourceName);
   } catch (error) {
     if (error instanceof LinstorApiError && error.isNotFound()) {
-      throw new VolumeNotFoundError(`Volume '${volume}' does not exist.`, { volume });
+      throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume });
     }
     throw error;
   }
   const index = snapshots.findIndex((s) => sameName(s.snapshotName, snapshotName));
   const target = snapshots[index];
-  if (!target) throw new VolumeNotFoundError(`Volume '${volume}' has no snapshot '${snapshot}'.`, { volume });
+  if (!target)
+    throw new VolumeNotFoundError(`${what}: the volume has no snapshot '${snapshot}'.`, { volume });
   const resources = await core.resources(resourceName);
   const users = core.inUseOn(resources);
   const blockers = snapshots.slice(index + 1).map((s) => s.name);
@@ -231,18 +233,12 @@ export async function canRollback(
   snapshot: string,
   options: { allowCopy?: boolean } = {},
 ): Promise<RollbackCheck> {
+  const what = `Checking the rollback of volume '${volume}' to snapshot '${snapshot}' failed`;
   try {
-    const { possible, method, blockers, reason } = await assess(
-      core,
-      volume,
-      snapshot,
-      options.allowCopy ?? true,
-    );
-    return { possible, method, blockers, reason };
+    const check = await assess(core, volume, snapshot, options.allowCopy ?? true, what);
+    return { possible: check.possible, method: check.method, blockers: check.blockers, reason: check.reason };
   } catch (error) {
-    throw wrapFailure(`Checking the rollback of volume '${volume}' to '${snapshot}' failed`, error, {
-      volume,
-    });
+    throw wrapFailure(what, error, { volume });
   }
 }
 
@@ -260,7 +256,7 @@ export async function rollback(
   const what = `Rolling volume '${volume}' back to snapshot '${snapshot}' failed`;
   try {
     await healMigration(core, core.resourceName(volume));
-    const check = await assess(core, volume, snapshot, options.allowCopy ?? true);
+    const check = await assess(core, volume, snapshot, options.allowCopy ?? true, what);
     if (!check.possible) {
       if (check.users.length > 0) {
         throw new VolumeError('in-use', `${what}: ${check.reason}; stop the guest first.`, { volume });

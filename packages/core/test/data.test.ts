@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RollbackBlockedError, type VolumeError } from '../src/errors';
+import {
+  deviceSha256,
+  expectNoOrphans,
+  MiB,
+  pattern,
+  sha256,
+  startCluster,
+  type TestCluster,
+  writeDevice,
+} from './cluster';
+
+let cluster: TestCluster;
+const SIZE = 4 * MiB;
+/** sha256 of the data snapshot 'snap-b' of 'data-1' holds (set by the first test). */
+let snapBSha = '';
+
+beforeAll(async () => {
+  cluster = await startCluster();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('snapshots and rollback at the data level', () => {
+  it('rolls back to the newest snapshot natively and to an older one by copy', async () => {
+    const { service } = cluster;
+    await service.create({ name: 'data-1', sizeBytes: SIZE, preferredNode: 'pve1' });
+    const { devicePath } = await service.attach('data-1', 'pve1');
+    const first = pattern(SIZE);
+    await writeDevice(devicePath, first);
+    await service.createSnapshot('data-1', 'snap-a');
+    const second = pattern(SIZE);
+    snapBSha = sha256(second);
+    await writeDevice(devicePath, second);
+    await service.createSnapshot('data-1', 'snap-b');
+    const third = pattern(SIZE);
+    await writeDevice(devicePath, third);
+    expect(await deviceSha256(devicePath, SIZE)).toBe(sha256(third));
+
+    expect(await service.canRollback('data-1', 'snap-b')).toEqual({
+      possible: true,
+      method: 'native',
+      blockers: [],
+      reason: undefined,
+    });
+    const older = await service.canRollback('data-1', 'snap-a');
+    expect(older).toMatchObject({ possible: true, method: 'copy', blockers: ['snap-b'] });
+    expect(await service.canRollback('data-1', 'snap-a', { allowCopy: false })).toMatchObject({
+      possible: false,
+      blockers: ['snap-b'],
+      reason: 'LINSTOR can only roll back to the newest snapshot: newer snapshots exist (snap-b)',
+    });
+
+    expect(await service.rollback('data-1', 'snap-b')).toEqual({ method: 'native' });
+    expect(await deviceSha256(devicePath, SIZE)).toBe(sha256(second));
+    // The same data is seen on the other replica's node.
+    const other = (await service.info('data-1')).replicas.find((r) => r.diskful && r.node !== 'pve1');
+    expect(other).toBeDefined();
+    expect(await deviceSha256(service.devicePath('data-1', other?.node ?? ''), SIZE)).toBe(sha256(second));
+
+    const progress: number[] = [];
+    expect(
+      await service.rollback('data-1', 'snap-a', { onProgress: (p) => progress.push(p.bytesDone) }),
+    ).toEqual({
+      method: 'copy',
+    });
+    expect(await deviceSha256(devicePath, SIZE)).toBe(sha256(first));
+    expect(progress.at(-1)).toBe(SIZE);
+    // Newer snapshots survive a copy rollback, and nothing temporary is left.
+    expect((await service.listSnapshots('data-1')).map((s) => s.name)).toEqual(['snap-a', 'snap-b']);
+    await expectNoOrphans(cluster.client);
+
+    await expect(service.rollback('data-1', 'snap-a', { allowCopy: false })).rejects.toBeInstanceOf(
+      RollbackBlockedError,
+    );
+    await expect(service.rollback('data-1', 'snap-x')).rejects.toThrow(
+      "Rolling volume 'data-1' back to snapshot 'snap-x' failed: the volume has no snapshot 'snap-x'.",
+    );
+  });
+
+  it('refuses a rollback while the volume is open', async () => {
+    const { service } = cluster;
+    await cluster.emulator.control.openDevice('pve1', 'data-1', 'rw');
+    const check = await service.canRollback('data-1', 'snap-b');
+    expect(check).toMatchObject({ possible: false, reason: 'the volume is in use on pve1' });
+    const failure = await service.rollback('data-1', 'snap-b').catch((e: unknown) => e);
+    expect((failure as VolumeError).kind).toBe('in-use');
+    expect((failure as Error).message).toBe(
+      "Rolling volume 'data-1' back to snapshot 'snap-b' failed: the volume is in use on pve1; stop the guest first.",
+    );
+    await cluster.emulator.control.closeDevice('pve1', 'data-1');
+  });
+
+  it('maps long snapshot names and repeats a snapshot idempotently', async () => {
+    const { service } = cluster;
+    const long = 'a_forty_character_snapshot_name_from_pve_x';
+    const taken = await service.createSnapshot('data-1', long);
+    expect(taken.existed).toBe(false);
+    expect(taken.name).toBe(long);
+    const again = await service.createSnapshot('data-1', long);
+    expect(again.existed).toBe(true);
+    expect(await service.deleteSnapshot('data-1', long)).toEqual({ existed: true });
+    expect(await service.deleteSnapshot('data-1', long)).toEqual({ existed: false });
+  });
+});
+
+describe('clones at the data level', () => {
+  it('clones a volume and a snapshot into the thick group, larger, with the same data', async () => {
+    const { service } = cluster;
+    const source = service.devicePath('data-1', 'pve1');
+    const current = await deviceSha256(source, SIZE);
+    const fromVolume = await service.clone({
+      source: 'data-1',
+      name: 'clone-vol',
+      resourceGroup: 'linstor-hv-thick',
+    });
+    expect(fromVolume).toMatchObject({ existed: false, sizeBytes: SIZE });
+    expect(fromVolume.diskfulNodes).toHaveLength(2);
+    const info = await service.info('clone-vol');
+    expect(info.resourceGroup).toBe('linstor-hv-thick');
+    expect(info.replicas.filter((r) => r.diskful).every((r) => r.storagePool === 'thickpool')).toBe(true);
+    const node = fromVolume.diskfulNodes[0] ?? '';
+    expect(await deviceSha256(service.devicePath('clone-vol', node), SIZE)).toBe(current);
+
+    const snapshotData = await service.clone({
+      source: 'data-1',
+      snapshot: 'snap-b',
+      name: 'clone-snap',
+      resourceGroup: 'linstor-hv-thick',
+      sizeBytes: SIZE * 2,
+    });
+    expect(snapshotData.sizeBytes).toBe(SIZE * 2);
+    for (const node of snapshotData.diskfulNodes) {
+      expect(await deviceSha256(service.devicePath('clone-snap', node), SIZE)).toBe(snapBSha);
+    }
+    expect(snapBSha).not.toBe(current);
+    // Within the thin group a snapshot clone is a restore: same data, no copy needed.
+    const restored = await service.clone({ source: 'data-1', snapshot: 'snap-b', name: 'clone-snap-thin' });
+    expect(
+      await deviceSha256(service.devicePath('clone-snap-thin', restored.diskfulNodes[0] ?? ''), SIZE),
+    ).toBe(snapBSha);
+    expect((await service.info('clone-snap')).sizeBytes).toBe(SIZE * 2);
+
+    const again = await service.clone({
+      source: 'data-1',
+      name: 'clone-vol',
+      resourceGroup: 'linstor-hv-thick',
+    });
+    expect(again.existed).toBe(true);
+    await expectNoOrphans(cluster.client);
+  });
+
+  it('clones within the group with the clone API, keeping the data', async () => {
+    const { service } = cluster;
+    const current = await deviceSha256(service.devicePath('data-1', 'pve1'), SIZE);
+    await cluster.emulator.control.clearRequests();
+    const clone = await service.clone({ source: 'data-1', name: 'clone-same' });
+    const counts = await cluster.emulator.control.requestCounts();
+    expect(counts['POST /v1/resource-definitions/{rd}/clone']).toBe(1);
+    expect(counts['POST /v1/resource-definitions/{rd}/snapshots']).toBeUndefined();
+    const node = clone.diskfulNodes[0] ?? '';
+    expect(await deviceSha256(service.devicePath('clone-same', node), SIZE)).toBe(current);
+    // Not attached anywhere beyond its replicas.
+    expect((await service.info('clone-same')).replicas.filter((r) => !r.diskful && !r.tieBreaker)).toEqual(
+      [],
+    );
+    await expectNoOrphans(cluster.client);
+  });
+});
+
+describe('attach and detach', () => {
+  it('attaches diskless where no replica is, and detaches only its own attachment', async () => {
+    const { service } = cluster;
+    await service.create({ name: 'att-1', sizeKib: 1024, preferredNode: 'pve1' });
+    const info = await service.info('att-1');
+    const diskful = info.replicas.filter((r) => r.diskful).map((r) => r.node);
+    const third = ['pve1', 'pve2', 'pve3'].find((n) => !diskful.includes(n)) ?? '';
+    const onReplica = await service.attach('att-1', 'pve1');
+    expect(onReplica).toMatchObject({ created: false, diskful: true });
+    const attached = await service.attach('att-1', third);
+    expect(attached.devicePath).toBe(`${cluster.deviceRoot(third)}/drbd/by-res/att-1/0`);
+    expect((await service.info('att-1')).replicas.find((r) => r.node === third)).toMatchObject({
+      diskful: false,
+      tieBreaker: false,
+      attachedByOwner: true,
+    });
+    expect((await service.attach('att-1', third)).created).toBe(false);
+    expect(await service.detach('att-1', 'pve1')).toEqual({ removed: false, kept: 'diskful' });
+    expect(await service.detach('att-1', third)).toEqual({ removed: true });
+    expect(await service.detach('att-1', third)).toMatchObject({ removed: false });
+    expect((await service.info('att-1')).replicas.filter((r) => r.diskful).map((r) => r.node)).toEqual(
+      diskful,
+    );
+  });
+});
