@@ -112,5 +112,10 @@ export async function runServe(argv: string[]): Promise<RunningEmulator> {
   process.stdout.write(
     `${JSON.stringify({ urls: emulator.urls, blackholeUrls: emulator.blackholeUrls, dataDir: emulator.dataDir })}\n`,
   );
+  // For people: stdout carries only the machine-readable line above.
+  process.stderr.write(
+    `LINSTOR controller emulator: REST API v1 at ${emulator.urls.join(', ')} (data in ${emulator.dataDir}); ` +
+      'stop with Ctrl-C.\n',
+  );
   return emulator;
 }
