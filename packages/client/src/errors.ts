@@ -104,6 +104,7 @@ export type TransportFailureKind =
   | 'connection-lost'
   | 'unhealthy'
   | 'redirect'
+  | 'insecure'
   | 'protocol';
 
 const KIND_TEXT: Record<TransportFailureKind, string> = {
@@ -116,6 +117,7 @@ const KIND_TEXT: Record<TransportFailureKind, string> = {
   'connection-lost': 'connection closed before the reply arrived',
   unhealthy: 'controller reports itself unhealthy',
   redirect: 'unusable redirect',
+  insecure: 'not used',
   protocol: 'malformed reply',
 };
 

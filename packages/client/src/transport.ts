@@ -546,7 +546,7 @@ export class Transport {
       if (!ctrl.isHttps) {
         throw new LinstorTransportError(
           ctrl.origin,
-          'redirect',
+          'insecure',
           `refusing to send the bearer token from ${this.options.tokenSource} over plain HTTP; use an https:// or linstor+ssl:// address, or set allowInsecureToken`,
           false,
         );
@@ -568,6 +568,7 @@ export class Transport {
     let attempts = 0;
 
     for (let round = 0; round <= this.options.retries; round++) {
+      if (round > 0 && allPermanent(failures, this.controllers)) break;
       if (round > 0) {
         const base = this.options.backoffMs * 2 ** (round - 1);
         const delay = Math.min(5000, base / 2 + Math.random() * base);
@@ -640,58 +641,20 @@ export class Transport {
       for (const ctrl of this.candidates()) {
         if (signal?.aborted) throw signal.reason;
         if (Date.now() >= deadline) break;
-        const started = performance.now();
         try {
           await this.prepare(ctrl, deadline, signal);
-          const headers: Record<string, string> = {
-            ...this.baseHeaders(ctrl, true),
-            accept: 'text/event-stream',
-            ...req.headers,
-          };
-          delete headers['accept-encoding'];
-          const timeout = Math.max(
-            1,
-            Math.min(req.timeoutMs ?? this.options.requestTimeoutMs, deadline - Date.now()),
-          );
-          const res = await ctrl
-            .dispatcher()
-            .request({
-              method: 'GET',
-              path: pathAndQuery,
-              headers,
-              signal,
-              headersTimeout: timeout,
-              bodyTimeout: 0,
-            })
-            .catch((e: unknown) => {
-              if (signal?.aborted) throw signal.reason;
-              throw classifyNetworkError(ctrl.origin, e);
-            });
-          this.emit({
-            method: 'GET',
-            route: req.route ?? req.path,
-            status: res.statusCode,
-            durationMs: performance.now() - started,
-            controller: ctrl.origin,
-            attempt: 1,
-            outcome: res.statusCode < 400 ? 'ok' : 'api-error',
-          });
-          if (REDIRECT_STATUSES.has(res.statusCode)) {
-            await res.body.dump();
-            this.followRedirect(ctrl, { status: res.statusCode, headers: res.headers, text: '' });
-            throw new LinstorTransportError(
-              ctrl.origin,
-              'redirect',
-              'upgraded to HTTPS, reconnecting',
-              false,
-            );
+          for (let hop = 0; hop < 3; hop++) {
+            const opened = await this.openStream(ctrl, req, pathAndQuery, deadline, signal);
+            if (opened) {
+              this.markGood(ctrl);
+              return opened;
+            }
           }
-          this.markGood(ctrl);
-          return { status: res.statusCode, headers: res.headers, body: res.body, controller: ctrl.origin };
+          throw new LinstorTransportError(ctrl.origin, 'redirect', 'too many redirects', false);
         } catch (e) {
           if (!(e instanceof LinstorTransportError)) throw e;
           failures.set(ctrl, e);
-          if (e.kind !== 'redirect') ctrl.discardConnections();
+          ctrl.discardConnections();
         }
       }
     }
@@ -700,10 +663,71 @@ export class Transport {
     throw new AllControllersFailedError('GET', req.path, ordered, Date.now() >= deadline, untried);
   }
 
+  /**
+   * One attempt to open a stream on one controller; undefined after following a redirect (the
+   * caller then tries the upgraded origin).
+   */
+  private async openStream(
+    ctrl: Controller,
+    req: TransportRequest,
+    pathAndQuery: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<TransportStream | undefined> {
+    const started = performance.now();
+    const headers: Record<string, string> = {
+      ...this.baseHeaders(ctrl, true),
+      accept: 'text/event-stream',
+      ...req.headers,
+    };
+    delete headers['accept-encoding'];
+    const timeout = Math.max(
+      1,
+      Math.min(req.timeoutMs ?? this.options.requestTimeoutMs, deadline - Date.now()),
+    );
+    const res = await ctrl
+      .dispatcher()
+      .request({
+        method: 'GET',
+        path: pathAndQuery,
+        headers,
+        signal,
+        headersTimeout: timeout,
+        bodyTimeout: 0,
+      })
+      .catch((e: unknown) => {
+        if (signal?.aborted) throw signal.reason;
+        throw classifyNetworkError(ctrl.origin, e);
+      });
+    this.emit({
+      method: 'GET',
+      route: req.route ?? req.path,
+      status: res.statusCode,
+      durationMs: performance.now() - started,
+      controller: ctrl.origin,
+      attempt: 1,
+      outcome: res.statusCode < 400 ? 'ok' : 'api-error',
+    });
+    if (REDIRECT_STATUSES.has(res.statusCode)) {
+      await res.body.dump();
+      this.followRedirect(ctrl, { status: res.statusCode, headers: res.headers, text: '' });
+      return undefined;
+    }
+    return { status: res.statusCode, headers: res.headers, body: res.body, controller: ctrl.origin };
+  }
+
   /** Closes all keep-alive connections. */
   async close(): Promise<void> {
     await Promise.all(this.controllers.map((c) => c.close()));
   }
+}
+
+/** Failures that another round cannot fix: a refused redirect or a token that must not go over HTTP. */
+function allPermanent(failures: Map<Controller, LinstorTransportError>, controllers: Controller[]): boolean {
+  return controllers.every((c) => {
+    const kind = failures.get(c)?.kind;
+    return kind === 'redirect' || kind === 'insecure';
+  });
 }
 
 function sameHost(a: string, b: string): boolean {

@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AllControllersFailedError,
@@ -137,6 +140,24 @@ describe('TLS', () => {
     const sent = mtls.requests.slice(before);
     expect(sent.filter((r) => r.method === 'POST')).toHaveLength(1);
     expect(sent.find((r) => r.method === 'POST')!.headers.authorization).toBe('Bearer tok-123');
+  });
+
+  it('picks up a rotated client certificate for new connections without a new client', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'client-rotate-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const certFile = join(dir, 'client.crt');
+    const keyFile = join(dir, 'client.key');
+    // Start with an identity the server does not trust (a certificate of the other CA).
+    copyFileSync(pki.otherCaCert, certFile);
+    copyFileSync(join(pki.dir, 'other-ca.key'), keyFile);
+    const c = client({
+      controllers: `https://127.0.0.1:${mtls.port}`,
+      tls: { caFile: pki.caCert, certFile, keyFile },
+    });
+    await expect(c.controller.version()).rejects.toBeInstanceOf(AllControllersFailedError);
+    copyFileSync(pki.clientCert, certFile);
+    copyFileSync(pki.clientKey, keyFile);
+    await expect(c.controller.version()).resolves.toMatchObject({ version: '1.34.1' });
   });
 
   it('refuses a redirect to another host', async () => {

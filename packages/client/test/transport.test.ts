@@ -249,6 +249,18 @@ describe('lost replies', () => {
   });
 });
 
+describe('client-wide abort signal', () => {
+  it('aborts every call of the client', async () => {
+    const slow = await server(withHealth(() => undefined));
+    const shutdown = new AbortController();
+    const c = client({ controllers: slow.origin, signal: shutdown.signal });
+    const pending = c.nodes.list();
+    setTimeout(() => shutdown.abort(new Error('shutting down')), 50);
+    await expect(pending).rejects.toThrow('shutting down');
+    await expect(c.nodes.list()).rejects.toThrow('shutting down');
+  });
+});
+
 describe('replies and errors', () => {
   it('keeps int64 ret_codes exact in errors and replies', async () => {
     const exists = '-4611686018406940171';
@@ -394,8 +406,10 @@ describe('bearer token', () => {
     const error = await c.controller.version().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AllControllersFailedError);
     expect((error as Error).message).toContain(
-      'refusing to send the bearer token from the token option over plain HTTP',
+      `${s.origin}: not used (refusing to send the bearer token from the token option over plain HTTP; use an https:// or linstor+ssl:// address, or set allowInsecureToken)`,
     );
+    // A configuration problem is not retried: one health check and one redirect check, no more.
+    expect(s.requests.map((r) => r.url)).toEqual(['/health', '/v1/controller/version']);
     expect((error as Error).message).not.toContain('secret-token');
     expect(s.requests.every((r) => r.headers.authorization === undefined)).toBe(true);
 
