@@ -1,0 +1,177 @@
+import {
+  CREATED,
+  DELETED,
+  FAIL_EXISTS_STOR_POOL,
+  FAIL_IN_USE,
+  FAIL_INVLD_STOR_POOL_NAME,
+  FAIL_NOT_FOUND_NODE,
+  FAIL_NOT_FOUND_STOR_POOL,
+  MASK_CRT,
+  MASK_DEL,
+  MASK_STOR_POOL,
+  WARN_NOT_FOUND,
+} from '@linstor-hv/api';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../src/start';
+import { devicePath, writeRandom } from './data-helpers';
+import { expectEntry, freeKib, spawnRd } from './domain-helpers';
+import { call, messages, retCodes } from './http-helpers';
+
+const CRT_SP = MASK_CRT | MASK_STOR_POOL;
+const DEL_SP = MASK_DEL | MASK_STOR_POOL;
+const GIB = 1024 * 1024;
+
+interface PoolView {
+  storage_pool_name: string;
+  node_name: string;
+  provider_kind: string;
+  static_traits?: Record<string, string>;
+  supports_snapshots?: boolean;
+  free_capacity?: number;
+  total_capacity?: number;
+  props?: Record<string, string>;
+}
+
+let emu: RunningEmulator;
+let url: string;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  url = emu.url;
+});
+
+afterAll(async () => {
+  await emu?.stop();
+});
+
+afterEach(async () => {
+  await emu.control.reset();
+});
+
+describe('storage pool views', () => {
+  it('lists every pool of every node with traits, and DISKLESS capacity as the exact Long.MAX', async () => {
+    const reply = await call(url, 'GET', '/v1/view/storage-pools');
+    expect(reply.status).toBe(200);
+    const pools = reply.json as PoolView[];
+    expect(pools.map((p) => `${p.node_name}/${p.storage_pool_name}`).sort()).toEqual(
+      ['pve1', 'pve2', 'pve3']
+        .flatMap((n) => [`${n}/DfltDisklessStorPool`, `${n}/thickpool`, `${n}/thinpool`])
+        .sort(),
+    );
+    const byName = (n: string) => pools.find((p) => p.node_name === 'pve1' && p.storage_pool_name === n)!;
+    expect(byName('thinpool')).toMatchObject({
+      provider_kind: 'LVM_THIN',
+      static_traits: { Provisioning: 'Thin', SupportsSnapshots: 'true' },
+      supports_snapshots: true,
+      total_capacity: 100 * GIB,
+    });
+    expect(byName('thickpool')).toMatchObject({
+      provider_kind: 'LVM',
+      static_traits: { Provisioning: 'Fat', SupportsSnapshots: 'false' },
+      supports_snapshots: false,
+      total_capacity: 20 * GIB,
+    });
+    expect(byName('DfltDisklessStorPool')).toMatchObject({
+      provider_kind: 'DISKLESS',
+      supports_snapshots: false,
+    });
+    expect(reply.text).toContain('"free_capacity":9223372036854775807,"total_capacity":9223372036854775807');
+  });
+
+  it('filters by nodes and storage_pools case-insensitively, and by props', async () => {
+    const reply = await call(
+      url,
+      'GET',
+      '/v1/view/storage-pools?nodes=PVE2&storage_pools=THINPOOL&cached=true',
+    );
+    expect((reply.json as PoolView[]).map((p) => `${p.node_name}/${p.storage_pool_name}`)).toEqual([
+      'pve2/thinpool',
+    ]);
+    const byProp = await call(url, 'GET', '/v1/view/storage-pools?props=StorDriver/LvmVg');
+    expect(new Set((byProp.json as PoolView[]).map((p) => p.provider_kind))).toEqual(
+      new Set(['LVM', 'LVM_THIN']),
+    );
+    const perNode = await call(url, 'GET', '/v1/nodes/pve3/storage-pools?storage_pools=thickpool');
+    expect((perNode.json as PoolView[]).map((p) => `${p.node_name}/${p.storage_pool_name}`)).toEqual([
+      'pve3/thickpool',
+    ]);
+  });
+
+  it('answers single GETs with one object, or 404 for a missing pool or node', async () => {
+    const one = await call(url, 'GET', '/v1/nodes/pve1/storage-pools/thinpool');
+    expect(one.status).toBe(200);
+    expect((one.json as PoolView).storage_pool_name).toBe('thinpool');
+    const noPool = await call(url, 'GET', '/v1/nodes/pve1/storage-pools/nopool');
+    expect(noPool.status).toBe(404);
+    expect(retCodes(noPool)).toEqual([FAIL_NOT_FOUND_STOR_POOL]);
+    const noNode = await call(url, 'GET', '/v1/nodes/nonode/storage-pools');
+    expect(noNode.status).toBe(404);
+    expect(retCodes(noNode)).toEqual([FAIL_NOT_FOUND_NODE]);
+  });
+});
+
+describe('capacity', () => {
+  it('takes the full volume size from a thick pool on each replica node', async () => {
+    await spawnRd(url, 'linstor-hv-thick', 'cap-thick', [3 * GIB]);
+    expect(await freeKib(url, 'pve1', 'thickpool')).toBe(17 * GIB);
+    expect(await freeKib(url, 'pve2', 'thickpool')).toBe(17 * GIB);
+    expect(await freeKib(url, 'pve3', 'thickpool')).toBe(20 * GIB);
+    await call(url, 'DELETE', '/v1/resource-definitions/cap-thick');
+    expect(await freeKib(url, 'pve1', 'thickpool')).toBe(20 * GIB);
+  });
+
+  it('takes only written data from a thin pool (real allocated size)', async () => {
+    await spawnRd(url, 'linstor-hv', 'cap-thin', [4 * GIB]);
+    const before = await freeKib(url, 'pve1', 'thinpool');
+    expect(before).toBeGreaterThan(100 * GIB - 1024);
+    await writeRandom(devicePath(emu.dataDir, 'pve1', 'cap-thin'), 0, 8 * 1024 * 1024);
+    const after = await freeKib(url, 'pve1', 'thinpool');
+    expect(before - after).toBeGreaterThanOrEqual(8 * 1024);
+    expect(before - after).toBeLessThan(64 * 1024);
+    const view = await call(url, 'GET', '/v1/view/resources?resources=cap-thin&nodes=pve1');
+    const allocated = (view.json as { volumes: { allocated_size_kib: number }[] }[])[0]!.volumes[0]!
+      .allocated_size_kib;
+    expect(allocated).toBeGreaterThanOrEqual(8 * 1024);
+  });
+});
+
+describe('storage pool create and delete', () => {
+  it('creates a pool (201), refuses a duplicate (FAIL_EXISTS_STOR_POOL) and a bad name', async () => {
+    const body = {
+      storage_pool_name: 'zfspool',
+      provider_kind: 'ZFS_THIN',
+      props: { 'StorDriver/ZPoolThin': 'tank/linstor' },
+    };
+    const reply = await call(url, 'POST', '/v1/nodes/pve1/storage-pools', body);
+    expect(reply.status, reply.text).toBe(201);
+    expect(retCodes(reply)).toEqual([CREATED | CRT_SP]);
+    expect(messages(reply)).toEqual(["New storage pool 'zfspool' on node 'pve1' registered."]);
+    const got = (await call(url, 'GET', '/v1/nodes/pve1/storage-pools/ZFSPOOL')).json as PoolView;
+    expect(got).toMatchObject({
+      provider_kind: 'ZFS_THIN',
+      supports_snapshots: true,
+      static_traits: { Provisioning: 'Thin' },
+    });
+
+    expectEntry(
+      await call(url, 'POST', '/v1/nodes/pve1/storage-pools', { ...body, storage_pool_name: 'ZFSpool' }),
+      500,
+      FAIL_EXISTS_STOR_POOL | CRT_SP,
+    );
+    expectEntry(
+      await call(url, 'POST', '/v1/nodes/pve1/storage-pools', { ...body, storage_pool_name: 'zp' }),
+      500,
+      FAIL_INVLD_STOR_POOL_NAME | CRT_SP,
+    );
+  });
+
+  it('refuses to delete a pool in use (FAIL_IN_USE), deletes an unused one, warns for a missing one', async () => {
+    await spawnRd(url, 'linstor-hv-thick', 'sp-user', [GIB]);
+    const refused = await call(url, 'DELETE', '/v1/nodes/pve1/storage-pools/thickpool');
+    expectEntry(refused, 500, FAIL_IN_USE | DEL_SP);
+    const ok = await call(url, 'DELETE', '/v1/nodes/pve3/storage-pools/thickpool');
+    expectEntry(ok, 200, DELETED | DEL_SP);
+    const missing = await call(url, 'DELETE', '/v1/nodes/pve3/storage-pools/thickpool');
+    expectEntry(missing, 200, WARN_NOT_FOUND | DEL_SP);
+  });
+});
