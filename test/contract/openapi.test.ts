@@ -256,6 +256,52 @@ describe('response validation', () => {
     );
   });
 
+  it('lists properties the spec does not declare, through refs, allOf, arrays and layer payloads', () => {
+    const node = validateResponse('GET', '/v1/nodes', 200, [
+      {
+        name: 'pve1',
+        type: 'Satellite',
+        nodeType: 'x',
+        net_interfaces: [{ name: 'default', address: 'a', port: 1 }],
+      },
+    ]);
+    expect(node.valid).toBe(true);
+    expect(node.undeclaredProperties).toEqual(['/0/nodeType', '/0/net_interfaces/0/port']);
+    expect(describeResult(node)).toContain('at /0/nodeType: property not declared by the spec [undeclared @');
+
+    // ResourceWithVolumes is allOf [Resource, {volumes, shared_name}]: both halves declare properties.
+    const view = validateResponse('GET', '/v1/view/resources', 200, [
+      {
+        name: 'r1',
+        node_name: 'pve1',
+        shared_name: 's',
+        volumes: [
+          {
+            volume_number: 0,
+            layer_data_list: [
+              { type: 'STORAGE', data: { volume_number: 0, minor_number: 1000 } },
+              { type: 'DRBD', data: { drbd_volume_definition: { minor_number: 1000 } } },
+            ],
+          },
+        ],
+        in_use: true,
+      },
+    ]);
+    expect(view.undeclaredProperties).toEqual([
+      '/0/volumes/0/layer_data_list/0/data/minor_number',
+      '/0/in_use',
+    ]);
+
+    // Maps (additionalProperties) are open: any key is declared.
+    const props = validateResponse('GET', '/v1/controller/properties', 200, { 'Aux/anything': 'x' });
+    expect(props.undeclaredProperties).toEqual([]);
+    const request = validateRequestBody('PUT', '/v1/resource-definitions/r1', {
+      override_props: {},
+      props: {},
+    });
+    expect(request.undeclaredProperties).toEqual(['/props']);
+  });
+
   it('answers unknown routes only with the route-error list, and skips paths outside the API', () => {
     const unknown = validateResponse('GET', '/v1/no-such-thing', 404, [
       { ret_code: -1, message: 'Path not found' },

@@ -84,6 +84,13 @@ export interface ValidationResult {
   /** Why the body was not validated at all (e.g. a path outside the LINSTOR API). */
   notValidatedBecause?: string;
   violations: SchemaViolation[];
+  /**
+   * Object properties in the body that the spec does not declare for that object (JSON pointers).
+   * The spec's objects are open, so these do not make the body invalid; but the controller's JSON
+   * classes (`JsonGenTypes`) are generated from this very spec, so a real controller never sends an
+   * undeclared property and never reads one from a request. Callers treat them as findings.
+   */
+  undeclaredProperties: string[];
 }
 
 /** A human-readable multi-line description of a result, used in assertion messages. */
@@ -96,13 +103,19 @@ export function describeResult(result: ValidationResult): string {
       : '') +
     (result.schemaLocation ? ` against ${result.schemaLocation}` : '') +
     (result.appliedDeviations.length > 0 ? ` (deviations: ${result.appliedDeviations.join(', ')})` : '');
-  if (result.valid)
-    return `${head}: valid${result.notValidatedBecause ? ` (${result.notValidatedBecause})` : ''}`;
+  const undeclared = result.undeclaredProperties.map(
+    (pointer) => `  at ${pointer}: property not declared by the spec [undeclared @ ${result.schemaLocation}]`,
+  );
+  if (result.valid) {
+    const note = result.notValidatedBecause ? ` (${result.notValidatedBecause})` : '';
+    if (undeclared.length === 0) return `${head}: valid${note}`;
+    return `${head}: valid, ${undeclared.length} undeclared propert(ies)\n${undeclared.join('\n')}`;
+  }
   const lines = result.violations.map(
     (v) =>
       `  at ${v.pointer === '' ? '(body)' : v.pointer}: ${v.message} [${v.keyword} @ ${v.schemaLocation}]`,
   );
-  return `${head}: ${result.violations.length} violation(s)\n${lines.join('\n')}`;
+  return `${head}: ${result.violations.length} violation(s)\n${[...lines, ...undeclared].join('\n')}`;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -310,10 +323,15 @@ interface SelectedSchema {
 class Contract {
   private readonly spec: OpenApiDocument;
   private readonly routes: RouteCandidate[];
-  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly validators = new Map<string, { validate: ValidateFunction; translated: JsonObject }>();
   private readonly engines: Record<
     Direction,
-    { ajv: Ajv; translator: SchemaTranslator; touched: Map<string, string[]> }
+    {
+      ajv: Ajv;
+      translator: SchemaTranslator;
+      touched: Map<string, string[]>;
+      schemas: Record<string, JsonObject>;
+    }
   >;
 
   constructor(specPath: string) {
@@ -368,7 +386,7 @@ class Contract {
         ? new Map<string, string[]>()
         : applySchemaDeviations(schemas, direction, translator);
     for (const [name, schema] of Object.entries(schemas)) ajv.addSchema(schema, SCHEMA_BASE + name);
-    return { ajv, translator, touched };
+    return { ajv, translator, touched, schemas };
   }
 
   /** Compiles every component schema for every engine; returns `engine schema: error` lines. */
@@ -564,16 +582,20 @@ class Contract {
 
   // ----- validation
 
-  private validator(direction: Direction, selected: Required<Pick<SelectedSchema, 'schema' | 'location'>>) {
+  private compiled(direction: Direction, selected: Required<Pick<SelectedSchema, 'schema' | 'location'>>) {
     const cacheKey = `${direction} ${selected.location}`;
-    let validate = this.validators.get(cacheKey);
-    if (!validate) {
+    let entry = this.validators.get(cacheKey);
+    if (!entry) {
       const engine = this.engines[direction];
       const translated = engine.translator.translate(selected.schema, selected.location) as JsonObject;
-      validate = engine.ajv.compile(translated);
-      this.validators.set(cacheKey, validate);
+      entry = { validate: engine.ajv.compile(translated), translated };
+      this.validators.set(cacheKey, entry);
     }
-    return validate;
+    return entry;
+  }
+
+  private validator(direction: Direction, selected: Required<Pick<SelectedSchema, 'schema' | 'location'>>) {
+    return this.compiled(direction, selected).validate;
   }
 
   /**
@@ -613,10 +635,18 @@ class Contract {
       ...(status === undefined ? {} : { status }),
       appliedDeviations: [...selected.deviations],
     };
-    if (selected.problem) return { ...base, valid: false, violations: [selected.problem] };
+    if (selected.problem) {
+      return { ...base, valid: false, violations: [selected.problem], undeclaredProperties: [] };
+    }
     if (!selected.schema || !selected.location) {
       if (body === undefined)
-        return { ...base, valid: true, notValidatedBecause: 'no body declared', violations: [] };
+        return {
+          ...base,
+          valid: true,
+          notValidatedBecause: 'no body declared',
+          violations: [],
+          undeclaredProperties: [],
+        };
       return {
         ...base,
         valid: false,
@@ -628,10 +658,23 @@ class Contract {
             message: 'a body was sent where the spec declares none',
           },
         ],
+        undeclaredProperties: [],
       };
     }
-    const validate = this.validator(direction, { schema: selected.schema, location: selected.location });
+    const { validate, translated } = this.compiled(direction, {
+      schema: selected.schema,
+      location: selected.location,
+    });
     const ok = validate(body);
+    const components = this.engines[direction].schemas;
+    const undeclaredProperties: string[] = [];
+    collectUndeclared(
+      (ref) => (ref.startsWith(SCHEMA_BASE) ? components[ref.slice(SCHEMA_BASE.length)] : undefined),
+      [translated],
+      body,
+      '',
+      undeclaredProperties,
+    );
     const violations = ok ? [] : (validate.errors ?? []).map((e) => this.toViolation(direction, e));
     const schemaDeviations = this.schemaDeviationsFor(
       direction,
@@ -644,6 +687,7 @@ class Contract {
       schemaLocation: selected.location,
       valid: ok,
       violations,
+      undeclaredProperties,
     };
   }
 
@@ -678,6 +722,91 @@ class Contract {
       ...this.inlineSchema(media.schema, media.location, route.deviations),
       required: resolvedBody?.required === true,
     };
+  }
+}
+
+const MAX_WALK_DEPTH = 64;
+
+/** Whether a value satisfies the simple `if` conditions this module generates (required + const). */
+function conditionHolds(condition: JsonObject, value: unknown): boolean {
+  if (!isObject(value)) return false;
+  const required = Array.isArray(condition.required) ? condition.required : [];
+  if (!required.every((key) => typeof key === 'string' && key in value)) return false;
+  const props = isObject(condition.properties) ? condition.properties : {};
+  return Object.entries(props).every(
+    ([key, sub]) => !isObject(sub) || !('const' in sub) || value[key] === sub.const,
+  );
+}
+
+/** The schemas that apply to `value`: `$ref`s resolved, `allOf`/`anyOf`/`oneOf` branches and `then` added. */
+function applicableSchemas(
+  resolve: (ref: string) => JsonObject | undefined,
+  schemas: readonly unknown[],
+  value: unknown,
+  depth = 0,
+): JsonObject[] {
+  const out: JsonObject[] = [];
+  for (const schema of schemas) {
+    if (!isObject(schema) || depth > MAX_WALK_DEPTH) continue;
+    out.push(schema);
+    const nested: unknown[] = [];
+    if (typeof schema.$ref === 'string') nested.push(resolve(schema.$ref));
+    for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
+      if (Array.isArray(schema[key])) nested.push(...(schema[key] as unknown[]));
+    }
+    if (isObject(schema.if)) {
+      const branch = conditionHolds(schema.if, value) ? schema.then : schema.else;
+      if (branch !== undefined) nested.push(branch);
+    }
+    out.push(...applicableSchemas(resolve, nested, value, depth + 1));
+  }
+  return out;
+}
+
+/**
+ * Collects the JSON pointers of object properties that none of the applicable schemas declares.
+ * An object whose schemas declare no properties, or allow additional ones, is open and not audited
+ * at that level (its values still are, against `additionalProperties`).
+ */
+function collectUndeclared(
+  resolve: (ref: string) => JsonObject | undefined,
+  schemas: readonly unknown[],
+  value: unknown,
+  pointer: string,
+  out: string[],
+  depth = 0,
+): void {
+  if (depth > MAX_WALK_DEPTH) return;
+  const applicable = applicableSchemas(resolve, schemas, value);
+  if (Array.isArray(value)) {
+    const items = applicable.map((s) => s.items).filter(isObject);
+    if (items.length === 0) return;
+    for (const [i, v] of value.entries())
+      collectUndeclared(resolve, items, v, `${pointer}/${i}`, out, depth + 1);
+    return;
+  }
+  if (!isObject(value)) return;
+  const declared = new Map<string, unknown[]>();
+  const additional: unknown[] = [];
+  let open = true;
+  for (const schema of applicable) {
+    if (isObject(schema.properties)) {
+      open = false;
+      for (const [key, sub] of Object.entries(schema.properties))
+        declared.set(key, [...(declared.get(key) ?? []), sub]);
+    }
+    if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) {
+      additional.push(schema.additionalProperties);
+    }
+  }
+  if (additional.length > 0) open = true;
+  for (const [key, child] of Object.entries(value)) {
+    const childPointer = `${pointer}/${escapePointerToken(key)}`;
+    const subs = declared.get(key);
+    if (subs) collectUndeclared(resolve, subs, child, childPointer, out, depth + 1);
+    else if (additional.length > 0)
+      collectUndeclared(resolve, additional, child, childPointer, out, depth + 1);
+    else if (!open) out.push(childPointer);
   }
 }
 
@@ -835,6 +964,7 @@ function unknownRoute(endpoint: string, status: number, body: unknown, what: str
           message: `${what} is not an operation of the spec, and status ${status} is not a route error`,
         },
       ],
+      undeclaredProperties: [],
     };
   }
   const selected: SelectedSchema = {
@@ -868,6 +998,7 @@ export function validateResponse(
       appliedDeviations: [outside.id],
       notValidatedBecause: `${outside.rule.pathPrefix} is outside the LINSTOR REST API`,
       violations: [],
+      undeclaredProperties: [],
     };
   }
   const route = findRoute(m, path);
@@ -895,6 +1026,7 @@ export function validateRequestBody(method: string, path: string, body: unknown)
       appliedDeviations: [outside.id],
       notValidatedBecause: `${outside.rule.pathPrefix} is outside the LINSTOR REST API`,
       violations: [],
+      undeclaredProperties: [],
     };
   }
   const route = findRoute(m, path);
@@ -911,6 +1043,7 @@ export function validateRequestBody(method: string, path: string, body: unknown)
           message: `${endpoint} is not an operation of the spec`,
         },
       ],
+      undeclaredProperties: [],
     };
   }
   const c = contract();
@@ -929,6 +1062,7 @@ export function validateRequestBody(method: string, path: string, body: unknown)
           message: 'the spec requires a request body, none was sent',
         },
       ],
+      undeclaredProperties: [],
     };
   }
   if (body === undefined) {
@@ -938,6 +1072,7 @@ export function validateRequestBody(method: string, path: string, body: unknown)
       template: route.template,
       appliedDeviations: selected.deviations,
       violations: [],
+      undeclaredProperties: [],
     };
   }
   return c.run('request', endpoint, route.template, undefined, selected, body);

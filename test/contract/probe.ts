@@ -138,7 +138,9 @@ export class ContractProbe {
       this.problems.push(`${where}: expected status ${expected.join(' or ')}; body: ${text.slice(0, 400)}`);
     }
     const result = validateResponse(method, path, reply.status, reply.body);
-    if (!result.valid) this.problems.push(describeResult(result));
+    // Undeclared properties count as problems too: a real controller never sends them (see
+    // ValidationResult.undeclaredProperties in openapi.ts).
+    if (!result.valid || result.undeclaredProperties.length > 0) this.problems.push(describeResult(result));
     if (result.notValidatedBecause === undefined) {
       if (typeof reply.body === 'string')
         this.problems.push(`${where}: body is not JSON: ${text.slice(0, 200)}`);
@@ -208,7 +210,7 @@ export class ContractProbe {
     this.problems.push(...parsed.problems.map((p) => `${where}: ${p}`));
     for (const event of parsed.events) {
       const result = validateEvent(path, event);
-      if (!result.valid) this.problems.push(describeResult(result));
+      if (!result.valid || result.undeclaredProperties.length > 0) this.problems.push(describeResult(result));
     }
     return parsed.events;
   }
