@@ -83,6 +83,8 @@ sub new {
     $PVE::Storage::Custom::LINSTORPlugin::SECRETS_DIR = "$scratch/priv/storage";
     $PVE::Storage::Custom::LINSTORPlugin::STATUS_CACHE_DIR = "$scratch/cache";
     $PVE::Storage::Custom::LINSTORPlugin::LINSTOR_AUTH_FILE = "$scratch/no-auth.json";
+    # Every emulated node's device tree is on this machine.
+    $PVE::Storage::Custom::LINSTORPlugin::PEER_ACCESS = 'local';
     $self->configure(%{ $opts{storage} // {} });
     $self->on_node('pve1');
     return $self;
@@ -179,7 +181,7 @@ sub on_node {
     my ($self, $node) = @_;
     $PVE::INotify::NODENAME = $node;
     no warnings 'once';
-    $PVE::Storage::Custom::LINSTORPlugin::DEVICE_ROOT = $self->device_root($node);
+    $PVE::Storage::Custom::LINSTORPlugin::DEVICE_ROOT = $self->data_dir() . '/nodes/{node}/dev';
     return;
 }
 

@@ -18,6 +18,7 @@ use Digest::SHA qw(sha256_hex);
 use File::Temp qw(tempdir);
 use JSON::PP;
 use Test::More;
+use PVE::INotify;
 use PVE::Storage;
 
 PVE::Storage::load_custom_plugins("$lib/../../packages/proxmox/perl");
@@ -30,7 +31,8 @@ my $commands = 0;
     *PVE::Storage::Custom::LINSTORPlugin::run_command = sub { $commands++; die "no command expected\n" };
 }
 my ($scratch) = tempdir(CLEANUP => 1, DIR => '/tmp') =~ m{^(/tmp/[A-Za-z0-9_]+)$};
-$PVE::Storage::Custom::LINSTORPlugin::DEVICE_ROOT = "$scratch/dev";
+$PVE::Storage::Custom::LINSTORPlugin::DEVICE_ROOT = "$scratch/{node}/dev";
+$PVE::INotify::NODENAME = 'pve2';
 $PVE::Storage::Custom::LINSTORPlugin::STATUS_CACHE_DIR = "$scratch/cache";
 my $scfg = { type => 'drbd', resourcegroup => 'linstor-hv', controller => 'ctrl-a', shared => 1 };
 
@@ -54,11 +56,11 @@ for my $case (@names) {
     is_deeply(\@parsed, ['images', $own, $vmid, $basename, $basevmid, $is_base, 'raw'], "parse_volname($volname)");
     my ($path, $owner, $vtype) = $plugin->filesystem_path($scfg, $volname);
     if (defined($resource)) {
-        is($path, "$scratch/dev/drbd/by-res/$resource/0", "path of $volname is the by-res device of '$resource'");
+        is($path, "$scratch/pve2/dev/drbd/by-res/$resource/0", "path of $volname is the by-res device of '$resource'");
     } else {
         # Longer than LINSTOR's 48 characters: a readable prefix and a hash of the whole name.
         my $hash = substr(sha256_hex($own), 0, 12);
-        is($path, "$scratch/dev/drbd/by-res/" . substr($own, 0, 34) . "_h$hash/0", "path of the long $volname uses a readable prefix and a hash");
+        is($path, "$scratch/pve2/dev/drbd/by-res/" . substr($own, 0, 34) . "_h$hash/0", "path of the long $volname uses a readable prefix and a hash");
         my ($mapped) = $path =~ m{/by-res/([^/]+)/0$};
         cmp_ok(length($mapped), '<=', 48, 'the hashed name fits LINSTOR\'s 48 characters');
     }
@@ -68,7 +70,7 @@ for my $case (@names) {
 }
 
 # Names are mapped the same way for snapshots, also where linstor-proxmox's snap_<rd>_<snap> overflowed.
-is($plugin->filesystem_path($scfg, 'vm-100-disk-1', 'vzdump'), "$scratch/dev/drbd/by-res/snap_vm-100-disk-1_vzdump/0",
+is($plugin->filesystem_path($scfg, 'vm-100-disk-1', 'vzdump'), "$scratch/pve2/dev/drbd/by-res/snap_vm-100-disk-1_vzdump/0",
     'a snapshot is read through the temporary resource snap_<resource>_<snapshot>');
 my $long_snap = 'a_very_long_snapshot_name_of_forty_chars';
 my $snap_path = $plugin->filesystem_path($scfg, 'pm-1a2b3c4d_100', $long_snap);
@@ -119,10 +121,10 @@ is($plugin->volume_has_feature($scfg, 'sparseinit', 'drbdstorage', 'vm-100-disk-
 is_deeply($plugin->get_formats($scfg, 'drbdstorage'), { default => 'raw', valid => { raw => 1 } }, 'get_formats: raw only');
 is($plugin->volume_qemu_snapshot_method('drbdstorage', $scfg, 'vm-100-disk-1'), 'storage', 'snapshots are taken by the storage');
 is_deeply($plugin->qemu_blockdev_options($scfg, 'drbdstorage', 'vm-100-disk-1', '10.0', {}),
-    { driver => 'file', filename => "$scratch/dev/drbd/by-res/vm-100-disk-1/0" },
+    { driver => 'file', filename => "$scratch/pve2/dev/drbd/by-res/vm-100-disk-1/0" },
     'qemu_blockdev_options names the by-res device (a plain file in this tree)');
 is_deeply($plugin->qemu_blockdev_options($scfg, 'drbdstorage', 'vm-100-disk-1', '10.0', { 'snapshot-name' => 'snap1' }),
-    { driver => 'file', filename => "$scratch/dev/drbd/by-res/snap_vm-100-disk-1_snap1/0" },
+    { driver => 'file', filename => "$scratch/pve2/dev/drbd/by-res/snap_vm-100-disk-1_snap1/0" },
     'qemu_blockdev_options of a snapshot names its temporary resource');
 is($plugin->volume_export_formats($scfg, 'drbdstorage', 'vm-100-disk-1', undef, undef, 0), 'raw+size', 'export as raw+size');
 is_deeply([$plugin->volume_export_formats($scfg, 'drbdstorage', 'vm-100-disk-1', undef, 'base', 0)], [],

@@ -30,8 +30,14 @@ use base qw(PVE::Storage::Plugin);
 our $NODE_BINARY = '/usr/bin/node';
 # The linstor-hv command (one bundled file).
 our $LINSTOR_HV = '/usr/bin/linstor-hv';
-# Root of the device tree; DRBD's udev rules create drbd/by-res/<resource>/<volume> below it.
+# Root of the device tree; DRBD's udev rules create drbd/by-res/<resource>/<volume> below it. A
+# `{node}` in it stands for the LINSTOR node name: the test harness emulates several nodes on one
+# machine, each with its own tree.
 our $DEVICE_ROOT = '/dev';
+# How linstor-hv reaches another node's devices when data must be copied there (a rollback to an
+# older snapshot): 'ssh' (root ssh between the cluster's nodes, as PVE sets it up) or 'local' (every
+# node's tree is on this machine: tests).
+our $PEER_ACCESS = 'ssh';
 # PVE keeps sensitive storage properties here (on pmxcfs, readable by root only).
 our $SECRETS_DIR = '/etc/pve/priv/storage';
 # The token file LINSTOR's own tools use; read when the storage has no token of its own.
@@ -261,8 +267,9 @@ sub check_snapname {
 }
 
 sub device_path {
-    my ($resource) = @_;
-    return "$DEVICE_ROOT/drbd/by-res/$resource/0";
+    my ($scfg, $resource) = @_;
+    (my $root = $DEVICE_ROOT) =~ s/\{node\}/linstor_node_name($scfg)/ge;
+    return "$root/drbd/by-res/$resource/0";
 }
 
 sub parse_volname {
@@ -279,7 +286,7 @@ sub filesystem_path {
     my $parts = volume_parts($volname);
     my $resource = $parts->{resource};
     $resource = snapshot_resource_name($resource, check_snapname($snapname)) if defined($snapname);
-    my $path = device_path($resource);
+    my $path = device_path($scfg, $resource);
     return wantarray ? ($path, $parts->{vmid}, 'images') : $path;
 }
 
@@ -422,6 +429,7 @@ sub run_cli {
         scfg => public_config($scfg),
         node => linstor_node_name($scfg),
         deviceRoot => $DEVICE_ROOT,
+        peerAccess => $PEER_ACCESS,
         statusCacheFile => status_cache_file($scfg),
         deadlineMs => $deadline * 1000,
         args => $args // {},
@@ -457,8 +465,11 @@ sub run_cli {
         my $error = defined($reply->{error}) && !ref($reply->{error}) ? $reply->{error} : 'unknown error';
         die one_line($error) . "\n";
     }
-    my $result = $reply->{result};
-    return ref($result) eq 'HASH' ? $result : {};
+    my $result = ref($reply->{result}) eq 'HASH' ? $reply->{result} : {};
+    if (ref($result->{warnings}) eq 'ARRAY') {
+        warn one_line($_) . "\n" for grep { defined($_) && !ref($_) } @{ $result->{warnings} };
+    }
+    return $result;
 }
 
 sub untainted {
