@@ -249,6 +249,8 @@ describe('consistency with the committed records', () => {
         ].sort(),
       );
 
+      expect(report.wrongSizeFiles).toEqual([]);
+
       dp.reconcile(store);
       const after = dp.checkConsistency(store);
       expect(after).toEqual({
@@ -256,12 +258,38 @@ describe('consistency with the committed records', () => {
         orphanLinks: [],
         missingFiles: [dp.volumePath('vm-2', 0)],
         missingLinks: [],
+        wrongSizeFiles: [],
       });
       expect(existsSync(join(dataDir, 'volumes', 'NEVER-COMMITTED'))).toBe(false);
       expect(existsSync(join(dataDir, 'nodes/pve3/dev/drbd/by-res/vm-1'))).toBe(false);
       expect(lstatSync(dp.devicePath('pve1', 'vm-1', 0)).isSymbolicLink()).toBe(true);
       expect(readFileSync(dp.minorDevicePath('pve1', 1000)).length).toBe(1024 * 1024);
       expect(existsSync(dp.snapshotPath('vm-1', 'snap1', 0))).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reconcile gives a volume the size its record has after a resize that never committed', async () => {
+    const store = await openJournalStore(join(dataDir, 'state'));
+    try {
+      await store.transaction(() => {
+        const vd: Partial<VdRec> = { rdName: 'vm-1', volumeNumber: 0, sizeKib: 1024, minor: 1000 };
+        store.put('vds', ['VM-1', '0'], vd);
+        const rsc: Partial<RscRec> = { rdName: 'vm-1', nodeName: 'pve1', volumes: [] };
+        store.put('resources', ['VM-1', 'PVE1'], rsc);
+      });
+      dp.createVolume('vm-1', 0, 1024);
+      dp.linkDevice('pve1', 'vm-1', 0, 1000);
+      const pattern = randomBytes(4096);
+      await writeAt(dp.volumePath('vm-1', 0), 0, pattern);
+      dp.resizeVolume('vm-1', 0, 4096); // the grow's data step ran, its commit did not
+
+      expect(dp.checkConsistency(store).wrongSizeFiles).toEqual([dp.volumePath('vm-1', 0)]);
+      dp.reconcile(store);
+      expect(statSync(dp.volumePath('vm-1', 0)).size).toBe(1024 * 1024);
+      expect((await readAt(dp.devicePath('pve1', 'vm-1', 0), 0, 4096)).equals(pattern)).toBe(true);
+      expect(dp.checkConsistency(store).wrongSizeFiles).toEqual([]);
     } finally {
       await store.close();
     }

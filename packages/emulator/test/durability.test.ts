@@ -217,6 +217,7 @@ describe('durability under SIGKILL', () => {
         orphanLinks: [],
         missingFiles: [],
         missingLinks: [],
+        wrongSizeFiles: [],
       });
       const inProcess = await startEmulator({ dataDir });
       try {
@@ -225,6 +226,7 @@ describe('durability under SIGKILL', () => {
           orphanLinks: [],
           missingFiles: [],
           missingLinks: [],
+          wrongSizeFiles: [],
         });
       } finally {
         await inProcess.stop();

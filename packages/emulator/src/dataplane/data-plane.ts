@@ -53,6 +53,11 @@ export interface ConsistencyReport {
   missingFiles: string[];
   /** Device links that a deployed resource should have but that do not exist. */
   missingLinks: string[];
+  /**
+   * Volume files whose size is not their volume definition's (a resize that never committed);
+   * reconcile() sets the size the record has.
+   */
+  wrongSizeFiles: string[];
 }
 
 /** A volume as the device links need it: its number and DRBD minor. */
@@ -239,6 +244,7 @@ export class DataPlane {
       orphanLinks: [],
       missingFiles: [],
       missingLinks: [],
+      wrongSizeFiles: [],
     };
 
     for (const path of listFiles(join(this.dataDir, 'volumes'), 2)) {
@@ -247,7 +253,10 @@ export class DataPlane {
     for (const path of listFiles(join(this.dataDir, 'snapshots'), 3)) {
       if (!expected.files.has(path)) report.orphanFiles.push(path);
     }
-    for (const path of expected.files) if (!existsSync(path)) report.missingFiles.push(path);
+    for (const [path, bytes] of expected.files) {
+      if (!existsSync(path)) report.missingFiles.push(path);
+      else if (bytes !== undefined && statSync(path).size !== bytes) report.wrongSizeFiles.push(path);
+    }
 
     for (const link of this.listDeviceLinks()) {
       const target = expected.links.get(link);
@@ -261,7 +270,8 @@ export class DataPlane {
 
   /**
    * Startup repair after a crash: removes orphan files and links, recreates the device links of
-   * deployed resources (links are derived state), and returns what it found. Missing data files
+   * deployed resources (links are derived state), gives volume files the size their volume
+   * definition records, and returns what it found. Missing data files
    * cannot be recreated; they stay in the report for the caller to log.
    */
   reconcile(store: Store): ConsistencyReport {
@@ -272,6 +282,10 @@ export class DataPlane {
       removeEmptyDir(dirname(dirname(path)));
     }
     const expected = this.expectedFiles(store);
+    for (const path of report.wrongSizeFiles) {
+      const bytes = expected.files.get(path);
+      if (bytes !== undefined) truncateSync(path, bytes);
+    }
     for (const link of [...report.missingLinks, ...report.orphanLinks]) {
       const target = expected.links.get(link);
       if (target !== undefined) placeSymlink(link, target);
@@ -284,22 +298,27 @@ export class DataPlane {
   }
 
   /** Every data file and device link (link path -> target) that the committed records call for. */
-  private expectedFiles(store: Store): { files: Set<string>; links: Map<string, string> } {
-    const files = new Set<string>();
+  private expectedFiles(store: Store): {
+    files: Map<string, number | undefined>;
+    links: Map<string, string>;
+  } {
+    // path -> size in bytes the records call for (undefined: any size, e.g. snapshots)
+    const files = new Map<string, number | undefined>();
     const links = new Map<string, string>();
     for (const vd of store.list<VdRec>('vds')) {
       const rdKey = nameKey(vd.rdName);
       const resources = store.list<RscRec>('resources', [rdKey]);
       if (resources.length === 0) continue;
       const target = this.volumePath(vd.rdName, vd.volumeNumber);
-      files.add(target);
+      files.set(target, vd.sizeKib * 1024);
       for (const rsc of resources) {
         links.set(this.devicePath(rsc.nodeName, rsc.rdName, vd.volumeNumber), target);
         links.set(this.minorDevicePath(rsc.nodeName, vd.minor), target);
       }
     }
     for (const snap of store.list<SnapRec>('snapshots')) {
-      for (const v of snap.volumes) files.add(this.snapshotPath(snap.rdName, snap.name, v.volumeNumber));
+      for (const v of snap.volumes)
+        files.set(this.snapshotPath(snap.rdName, snap.name, v.volumeNumber), undefined);
     }
     return { files, links };
   }
