@@ -15,6 +15,7 @@ import {
   MASK_SNAPSHOT,
   MASK_VLM_DFN,
   MODIFIED,
+  WARN_NOT_FOUND,
 } from '@linstor-hv/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { threeNodeCluster } from '../src/cluster';
@@ -326,6 +327,18 @@ describe('restore', () => {
       `Snapshot 'snap' of resource 'rs-src' on node '${stranger}' not found.`,
     ]);
     expect(await resourcesOf(url, 'rs-elsewhere')).toEqual([]);
+  });
+
+  it('warns "No volumes to restore" when the target has no volume definitions yet', async () => {
+    await createRd('rs-no-vds');
+    const reply = await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-resource/snap', {
+      to_resource: 'rs-no-vds',
+    });
+    expect(reply.status, reply.text).toBe(200);
+    expect(retCodes(reply)[0]).toBe(WARN_NOT_FOUND | MASK_CRT | MASK_VLM_DFN);
+    expect(messages(reply)[0]).toBe(
+      "No volumes to restore: resource definition 'rs-no-vds' has no volume definitions.",
+    );
   });
 
   it('refuses target volume definitions whose size differs from the snapshot (FAIL_INVLD_VLM_SIZE)', async () => {
