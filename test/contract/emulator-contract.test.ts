@@ -630,13 +630,42 @@ describe('emulator replies validate against the LINSTOR REST v1 contract', () =>
     assertClean(p);
   });
 
-  it('error reports: list and get', async () => {
+  it('failed clone and error reports: FAILED status, list and get of its report', async () => {
     const p = probe();
+    await spawn(p, 'ct-clone-fail');
+    const placed = await p.call('GET', '/v1/view/resources?resources=ct-clone-fail', { expect: OK });
+    const first = Array.isArray(placed.body)
+      ? (placed.body[0] as { node_name?: string } | undefined)
+      : undefined;
+    const offline = first?.node_name ?? 'pve1';
+    // A clone whose target node is offline cannot copy its data: it ends FAILED with an error report.
+    await emulator.control.nodeOffline(offline);
+    try {
+      await p.call('POST', '/v1/resource-definitions/ct-clone-fail/clone', {
+        body: { name: 'ct-clone-failed' },
+        expect: CREATED,
+      });
+      let status: unknown;
+      for (let attempt = 0; attempt < POLL_ATTEMPTS; attempt++) {
+        const reply = await p.call('GET', '/v1/resource-definitions/ct-clone-fail/clone/ct-clone-failed', {
+          expect: OK,
+        });
+        status = (reply.body as { status?: unknown } | undefined)?.status;
+        if (status !== 'CLONING') break;
+        await sleep(POLL_INTERVAL_MS);
+      }
+      if (status !== 'FAILED')
+        p.note(`clone onto offline node ${offline} ended as ${String(status)}, not FAILED`);
+      await p.call('GET', '/v1/resource-definitions/ct-clone-failed', { expect: OK });
+    } finally {
+      await emulator.control.nodeOnline(offline);
+    }
     const list = await p.call('GET', '/v1/error-reports', { expect: OK });
-    await p.call('GET', '/v1/error-reports?withContent=true&limit=5', { expect: OK });
-    const first = Array.isArray(list.body) ? (list.body[0] as { filename?: string } | undefined) : undefined;
-    const id = first?.filename?.replace(/^ErrorReport-/, '').replace(/\.log$/, '');
+    await p.call('GET', '/v1/error-reports?withContent=true&limit=5&since=0', { expect: OK });
+    const reports = Array.isArray(list.body) ? (list.body as { filename?: string }[]) : [];
+    const id = reports[0]?.filename?.replace(/^ErrorReport-/, '').replace(/\.log$/, '');
     if (id) await p.call('GET', `/v1/error-reports/${id}`, { expect: OK });
+    else p.note(`GET /v1/error-reports listed no report after a failed clone: ${list.text.slice(0, 200)}`);
     await p.call('GET', '/v1/error-reports/00000000-00000-000000', { expect: [OK, NOT_FOUND] });
     assertClean(p);
   });
@@ -760,6 +789,7 @@ describe('emulator replies validate against the LINSTOR REST v1 contract', () =>
       'PUT /v1/key-value-store/{instance}',
       'DELETE /v1/key-value-store/{instance}',
       'GET /v1/error-reports',
+      'GET /v1/error-reports/{reportid}',
       'GET /v1/events/drbd/promotion',
       'GET /health',
       'POST /v1/nodes/{node}/storage-pools',
