@@ -166,6 +166,24 @@ describe('resource create', () => {
     ]);
   });
 
+  it('adds DRBD_DISKLESS to a DISKLESS flag only when the layer list names DRBD', async () => {
+    await spawnRd(url, 'linstor-hv', 'rsc-flags', [GIB], {
+      resource_definition_props: { 'DrbdOptions/auto-add-quorum-tiebreaker': 'False' },
+    });
+    const withDrbd = await call(url, 'POST', '/v1/resource-definitions/rsc-flags/resources/pve3', {
+      resource: { flags: ['DISKLESS'] },
+      layer_list: ['DRBD', 'STORAGE'],
+    });
+    expect(withDrbd.status, withDrbd.text).toBe(201);
+    expect((await resourcesOfRd(url, 'rsc-flags'))[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
+    await call(url, 'DELETE', '/v1/resource-definitions/rsc-flags/resources/pve3');
+    const generic = await call(url, 'POST', '/v1/resource-definitions/rsc-flags/resources/pve3', {
+      resource: { flags: ['DISKLESS'] },
+    });
+    expect(generic.status, generic.text).toBe(201);
+    expect((await resourcesOfRd(url, 'rsc-flags'))[2]!.flags).toEqual(['DISKLESS']);
+  });
+
   it('takes over a tie-breaker when a diskless resource is created on its node', async () => {
     await spawnRd(url, 'linstor-hv', 'rsc-takeover', [GIB]);
     const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-takeover/resources/pve3', {

@@ -62,6 +62,11 @@ export interface DeployOptions {
   poolName?: string;
   /** Deploy without a disk (DRBD client). */
   diskless?: boolean;
+  /**
+   * A diskless resource created with only the generic DISKLESS flag (no layer_list naming DRBD):
+   * the controller then does not add DRBD_DISKLESS (linstor-api.md §2.7).
+   */
+  withoutDrbdDisklessFlag?: boolean;
   /** Extra flags, e.g. 'TIE_BREAKER' (the diskless flags are added by `diskless`). */
   flags?: string[];
   /** Resource props (validated). */
@@ -183,7 +188,11 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
       ),
     );
   }
-  const flags = opts.diskless ? ['DISKLESS', 'DRBD_DISKLESS'] : [];
+  const flags = opts.diskless
+    ? opts.withoutDrbdDisklessFlag
+      ? ['DISKLESS']
+      : ['DISKLESS', 'DRBD_DISKLESS']
+    : [];
   for (const f of opts.flags ?? []) if (!flags.includes(f)) flags.push(f);
   const rsc: RscRec = {
     rdName: rd.name,

@@ -121,6 +121,9 @@ function createOne(
       rdName: rd.name,
       nodeName,
       diskless,
+      // Only DRBD_DISKLESS, or DISKLESS with a layer list naming DRBD, makes a DRBD diskless client.
+      withoutDrbdDisklessFlag:
+        flags.includes('DISKLESS') && !flags.includes('DRBD_DISKLESS') && !layers.includes('DRBD'),
       props: body.resource?.props,
       flags: extra,
       nodeId: body.drbd_node_id,
