@@ -98,6 +98,15 @@ const TLS_VERIFY_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** Error codes of a connection that broke after the request may have been sent. */
+const CONNECTION_LOST_CODES = new Set([
+  'UND_ERR_SOCKET',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+
 function errorCode(e: unknown): string | undefined {
   const err = e as { code?: unknown; errors?: unknown[]; cause?: unknown };
   if (typeof err?.code === 'string') return err.code;
@@ -134,7 +143,7 @@ function classifyNetworkError(origin: string, e: unknown): LinstorTransportError
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new LinstorTransportError(origin, 'response-timeout', code, true, { cause: e });
   }
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
+  if (code && CONNECTION_LOST_CODES.has(code)) {
     return new LinstorTransportError(origin, 'connection-lost', code, true, { cause: e });
   }
   return new LinstorTransportError(origin, 'protocol', code ? `${code}: ${message}` : message, true, {
@@ -267,7 +276,8 @@ class Controller {
 interface StateFileContent {
   configured: string;
   origin: string;
-  verifiedAt: number;
+  /** When the controller last answered (informational; a new process still probes it once). */
+  savedAt: number;
 }
 
 /**
@@ -278,7 +288,8 @@ interface StateFileContent {
 export class Transport {
   private readonly controllers: Controller[];
   private preferred: Controller;
-  private stateSavedAt = 0;
+  /** The preference last written to (or read from) the state file, to write only on change. */
+  private savedState: string | undefined;
 
   constructor(private readonly options: ResolvedOptions) {
     this.controllers = options.controllers.map((a) => new Controller(a, options));
@@ -311,26 +322,28 @@ export class Transport {
       const remembered = new URL(state.origin);
       if (sameHost(remembered.hostname, match.address.host)) match.upgrade(state.origin);
     }
-    if (typeof state.verifiedAt === 'number' && state.verifiedAt <= Date.now())
-      match.lastOkAt = state.verifiedAt;
+    // Only the order is taken from the file: the remembered controller is still health-checked
+    // once, so a controller that died since then cannot swallow a POST.
     this.preferred = match;
-    this.stateSavedAt = match.lastOkAt;
+    this.savedState = `${match.address.origin}|${match.origin}`;
   }
 
   private saveState(ctrl: Controller): void {
     const file = this.options.stateFile;
     if (!file) return;
+    const key = `${ctrl.address.origin}|${ctrl.origin}`;
+    if (key === this.savedState) return;
     const content: StateFileContent = {
       configured: ctrl.address.origin,
       origin: ctrl.origin,
-      verifiedAt: ctrl.lastOkAt,
+      savedAt: Date.now(),
     };
     try {
       mkdirSync(dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, `${JSON.stringify(content)}\n`, { mode: 0o600 });
       renameSync(tmp, file);
-      this.stateSavedAt = ctrl.lastOkAt;
+      this.savedState = key;
     } catch {
       // The state file is an optimisation; an unwritable location must not fail the call.
     }
@@ -338,12 +351,8 @@ export class Transport {
 
   private markGood(ctrl: Controller): void {
     ctrl.lastOkAt = Date.now();
-    if (this.preferred !== ctrl) {
-      this.preferred = ctrl;
-      this.saveState(ctrl);
-    } else if (ctrl.lastOkAt - this.stateSavedAt > this.options.verifiedTtlMs / 2) {
-      this.saveState(ctrl);
-    }
+    this.preferred = ctrl;
+    this.saveState(ctrl);
   }
 
   private candidates(): Controller[] {
