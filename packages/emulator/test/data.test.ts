@@ -27,6 +27,7 @@ import {
   resourcesOf,
   sha256File,
   spawn,
+  waitForClone,
   writeRandom,
 } from './data-helpers';
 import { call, messages, retCodes } from './http-helpers';
@@ -193,6 +194,38 @@ describe('rollback', () => {
     await snapshot('rb-1', 'later');
     const reply = await call(url, 'POST', '/v1/resource-definitions/rb-1/snapshot-rollback/before');
     expect(reply.status, reply.text).toBe(200);
+  });
+});
+
+describe('several volumes', () => {
+  it('snapshots, rolls back and clones every volume of a two-volume resource', async () => {
+    const spawned = await call(url, 'POST', '/v1/resource-groups/linstor-hv/spawn', {
+      resource_definition_name: 'mv-src',
+      volume_sizes: [SIZE_KIB, SIZE_KIB / 2],
+    });
+    expect(spawned.status, spawned.text).toBe(201);
+    const [node] = await diskfulNodes(url, 'mv-src');
+    const vol = (rd: string, nr: number) => devicePath(emu.dataDir, node!, rd, nr);
+    await writeRandom(vol('mv-src', 0), 0, MIB);
+    await writeRandom(vol('mv-src', 1), MIB, MIB);
+    const original = [await sha256File(vol('mv-src', 0)), await sha256File(vol('mv-src', 1))];
+    await snapshot('mv-src', 'both');
+    const snap = await call(url, 'GET', '/v1/resource-definitions/mv-src/snapshots/both');
+    expect((snap.json as { volume_definitions: unknown[] }).volume_definitions).toEqual([
+      { volume_number: 0, size_kib: SIZE_KIB },
+      { volume_number: 1, size_kib: SIZE_KIB / 2 },
+    ]);
+
+    await writeRandom(vol('mv-src', 0), 0, MIB);
+    await writeRandom(vol('mv-src', 1), 0, MIB);
+    const rolled = await call(url, 'POST', '/v1/resource-definitions/mv-src/snapshot-rollback/both');
+    expect(rolled.status, rolled.text).toBe(200);
+    expect([await sha256File(vol('mv-src', 0)), await sha256File(vol('mv-src', 1))]).toEqual(original);
+
+    const cloned = await call(url, 'POST', '/v1/resource-definitions/mv-src/clone', { name: 'mv-dst' });
+    expect(cloned.status, cloned.text).toBe(201);
+    expect(await waitForClone(url, 'mv-src', 'mv-dst')).toBe('COMPLETE');
+    expect([await sha256File(vol('mv-dst', 0)), await sha256File(vol('mv-dst', 1))]).toEqual(original);
   });
 });
 
