@@ -436,6 +436,36 @@ describe('key-value store and error reports', () => {
   });
 });
 
+describe('promotion events', () => {
+  it('starts with the current state and reports changes when a node opens the device', async () => {
+    await spawnVolume('prom-1');
+    const nodes = (await client.resources.list('prom-1'))
+      .filter((r) => !r.flags?.includes('DISKLESS'))
+      .map((r) => r.node_name!);
+    const [writer, peer] = nodes;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 10_000);
+    const seen: { resource_name?: string; node_name?: string; may_promote?: boolean }[] = [];
+    let opened = false;
+    for await (const change of client.events.promotion({ signal: abort.signal })) {
+      if (change.resource_name !== 'prom-1') continue;
+      seen.push(change);
+      if (!opened && nodes.every((n) => seen.some((c) => c.node_name === n))) {
+        opened = true;
+        // Before anyone opens the device, every diskful replica may be promoted.
+        const initial = seen.filter((c) => nodes.includes(c.node_name!));
+        expect(initial.map((c) => c.node_name).sort()).toEqual([...nodes].sort());
+        expect(initial.every((c) => c.may_promote === true)).toBe(true);
+        expect((await emulator.control.openDevice(writer!, 'prom-1', 'rw')).status).toBe(200);
+      }
+      if (opened && change.node_name === peer && change.may_promote === false) break;
+    }
+    clearTimeout(timer);
+    expect(opened).toBe(true);
+    expect(seen.at(-1)).toEqual({ resource_name: 'prom-1', node_name: peer, may_promote: false });
+  });
+});
+
 describe('raw requests', () => {
   it('sends any request and returns the lossless body', async () => {
     const reply = await client.request<{ name: string }[]>('GET', '/v1/nodes', {
