@@ -13,6 +13,7 @@ import {
   createLinstorClient,
   LinstorApiError,
   type LinstorClient,
+  pollUntil,
   UnsupportedApiVersionError,
   WaitTimeoutError,
 } from '../src/index';
@@ -427,8 +428,18 @@ describe('key-value store and error reports', () => {
       "Cloning resource definition 'src-2' into 'clone-2' failed on the controller; delete 'clone-2' and check the controller's error reports.",
     );
 
-    const reports = await client.errorReports.list({ since: started, withContent: true });
-    const report = reports.find((r) => r.text?.includes("'clone-2' failed"));
+    // The controller records the report right after it marks the clone FAILED, so it may lag a poll.
+    const report = await pollUntil(
+      'the clone error report',
+      async () => {
+        const reports = await client.errorReports.list({ since: started, withContent: true });
+        const found = reports.find((r) => r.text?.includes("'clone-2' failed"));
+        return found
+          ? { done: true, value: found }
+          : { done: false, state: `${reports.length} other reports` };
+      },
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
     expect(report?.filename).toMatch(/^ErrorReport-.+\.log$/);
     const id = report!.filename!.replace(/^ErrorReport-/, '').replace(/\.log$/, '');
     expect((await client.errorReports.get(id))?.text).toContain("'clone-2' failed");
