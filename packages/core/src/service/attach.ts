@@ -40,10 +40,12 @@ export async function ensureAttached(
   const existing = onNode(await core.resources(resourceName, [node]), node);
   let created = false;
   if (existing && isTieBreaker(existing)) {
-    await core.client.resources.makeAvailable(resourceName, node, { diskful: false });
+    // Tag first, then convert: a tagged tie-breaker is still a tie-breaker (never ours to remove),
+    // and a converted one is always tagged, whichever step a crash interrupts.
     await core.client.resources.modify(resourceName, node, {
       override_props: { ...attachmentProps(core.ownership), ...extraProps },
     });
+    await core.client.resources.makeAvailable(resourceName, node, { diskful: false });
     created = true;
   } else if (!existing) {
     try {
@@ -236,9 +238,24 @@ export async function beginMigration(
     await core.client.resourceDefinitions.modify(resourceName, {
       override_props: { [PROP_HV_MIGRATION]: JSON.stringify(record) },
     });
-    const attached = await ensureAttached(core, resourceName, to);
-    await applyDualPrimary(core, resourceName, record);
-    return attached;
+    try {
+      const attached = await ensureAttached(core, resourceName, to);
+      await applyDualPrimary(core, resourceName, record);
+      return attached;
+    } catch (error) {
+      // Undo in reverse: settings, the attachment this migration made, then the record.
+      const leftover = await core.cleanup([
+        () => restoreDualPrimary(core, resourceName, record),
+        ...(record.targetAttached ? [() => removeOwnAttachment(core, resourceName, to)] : []),
+        () => core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] }),
+      ]);
+      const failure = wrapFailure(what, error, { volume: name });
+      throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
+        cause: error,
+        linstor: failure.linstor,
+        volume: name,
+      });
+    }
   } catch (error) {
     throw wrapFailure(what, error, { volume: name });
   }

@@ -95,6 +95,29 @@ async function cloneWithApi(
   return true;
 }
 
+/**
+ * Takes the temporary snapshot a clone reads from (replacing a leftover of the same name); a lost
+ * reply is reconciled by looking for the snapshot.
+ */
+async function takeTemporarySnapshot(
+  core: ServiceCore,
+  source: string,
+  name: string,
+  target: string,
+): Promise<void> {
+  await core.client.snapshots.delete(source, name);
+  try {
+    await core.client.snapshots.create(source, {
+      name,
+      snapshot_definition_props: temporaryProps(core, `clone:${target}`),
+    });
+  } catch (error) {
+    if (!(error instanceof OutcomeUnknownError)) throw error;
+    const found = await core.client.snapshots.getOrUndefined(source, name);
+    if (!found || !describeSnapshot(found).successful) throw error;
+  }
+}
+
 /** Creates `target` in `group` from a snapshot of `source` (restore keeps the snapshot's pools). */
 async function restoreAsVolume(
   core: ServiceCore,
@@ -203,12 +226,8 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
       let restoreFrom = snapshotName;
       if (restoreFrom === undefined) {
         temporarySnapshot = temporaryName('cs', sourceName, targetName);
-        await core.client.snapshots.delete(sourceName, temporarySnapshot);
         try {
-          await core.client.snapshots.create(sourceName, {
-            name: temporarySnapshot,
-            snapshot_definition_props: temporaryProps(core, `clone:${targetName}`),
-          });
+          await takeTemporarySnapshot(core, sourceName, temporarySnapshot, targetName);
           restoreFrom = temporarySnapshot;
         } catch (error) {
           if (!unsupported(error)) throw error;
@@ -309,14 +328,10 @@ async function copyIntoNewVolume(
   let ownSnapshot: string | undefined;
   if (snapshot === undefined) {
     const temporary = temporaryName('cs', sourceName, targetName);
-    await core.client.snapshots.delete(sourceName, temporary);
+    ownSnapshot = temporary; // removed in `finally`, also when its creation's reply is lost
     try {
-      await core.client.snapshots.create(sourceName, {
-        name: temporary,
-        snapshot_definition_props: temporaryProps(core, `clone:${targetName}`),
-      });
+      await takeTemporarySnapshot(core, sourceName, temporary, targetName);
       snapshot = temporary;
-      ownSnapshot = temporary;
     } catch (error) {
       if (!unsupported(error)) throw error;
       const users = core.inUseOn(await core.resources(sourceName));

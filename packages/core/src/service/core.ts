@@ -213,16 +213,21 @@ export class ServiceCore {
   }
 
   /**
-   * Runs cleanup steps after a failure and returns a sentence about any that failed, so the error
-   * the caller sees still names the original failure first and the leftover second.
+   * Runs cleanup steps (each tried twice: a cleanup often runs right after the controller had a
+   * hiccup) and returns a sentence about any that still failed, so the error the caller sees names
+   * the original failure first and the leftover second.
    */
   async cleanup(steps: readonly (() => Promise<unknown>)[]): Promise<string> {
     const problems: string[] = [];
     for (const step of steps) {
       try {
         await step();
-      } catch (error) {
-        problems.push(error instanceof Error ? error.message : String(error));
+      } catch {
+        try {
+          await step();
+        } catch (error) {
+          problems.push(error instanceof Error ? error.message : String(error));
+        }
       }
     }
     return problems.length === 0

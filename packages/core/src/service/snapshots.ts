@@ -306,7 +306,14 @@ export async function rollback(
         volume,
       });
     }
-    await removeTemporaryDefinition(core, temporary);
+    const leftover = await core.cleanup([() => removeTemporaryDefinition(core, temporary)]);
+    if (leftover) {
+      throw new VolumeError(
+        'linstor',
+        `Rolling volume '${volume}' back to snapshot '${snapshot}' finished, but its temporary copy '${temporary}' could not be removed.${leftover}`,
+        { volume },
+      );
+    }
     return { method: 'copy' };
   } catch (error) {
     throw wrapFailure(what, error, { volume });

@@ -1,0 +1,297 @@
+/**
+ * Fault injection at every mutating step of each multi-step verb: for each step the verb is run
+ * once with the emulator failing that request (an error reply, the connection dropped before the
+ * change, or dropped after it was committed), then repeated. The repeat must succeed with the right
+ * data, and after a failed verb that undoes its steps nothing may be left for the orphan audit.
+ *
+ * Every case starts from a reset emulator with the same names, so the request paths seen in a
+ * clean run identify the steps exactly. When one verb sends the very same request twice, the
+ * fault hits its first occurrence.
+ */
+
+import type { FaultAction } from '@linstor-hv/emulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditOrphans, describeOrphans } from '../src/audit';
+import { VolumeError } from '../src/errors';
+import {
+  deviceSha256,
+  MiB,
+  OWNER,
+  PLATFORM,
+  pattern,
+  sha256,
+  startCluster,
+  type TestCluster,
+  writeDevice,
+} from './cluster';
+
+let cluster: TestCluster;
+const SIZE = MiB;
+const ACTIONS: readonly FaultAction[] = ['error', 'drop-before', 'drop-after'];
+
+beforeAll(async () => {
+  cluster = await startCluster();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+interface VerbCase {
+  /** Puts the cluster into the state the verb starts from. */
+  setup(): Promise<void>;
+  run(): Promise<unknown>;
+  /** Checks the verb's result (at the data level where it has data). */
+  verify(): Promise<void>;
+  /** The verb undoes its own steps on failure, so a failure must leave nothing behind. */
+  undoes: boolean;
+  /** The verb's success leaves something the audit reports by design (a migration in progress). */
+  leavesWorkInProgress?: boolean;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function orphans(): Promise<string> {
+  return describeOrphans(await auditOrphans(cluster.client, { platform: PLATFORM, ownerId: OWNER }));
+}
+
+/** Runs the verb clean to learn its steps, then once per step and fault; returns the problems found. */
+async function injectEverywhere(verb: VerbCase): Promise<{ steps: string[]; problems: string[] }> {
+  const { control } = cluster.emulator;
+  await control.reset();
+  await verb.setup();
+  await control.clearRequests();
+  await verb.run();
+  await verb.verify();
+  const seen = new Set<string>();
+  const steps: { method: string; path: string }[] = [];
+  for (const entry of await control.requests()) {
+    const key = `${entry.method} ${entry.path}`;
+    if (entry.method === 'GET' || seen.has(key)) continue;
+    seen.add(key);
+    steps.push({ method: entry.method, path: entry.path });
+  }
+  const problems: string[] = [];
+  for (const step of steps) {
+    for (const action of ACTIONS) {
+      const label = `${action} at ${step.method} ${step.path}`;
+      await control.reset();
+      await verb.setup();
+      await control.addFault({
+        method: step.method,
+        pathRegex: `^${escapeRegex(step.path)}$`,
+        action,
+        times: 1,
+        ...(action === 'error' ? { status: 500, message: 'injected failure' } : {}),
+      });
+      let failure: unknown;
+      try {
+        await verb.run();
+      } catch (error) {
+        failure = error;
+      }
+      await control.clearFaults();
+      if (failure !== undefined && !(failure instanceof VolumeError)) {
+        problems.push(
+          `${label}: threw a ${(failure as Error).name}, not a VolumeError: ${(failure as Error).message}`,
+        );
+      }
+      if (failure !== undefined && verb.undoes) {
+        const left = await orphans();
+        if (left) problems.push(`${label}: the failed verb left ${left}`);
+      }
+      try {
+        await verb.run();
+        await verb.verify();
+      } catch (error) {
+        problems.push(`${label}: the repeat failed: ${(error as Error).message}`);
+        continue;
+      }
+      const left = verb.leavesWorkInProgress ? '' : await orphans();
+      if (left) problems.push(`${label}: after the repeat: ${left}`);
+    }
+  }
+  return { steps: steps.map((s) => `${s.method} ${s.path}`), problems };
+}
+
+async function replicaCount(name: string): Promise<number> {
+  return (await cluster.service.info(name)).replicas.filter((r) => r.diskful).length;
+}
+
+describe('faults at every step', { timeout: 300_000 }, () => {
+  it('create with a preferred node', async () => {
+    const { steps, problems } = await injectEverywhere({
+      setup: async () => {},
+      run: () => cluster.service.create({ name: 'f-create', sizeKib: 1024, preferredNode: 'pve2' }),
+      verify: async () => {
+        const info = await cluster.service.info('f-create');
+        expect(info.replicas.filter((r) => r.diskful).map((r) => r.node)).toContain('pve2');
+        expect(info.props['Aux/linstor-hv/pending']).toBeUndefined();
+        expect(await replicaCount('f-create')).toBe(2);
+      },
+      undoes: true,
+    });
+    expect(steps.length).toBeGreaterThanOrEqual(4);
+    expect(problems).toEqual([]);
+  });
+
+  it('delete with snapshots', async () => {
+    const { steps, problems } = await injectEverywhere({
+      setup: async () => {
+        await cluster.service.create({ name: 'f-delete', sizeKib: 1024 });
+        await cluster.service.createSnapshot('f-delete', 's1');
+        await cluster.service.createSnapshot('f-delete', 's2');
+      },
+      run: () => cluster.service.delete('f-delete'),
+      verify: async () => {
+        expect(await cluster.client.resourceDefinitions.getOrUndefined('f-delete')).toBeUndefined();
+      },
+      undoes: false,
+    });
+    expect(steps).toHaveLength(3);
+    expect(problems).toEqual([]);
+  });
+
+  let written = '';
+  it('rollback to an older snapshot (restore + copy)', async () => {
+    const { steps, problems } = await injectEverywhere({
+      setup: async () => {
+        await cluster.service.create({ name: 'f-rollback', sizeBytes: SIZE, preferredNode: 'pve1' });
+        const path = cluster.service.devicePath('f-rollback', 'pve1');
+        const first = pattern(SIZE);
+        written = sha256(first);
+        await writeDevice(path, first);
+        await cluster.service.createSnapshot('f-rollback', 'old');
+        await writeDevice(path, pattern(SIZE));
+        await cluster.service.createSnapshot('f-rollback', 'new');
+        await writeDevice(path, pattern(SIZE));
+      },
+      run: () => cluster.service.rollback('f-rollback', 'old'),
+      verify: async () => {
+        expect(await deviceSha256(cluster.service.devicePath('f-rollback', 'pve1'), SIZE)).toBe(written);
+      },
+      undoes: true,
+    });
+    expect(steps.length).toBeGreaterThanOrEqual(3);
+    expect(problems).toEqual([]);
+  });
+
+  let source = '';
+  const withData = async (name: string) => {
+    await cluster.service.create({ name, sizeBytes: SIZE, preferredNode: 'pve1' });
+    const data = pattern(SIZE);
+    source = sha256(data);
+    await writeDevice(cluster.service.devicePath(name, 'pve1'), data);
+  };
+  const cloneHas = async (name: string, bytes = SIZE) => {
+    const info = await cluster.service.info(name);
+    expect(info.props['Aux/linstor-hv/pending']).toBeUndefined();
+    const diskful = info.replicas.filter((r) => r.diskful);
+    expect(diskful).toHaveLength(2);
+    for (const r of diskful)
+      expect(await deviceSha256(cluster.service.devicePath(name, r.node), bytes)).toBe(source);
+  };
+
+  it('clone with the clone API', async () => {
+    const { problems } = await injectEverywhere({
+      setup: () => withData('f-src'),
+      run: () => cluster.service.clone({ source: 'f-src', name: 'f-clone' }),
+      verify: () => cloneHas('f-clone'),
+      undoes: true,
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('clone from a snapshot, larger (restore + grow)', async () => {
+    const { problems } = await injectEverywhere({
+      setup: async () => {
+        await withData('f-src');
+        await cluster.service.createSnapshot('f-src', 'base');
+        await writeDevice(cluster.service.devicePath('f-src', 'pve1'), pattern(SIZE));
+      },
+      run: () =>
+        cluster.service.clone({ source: 'f-src', snapshot: 'base', name: 'f-clone', sizeBytes: 2 * SIZE }),
+      verify: async () => {
+        await cloneHas('f-clone');
+        expect((await cluster.service.info('f-clone')).sizeBytes).toBe(2 * SIZE);
+      },
+      undoes: true,
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('clone into the thick group (create + copy)', async () => {
+    const { steps, problems } = await injectEverywhere({
+      setup: () => withData('f-src'),
+      run: () =>
+        cluster.service.clone({ source: 'f-src', name: 'f-clone', resourceGroup: 'linstor-hv-thick' }),
+      verify: () => cloneHas('f-clone'),
+      undoes: true,
+    });
+    expect(steps.length).toBeGreaterThanOrEqual(6);
+    expect(problems).toEqual([]);
+  });
+
+  it('attach diskless', async () => {
+    const { problems } = await injectEverywhere({
+      setup: async () => {
+        await cluster.client.resourceGroups.modify('linstor-hv', {
+          select_filter: { place_count: 2, storage_pool: 'thinpool', node_name_list: ['pve1', 'pve2'] },
+        });
+        await cluster.service.create({ name: 'f-attach', sizeKib: 1024 });
+      },
+      run: () => cluster.service.attach('f-attach', 'pve3'),
+      verify: async () => {
+        const replica = (await cluster.service.info('f-attach')).replicas.find((r) => r.node === 'pve3');
+        expect(replica).toMatchObject({ diskful: false, attachedByOwner: true });
+      },
+      undoes: true,
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('begin and commit a migration', async () => {
+    const setup = async () => {
+      await cluster.service.create({ name: 'f-mig', sizeKib: 1024, preferredNode: 'pve1' });
+      await cluster.emulator.control.openDevice('pve1', 'f-mig', 'rw');
+    };
+    const target = async () => {
+      const info = await cluster.service.info('f-mig');
+      return ['pve2', 'pve3'].find((n) => !info.replicas.some((r) => r.node === n && r.diskful)) ?? 'pve3';
+    };
+    let to = '';
+    const begin = await injectEverywhere({
+      setup: async () => {
+        await setup();
+        to = await target();
+      },
+      run: () => cluster.service.beginMigration('f-mig', 'pve1', to),
+      verify: async () => {
+        expect((await cluster.emulator.control.openDevice(to, 'f-mig', 'rw')).status).toBe(200);
+        await cluster.emulator.control.closeDevice(to, 'f-mig');
+        expect((await cluster.service.info('f-mig')).migration).toMatchObject({ from: 'pve1', to });
+      },
+      undoes: true,
+      leavesWorkInProgress: true,
+    });
+    expect(begin.problems).toEqual([]);
+    const commit = await injectEverywhere({
+      setup: async () => {
+        await setup();
+        to = await target();
+        await cluster.service.beginMigration('f-mig', 'pve1', to);
+        await cluster.emulator.control.openDevice(to, 'f-mig', 'rw');
+        await cluster.emulator.control.closeDevice('pve1', 'f-mig');
+      },
+      run: () => cluster.service.commitMigration('f-mig', 'pve1', to),
+      verify: async () => {
+        expect((await cluster.service.info('f-mig')).migration).toBeUndefined();
+        const connection = await cluster.client.resourceConnections.get('f-mig', 'pve1', to);
+        expect(connection?.props?.['DrbdOptions/Net/allow-two-primaries']).toBeUndefined();
+      },
+      undoes: false,
+    });
+    expect(commit.problems).toEqual([]);
+  });
+});
