@@ -6,12 +6,12 @@
  */
 import { nameKey } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
-import { mayPromote, openRecord } from './devices';
+import { dualPrimaryAllowed } from './devices';
 import { drbdDevicePath } from './drbd';
 import { isDiskless, isOnline, rscsOf, vdsOf } from './lookup';
-import type { PoolRec, RdRec, RgRec, RscRec, RscVolumeRec, VdRec, VgRec } from './model';
+import type { OpenRec, PoolRec, RdRec, RgRec, RscRec, RscVolumeRec, VdRec, VgRec } from './model';
 import { getPool, isThin } from './pools';
-import { effectiveProps, rscPropsLayers } from './props';
+import { effectiveProps, type PropsLayer, rdPropsLayers } from './props';
 import { dataPlane } from './storage';
 
 const AL_STRIPES = 1;
@@ -92,12 +92,18 @@ interface VolumeFacts {
   backingDevice: string | undefined;
 }
 
-function volumeFacts(ctx: EmulatorContext, rd: RdRec, rsc: RscRec, vds: VdRec[]): VolumeFacts[] {
+function volumeFacts(
+  ctx: EmulatorContext,
+  rd: RdRec,
+  rsc: RscRec,
+  vds: VdRec[],
+  poolOf: (nodeName: string, poolName: string) => PoolRec | undefined = (n, p) => getPool(ctx, n, p),
+): VolumeFacts[] {
   const out: VolumeFacts[] = [];
   for (const vol of rsc.volumes) {
     const vd = vds.find((d) => d.volumeNumber === vol.volumeNumber);
     if (!vd) continue;
-    const pool = getPool(ctx, rsc.nodeName, vol.poolName);
+    const pool = poolOf(rsc.nodeName, vol.poolName);
     const diskless = isDiskless(rsc);
     let allocatedKib: number | undefined;
     if (!diskless) {
@@ -161,10 +167,77 @@ function storageVolume(f: VolumeFacts): Record<string, unknown> {
   };
 }
 
+/**
+ * Per-request memo for views of many resources: node online states, and per RD its volume
+ * definitions, resources, props chain and open devices, so that a list view reads each once.
+ */
+export class ViewCache {
+  private readonly online = new Map<string, boolean>();
+  private readonly pools = new Map<string, PoolRec | undefined>();
+  private readonly perRd = new Map<
+    string,
+    { vds: VdRec[]; rscs: RscRec[]; layers: PropsLayer[]; opens: OpenRec[] }
+  >();
+
+  constructor(private readonly ctx: EmulatorContext) {}
+
+  /** True when the node is online. */
+  isOnline(nodeName: string): boolean {
+    const key = nameKey(nodeName);
+    let v = this.online.get(key);
+    if (v === undefined) {
+      v = isOnline(this.ctx, nodeName);
+      this.online.set(key, v);
+    }
+    return v;
+  }
+
+  /** A storage pool record. */
+  pool(nodeName: string, poolName: string): PoolRec | undefined {
+    const key = `${nameKey(nodeName)}\u0000${nameKey(poolName)}`;
+    if (!this.pools.has(key)) this.pools.set(key, getPool(this.ctx, nodeName, poolName));
+    return this.pools.get(key);
+  }
+
+  /** The RD's VDs, resources, props chain (controller → RG → RD) and open devices. */
+  rd(rd: RdRec): { vds: VdRec[]; rscs: RscRec[]; layers: PropsLayer[]; opens: OpenRec[] } {
+    const key = nameKey(rd.name);
+    let v = this.perRd.get(key);
+    if (!v) {
+      v = {
+        vds: vdsOf(this.ctx, rd.name),
+        rscs: rscsOf(this.ctx, rd.name),
+        layers: rdPropsLayers(this.ctx, rd),
+        opens: this.ctx.store.list<OpenRec>('openDevices', [key]),
+      };
+      this.perRd.set(key, v);
+    }
+    return v;
+  }
+}
+
 /** Options of rscView. */
 export interface RscViewOptions {
   /** Include `volumes[]` (the `/v1/view/resources` shape). */
   withVolumes?: boolean;
+  /** Memo shared by the views of one request. */
+  cache?: ViewCache;
+}
+
+/** DRBD's may_promote from cached facts (see devices.mayPromote for the rule). */
+function cachedMayPromote(ctx: EmulatorContext, cache: ViewCache, rd: RdRec, rsc: RscRec): boolean {
+  const { rscs, opens } = cache.rd(rd);
+  const self = nameKey(rsc.nodeName);
+  if (!cache.isOnline(rsc.nodeName)) return false;
+  if (isDiskless(rsc)) {
+    const reachable = rscs.some(
+      (p) => nameKey(p.nodeName) !== self && !isDiskless(p) && cache.isOnline(p.nodeName),
+    );
+    if (!reachable) return false;
+  }
+  return opens
+    .filter((o) => o.mode === 'rw' && nameKey(o.nodeName) !== self)
+    .every((w) => dualPrimaryAllowed(ctx, rd, w.nodeName, rsc.nodeName));
 }
 
 /** `Resource` / `ResourceWithVolumes` view of one resource. */
@@ -174,17 +247,19 @@ export function rscView(
   rsc: RscRec,
   opts: RscViewOptions = {},
 ): Record<string, unknown> {
-  const online = isOnline(ctx, rsc.nodeName);
-  const vds = vdsOf(ctx, rd.name);
-  const facts = volumeFacts(ctx, rd, rsc, vds);
-  const peers = rscsOf(ctx, rd.name).filter((p) => nameKey(p.nodeName) !== nameKey(rsc.nodeName));
+  const cache = opts.cache ?? new ViewCache(ctx);
+  const online = cache.isOnline(rsc.nodeName);
+  const { vds, rscs, layers, opens } = cache.rd(rd);
+  const facts = volumeFacts(ctx, rd, rsc, vds, (n, p) => cache.pool(n, p));
+  const self = nameKey(rsc.nodeName);
+  const peers = rscs.filter((p) => nameKey(p.nodeName) !== self);
   const connections: Record<string, { connected: boolean; message: string }> = {};
   for (const peer of peers) {
-    const up = online && isOnline(ctx, peer.nodeName);
+    const up = online && cache.isOnline(peer.nodeName);
     connections[peer.nodeName] = { connected: up, message: up ? 'Connected' : 'Connecting' };
   }
   const diskless = isDiskless(rsc);
-  const open = openRecord(ctx, rd.name, rsc.nodeName);
+  const open = opens.find((o) => nameKey(o.nodeName) === self);
   const layer = {
     type: 'DRBD',
     resource_name_suffix: '',
@@ -207,7 +282,7 @@ export function rscView(
       drbd_volumes: facts.map((f) => drbdVolume(f, online)),
       connections,
       promotion_score: online ? (diskless ? 1 : 10101) : undefined,
-      may_promote: online ? mayPromote(ctx, rd, rsc) : undefined,
+      may_promote: online ? cachedMayPromote(ctx, cache, rd, rsc) : undefined,
     },
     children: [
       {
@@ -221,7 +296,7 @@ export function rscView(
     name: rd.name,
     node_name: rsc.nodeName,
     props: rsc.props,
-    effective_props: effectiveProps(rscPropsLayers(ctx, rd, rsc)),
+    effective_props: effectiveProps([...layers, { type: 'RESOURCE', props: rsc.props }]),
     flags: rsc.flags,
     layer_object: layer,
     state: online ? { in_use: open !== undefined } : undefined,

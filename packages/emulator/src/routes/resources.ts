@@ -62,7 +62,7 @@ import {
   undeployResource,
 } from '../domain/resources';
 import { dataPlane, rdKeysOfNode } from '../domain/storage';
-import { rscView, rscVolumeViews } from '../domain/views';
+import { rscView, rscVolumeViews, ViewCache } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { EmuReply, EmuRequest, RouteDef } from '../http/route';
 import { badRequestBody, objectBody } from './body';
@@ -361,9 +361,10 @@ export const resourceRoutes: RouteDef[] = [
     template: '/v1/view/resources',
     handler: (req, ctx) => {
       const selected = paginate(selectResources(ctx, req), req.query);
+      const cache = new ViewCache(ctx);
       return {
         status: 200,
-        json: selected.map(({ rd, rsc }) => rscView(ctx, rd, rsc, { withVolumes: true })),
+        json: selected.map(({ rd, rsc }) => rscView(ctx, rd, rsc, { withVolumes: true, cache })),
       };
     },
   },
@@ -372,9 +373,10 @@ export const resourceRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/resources',
     handler: (req, ctx) => {
       const rd = requireRd(ctx, req.params.rd!);
+      const cache = new ViewCache(ctx);
       return {
         status: 200,
-        json: paginate(rscsOf(ctx, rd.name), req.query).map((rsc) => rscView(ctx, rd, rsc)),
+        json: paginate(rscsOf(ctx, rd.name), req.query).map((rsc) => rscView(ctx, rd, rsc, { cache })),
       };
     },
   },
