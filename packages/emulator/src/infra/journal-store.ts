@@ -28,10 +28,10 @@ export interface JournalStoreOptions {
 /** One change inside a journal line: `[collection, key, value]` is a put, `[collection, key]` a delete. */
 type JournalOp = [string, string[], unknown] | [string, string[]];
 
-interface SnapshotFile {
+/** First line of the snapshot file; every further line is one record `[collection, key, value]`. */
+interface SnapshotHeader {
   /** Journal generation to replay on top of this snapshot. */
   generation: number;
-  collections: Record<string, [string[], unknown][]>;
 }
 
 /** A node of a collection's key trie; `size` counts the records in this subtree (for O(depth) counts). */
@@ -66,6 +66,33 @@ function reviveBigint(_key: string, value: unknown): unknown {
     if (typeof tagged === 'string' && Object.keys(obj).length === 1) return BigInt(tagged);
   }
   return value;
+}
+
+/** JSON of a value; the bigint-tagging replacer (slow on large states) only runs when a bigint is present. */
+function encode(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return JSON.stringify(value, replaceBigint);
+  }
+}
+
+/** Parses one line written by {@link encode}; the reviver only runs when the line carries a tagged bigint. */
+function decode(text: string): unknown {
+  return text.includes(`"${BIGINT_TAG}"`) ? JSON.parse(text, reviveBigint) : JSON.parse(text);
+}
+
+/** The complete lines of a file (a last line without newline is left out), with the length they cover. */
+function completeLines(raw: Buffer): { lines: string[]; validBytes: number } {
+  const lines: string[] = [];
+  let start = 0;
+  for (;;) {
+    const newline = raw.indexOf(0x0a, start);
+    if (newline < 0) return { lines, validBytes: start };
+    lines.push(raw.subarray(start, newline).toString('utf8'));
+    start = newline + 1;
+  }
 }
 
 function changeId(collection: string, key: StoreKey): string {
@@ -117,37 +144,30 @@ export class JournalStore implements Store {
 
   /** Loads the snapshot and replays its journal; cuts off a torn last line. */
   async load(): Promise<void> {
-    const snapshotPath = join(this.dir, SNAPSHOT_FILE);
-    let snapshot: SnapshotFile | undefined;
     try {
-      snapshot = JSON.parse(await readFile(snapshotPath, 'utf8'), reviveBigint) as SnapshotFile;
+      // The snapshot only becomes visible by rename after its fsync, so all its lines are complete.
+      const { lines } = completeLines(await readFile(join(this.dir, SNAPSHOT_FILE)));
+      const header = decode(lines[0] ?? '') as SnapshotHeader;
+      this.generation = header.generation;
+      for (let i = 1; i < lines.length; i++) {
+        const [collection, key, value] = decode(lines[i]!) as [string, string[], unknown];
+        this.setRaw(collection, key, true, value);
+      }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    if (snapshot) {
-      this.generation = snapshot.generation;
-      for (const [collection, records] of Object.entries(snapshot.collections)) {
-        for (const [key, value] of records) this.setRaw(collection, key, true, value);
-      }
     }
     const journalPath = join(this.dir, journalName(this.generation));
     let validBytes = 0;
     try {
-      const raw = await readFile(journalPath);
-      let start = 0;
-      for (;;) {
-        const newline = raw.indexOf(0x0a, start);
-        // No newline: the rest is a line whose write was cut short; it never committed.
-        if (newline < 0) break;
-        const line = raw.subarray(start, newline).toString('utf8');
-        const ops = JSON.parse(line, reviveBigint) as JournalOp[];
-        for (const op of ops) {
+      // A last line without newline is a commit whose write was cut short: it never committed.
+      const journal = completeLines(await readFile(journalPath));
+      for (const line of journal.lines) {
+        for (const op of decode(line) as JournalOp[]) {
           if (op.length === 3) this.setRaw(op[0], op[1], true, op[2]);
           else this.setRaw(op[0], op[1], false, undefined);
         }
-        start = newline + 1;
-        validBytes = start;
       }
+      validBytes = journal.validBytes;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
@@ -276,7 +296,7 @@ export class JournalStore implements Store {
       else if (change.before.has) ops.push([change.collection, change.key]);
     }
     if (ops.length === 0) return;
-    const line = Buffer.from(`${JSON.stringify(ops, replaceBigint)}\n`, 'utf8');
+    const line = Buffer.from(`${encode(ops)}\n`, 'utf8');
     const journal = this.journal;
     if (!journal) throw new Error('the emulator store is closed');
     let written = 0;
@@ -303,21 +323,18 @@ export class JournalStore implements Store {
   /** Snapshot of the whole state under the next generation, then a fresh journal for it. */
   private async compact(): Promise<void> {
     const nextGeneration = this.generation + 1;
-    const collections: SnapshotFile['collections'] = {};
+    const lines: string[] = [encode({ generation: nextGeneration } satisfies SnapshotHeader)];
     for (const [name, root] of this.collections) {
-      const records: [string[], unknown][] = [];
       const walk = (node: TrieNode, path: string[]) => {
-        if (node.has) records.push([path, node.value]);
+        if (node.has) lines.push(encode([name, path, node.value]));
         if (node.children) for (const [segment, child] of node.children) walk(child, [...path, segment]);
       };
       walk(root, []);
-      if (records.length > 0) collections[name] = records;
     }
-    const snapshot: SnapshotFile = { generation: nextGeneration, collections };
     const tempPath = join(this.dir, SNAPSHOT_TEMP);
     const temp = await open(tempPath, 'w');
     try {
-      await temp.writeFile(JSON.stringify(snapshot, replaceBigint), 'utf8');
+      await temp.writeFile(`${lines.join('\n')}\n`, 'utf8');
       await temp.sync();
     } finally {
       await temp.close();
