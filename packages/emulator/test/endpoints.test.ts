@@ -174,10 +174,16 @@ describe('nodes', () => {
   });
 
   it('deletes a node (200), warns on a missing one (200), and refuses while it has resources (500)', async () => {
-    await emu.store.transaction(() => emu.store.put('rscByNode', ['PVE1', 'VM-1'], true));
+    const spawned = await call(emu.url, 'POST', '/v1/resource-groups/linstor-hv/spawn', {
+      resource_definition_name: 'vm-1',
+      volume_sizes: [1024],
+      select_filter: { place_count: 1, node_name_list: ['pve1'] },
+    });
+    expect(spawned.status, spawned.text).toBe(201);
     const refused = await call(emu.url, 'DELETE', '/v1/nodes/pve1');
     expect(refused.status).toBe(500);
     expect(retCodes(refused)).toEqual([FAIL_EXISTS_RSC | MASK_DEL | MASK_NODE]);
+    expect((await call(emu.url, 'GET', '/v1/nodes/pve1')).status).toBe(200);
     const deleted = await call(emu.url, 'DELETE', '/v1/nodes/pve2');
     expect(deleted.status).toBe(200);
     expect(retCodes(deleted)).toEqual([MASK_DEL | MASK_NODE | DELETED]);
