@@ -18,6 +18,7 @@ import {
   MASK_RSC_DFN,
   MASK_VLM_DFN,
   MODIFIED,
+  WARN_NOT_CONNECTED,
   WARN_NOT_FOUND,
   WARN_VLMDFN_RESIZE_SAME_SIZE,
 } from '@linstor-hv/api';
@@ -312,6 +313,23 @@ describe('volume definitions', () => {
     expect(existsSync(devicePath(emu.dataDir, 'pve1', 'vd-del', 0))).toBe(true);
     const again = await call(url, 'DELETE', '/v1/resource-definitions/vd-del/volume-definitions/1');
     expectEntry(again, 200, WARN_NOT_FOUND | MASK_DEL | MASK_VLM_DFN);
+  });
+});
+
+describe('volume definitions and offline nodes', () => {
+  it('warns WARN_NOT_CONNECTED for each offline node holding the RD when a VD is added or removed', async () => {
+    await spawnRd(url, 'linstor-hv', 'vd-off', [GIB]);
+    await emu.control.nodeOffline('pve2');
+    const add = await call(url, 'POST', '/v1/resource-definitions/vd-off/volume-definitions', {
+      volume_definition: { size_kib: GIB },
+    });
+    expect(add.status, add.text).toBe(200);
+    expect(retCodes(add)).toEqual([19922945n, WARN_NOT_CONNECTED | MASK_CRT | MASK_VLM_DFN]);
+    const del = await call(url, 'DELETE', '/v1/resource-definitions/vd-off/volume-definitions/1');
+    expect(retCodes(del)).toEqual([
+      DELETED | MASK_DEL | MASK_VLM_DFN,
+      WARN_NOT_CONNECTED | MASK_DEL | MASK_VLM_DFN,
+    ]);
   });
 });
 

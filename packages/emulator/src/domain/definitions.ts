@@ -295,6 +295,7 @@ export function createVd(
   };
   ctx.store.put('vds', [nameKey(rd.name), String(vlmNr)], vd);
   addVolumeToResources(ctx, rd, vd);
+  const offline = rscsOf(ctx, rd.name).filter((r) => !isOnline(ctx, r.nodeName));
   entries.push(
     entry(
       CREATED | CRT_VD,
@@ -305,6 +306,7 @@ export function createVd(
       },
     ),
   );
+  for (const r of offline) entries.push(notConnected(r.nodeName, CRT_VD));
   return vd;
 }
 
@@ -416,6 +418,7 @@ export function deleteVd(ctx: EmulatorContext, rd: RdRec, vlmNr: number, entries
       );
     }
   }
+  const offline = rscsOf(ctx, rd.name).filter((r) => !isOnline(ctx, r.nodeName));
   removeVolumeFromResources(ctx, rd, vd);
   releaseMinor(ctx, vd.minor);
   ctx.store.delete('vds', [nameKey(rd.name), String(vlmNr)]);
@@ -429,6 +432,7 @@ export function deleteVd(ctx: EmulatorContext, rd: RdRec, vlmNr: number, entries
       },
     ),
   );
+  for (const r of offline) entries.push(notConnected(r.nodeName, DEL_VD));
 }
 
 /** The RDs of a resource group (a scan of the RDs: only RG-level operations need it). */
