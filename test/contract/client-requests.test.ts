@@ -1,8 +1,9 @@
 /**
- * Every public method of `@linstor-hv/client` is called against the emulator, and every request the
- * client sent — taken from the emulator's request log, exactly as it arrived — is validated against
- * the official LINSTOR REST v1 contract: the route must be an operation of the spec (or a listed
- * deviation) and the JSON body must satisfy the operation's request schema.
+ * Every public method of `@linstor-hv/client` is called against the emulator through a recording
+ * proxy, and every request the client sent — the exact bytes that went over the wire — is validated
+ * against the official LINSTOR REST v1 contract: the route must be an operation of the spec (or a
+ * listed deviation), path and query parameters must be declared and well-typed, and a JSON body must
+ * be sent as `application/json` and satisfy the operation's request schema without undeclared fields.
  *
  * The replies are not judged here (emulator-contract.test.ts does that); a call that the emulator
  * refuses still counts, as long as the request it produced is on the contract.
@@ -15,20 +16,19 @@ import {
 } from '@linstor-hv/client';
 import { type RequestLogEntry, type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeResult, validateRequestBody } from './openapi';
+import { describeResult, validateRequestBody, validateRequestParameters } from './openapi';
+import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from './recording-proxy';
 
 const SIZE_KIB = 10 * 1024;
 const WAIT = { timeoutMs: 5_000, intervalMs: 50, maxIntervalMs: 200 };
 const EVENT_WAIT_MS = 3_000;
-const LOG_SETTLE_ATTEMPTS = 40;
-const LOG_SETTLE_MS = 50;
 
 interface ClientCall {
   /** `namespace.method` (or the top-level method name) of the client. */
   name: string;
   run: (client: LinstorClient) => Promise<unknown>;
-  /** Why this call legitimately sends nothing that the `/v1` request log could show. */
-  sendsNothingLogged?: string;
+  /** Why this call legitimately sends nothing at all. */
+  sendsNothing?: string;
   /** The call must refuse locally with this error (e.g. a REST API version gate). */
   mustThrow?: new (
     ...args: never[]
@@ -41,9 +41,9 @@ const CALLS: ClientCall[] = [
   {
     name: 'requireApiVersion',
     run: (c) => c.requireApiVersion('1.0.0'),
-    sendsNothingLogged: 'the controller version is cached by apiVersion() before',
+    sendsNothing: 'the controller version is cached by apiVersion() before',
   },
-  { name: 'health', run: (c) => c.health(), sendsNothingLogged: '/health is outside /v1 and not logged' },
+  { name: 'health', run: (c) => c.health() },
   { name: 'request', run: (c) => c.request('GET', '/v1/nodes', { query: { nodes: ['pve1'] } }) },
   { name: 'controller.version', run: (c) => c.controller.version() },
   { name: 'controller.properties', run: (c) => c.controller.properties() },
@@ -316,11 +316,11 @@ const CALLS: ClientCall[] = [
     name: 'resourceDefinitions.deleteAllResources',
     run: (c) => c.resourceDefinitions.deleteAllResources('cr-rd'),
     mustThrow: UnsupportedApiVersionError,
-    sendsNothingLogged: 'REST API 1.29 only; the emulator advertises 1.28.0, the version of this contract',
+    sendsNothing: 'REST API 1.29 only; the emulator advertises 1.28.0, the version of this contract',
   },
   { name: 'resourceDefinitions.delete', run: (c) => c.resourceDefinitions.delete('cr-rd') },
   { name: 'resourceGroups.delete', run: (c) => c.resourceGroups.delete('cr-group') },
-  { name: 'close', run: (c) => c.close(), sendsNothingLogged: 'closing only ends keep-alive connections' },
+  { name: 'close', run: (c) => c.close(), sendsNothing: 'closing only ends keep-alive connections' },
 ];
 
 /** Every public method of the client: top-level methods plus each namespace's functions. */
@@ -343,31 +343,43 @@ function publicClientMethods(client: LinstorClient): string[] {
 }
 
 let emulator: RunningEmulator;
+let proxy: RecordingProxy;
 let client: LinstorClient;
 const calledNames = new Set<string>();
 
-async function settledLog(): Promise<RequestLogEntry[]> {
-  // A streamed request is logged when its stream ends; give the server a moment to record it.
-  let entries = await emulator.control.requests();
-  for (let i = 0; i < LOG_SETTLE_ATTEMPTS && entries.length === 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, LOG_SETTLE_MS));
-    entries = await emulator.control.requests();
+/** Everything wrong with one recorded request, as readable paragraphs. */
+function requestProblems(recorded: RecordedRequest): string[] {
+  const problems: string[] = [];
+  const where = `${recorded.method} ${recorded.url}`;
+  const parameters = validateRequestParameters(recorded.method, recorded.url);
+  if (!parameters.valid) problems.push(describeResult(parameters));
+  let body: unknown;
+  if (recorded.body !== '') {
+    const contentType = String(recorded.headers['content-type'] ?? '');
+    if (!contentType.startsWith('application/json')) {
+      problems.push(`${where}: body sent with Content-Type "${contentType}", not application/json`);
+    }
+    try {
+      body = JSON.parse(recorded.body);
+    } catch {
+      problems.push(`${where}: body is not JSON: ${recorded.body.slice(0, 200)}`);
+      return problems;
+    }
   }
-  return entries;
+  const result = validateRequestBody(recorded.method, recorded.url, body);
+  if (!result.valid || result.undeclaredProperties.length > 0) problems.push(describeResult(result));
+  return problems;
 }
 
 beforeAll(async () => {
   emulator = await startEmulator({ cluster: 'three-node' });
-  client = createLinstorClient({
-    controllers: emulator.url,
-    tokenFile: false,
-    retries: 0,
-    deadlineMs: 20_000,
-  });
+  proxy = await startRecordingProxy(emulator.url);
+  client = createLinstorClient({ controllers: proxy.url, tokenFile: false, retries: 0, deadlineMs: 20_000 });
 });
 
 afterAll(async () => {
   await client?.close();
+  await proxy?.stop();
   await emulator?.stop();
 });
 
@@ -375,7 +387,7 @@ describe('requests sent by @linstor-hv/client validate against the LINSTOR REST 
   for (const call of CALLS) {
     it(`client.${call.name}`, async () => {
       calledNames.add(call.name);
-      await emulator.control.clearRequests();
+      proxy.clear();
       let outcome = 'succeeded';
       if (call.mustThrow) {
         await expect(call.run(client)).rejects.toBeInstanceOf(call.mustThrow);
@@ -387,18 +399,18 @@ describe('requests sent by @linstor-hv/client validate against the LINSTOR REST 
           outcome = `failed: ${(error as Error).message.split('\n')[0]}`;
         }
       }
-      const entries = call.sendsNothingLogged ? await emulator.control.requests() : await settledLog();
-      if (call.sendsNothingLogged) {
-        expect(entries, `client.${call.name} (${call.sendsNothingLogged})`).toEqual([]);
+      const sent = [...proxy.requests];
+      if (call.sendsNothing) {
+        expect(sent, `client.${call.name} (${call.sendsNothing})`).toEqual([]);
         return;
       }
-      expect(entries.length, `client.${call.name} sent no /v1 request (the call ${outcome})`).toBeGreaterThan(
-        0,
-      );
-      const problems = entries
-        .map((e) => validateRequestBody(e.method, e.path, e.body))
-        .filter((result) => !result.valid || result.undeclaredProperties.length > 0)
-        .map(describeResult);
+      const toV1 = sent.filter((r) => r.url.startsWith('/v1/'));
+      if (call.name !== 'health') {
+        expect(toV1.length, `client.${call.name} sent no /v1 request (the call ${outcome})`).toBeGreaterThan(
+          0,
+        );
+      }
+      const problems = sent.flatMap(requestProblems);
       expect(problems.length, `client.${call.name} (call ${outcome}):\n${problems.join('\n')}`).toBe(0);
     });
   }

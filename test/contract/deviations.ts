@@ -28,6 +28,8 @@ export type DeviationRule =
   | { kind: 'error-reply-shape'; method: HttpMethod; template: string; schema: string }
   /** Response bodies may use these extra values for an enum property of a component schema. */
   | { kind: 'extra-enum-values'; schema: string; property: string; extraValues: readonly string[] }
+  /** A bound the spec puts on a query or path parameter that the server does not enforce. */
+  | { kind: 'parameter-bound-not-enforced'; parameter: string; keyword: 'maximum' | 'minimum' }
   /** Request bodies may leave out a property the spec marks as required in a component schema. */
   | { kind: 'optional-request-property'; schema: string; property: string }
   /** The last path parameter of `template` may contain `/` (the server template is `{key : .*}`). */
@@ -236,6 +238,14 @@ export const DEVIATIONS: readonly Deviation[] = [
       'type: the server emits the enum name in upper case, e.g. "SATELLITE" or "COMBINED", while the spec ' +
       'enum lists Satellite. Compare case-insensitively.',
     source: 'linstor-api.md §2.2',
+  },
+  {
+    id: 'limit-maximum-not-enforced',
+    rule: { kind: 'parameter-bound-not-enforced', parameter: 'limit', keyword: 'maximum' },
+    reason:
+      'limit/offset. limit=0 (the default) means no limit. The spec says maximum: 50, but the server does ' +
+      'not enforce it (if (limit > 0) skip(offset).limit(limit)). golinstor always sends limit=0&offset=0.',
+    source: 'linstor-api.md §1 (Pagination)',
   },
   {
     id: 'autoplace-empty-body',

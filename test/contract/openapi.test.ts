@@ -13,6 +13,7 @@ import {
   specApiVersion,
   validateEvent,
   validateRequestBody,
+  validateRequestParameters,
   validateResponse,
 } from './openapi';
 
@@ -401,6 +402,63 @@ describe('request validation', () => {
     const unexpected = validateRequestBody('POST', '/v1/resource-definitions/r1/resources/pve1/activate', {});
     expect(unexpected.violations[0]).toMatchObject({ keyword: 'body' });
     expect(validateRequestBody('POST', '/v1/nowhere', {}).violations[0]).toMatchObject({ keyword: 'route' });
+  });
+});
+
+describe('request parameters', () => {
+  it('accepts declared query parameters, repeated where they are arrays', () => {
+    const view = validateRequestParameters(
+      'GET',
+      '/v1/view/resources?nodes=pve1&nodes=pve2&resources=r1&props=Aux%2Fx%3D1&limit=10&offset=0',
+    );
+    expect(view.violations).toEqual([]);
+    expect(view.valid).toBe(true);
+    expect(
+      validateRequestParameters('DELETE', '/v1/resource-definitions/r1/resources/pve1?keep_tiebreaker=true')
+        .valid,
+    ).toBe(true);
+  });
+
+  it('rejects undeclared names, wrong types, repeated single values and bounds', () => {
+    const unknown = validateRequestParameters('GET', '/v1/nodes?node=pve1');
+    expect(describeResult(unknown)).toContain('GET /v1/nodes?node=pve1 (request parameters): 1 violation(s)');
+    expect(unknown.violations).toEqual([
+      expect.objectContaining({
+        pointer: 'query:node',
+        message: 'query parameter "node" is not declared for this operation',
+      }),
+    ]);
+    const badBoolean = validateRequestParameters('GET', '/v1/view/storage-pools?cached=yes');
+    expect(badBoolean.violations[0]).toMatchObject({
+      pointer: 'query:cached',
+      keyword: 'type',
+      schemaLocation: '#/components/parameters/Cached/schema/type',
+    });
+    const repeated = validateRequestParameters('GET', '/v1/view/storage-pools?cached=true&cached=false');
+    expect(repeated.violations[0]).toMatchObject({ pointer: 'query:cached', keyword: 'type' });
+    const negative = validateRequestParameters('GET', '/v1/nodes?limit=-1');
+    expect(negative.violations[0]).toMatchObject({
+      pointer: 'query:limit',
+      keyword: 'minimum',
+      schemaLocation: '#/components/parameters/Limit/schema/minimum',
+    });
+    expect(validateRequestParameters('GET', '/v1/nodes?offset=ten').violations[0]).toMatchObject({
+      keyword: 'type',
+    });
+    const volume = validateRequestParameters('GET', '/v1/resource-definitions/r1/volume-definitions/first');
+    expect(volume.violations[0]).toMatchObject({ pointer: 'path:volume_number', keyword: 'type' });
+    expect(validateRequestParameters('GET', '/v1/nowhere?x=1').violations[0]).toMatchObject({
+      keyword: 'route',
+    });
+  });
+
+  it('lets limit exceed the spec maximum only through its deviation', () => {
+    const large = validateRequestParameters('GET', '/v1/resource-definitions?limit=500');
+    expect(large.valid).toBe(true);
+    expect(large.appliedDeviations).toEqual(['limit-maximum-not-enforced']);
+    expect(validateRequestParameters('GET', '/v1/resource-definitions?limit=50').appliedDeviations).toEqual(
+      [],
+    );
   });
 });
 

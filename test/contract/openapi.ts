@@ -39,18 +39,29 @@ interface RequestBodyObject {
   required?: boolean;
   content?: Record<string, MediaTypeObject>;
 }
+interface ParameterObject {
+  $ref?: string;
+  name: string;
+  in: 'path' | 'query' | 'header' | 'cookie';
+  required?: boolean;
+  schema?: JsonObject;
+}
 export interface OperationObject {
   operationId?: string;
+  parameters?: ParameterObject[];
   requestBody?: RequestBodyObject;
   responses: Record<string, ResponseObject>;
 }
-type PathItemObject = Partial<Record<Lowercase<HttpMethod>, OperationObject>> & { parameters?: unknown };
+type PathItemObject = Partial<Record<Lowercase<HttpMethod>, OperationObject>> & {
+  parameters?: ParameterObject[];
+};
 interface OpenApiDocument {
   openapi: string;
   info: { version: string };
   paths: Record<string, PathItemObject>;
   components: {
     schemas: Record<string, JsonObject>;
+    parameters?: Record<string, ParameterObject>;
     responses?: Record<string, ResponseObject>;
     requestBodies?: Record<string, RequestBodyObject>;
   };
@@ -75,8 +86,10 @@ export interface ValidationResult {
   endpoint: string;
   /** The spec path template the path matched, when it matched one. */
   template?: string;
-  /** The response status checked; absent for request bodies. */
+  /** The response status checked; absent for requests. */
   status?: number;
+  /** What of a request was checked, when not its body (e.g. "request parameters"). */
+  subject?: string;
   /** The schema the body was validated against, or absent when nothing was validated. */
   schemaLocation?: string;
   /** Ids of the `DEVIATIONS` entries this result relied on. */
@@ -97,7 +110,7 @@ export interface ValidationResult {
 export function describeResult(result: ValidationResult): string {
   const head =
     `${result.endpoint}` +
-    (result.status === undefined ? ' (request body)' : ` → ${result.status}`) +
+    (result.status === undefined ? ` (${result.subject ?? 'request body'})` : ` → ${result.status}`) +
     (result.template && result.template !== stripQuery(result.endpoint.split(' ')[1] ?? '')
       ? ` [route ${result.template}]`
       : '') +
@@ -704,6 +717,115 @@ class Contract {
     };
   }
 
+  // ----- parameters
+
+  private resolveParameter(parameter: ParameterObject): ParameterObject | undefined {
+    if (!parameter.$ref) return parameter;
+    return this.spec.components.parameters?.[parameter.$ref.replace('#/components/parameters/', '')];
+  }
+
+  /** Path-level and operation-level parameters of a route (the operation's win), with spec locations. */
+  private parametersOf(route: RouteMatch): Array<{ parameter: ParameterObject; location: string }> {
+    const byKey = new Map<string, { parameter: ParameterObject; location: string }>();
+    const pathLocation = `#/paths/${escapePointerToken(route.template)}`;
+    const add = (list: ParameterObject[] | undefined, base: string) => {
+      for (const [i, raw] of (list ?? []).entries()) {
+        const parameter = this.resolveParameter(raw);
+        if (!parameter) throw new Error(`Unresolvable parameter ${String(raw.$ref)} at ${base}/${i}`);
+        const location = raw.$ref ?? `${base}/parameters/${i}`;
+        byKey.set(`${parameter.in} ${parameter.name}`, { parameter, location });
+      }
+    };
+    add(this.spec.paths[route.template]?.parameters, pathLocation);
+    add(route.operation?.parameters, `${pathLocation}/${lower(route.method)}`);
+    return [...byKey.values()];
+  }
+
+  /** Checks path parameter values and query parameters (names, types, repetition, bounds). */
+  checkParameters(
+    route: RouteMatch,
+    query: Array<[string, string]>,
+  ): { violations: SchemaViolation[]; deviations: string[] } {
+    const violations: SchemaViolation[] = [];
+    const deviations = new Set<string>();
+    const declared = this.parametersOf(route);
+    const check = (
+      entry: { parameter: ParameterObject; location: string },
+      raw: string | string[],
+      pointer: string,
+    ) => {
+      const schema = entry.parameter.schema ?? {};
+      const relaxed = deviationsOf('parameter-bound-not-enforced').filter(
+        (d) => d.rule.parameter === entry.parameter.name,
+      );
+      const effective: JsonObject = { ...schema };
+      for (const deviation of relaxed) {
+        if (deviation.rule.keyword in effective) {
+          const value = Array.isArray(raw) ? raw : [raw];
+          const bound = effective[deviation.rule.keyword];
+          const numbers = value.map(Number);
+          const exceeded =
+            typeof bound === 'number' &&
+            numbers.some((n) => (deviation.rule.keyword === 'maximum' ? n > bound : n < bound));
+          if (exceeded) deviations.add(deviation.id);
+          delete effective[deviation.rule.keyword];
+        }
+      }
+      const typed = Array.isArray(raw)
+        ? raw.map((v) => parameterValue(isObject(schema.items) ? schema.items : {}, v))
+        : parameterValue(schema, raw);
+      const validate = this.validator('request', { schema: effective, location: `${entry.location}/schema` });
+      if (!validate(typed)) {
+        for (const error of validate.errors ?? []) {
+          const violation = this.toViolation('request', error);
+          violations.push({ ...violation, pointer: `${pointer}${error.instancePath}` });
+        }
+      }
+    };
+    for (const [name, value] of Object.entries(route.params)) {
+      const entry = declared.find((d) => d.parameter.in === 'path' && d.parameter.name === name);
+      // A path parameter the spec does not declare has no schema to check.
+      if (entry) check(entry, value, `path:${name}`);
+    }
+    const values = new Map<string, string[]>();
+    for (const [name, value] of query) values.set(name, [...(values.get(name) ?? []), value]);
+    for (const [name, given] of values) {
+      const entry = declared.find((d) => d.parameter.in === 'query' && d.parameter.name === name);
+      if (!entry) {
+        violations.push({
+          pointer: `query:${name}`,
+          keyword: 'parameters',
+          schemaLocation: `#/paths/${escapePointerToken(route.template)}/${lower(route.method)}/parameters`,
+          message: `query parameter "${name}" is not declared for this operation`,
+        });
+        continue;
+      }
+      if (entry.parameter.schema?.type === 'array') {
+        check(entry, given, `query:${name}`);
+      } else if (given.length > 1) {
+        violations.push({
+          pointer: `query:${name}`,
+          keyword: 'type',
+          schemaLocation: `${entry.location}/schema/type`,
+          message: `query parameter "${name}" is repeated ${given.length} times but is not an array`,
+        });
+      } else {
+        check(entry, given[0] ?? '', `query:${name}`);
+      }
+    }
+    for (const entry of declared) {
+      if (entry.parameter.in === 'query' && entry.parameter.required && !values.has(entry.parameter.name)) {
+        violations.push({
+          pointer: `query:${entry.parameter.name}`,
+          keyword: 'required',
+          schemaLocation: `${entry.location}/required`,
+          message: `required query parameter "${entry.parameter.name}" is missing`,
+        });
+      }
+    }
+    return { violations, deviations: [...deviations] };
+  }
+
   selectResponse(route: RouteMatch, status: number, mediaType: string): SelectedSchema {
     return this.selectResponseSchema(route, status, mediaType);
   }
@@ -1014,6 +1136,55 @@ export function validateResponse(
   );
 }
 
+/**
+ * Validates the path and query parameters of a request URL (`path?query`, as sent) against the
+ * parameters the spec declares for the operation: names, types, single or repeated values, bounds.
+ */
+export function validateRequestParameters(method: string, url: string): ValidationResult {
+  const m = toMethod(method);
+  const endpoint = `${m} ${stripQuery(url)}`;
+  const outside = outsideSpec(url);
+  if (outside) {
+    return {
+      valid: true,
+      endpoint,
+      appliedDeviations: [outside.id],
+      notValidatedBecause: `${outside.rule.pathPrefix} is outside the LINSTOR REST API`,
+      violations: [],
+      undeclaredProperties: [],
+    };
+  }
+  const route = findRoute(m, url);
+  if (!route) {
+    return {
+      valid: false,
+      endpoint,
+      appliedDeviations: [],
+      violations: [
+        {
+          pointer: '',
+          keyword: 'route',
+          schemaLocation: '#/paths',
+          message: `${endpoint} is not an operation of the spec`,
+        },
+      ],
+      undeclaredProperties: [],
+    };
+  }
+  const queryStart = url.indexOf('?');
+  const query = queryStart === -1 ? [] : [...new URLSearchParams(url.slice(queryStart + 1))];
+  const checked = contract().checkParameters(route, query);
+  return {
+    valid: checked.violations.length === 0,
+    endpoint: `${m} ${url}`,
+    subject: 'request parameters',
+    template: route.template,
+    appliedDeviations: [...new Set([...route.deviations, ...checked.deviations])],
+    violations: checked.violations,
+    undeclaredProperties: [],
+  };
+}
+
 /** Validates a request body (`undefined` = no body sent) for `method path`. */
 export function validateRequestBody(method: string, path: string, body: unknown): ValidationResult {
   const m = toMethod(method);
@@ -1088,4 +1259,15 @@ export interface ServerSentEvent {
 export function validateEvent(path: string, event: ServerSentEvent): ValidationResult {
   const result = validateResponse('GET', path, 200, event, 'text/event-stream');
   return { ...result, endpoint: `${result.endpoint} (event ${event.event})` };
+}
+
+/**
+ * Converts a parameter's text to the JSON type its schema names, the way the server's binding does;
+ * text that does not convert stays text, so the schema check reports it.
+ */
+function parameterValue(schema: JsonObject, text: string): unknown {
+  if (schema.type === 'integer' && /^-?\d+$/.test(text)) return Number(text);
+  if (schema.type === 'number' && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
+  if (schema.type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
 }

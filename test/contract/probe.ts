@@ -13,6 +13,7 @@ import {
   type ServerSentEvent,
   validateEvent,
   validateRequestBody,
+  validateRequestParameters,
   validateResponse,
 } from './openapi';
 
@@ -97,6 +98,10 @@ export class ContractProbe {
       const own = validateRequestBody(method, path, options.body);
       if (!own.valid)
         throw new Error(`The contract test itself sent an off-spec body:\n${describeResult(own)}`);
+    }
+    const ownParameters = validateRequestParameters(method, path);
+    if (ownParameters.violations.some((v) => v.keyword !== 'route')) {
+      throw new Error(`The contract test itself sent off-spec parameters:\n${describeResult(ownParameters)}`);
     }
     this.noteExercised(method, path);
     const response = await request(new URL(path, this.baseUrl), {
