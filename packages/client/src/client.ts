@@ -410,7 +410,10 @@ export class LinstorClient {
     };
   }
 
-  /** True when `GET /health` of the current controller answers 200. */
+  /**
+   * True when `GET /health` of the first usable controller answers 200 (false for its 500 "not
+   * ready"); throws AllControllersFailedError when no controller can be reached at all.
+   */
   async health(call?: CallOptions): Promise<boolean> {
     const reply = await this.request('GET', '/health', { ...call, throwOnError: false, route: '/health' });
     return reply.status === 200;

@@ -80,6 +80,18 @@ describe('TLS', () => {
     await expect(c.controller.version()).resolves.toMatchObject({ version: '1.34.1' });
   });
 
+  it('reads CA, certificate and key paths from LS_*_FILE variables', async () => {
+    const c = client({
+      controllers: `linstor+ssl://127.0.0.1:${mtls.port}`,
+      env: {
+        LS_ROOT_CA_FILE: pki.caCert,
+        LS_USER_CERTIFICATE_FILE: pki.clientCert,
+        LS_USER_KEY_FILE: pki.clientKey,
+      },
+    });
+    await expect(c.controller.version()).resolves.toMatchObject({ version: '1.34.1' });
+  });
+
   it('fails without a client certificate', async () => {
     const c = client({ controllers: `https://127.0.0.1:${mtls.port}`, tls: { caFile: pki.caCert } });
     const error = await c.controller.version().catch((e: unknown) => e);
