@@ -269,6 +269,12 @@ const CALLS: ClientCall[] = [
   },
   { name: 'snapshots.rollback', run: (c) => c.snapshots.rollback('cr-src', 'multi1') },
   { name: 'snapshots.delete', run: (c) => c.snapshots.delete('cr-src', 'multi1', { nodes: ['pve1'] }) },
+  {
+    name: 'snapshots.delete with deleteEmptyResourceDefinition',
+    run: (c) => c.snapshots.delete('cr-src', 'snap1', { deleteEmptyResourceDefinition: true }),
+    mustThrow: UnsupportedApiVersionError,
+    sendsNothing: 'REST API 1.29 only; the emulator advertises 1.28.0, the version of this contract',
+  },
 
   {
     name: 'resourceDefinitions.clone',
