@@ -8,6 +8,7 @@ import {
   type ApiCallRc,
   FAIL_NOT_CONNECTED,
   isErrorCode,
+  type Node,
   type ResourceGroup,
   type StoragePool,
   sameCode,
@@ -101,17 +102,27 @@ function matches(name: string, wanted: readonly string[]): boolean {
   return wanted.some((w) => w.toUpperCase() === key);
 }
 
+/** True when a node's satellite is connected and usable for new replicas. */
+export function isNodeOnline(node: Node): boolean {
+  return (node.connection_status ?? '').toUpperCase() === 'ONLINE' && !(node.flags ?? []).includes('EVICTED');
+}
+
 /**
  * Computes the capacity of a group from the cluster's storage-pool view (`GET
  * /v1/view/storage-pools?cached=true`, filtered or not): only the group's pools and nodes count,
- * DISKLESS pools never, and pools whose node is offline (figures missing or a not-connected
- * report) are left out and their nodes listed in `offlineNodes`.
+ * DISKLESS pools never, and pools whose node is offline are left out and their nodes listed in
+ * `offlineNodes`. A node is offline when `nodes` (the node list) says it is not ONLINE, or when its
+ * pool's figures are missing or carry a not-connected report (a cached view can still show the
+ * last figures of a node that went away, so pass the node list when you have it).
  */
 export function computeCapacity(
   pools: readonly StoragePool[],
   placement: GroupPlacement,
-  options: { overSubscriptionRatio?: number } = {},
+  options: { overSubscriptionRatio?: number; nodes?: readonly Node[] } = {},
 ): GroupCapacity {
+  const down = new Set(
+    (options.nodes ?? []).filter((n) => !isNodeOnline(n)).map((n) => n.name.toUpperCase()),
+  );
   const ratio = options.overSubscriptionRatio ?? DEFAULT_OVERSUBSCRIPTION_RATIO;
   const totalByNode = new Map<string, number>();
   const freeByNode = new Map<string, number>();
@@ -125,6 +136,7 @@ export function computeCapacity(
     if (node === undefined || !matches(node, placement.nodes)) continue;
     if (!matches(pool.storage_pool_name, placement.storagePools)) continue;
     if (
+      down.has(node.toUpperCase()) ||
       pool.total_capacity === undefined ||
       pool.free_capacity === undefined ||
       isUnreachable(pool.reports)

@@ -118,6 +118,18 @@ describe('computeCapacity', () => {
     expect([three.totalBytes, three.freeBytes, three.maxVolumeBytes]).toEqual([0, 0, 0]);
   });
 
+  it('leaves out a node the node list reports offline even when the cached view still has figures', () => {
+    const nodes = [
+      { name: 'pve1', type: 'SATELLITE', connection_status: 'ONLINE' },
+      { name: 'pve2', type: 'SATELLITE', connection_status: 'OFFLINE' },
+      { name: 'pve3', type: 'SATELLITE', connection_status: 'ONLINE' },
+    ];
+    const cap = computeCapacity(cluster, { replicas: 2, storagePools: ['thinpool'], nodes: [] }, { nodes });
+    // pve1 (100/90) and pve3 (100/100): total 100, free min(190/2, 90) = 90.
+    expect([cap.totalBytes, cap.freeBytes]).toEqual([100 * GiB, 90 * GiB]);
+    expect(cap.offlineNodes).toEqual(['pve2']);
+  });
+
   it('counts only the group pools and nodes; no pool means every disk pool', () => {
     const restricted = computeCapacity(cluster, {
       replicas: 2,

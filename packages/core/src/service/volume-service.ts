@@ -143,17 +143,23 @@ export class VolumeService {
   }
 
   /**
-   * Capacity of the service's group (or another group), from one cached storage-pool view once
-   * the group's placement is known; the model is in the package README.
+   * Capacity of the service's group (or another group): the cached storage-pool view and the node
+   * list, read in parallel once the group's placement is known; the model is in the package README.
    */
   async capacity(group = this.core.group): Promise<GroupCapacity> {
     try {
       const placement = await this.core.placement(group);
-      const pools = await this.core.client.storagePools.list({
-        cached: true,
-        ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
-      });
+      // Two small reads in parallel, neither growing with the number of volumes: the cached pool
+      // view, and the node list (a cached view still shows an offline node's last figures).
+      const [pools, nodes] = await Promise.all([
+        this.core.client.storagePools.list({
+          cached: true,
+          ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
+        }),
+        this.core.client.nodes.list(),
+      ]);
       return computeCapacity(pools, placement, {
+        nodes,
         ...(this.core.overSubscriptionRatio !== undefined
           ? { overSubscriptionRatio: this.core.overSubscriptionRatio }
           : {}),
