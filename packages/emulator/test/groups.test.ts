@@ -3,6 +3,7 @@ import {
   DELETED,
   FAIL_EXISTS_RSC_DFN,
   FAIL_EXISTS_RSC_GRP,
+  FAIL_INVLD_PLACE_COUNT,
   FAIL_INVLD_PROP,
   FAIL_INVLD_RSC_GRP_NAME,
   FAIL_INVLD_VLM_SIZES,
@@ -181,7 +182,11 @@ describe('spawn', () => {
     await call(url, 'POST', '/v1/resource-groups/two-vg/volume-groups', { volume_number: 0 });
     await call(url, 'POST', '/v1/resource-groups/two-vg/volume-groups', { volume_number: 1 });
     const refused = await spawnRd(url, 'two-vg', 'sp-sizes', [GIB]);
-    expectEntry(refused, 500, FAIL_INVLD_VLM_SIZES | CRT_RD);
+    const err = expectEntry(refused, 500, FAIL_INVLD_VLM_SIZES | CRT_RG);
+    expect(err.message).toBe("Invalid count of volume sizes to spawn resource group 'two-vg'");
+    expect(err.details).toBe(
+      "The resource group 'two-vg' has 2 Volume groups, but only 1 sizes were provided.",
+    );
     expect((await call(url, 'GET', '/v1/resource-definitions/sp-sizes')).status).toBe(404);
     const partial = await spawnRd(url, 'two-vg', 'sp-sizes', [GIB], { partial: true });
     expect(partial.status, partial.text).toBe(201);
@@ -191,10 +196,17 @@ describe('spawn', () => {
 
   it('creates only definitions with definitions_only or without place_count (INFO_NO_RSC_SPAWNED)', async () => {
     const defsOnly = await spawnRd(url, 'linstor-hv', 'sp-defs', [GIB], { definitions_only: true });
-    expectEntry(defsOnly, 201, INFO_NO_RSC_SPAWNED | CRT_RD);
+    const info = expectEntry(defsOnly, 201, INFO_NO_RSC_SPAWNED | CRT_RG);
+    expect(info.message).toBe('Resource definition sp-defs and 1 created but no resources deployed');
+    expect(info.cause).toBe('--definitions-only was set');
+    expect(messages(defsOnly)[0]).toBe(
+      "Resource-group doesn't have any volume-groups, automatically assume partial mode.",
+    );
     expect(await resourcesOfRd(url, 'sp-defs')).toEqual([]);
     const noCount = await spawnRd(url, 'DfltRscGrp', 'sp-nocount', [GIB]);
-    expectEntry(noCount, 201, INFO_NO_RSC_SPAWNED | CRT_RD);
+    expect(expectEntry(noCount, 201, INFO_NO_RSC_SPAWNED | CRT_RG).cause).toBe(
+      'No autoplace configuration in the given resource group (at least place-count required)',
+    );
     expect(await resourcesOfRd(url, 'sp-nocount')).toEqual([]);
   });
 
@@ -241,9 +253,14 @@ describe('query-size-info, query-all-size-info, adjust', () => {
     expect(info.space_info.max_vlm_size_in_kib).toBe(20 * GIB);
     expect(info.space_info.available_size_in_kib).toBe(20 * GIB);
     expect(info.space_info.capacity_in_kib).toBe(20 * GIB);
+    const ratios = {
+      stor_pool_oversubscription_ratio: 20,
+      stor_pool_free_capacity_oversubscription_ratio: 20,
+      stor_pool_total_capacity_oversubscription_ratio: 20,
+    };
     expect(info.space_info.next_spawn_result).toEqual([
-      { node_name: 'pve1', stor_pool_name: 'thickpool', stor_pool_oversubscription_ratio: 20 },
-      { node_name: 'pve2', stor_pool_name: 'thickpool', stor_pool_oversubscription_ratio: 20 },
+      { node_name: 'pve1', stor_pool_name: 'thickpool', ...ratios },
+      { node_name: 'pve2', stor_pool_name: 'thickpool', ...ratios },
     ]);
     await spawnRd(url, 'linstor-hv-thick', 'qs-1', [5 * GIB], { select_filter: { place_count: 3 } });
     const after = (await call(url, 'POST', '/v1/resource-groups/linstor-hv-thick/query-size-info', {}))
@@ -257,6 +274,11 @@ describe('query-size-info, query-all-size-info, adjust', () => {
     const result = (reply.json as { result: Record<string, SizeInfo> }).result;
     expect(Object.keys(result).sort()).toEqual(['DfltRscGrp', 'linstor-hv', 'linstor-hv-thick']);
     expect(result['linstor-hv-thick']?.space_info.max_vlm_size_in_kib).toBe(20 * GIB);
+    // A group without a place count cannot be sized: the controller reports FAIL_INVLD_PLACE_COUNT.
+    expect(result.DfltRscGrp?.space_info).toBeUndefined();
+    expect(result.DfltRscGrp?.reports?.map((r) => r.ret_code)).toEqual([
+      FAIL_INVLD_PLACE_COUNT | MASK_RSC_GRP,
+    ]);
   });
 
   it('adjust re-runs placement for the group’s RDs after place_count grows', async () => {

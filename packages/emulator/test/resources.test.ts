@@ -79,6 +79,7 @@ describe('spawn placement and the automatic tie-breaker', () => {
       expect(r.volumes?.[0]?.allocated_size_kib).toBeLessThan(GIB);
     }
     const tbView = rscs[2]!;
+    expect(tbView.props).toEqual({ StorPoolName: 'DfltDisklessStorPool' });
     expect(tbView.volumes?.[0]).toMatchObject({
       storage_pool_name: 'DfltDisklessStorPool',
       state: { disk_state: 'Diskless' },

@@ -10,6 +10,7 @@ import {
   FAIL_EXISTS_RSC_DFN,
   FAIL_EXISTS_RSC_GRP,
   FAIL_EXISTS_VLM_GRP,
+  FAIL_INVLD_PLACE_COUNT,
   FAIL_INVLD_VLM_NR,
   FAIL_INVLD_VLM_SIZES,
   FAIL_NOT_ENOUGH_NODES,
@@ -242,23 +243,25 @@ export function deleteVg(ctx: EmulatorContext, rg: RgRec, nr: number, entries: A
 export function spawn(ctx: EmulatorContext, rg: RgRec, body: ResourceGroupSpawn, entries: ApiCallRc[]): void {
   const vgs = vgsOf(ctx, rg);
   const sizes = body.volume_sizes ?? [];
-  let partial = body.partial === true;
-  if (vgs.length === 0 && !partial) {
-    partial = true;
+  if (vgs.length === 0 && body.partial !== true) {
     entries.push(
       entry(
         MASK_INFO | MASK_CRT | MASK_RSC_GRP,
-        `Resource group '${rg.name}' has no volume groups; spawning in partial mode.`,
+        "Resource-group doesn't have any volume-groups, automatically assume partial mode.",
         { objRefs: { RscGrp: rg.name } },
       ),
     );
   }
-  if (vgs.length > 0 && sizes.length !== vgs.length && !partial) {
+  const partial = vgs.length === 0 || body.partial === true;
+  if (sizes.length !== vgs.length && !partial) {
     throw new ApiCallError(
       entry(
-        FAIL_INVLD_VLM_SIZES | MASK_CRT | MASK_RSC_DFN,
-        `The resource group '${rg.name}' has ${vgs.length} volume groups, but ${sizes.length} volume sizes were given.`,
-        { correction: 'Give one size per volume group, or set partial.' },
+        FAIL_INVLD_VLM_SIZES | MASK_CRT | MASK_RSC_GRP,
+        `Invalid count of volume sizes to spawn resource group '${rg.name}'`,
+        {
+          details: `The resource group '${rg.name}' has ${vgs.length} Volume groups, but only ${sizes.length} sizes were provided.`,
+          correction: "Either provide the correct count of volume sizes or use the 'partial' option",
+        },
       ),
     );
   }
@@ -287,16 +290,19 @@ export function spawn(ctx: EmulatorContext, rg: RgRec, body: ResourceGroupSpawn,
   });
   const filter = mergeFilter(rg.selectFilter, cleanFilter(body.select_filter));
   if (body.definitions_only || !filter.place_count) {
-    const reason = body.definitions_only
-      ? 'definitions_only was requested'
-      : `resource group '${rg.name}' has no place count`;
+    const reasons: string[] = [];
+    if (!filter.place_count) {
+      reasons.push('No autoplace configuration in the given resource group (at least place-count required)');
+    }
+    if (body.definitions_only) reasons.push('--definitions-only was set');
+    const shown = body.resource_definition_external_name
+      ? `${rd.name}(${body.resource_definition_external_name})`
+      : rd.name;
     entries.push(
       entry(
-        INFO_NO_RSC_SPAWNED | MASK_CRT | MASK_RSC_DFN,
-        `No resources spawned for '${rd.name}': ${reason}.`,
-        {
-          objRefs: { RscDfn: rd.name },
-        },
+        INFO_NO_RSC_SPAWNED | MASK_CRT | MASK_RSC_GRP,
+        `Resource definition ${shown} and ${sizes.length} created but no resources deployed`,
+        { cause: reasons.join(' and '), objRefs: { RscDfn: rd.name } },
       ),
     );
     return;
@@ -314,6 +320,12 @@ export function querySizeInfo(
   rg: RgRec,
   override?: AutoSelectFilter,
 ): QuerySizeInfoResponse {
+  // The controller requires the group's own place count here, whatever the request's filter says.
+  if (!rg.selectFilter.place_count) {
+    return {
+      reports: [entry(FAIL_INVLD_PLACE_COUNT | MASK_RSC_GRP, 'Replica count is required for this operation')],
+    };
+  }
   const filter = mergeFilter(rg.selectFilter, cleanFilter(override));
   const count = Math.max(1, filter.place_count ?? 1);
   const fakeRd = {
@@ -374,6 +386,8 @@ export function querySizeInfo(
         node_name: nodeDisplayName(ctx, p.nodeName),
         stor_pool_name: p.poolName,
         stor_pool_oversubscription_ratio: ratio,
+        stor_pool_free_capacity_oversubscription_ratio: ratio,
+        stor_pool_total_capacity_oversubscription_ratio: ratio,
       })),
     },
   };

@@ -175,9 +175,10 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
           ),
         );
       }
-      props[PROP_STOR_POOL_NAME] = pool.name;
     }
   }
+  // Diskless resources name their diskless pool too, as the controller records it.
+  props[PROP_STOR_POOL_NAME] = pool.name;
 
   const nodeId = opts.nodeId ?? allocateNodeId(ctx, rd.name);
   if (nodeId < 0 || rscsOf(ctx, rd.name).some((r) => r.drbdNodeId === nodeId)) {
@@ -727,8 +728,7 @@ export function removeDisk(ctx: EmulatorContext, rsc: RscRec, entries: ApiCallRc
     const vd = vds.find((d) => d.volumeNumber === v.volumeNumber);
     if (vd) addReserved(ctx, rsc.nodeName, v.poolName, -vd.sizeKib);
   }
-  const props = { ...rsc.props };
-  delete props[PROP_STOR_POOL_NAME];
+  const props = { ...rsc.props, [PROP_STOR_POOL_NAME]: DFLT_DISKLESS_POOL };
   const next: RscRec = {
     ...rsc,
     flags: [...new Set([...rsc.flags, 'DISKLESS', 'DRBD_DISKLESS'])],
