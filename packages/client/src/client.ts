@@ -200,7 +200,8 @@ function compareVersions(a: string, b: string): number {
  */
 export class LinstorClient {
   private readonly transport: Transport;
-  private versionCache: Promise<ControllerVersion> | undefined;
+  /** The version of the controller that answered it; refetched after a failover to another one. */
+  private versionCache: { controller: string | undefined; version: Promise<ControllerVersion> } | undefined;
 
   constructor(options: LinstorClientOptions = {}) {
     this.transport = new Transport(resolveOptions(options, CLIENT_VERSION));
@@ -421,20 +422,32 @@ export class LinstorClient {
 
   // ------------------------------------------------------------------ version gating
 
-  /** The controller's REST API version (`rest_api_version`), fetched once per client. */
+  /** The controller's REST API version (`rest_api_version`), fetched once per controller. */
   async apiVersion(call?: CallOptions): Promise<string> {
     const version = await this.cachedVersion(call);
     return version.rest_api_version ?? '1.0.0';
   }
 
   private cachedVersion(call?: CallOptions): Promise<ControllerVersion> {
-    if (!this.versionCache) {
-      this.versionCache = this.controller.version(call).catch((e: unknown) => {
-        this.versionCache = undefined;
-        throw e;
-      });
+    const cached = this.versionCache;
+    // During a rolling upgrade controllers differ, so a version is only reused for the one that sent it.
+    if (cached && (cached.controller === undefined || cached.controller === this.currentController)) {
+      return cached.version;
     }
-    return this.versionCache;
+    const entry: { controller: string | undefined; version: Promise<ControllerVersion> } = {
+      controller: undefined,
+      version: this.controller.version(call),
+    };
+    entry.version.then(
+      () => {
+        entry.controller = this.currentController;
+      },
+      () => {
+        if (this.versionCache === entry) this.versionCache = undefined;
+      },
+    );
+    this.versionCache = entry;
+    return entry.version;
   }
 
   /**

@@ -205,7 +205,8 @@ export function resolveOptions(options: LinstorClientOptions, clientVersion: str
   }
   const preferTls = hasCert || caText !== undefined || caFile !== undefined;
 
-  const list = options.controllers ?? env.LS_CONTROLLERS ?? 'localhost';
+  // An empty LS_CONTROLLERS counts as unset, as it does for the linstor command.
+  const list = options.controllers ?? (env.LS_CONTROLLERS?.trim() || undefined) ?? 'localhost';
   let controllers: ControllerAddress[];
   try {
     controllers = parseControllerList(list, preferTls);

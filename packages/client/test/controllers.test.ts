@@ -57,6 +57,8 @@ describe('controller addresses', () => {
     expect(fromEnv.controllers).toEqual(['http://a:1', 'https://b:3371']);
     const fallback = createLinstorClient({ env: {}, tokenFile: false });
     expect(fallback.controllers).toEqual(['http://localhost:3370']);
+    const emptyEnv = createLinstorClient({ env: { LS_CONTROLLERS: ' ' }, tokenFile: false });
+    expect(emptyEnv.controllers).toEqual(['http://localhost:3370']);
     const explicit = createLinstorClient({
       controllers: 'c',
       env: { LS_CONTROLLERS: 'a' },

@@ -51,6 +51,24 @@ describe('API version gating', () => {
     ]);
   });
 
+  it('asks again after failing over to a controller with another version', async () => {
+    const older = await controller('1.28.0');
+    const newer = await controller('1.29.0');
+    const client = createLinstorClient({
+      controllers: [newer.server.origin, older.server.origin],
+      env: {},
+      tokenFile: false,
+    });
+    cleanups.push(() => client.close());
+    await expect(client.apiVersion()).resolves.toBe('1.29.0');
+    await expect(client.apiVersion()).resolves.toBe('1.29.0');
+    expect(newer.server.requests.filter((r) => r.url === '/v1/controller/version')).toHaveLength(1);
+    await newer.server.close();
+    await client.nodes.list();
+    expect(client.currentController).toBe(older.server.origin);
+    await expect(client.apiVersion()).resolves.toBe('1.28.0');
+  });
+
   it('compares versions numerically', async () => {
     const { client } = await controller('1.100.0');
     await expect(client.requireApiVersion('1.29.0')).resolves.toBeUndefined();
