@@ -14,6 +14,7 @@ export const SERVE_USAGE = `usage: linstor-hv-emulator serve [options]
   --listen URL              http://HOST:PORT or https://HOST:PORT (repeatable; default http://127.0.0.1:3370)
   --blackhole HOST:PORT     a port that accepts TCP and never answers (repeatable)
   --tls-cert FILE --tls-key FILE [--tls-ca FILE] [--require-client-cert]
+  --redirect-http           plain listeners answer /v1/... with a 302 to the first https listener
   --token-file FILE         bearer tokens, one per line (or {"token": "..."}); turns token mode on
   --rest-api-version X.Y.Z  REST API version to advertise (default 1.28.0)`;
 
@@ -70,6 +71,7 @@ export async function runServe(argv: string[]): Promise<RunningEmulator> {
       'tls-key': { type: 'string' },
       'tls-ca': { type: 'string' },
       'require-client-cert': { type: 'boolean' },
+      'redirect-http': { type: 'boolean' },
       'token-file': { type: 'string' },
       'rest-api-version': { type: 'string' },
     },
@@ -81,6 +83,7 @@ export async function runServe(argv: string[]): Promise<RunningEmulator> {
     cluster = JSON.parse(await readFile(values.cluster, 'utf8')) as ClusterDescription;
   }
   const listeners: ListenerSpec[] = (values.listen ?? ['http://127.0.0.1:3370']).map(listenerFromUrl);
+  if (values['redirect-http']) for (const l of listeners) if (l.kind === 'http') l.redirectToHttps = true;
   for (const b of values.blackhole ?? [])
     listeners.push({ kind: 'blackhole', ...hostPort(b, '--blackhole') });
   const wantsTls = values['tls-cert'] || values['tls-key'];

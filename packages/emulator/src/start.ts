@@ -38,6 +38,12 @@ export interface ListenerSpec {
   host?: string;
   /** Default 0 (any free port). */
   port?: number;
+  /**
+   * For `http`: answer `/v1/...` with a 302 to the first HTTPS listener, as the controller's plain
+   * port does when HTTPS is configured (clients probe this and switch to TLS). `/health` and the
+   * control API are still served.
+   */
+  redirectToHttps?: boolean;
 }
 
 /** TLS material as PEM text or as paths of PEM files. */
@@ -98,6 +104,17 @@ export async function readPem(value: string): Promise<string> {
 
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The host name of a Host header (`name:port`, `[v6]:port`), without the port. */
+function hostOf(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^\[([^\]]+)\](?::\d+)?$|^([^:]+)(?::\d+)?$/.exec(header);
+  return m ? (m[1] ?? m[2]) : undefined;
+}
+
+function hostnameOfUrl(url: string): string {
+  return new URL(url).hostname.replace(/^\[|\]$/g, '');
 }
 
 /** Starts an emulator in this process. */
@@ -197,7 +214,11 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
         }
       : undefined;
     if (tls?.requireClientCert && !tls.ca) throw new Error('requireClientCert needs a CA (tls.ca)');
-    for (const spec of options.listeners ?? [{ kind: 'http' }]) {
+    const listenerSpecs = options.listeners ?? [{ kind: 'http' }];
+    if (listenerSpecs.some((l) => l.redirectToHttps) && !listenerSpecs.some((l) => l.kind === 'https')) {
+      throw new Error('redirectToHttps needs an https listener to redirect to');
+    }
+    for (const spec of listenerSpecs) {
       const host = spec.host ?? '127.0.0.1';
       const port = spec.port ?? 0;
       if (spec.kind === 'blackhole') {
@@ -226,6 +247,18 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
           },
           server.handle,
         );
+      } else if (spec.redirectToHttps) {
+        httpServer = createHttpServer((req, res) => {
+          const httpsUrl = urls.find((u) => u.startsWith('https:'));
+          const path = req.url ?? '/';
+          if (httpsUrl && (path.startsWith('/v1/') || path === '/metrics')) {
+            const host = hostOf(req.headers.host) ?? hostnameOfUrl(httpsUrl);
+            const location = `https://${urlHost(host)}:${new URL(httpsUrl).port}${path}`;
+            req.resume();
+            res.writeHead(302, { Location: location, 'Content-Length': '0' });
+            res.end();
+          } else server.handle(req, res);
+        });
       } else httpServer = createHttpServer(server.handle);
       httpServers.push(httpServer);
       await listen(httpServer, host, port);

@@ -147,6 +147,8 @@ export interface SpawnOptions {
   tls?: { certFile: string; keyFile: string; caFile?: string; requireClientCert?: boolean };
   /** Bearer tokens (passed through a temporary token file, never on the command line). */
   tokens?: string[];
+  /** Plain listeners answer `/v1/...` with a 302 to the first HTTPS listener. */
+  redirectHttp?: boolean;
   restApiVersion?: string;
   /** How long to wait for the startup line (default 30 s). */
   startupTimeoutMs?: number;
@@ -233,6 +235,7 @@ export async function spawnEmulatorProcess(options: SpawnOptions = {}): Promise<
     await writeFile(tokenFile, `${options.tokens.join('\n')}\n`, { mode: 0o600 });
     args.push('--token-file', tokenFile);
   }
+  if (options.redirectHttp) args.push('--redirect-http');
   if (options.restApiVersion) args.push('--rest-api-version', options.restApiVersion);
 
   const child = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

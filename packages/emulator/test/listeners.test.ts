@@ -218,6 +218,34 @@ describe('HTTPS listener requiring client certificates', () => {
   });
 });
 
+describe('plain listener redirecting to HTTPS', () => {
+  it('answers /v1 with a 302 to the HTTPS port and still serves /health and the control API', async () => {
+    const emu = await startEmulator({
+      listeners: [{ kind: 'http', redirectToHttps: true }, { kind: 'https' }],
+      tls: { cert: pem('server.crt'), key: pem('server.key') },
+    });
+    try {
+      const plain = emu.urls[0]!;
+      const httpsPort = new URL(emu.urls[1]!).port;
+      const r = await fetch(`${plain}/v1/controller/version?x=1`, { redirect: 'manual' });
+      expect(r.status).toBe(302);
+      expect(r.headers.get('location')).toBe(`https://127.0.0.1:${httpsPort}/v1/controller/version?x=1`);
+      expect((await call(plain, 'GET', '/health')).status).toBe(200);
+      await emu.control.nodeOffline('pve1');
+      const secure = await httpsGet(`${r.headers.get('location')}`);
+      expect(JSON.parse(secure.body).rest_api_version).toBe('1.28.0');
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it('refuses to redirect without an HTTPS listener', async () => {
+    await expect(startEmulator({ listeners: [{ kind: 'http', redirectToHttps: true }] })).rejects.toThrow(
+      'redirectToHttps needs an https listener to redirect to',
+    );
+  });
+});
+
 describe('black-hole listener', () => {
   it('accepts TCP connections and never answers, until the emulator stops', async () => {
     const emu = await startEmulator({
