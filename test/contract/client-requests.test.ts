@@ -14,7 +14,7 @@ import {
   UnsupportedApiVersionError,
   Waiters,
 } from '@linstor-hv/client';
-import { type RequestLogEntry, type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
+import { type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeResult, validateRequestBody, validateRequestParameters } from './openapi';
 import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from './recording-proxy';
