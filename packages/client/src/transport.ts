@@ -206,6 +206,8 @@ class Controller {
   lastOkAt = 0;
   /** Plain HTTP with a bearer token: whether the HTTPS redirect check already ran. */
   upgradeChecked = false;
+  /** The health/redirect check in flight, shared by concurrent calls. */
+  checking: Promise<void> | undefined;
   private pool: Pool | undefined;
   private connector: { key: string; connect: buildConnector.connector } | undefined;
 
@@ -483,9 +485,27 @@ export class Transport {
    * answered recently, and, when a bearer token would go over plain HTTP, a check whether the
    * controller redirects to HTTPS (linstor-api-py probes the same way).
    */
-  private async prepare(ctrl: Controller, deadline: number, signal: AbortSignal | undefined): Promise<void> {
+  private prepare(ctrl: Controller, deadline: number, signal: AbortSignal | undefined): Promise<void> {
+    let shared = ctrl.checking;
+    if (!shared) {
+      // Concurrent calls share one check per controller, so a burst of calls against a hung
+      // controller opens one probe connection, not one each. The check is bounded by the probe
+      // timeout; each caller still stops waiting when its own signal fires.
+      const check = this.checkController(ctrl, deadline);
+      shared = check;
+      ctrl.checking = check;
+      check
+        .catch(() => undefined)
+        .finally(() => {
+          if (ctrl.checking === check) ctrl.checking = undefined;
+        });
+    }
+    return untilAborted(shared, signal);
+  }
+
+  private async checkController(ctrl: Controller, deadline: number): Promise<void> {
     try {
-      await this.probe(ctrl, deadline, signal);
+      await this.probe(ctrl, deadline, this.options.signal);
     } catch (e) {
       // The request itself was not sent yet, so a probe failure never makes an outcome unknown.
       if (e instanceof LinstorTransportError && e.kind === 'response-timeout') {
@@ -742,6 +762,26 @@ function allPermanent(failures: Map<Controller, LinstorTransportError>, controll
 function sameHost(a: string, b: string): boolean {
   const strip = (h: string) => h.replace(/^\[|\]$/g, '').toLowerCase();
   return strip(a) === strip(b);
+}
+
+/** Waits for `promise`, but rejects with the signal's reason as soon as `signal` fires. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {

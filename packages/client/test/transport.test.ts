@@ -92,6 +92,17 @@ describe('failover', () => {
     expect(good.requests.filter((r) => r.url === '/v1/controller/version')).toHaveLength(2);
   });
 
+  it('shares one health check of a hung controller among concurrent calls', async () => {
+    const hole = await startBlackhole();
+    cleanups.push(() => hole.close());
+    const good = await versionServer();
+    const c = client({ controllers: [hole.origin, good.origin], probeTimeoutMs: 300 });
+    const results = await Promise.all(Array.from({ length: 20 }, () => c.controller.version()));
+    expect(results.every((v) => v.rest_api_version === '1.28.0')).toBe(true);
+    expect(hole.connections()).toBe(1);
+    expect(good.requests.filter((r) => r.url === '/health')).toHaveLength(1);
+  });
+
   it('names every controller and its failure when all are down', async () => {
     const closed = await closedPort();
     const hole = await startBlackhole();
