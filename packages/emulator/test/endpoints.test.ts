@@ -102,7 +102,7 @@ describe('nodes', () => {
   });
 
   it('filters by name case-insensitively, by regex, by props, and paginates', async () => {
-    const byName = await call(emu.url, 'GET', '/v1/nodes?nodes=PVE2&nodes=pve3');
+    const byName = await call(emu.url, 'GET', '/v1/nodes?nodes=PVE3&nodes=pve2');
     expect((byName.json as NodeJson[]).map((n) => n.name)).toEqual(['pve2', 'pve3']);
     const byRegex = await call(emu.url, 'GET', `/v1/nodes?nodes=${encodeURIComponent('PVE[13]')}`);
     expect((byRegex.json as NodeJson[]).map((n) => n.name)).toEqual(['pve1', 'pve3']);
@@ -135,6 +135,14 @@ describe('nodes', () => {
     const created = await call(emu.url, 'POST', '/v1/nodes', body);
     expect(created.status).toBe(201);
     expect(retCodes(created)).toEqual([MASK_CRT | MASK_NODE | CREATED]);
+    const second = await call(emu.url, 'POST', '/v1/nodes', {
+      ...body,
+      name: 'alpha',
+      net_interfaces: [{ name: 'default', address: '10.0.0.9' }],
+    });
+    expect(second.status).toBe(201);
+    const listed = (await call(emu.url, 'GET', '/v1/nodes')).json as NodeJson[];
+    expect(listed.map((n) => n.name)).toEqual(['alpha', 'pve1', 'pve2', 'pve3', 'pve4']);
     const node = (await call(emu.url, 'GET', '/v1/nodes/pve4')).json as NodeJson;
     expect(node.type).toBe('SATELLITE');
     expect(node.net_interfaces[0]!.address).toBe('10.0.0.4');

@@ -90,6 +90,8 @@ function listNodes(ctx: EmulatorContext, query: URLSearchParams): NodeRec[] {
     if (names) nodes = nodes.filter((n) => names.matches(n.name));
   }
   if (props) nodes = nodes.filter((n) => props(n.props));
+  // The controller keeps nodes in a map sorted by (upper-cased) name and lists them in that order.
+  nodes.sort((a, b) => (nameKey(a.name) < nameKey(b.name) ? -1 : nameKey(a.name) > nameKey(b.name) ? 1 : 0));
   return paginate(nodes, query);
 }
 
