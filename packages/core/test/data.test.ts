@@ -1,5 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RollbackBlockedError, type VolumeError } from '../src/errors';
+import { RollbackBlockedError, VolumeError } from '../src/errors';
+import { LocalExecutor } from '../src/exec';
 import {
   deviceSha256,
   expectNoOrphans,
@@ -193,5 +197,53 @@ describe('attach and detach', () => {
     expect((await service.info('att-1')).replicas.filter((r) => r.diskful).map((r) => r.node)).toEqual(
       diskful,
     );
+  });
+});
+
+describe('failed clone and image import', () => {
+  it('removes a clone LINSTOR reports as FAILED and says so', async () => {
+    const { service, emulator } = cluster;
+    await service.create({ name: 'fail-src', sizeBytes: SIZE, preferredNode: 'pve1' });
+    const info = await service.info('fail-src');
+    // The clone puts a resource on every node of the source; one of them offline fails it.
+    const third = info.replicas.find((r) => r.node !== 'pve1')?.node ?? 'pve2';
+    await emulator.control.nodeOffline(third);
+    try {
+      const failure = await service
+        .clone({ source: 'fail-src', name: 'fail-clone' })
+        .catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(VolumeError);
+      expect((failure as Error).message).toMatch(
+        /^Cloning volume 'fail-src' into 'fail-clone' failed: LINSTOR reported the clone as FAILED .*the partial clone was removed\.$/,
+      );
+    } finally {
+      await emulator.control.nodeOnline(third);
+    }
+    expect(await cluster.client.resourceDefinitions.getOrUndefined('fail-clone')).toBeUndefined();
+    await expectNoOrphans(cluster.client);
+  });
+
+  it('imports a qcow2 image into a volume through the node executor', async () => {
+    const { service } = cluster;
+    const dir = await mkdtemp(join(tmpdir(), 'core-import-'));
+    try {
+      const raw = join(dir, 'image.raw');
+      const qcow = join(dir, 'image.qcow2');
+      const data = pattern(SIZE);
+      await writeFile(raw, data);
+      await new LocalExecutor().run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', raw, qcow]);
+      await service.create({ name: 'imported', sizeBytes: SIZE, preferredNode: 'pve2' });
+      const target = await service.attach('imported', 'pve2');
+      const result = await service.copy(
+        'pve2',
+        { path: qcow },
+        { path: target.devicePath },
+        { targetBytes: SIZE },
+      );
+      expect(result).toEqual({ sourceFormat: 'qcow2', bytesCopied: SIZE });
+      expect(await deviceSha256(target.devicePath, SIZE)).toBe(sha256(data));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
