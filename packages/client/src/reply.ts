@@ -68,11 +68,13 @@ export function describeEntry(entry: ApiCallRc): string {
   return parts.join('; ');
 }
 
+/** Joins a multi-line field into one line; a final period is dropped because the sentence goes on. */
 function oneLine(text: string): string {
   return text
     .trim()
     .split(/\s*\n\s*/)
-    .join(' / ');
+    .join(' / ')
+    .replace(/\.$/, '');
 }
 
 /** Pulls the ApiCallRc entries out of a reply body. */

@@ -281,7 +281,7 @@ describe('replies and errors', () => {
           sendJsonText(
             res,
             500,
-            `[{"ret_code":${exists},"message":"The creation of a new resource definition failed due to a name collision","cause":"A resource definition with the name 'vm-1' already exists","correction":"Use another name","error_report_ids":["6712BBF1-00000-000005"],"obj_refs":{"RscDfn":"vm-1"}}]`,
+            `[{"ret_code":${exists},"message":"The creation of a new resource definition failed due to a name collision","cause":"A resource definition with the name 'vm-1' already exists","correction":"Use another name.","error_report_ids":["6712BBF1-00000-000005"],"obj_refs":{"RscDfn":"vm-1"}}]`,
           );
         } else {
           sendJsonText(
