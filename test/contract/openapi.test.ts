@@ -3,6 +3,9 @@
  * passes, a deliberately wrong one fails with a message that names endpoint, status, pointer and rule,
  * and each deviation loosens exactly what its table entry says and nothing more.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEVIATIONS } from './deviations';
 import {
@@ -35,6 +38,19 @@ describe('spec location and routes', () => {
 
   it('compiles every component schema of the spec in strict mode', () => {
     expect(compileAllSchemas()).toEqual([]);
+  });
+
+  it('finds the contract from a fresh clone laid out beside shared/', () => {
+    const root = mkdtempSync(join(tmpdir(), 'contract-layout-'));
+    try {
+      const nested = join(root, 'clone', 'test', 'contract');
+      mkdirSync(nested, { recursive: true });
+      mkdirSync(join(root, 'shared', 'linstor'), { recursive: true });
+      writeFileSync(join(root, 'shared', 'linstor', 'rest_v1_openapi.yaml'), 'openapi: 3.0.2\n');
+      expect(locateSpec(nested)).toBe(join(root, 'shared', 'linstor', 'rest_v1_openapi.yaml'));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('throws a clear error when no shared/ directory is found above the start directory', () => {
