@@ -147,12 +147,15 @@ describe('place', () => {
     if (result.ok) return;
     expect(result.details.split('\n')).toEqual([
       'Not enough nodes fulfilling the following auto-place criteria:',
-      ' * has a deployed storage pool named ["thin"]',
+      ' * has a deployed storage pool named [thin]',
       ` * the storage pools have to have at least '${GIB}' free space`,
       ' * the current access context has enough privileges to use the node and the storage pool',
       ' * the node is online',
       '',
-      'Auto-placing resource: vm-9',
+      'Auto-place configuration details:',
+      '   Additional replica count: 3',
+      '   Storage pool name: [thin]',
+      '   Do not place with resource: [vm-9]',
     ]);
   });
 });

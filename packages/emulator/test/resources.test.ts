@@ -363,6 +363,25 @@ describe('autoplace', () => {
     const reply = await call(url, 'POST', '/v1/resource-definitions/ap-enough/autoplace', {});
     const warn = expectEntry(reply, 201, WARN_RSC_ALREADY_DEPLOYED | CRT_RSC);
     expect(warn.message).toBe("Resource 'ap-enough' was already deployed on 2 nodes. Skipping.");
+    expect(warn.details).toBe("Used nodes: 'pve1', 'pve2'");
+    const fewer = await call(url, 'POST', '/v1/resource-definitions/ap-enough/autoplace', {
+      select_filter: { place_count: 1 },
+    });
+    expect(expectEntry(fewer, 201, WARN_RSC_ALREADY_DEPLOYED | CRT_RSC).message).toBe(
+      "The resource 'ap-enough' was already deployed on 3 nodes: 'pve1', 'pve2', 'pve3'. The resource would have to be deleted from nodes to reach the placement count.",
+    );
+  });
+
+  it('reports where it placed: "successfully autoplaced" with nodes and pools', async () => {
+    await spawnRd(url, 'linstor-hv', 'ap-report', [GIB], { definitions_only: true });
+    const reply = await call(url, 'POST', '/v1/resource-definitions/ap-report/autoplace', {});
+    const ok = expectEntry(reply, 201, CREATED | CRT_RSC);
+    const placed = (reply.json as { message: string; details?: string }[]).find((e) =>
+      e.message.includes('autoplaced'),
+    );
+    expect(placed?.message).toBe("Resource 'ap-report' successfully autoplaced on 2 nodes");
+    expect(placed?.details).toBe("Used nodes (storage pool name): 'pve1 (thinpool)', 'pve2 (thinpool)'");
+    expect(ok).toBeDefined();
   });
 
   it('tops up to place_count, replacing the tie-breaker with a diskful replica', async () => {
@@ -386,9 +405,20 @@ describe('autoplace', () => {
     const err = expectEntry(reply, 500, FAIL_NOT_ENOUGH_NODES | CRT_RSC);
     expect(BigInt.asIntN(64, err.ret_code)).toBe(-4611686018407201820n);
     expect(err.message).toBe('Not enough available nodes');
-    expect(err.details).toContain('Not enough nodes fulfilling the following auto-place criteria:');
-    expect(err.details).toContain('has a deployed storage pool named ["thinpool"]');
-    expect(err.details).toContain('Auto-placing resource: ap-four');
+    expect(err.details?.split('\n')).toEqual([
+      'Not enough nodes fulfilling the following auto-place criteria:',
+      ' * has a deployed storage pool named [thinpool]',
+      ` * the storage pools have to have at least '${GIB}' free space`,
+      ' * the current access context has enough privileges to use the node and the storage pool',
+      ' * the node is online',
+      '',
+      'Auto-place configuration details:',
+      '   Replica count: 4',
+      '   Additional replica count: 4',
+      '   Storage pool name: [thinpool]',
+      '   Do not place with resource: [ap-four]',
+      '   Diskless on remaining: false',
+    ]);
     expect(await resourcesOfRd(url, 'ap-four')).toEqual([]);
   });
 
@@ -460,7 +490,26 @@ describe('autoplace', () => {
       diskless_on_remaining: true,
       select_filter: { place_count: 0 },
     });
-    expectEntry(reply, 404, FAIL_NOT_FOUND_RSC | CRT_RSC);
+    expect(expectEntry(reply, 404, FAIL_NOT_FOUND_RSC | CRT_RSC).message).toBe(
+      "Cannot place 'diskless-on-remaining' without having diskful resources deployed",
+    );
+    expect(await resourcesOfRd(url, 'ap-nodisk')).toEqual([]);
+  });
+
+  it('gives the disk to a node that holds a diskless client when placing more replicas', async () => {
+    await createRd('ap-upgrade', GIB, 'linstor-hv');
+    await call(url, 'POST', '/v1/resource-definitions/ap-upgrade/resources', [
+      { resource: { node_name: 'pve1', props: { StorPoolName: 'thinpool' } } },
+      { resource: { node_name: 'pve2', props: { StorPoolName: 'thinpool' } } },
+      { resource: { node_name: 'pve3', flags: ['DRBD_DISKLESS'] } },
+    ]);
+    const reply = await call(url, 'POST', '/v1/resource-definitions/ap-upgrade/autoplace', {
+      select_filter: { place_count: 3 },
+    });
+    expect(reply.status, reply.text).toBe(201);
+    const pve3 = (await resourcesOfRd(url, 'ap-upgrade'))[2]!;
+    expect(diskless(pve3)).toBe(false);
+    expect(pve3.volumes?.[0]?.storage_pool_name).toBe('thinpool');
   });
 });
 

@@ -188,28 +188,51 @@ function greedy(
   return picks.length >= input.count ? picks : undefined;
 }
 
-/** The multi-line criteria list LINSTOR puts into FAIL_NOT_ENOUGH_NODES `details`. */
+/** A Java-style list rendering (`[a, b]`), as the controller prints lists in its texts. */
+function javaList(items: readonly unknown[]): string {
+  return `[${items.map(String).join(', ')}]`;
+}
+
+/**
+ * The FAIL_NOT_ENOUGH_NODES `details` the controller writes: the basic criteria (the pool lines
+ * only when a storage pool list was given), then the auto-place configuration that was used
+ * (the additional replica count being the number still to place, and the resource itself among
+ * the resources not to place with).
+ */
 function criteria(input: PlacementInput, poolNames: string[] | undefined): string {
   const f = input.filter;
   const lines = ['Not enough nodes fulfilling the following auto-place criteria:'];
-  if (poolNames) lines.push(` * has a deployed storage pool named ${JSON.stringify(poolNames)}`);
-  lines.push(` * the storage pools have to have at least '${input.neededKib}' free space`);
-  if (f.node_name_list?.length) lines.push(` * the node is one of ${JSON.stringify(f.node_name_list)}`);
-  if (f.provider_list?.length)
-    lines.push(` * the storage pool's provider is one of ${JSON.stringify(f.provider_list)}`);
-  if (f.replicas_on_same?.length)
-    lines.push(` * the nodes have the same value for ${JSON.stringify(f.replicas_on_same)}`);
-  if (f.replicas_on_different?.length) {
-    lines.push(` * the nodes have different values for ${JSON.stringify(f.replicas_on_different)}`);
-  }
-  if (f.not_place_with_rsc?.length) {
-    lines.push(` * the node does not host any of the resources ${JSON.stringify(f.not_place_with_rsc)}`);
-  }
-  if (f.not_place_with_rsc_regex) {
-    lines.push(` * the node does not host a resource matching '${f.not_place_with_rsc_regex}'`);
+  if (poolNames) {
+    lines.push(` * has a deployed storage pool named ${javaList(poolNames)}`);
+    lines.push(` * the storage pools have to have at least '${input.neededKib}' free space`);
   }
   lines.push(' * the current access context has enough privileges to use the node and the storage pool');
   lines.push(' * the node is online');
-  lines.push('', `Auto-placing resource: ${input.rdName}`);
+  lines.push('', 'Auto-place configuration details:');
+  const config: [string, unknown][] = [
+    ['Replica count', f.place_count],
+    ['Additional replica count', input.count],
+    ['Node name', f.node_name_list?.length ? javaList(f.node_name_list) : undefined],
+    ['Storage pool name', poolNames ? javaList(poolNames) : undefined],
+    [
+      'Storage pool diskless name',
+      f.storage_pool_diskless_list?.length ? javaList(f.storage_pool_diskless_list) : undefined,
+    ],
+    ['Do not place with resource', javaList([...(f.not_place_with_rsc ?? []), input.rdName])],
+    ['Do not place with resource (regex)', f.not_place_with_rsc_regex],
+    [
+      'Replicas on nodes with same property',
+      f.replicas_on_same?.length ? javaList(f.replicas_on_same) : undefined,
+    ],
+    [
+      'Replicas on nodes with different property',
+      f.replicas_on_different?.length ? javaList(f.replicas_on_different) : undefined,
+    ],
+    ['Layer stack', f.layer_stack?.length ? javaList(f.layer_stack) : undefined],
+    ['Allowed Provider', f.provider_list?.length ? javaList(f.provider_list) : undefined],
+    ['Diskless on remaining', f.diskless_on_remaining],
+  ];
+  for (const [label, value] of config)
+    if (value !== undefined && value !== null) lines.push(`   ${label}: ${String(value)}`);
   return lines.join('\n');
 }

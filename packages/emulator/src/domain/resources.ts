@@ -16,6 +16,7 @@ import {
   FAIL_NOT_ENOUGH_FREE_SPACE,
   FAIL_NOT_ENOUGH_NODES,
   FAIL_NOT_FOUND_DFLT_STOR_POOL,
+  FAIL_NOT_FOUND_RSC,
   FAIL_NOT_FOUND_STOR_POOL,
   FAIL_POOL_EXHAUSTED_NODE_ID,
   INFO_TIE_BREAKER_CREATED,
@@ -482,8 +483,9 @@ export function placementCandidates(
     : undefined;
   const out: CandidateNode[] = [];
   for (const node of ctx.store.list<NodeRec>('nodes')) {
+    // Nodes with a diskless resource of this RD may receive its disk; diskful ones are taken.
     const rsc = existing.get(nameKey(node.name));
-    if (rsc && !isTieBreaker(rsc)) continue;
+    if (rsc && !isDiskless(rsc)) continue;
     if (avoid.size || avoidRegex) {
       const hosted = avoid.size
         ? [...avoid].some((k) => ctx.store.get('resources', [k, nameKey(node.name)]) !== undefined)
@@ -518,11 +520,19 @@ export interface AutoplaceOptions {
   opMask?: bigint;
 }
 
+/** The names of nodes as the controller lists them in texts: 'a', 'b'. */
+function quotedNodes(rscs: readonly RscRec[]): string {
+  return rscs.map((r) => `'${r.nodeName}'`).join(', ');
+}
+
 /**
- * The autoplacer for one RD: tops the diskful replicas up to `place_count` (existing ones count;
- * WARN_RSC_ALREADY_DEPLOYED when enough), throws FAIL_NOT_ENOUGH_NODES with the criteria in
- * `details` when it cannot, then optionally deploys diskless on the remaining nodes and fixes
- * the tie-breaker. Returns the picks made.
+ * The autoplacer for one RD, following the controller: the replicas still to place are
+ * `additional_place_count`, or `place_count` minus the diskful replicas already there (none left
+ * → WARN_RSC_ALREADY_DEPLOYED; fewer wanted than exist → the same warning saying resources would
+ * have to be deleted). Nodes with a diskless resource of the RD may receive its disk. Failing
+ * placement throws FAIL_NOT_ENOUGH_NODES with the criteria in `details`. Then diskless resources go
+ * on every remaining satellite when asked (replacing tie-breakers), and the tie-breaker is fixed.
+ * Returns the picks made.
  */
 export function autoplaceRd(
   ctx: EmulatorContext,
@@ -533,14 +543,15 @@ export function autoplaceRd(
   const opMask = opts.opMask ?? MASK_CRT;
   const mask = opMask | MASK_RSC;
   const filter = opts.filter;
-  const all = rscsOf(ctx, rd.name);
+  const all = rscsOf(ctx, rd.name).filter((r) => !r.flags.includes('DELETE') && !r.flags.includes('EVICTED'));
   const diskful = all.filter((r) => !isDiskless(r));
-  const target = (filter.place_count ?? 0) + (filter.additional_place_count ?? 0);
-  const want = filter.additional_place_count
-    ? filter.additional_place_count
-    : (filter.place_count ?? 0) - diskful.length;
-  if (filter.layer_stack?.length && !filter.layer_stack.some((l) => l.toUpperCase() === 'DRBD')) {
-    if (!filter.layer_stack.every((l) => ['DRBD', 'STORAGE'].includes(l.toUpperCase()))) {
+  const additional =
+    filter.additional_place_count && filter.additional_place_count > 0
+      ? filter.additional_place_count
+      : (filter.place_count ?? 0) - diskful.length;
+  if (filter.layer_stack?.length) {
+    const unsupported = filter.layer_stack.filter((l) => !['DRBD', 'STORAGE'].includes(l.toUpperCase()));
+    if (unsupported.length) {
       throw new ApiCallError(
         entry(
           FAIL_INVLD_LAYER_STACK | mask,
@@ -549,16 +560,31 @@ export function autoplaceRd(
       );
     }
   }
-  let picks: PlacementPick[] = [];
-  if (want <= 0 || target <= 0) {
+  if (additional < 0) {
+    entries.push(
+      entry(
+        WARN_RSC_ALREADY_DEPLOYED | mask,
+        `The resource '${rd.name}' was already deployed on ${all.length} nodes: ${quotedNodes(all)}. The resource would have to be deleted from nodes to reach the placement count.`,
+        { objRefs: { RscDfn: rd.name } },
+      ),
+    );
+    return [];
+  }
+  if (additional === 0 && !opts.disklessOnRemaining) {
     entries.push(
       entry(
         WARN_RSC_ALREADY_DEPLOYED | mask,
         `Resource '${rd.name}' was already deployed on ${diskful.length} nodes. Skipping.`,
-        { objRefs: { RscDfn: rd.name } },
+        {
+          details: `Used nodes: ${quotedNodes(diskful)}`,
+          objRefs: { RscDfn: rd.name },
+        },
       ),
     );
-  } else {
+    return [];
+  }
+  let picks: PlacementPick[] = [];
+  if (additional > 0) {
     const neededKib = vdsOf(ctx, rd.name).reduce((s, vd) => s + vd.sizeKib, 0);
     const existingReplicaProps = diskful.map(
       (r) => ctx.store.get<NodeRec>('nodes', [nameKey(r.nodeName)])?.props ?? {},
@@ -566,7 +592,7 @@ export function autoplaceRd(
     const result = place({
       rdName: rd.name,
       filter,
-      count: want,
+      count: additional,
       neededKib,
       candidates: placementCandidates(ctx, rd, filter),
       existingReplicaProps,
@@ -580,19 +606,14 @@ export function autoplaceRd(
       );
     }
     picks = result.picks;
-    for (const pick of picks) {
-      const existing = getRsc(ctx, rd.name, pick.nodeName);
-      if (existing && isTieBreaker(existing)) {
-        // The placer may take a tie-breaker's node: the tie-breaker becomes the diskful replica.
-        undeployResource(ctx, existing);
-        entries.push(
-          entry(
-            INFO_TIE_BREAKER_TAKEOVER | mask,
-            `Tie breaker resource '${rd.name}' on node '${pick.nodeName}' is replaced by a diskful resource.`,
-            { objRefs: { RscDfn: rd.name, Node: pick.nodeName } },
-          ),
-        );
-      }
+  }
+  for (const pick of picks) {
+    const existing = getRsc(ctx, rd.name, pick.nodeName);
+    if (existing) {
+      // A diskless resource (tie-breaker or client) on the chosen node receives the disk.
+      const wanted = isTieBreaker(existing) ? takeOverTieBreaker(ctx, existing, entries) : existing;
+      addDisk(ctx, wanted, pick.poolName, opMask, entries);
+    } else {
       deployResource(
         ctx,
         { rdName: rd.name, nodeName: pick.nodeName, poolName: pick.poolName, opMask },
@@ -601,15 +622,34 @@ export function autoplaceRd(
     }
   }
   if (opts.disklessOnRemaining) {
-    const hasDisk = rscsOf(ctx, rd.name).some((r) => !isDiskless(r));
-    if (hasDisk) {
-      for (const node of ctx.store.list<NodeRec>('nodes')) {
-        if (!node.online || getRsc(ctx, rd.name, node.name)) continue;
-        if (!getPool(ctx, node.name, DFLT_DISKLESS_POOL)) continue;
+    if (!rscsOf(ctx, rd.name).some((r) => !isDiskless(r))) {
+      throw new ApiCallError(
+        entry(
+          FAIL_NOT_FOUND_RSC | mask,
+          "Cannot place 'diskless-on-remaining' without having diskful resources deployed",
+        ),
+      );
+    }
+    for (const node of ctx.store.list<NodeRec>('nodes')) {
+      if (!['SATELLITE', 'COMBINED'].includes(node.type.toUpperCase())) continue;
+      const existing = getRsc(ctx, rd.name, node.name);
+      if (existing && isTieBreaker(existing)) takeOverTieBreaker(ctx, existing, entries);
+      else if (!existing)
         deployResource(ctx, { rdName: rd.name, nodeName: node.name, diskless: true, opMask }, entries);
-      }
     }
   }
+  const objRefs: Record<string, string> = { RscDfn: rd.name };
+  picks.forEach((p, i) => {
+    objRefs[`Node/${i}`] = p.nodeName;
+    objRefs[`StoragePool/${i}/0`] =
+      `${p.poolName},${getPool(ctx, p.nodeName, p.poolName)?.providerKind ?? ''}`;
+  });
+  entries.push(
+    entry(CREATED | mask, `Resource '${rd.name}' successfully autoplaced on ${picks.length} nodes`, {
+      details: `Used nodes (storage pool name): ${picks.map((p) => `'${p.nodeName} (${p.poolName})'`).join(', ')}`,
+      objRefs,
+    }),
+  );
   reconcileTieBreaker(ctx, rd, entries, opMask);
   return picks;
 }

@@ -11,7 +11,6 @@ import {
   FAIL_IN_USE,
   FAIL_INVLD_LAYER_STACK,
   FAIL_INVLD_REQUEST,
-  FAIL_NOT_FOUND_RSC,
   FAIL_NOT_FOUND_VLM,
   MASK_CRT,
   MASK_DEL,
@@ -501,18 +500,6 @@ export const resourceRoutes: RouteDef[] = [
       const filter = mergeFilter(rgOf(ctx, rd).selectFilter, requestFilter);
       filter.diskless_on_remaining = requestFilter.diskless_on_remaining;
       const entries: ApiCallRc[] = [];
-      if (
-        filter.diskless_on_remaining &&
-        !filter.place_count &&
-        !rscsOf(ctx, rd.name).some((r) => !isDiskless(r))
-      ) {
-        throw new ApiCallError(
-          entry(
-            FAIL_NOT_FOUND_RSC | CRT_RSC,
-            `Resource '${rd.name}' has no diskful resource to serve diskless ones.`,
-          ),
-        );
-      }
       autoplaceRd(ctx, rd, { filter, disklessOnRemaining: filter.diskless_on_remaining }, entries);
       publishPromotionChanges(ctx, rd, before);
       return replyEntries(entries, 201);
