@@ -350,6 +350,9 @@ describe('emulator replies validate against the LINSTOR REST v1 contract', () =>
     await p.call('GET', '/v1/view/resources?resources=ct-rsc&nodes=pve1&nodes=pve3', { expect: OK });
     await p.call('GET', '/v1/view/resources?storage_pools=thinpool', { expect: OK });
     await p.call('GET', '/v1/view/resources?props=Aux/contract=rsc', { expect: OK });
+    // Since 1.34 a name or props filter with a regex metacharacter is a full-match regex.
+    await p.call('GET', `/v1/view/resources?resources=${encodeURIComponent('CT-RS.*')}`, { expect: OK });
+    await p.call('GET', `/v1/view/resources?props=${encodeURIComponent('Aux/.*=rs.')}`, { expect: OK });
     await p.call('GET', `${base}/pve1/volumes`, { expect: OK });
     await p.call('GET', `${base}/pve1/volumes/0`, { expect: OK });
     await p.call('GET', `${base}/pve3/volumes/0`, { expect: OK });
