@@ -595,18 +595,26 @@ export class Transport {
     const route = req.route ?? req.path;
     const failures = new Map<Controller, LinstorTransportError>();
     let attempts = 0;
+    /** Set when the deadline, not the number of rounds, ended the retries. */
+    let outOfTime = false;
 
     for (let round = 0; round <= this.options.retries; round++) {
       if (round > 0 && allPermanent(failures, this.controllers)) break;
       if (round > 0) {
         const base = this.options.backoffMs * 2 ** (round - 1);
         const delay = Math.min(5000, base / 2 + Math.random() * base);
-        if (Date.now() + delay >= deadline) break;
+        if (Date.now() + delay >= deadline) {
+          outOfTime = true;
+          break;
+        }
         await sleep(delay, signal);
       }
       for (const ctrl of this.candidates()) {
         if (signal?.aborted) throw signal.reason;
-        if (Date.now() >= deadline) break;
+        if (Date.now() >= deadline) {
+          outOfTime = true;
+          break;
+        }
         try {
           await this.prepare(ctrl, deadline, signal);
         } catch (e) {
@@ -654,7 +662,13 @@ export class Transport {
     if (signal?.aborted) throw signal.reason;
     const ordered = this.controllers.filter((c) => failures.has(c)).map((c) => failures.get(c)!);
     const untried = this.controllers.filter((c) => !failures.has(c)).map((c) => c.origin);
-    throw new AllControllersFailedError(req.method, req.path, ordered, Date.now() >= deadline, untried);
+    throw new AllControllersFailedError(
+      req.method,
+      req.path,
+      ordered,
+      outOfTime || Date.now() >= deadline,
+      untried,
+    );
   }
 
   /**
