@@ -199,7 +199,8 @@ export class EmulatorServer {
       rawBody,
       headers: req.headers,
     };
-    const reply = await this.runHandler(route, emuReq);
+    let reply = await this.runHandler(route, emuReq);
+    if (reply.parseError && route.parseErrorStatus) reply = { ...reply, status: route.parseErrorStatus };
     if (fault?.action === 'drop-after') {
       // The change is committed; the client never learns it (a lost response).
       req.socket.destroy();

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiCallError, entry, replyEntries } from '../src/http/apicall';
 import type { RouteDef } from '../src/http/route';
 import { type JournalStore, openJournalStore } from '../src/infra/journal-store';
+import { badRequestBody, objectBody } from '../src/routes/body';
 import { errorReportRoutes } from '../src/routes/error-reports';
 import { EmulatorServer } from '../src/server';
 import { call, retCodes } from './http-helpers';
@@ -66,6 +67,17 @@ const testRoutes: RouteDef[] = [
     template: '/v1/test/strict',
     parseErrorStatus: 400,
     handler: () => ({ status: 201, json: [] }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/test/strict-object',
+    parseErrorStatus: 400,
+    handler: (req) => (objectBody(req.body) ? { status: 201, json: [] } : badRequestBody(0n)),
+  },
+  {
+    method: 'POST',
+    template: '/v1/test/reactive-object',
+    handler: (req) => (objectBody(req.body) ? { status: 201, json: [] } : badRequestBody(0n)),
   },
   {
     method: 'GET',
@@ -205,6 +217,17 @@ describe('request pipeline', () => {
     const strict = await call(url, 'POST', '/v1/test/strict', 'not json');
     expect(strict.status).toBe(400);
     expect(retCodes(strict)).toEqual([API_CALL_PARSE_ERROR]);
+  });
+
+  it('answers a body of the wrong JSON type like unparsable JSON: 400 on synchronous handlers, else 500', async () => {
+    const strict = await call(url, 'POST', '/v1/test/strict-object', [1, 2]);
+    expect(strict.status).toBe(400);
+    expect(retCodes(strict)).toEqual([API_CALL_PARSE_ERROR]);
+    const reactive = await call(url, 'POST', '/v1/test/reactive-object', '"text"');
+    expect(reactive.status).toBe(500);
+    expect(retCodes(reactive)).toEqual([API_CALL_PARSE_ERROR]);
+    expect((await call(url, 'POST', '/v1/test/strict-object', {})).status).toBe(201);
+    expect((await call(url, 'POST', '/v1/test/strict-object')).status).toBe(201);
   });
 
   it('gzips bodies over 1000 bytes when the client accepts gzip, and only then', async () => {

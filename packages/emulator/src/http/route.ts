@@ -23,6 +23,12 @@ export interface EmuReply {
   json?: unknown;
   text?: string;
   headers?: Record<string, string>;
+  /**
+   * Marks a reply to a body of the wrong JSON type (see routes/body.ts badRequestBody): the
+   * controller fails such bodies while mapping them, like unparsable JSON, so the pipeline answers
+   * with the route's `parseErrorStatus` when it has one.
+   */
+  parseError?: boolean;
   /** For SSE endpoints: called once the stream headers are sent; ends when `signal` aborts. */
   sse?: (
     send: (event: string, data: unknown) => void,

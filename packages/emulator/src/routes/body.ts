@@ -1,6 +1,6 @@
-/** Small helpers for request bodies shared by E1's route modules. */
-import { FAIL_INVLD_REQUEST } from '@linstor-hv/api';
-import { entry, replyEntries } from '../http/apicall';
+/** Small helpers for request bodies shared by the route modules. */
+import { API_CALL_PARSE_ERROR } from '@linstor-hv/api';
+import { entry } from '../http/apicall';
 import type { EmuReply } from '../http/route';
 
 /** The body as an object of type T, or undefined when it is not a JSON object (an empty body counts as `{}`). */
@@ -10,10 +10,20 @@ export function objectBody<T>(body: unknown): T | undefined {
   return body as T;
 }
 
-/** The reply for a body of the wrong JSON type (an object was expected). */
-export function badRequestBody(opObjMask: bigint): EmuReply {
-  return replyEntries(
-    [entry(FAIL_INVLD_REQUEST | opObjMask, 'The request body must be a JSON object.')],
-    200,
-  );
+/**
+ * The reply for a body of the wrong JSON type (an object was expected). The controller fails it
+ * while mapping the JSON, as it fails unparsable JSON: API_CALL_PARSE_ERROR (whose op and object
+ * bits are already all set, so `_opObjMask` adds nothing), HTTP 500, or the route's
+ * `parseErrorStatus` (400 on the synchronous handlers).
+ */
+export function badRequestBody(_opObjMask: bigint): EmuReply {
+  return {
+    status: 500,
+    json: [
+      entry(API_CALL_PARSE_ERROR, 'Unable to parse input json.', {
+        details: 'The request body must be a JSON object.',
+      }),
+    ],
+    parseError: true,
+  };
 }
