@@ -174,6 +174,30 @@ describe('clones at the data level', () => {
   });
 });
 
+describe('clone between groups on different nodes', () => {
+  it('attaches the target diskless for the copy and removes that attachment', async () => {
+    const { service, client } = cluster;
+    await client.resourceGroups.create({
+      name: 'thin-12',
+      select_filter: { place_count: 2, storage_pool: 'thinpool', node_name_list: ['pve1', 'pve2'] },
+    });
+    await client.resourceGroups.create({
+      name: 'thick-3',
+      select_filter: { place_count: 1, storage_pool: 'thickpool', node_name_list: ['pve3'] },
+    });
+    const thin = cluster.serviceWith({ resourceGroup: 'thin-12' });
+    await thin.create({ name: 'far-src', sizeBytes: SIZE });
+    const data = pattern(SIZE);
+    await writeDevice(thin.devicePath('far-src', 'pve1'), data);
+    const clone = await thin.clone({ source: 'far-src', name: 'far-clone', resourceGroup: 'thick-3' });
+    expect(clone.diskfulNodes).toEqual(['pve3']);
+    expect(await deviceSha256(service.devicePath('far-clone', 'pve3'), SIZE)).toBe(sha256(data));
+    // The copy ran on a source node with the target attached there only for the copy.
+    expect((await service.info('far-clone')).replicas.map((r) => r.node)).toEqual(['pve3']);
+    await expectNoOrphans(cluster.client);
+  });
+});
+
 describe('attach and detach', () => {
   it('attaches diskless where no replica is, and detaches only its own attachment', async () => {
     const { service } = cluster;

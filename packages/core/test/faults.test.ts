@@ -233,6 +233,35 @@ describe('faults at every step', { timeout: 300_000 }, () => {
     expect(problems).toEqual([]);
   });
 
+  it('clone onto other nodes (temporary attachment for the copy)', async () => {
+    const { steps, problems } = await injectEverywhere({
+      setup: async () => {
+        await cluster.client.resourceGroups.create({
+          name: 'thin-12',
+          select_filter: { place_count: 2, storage_pool: 'thinpool', node_name_list: ['pve1', 'pve2'] },
+        });
+        await cluster.client.resourceGroups.create({
+          name: 'thick-3',
+          select_filter: { place_count: 1, storage_pool: 'thickpool', node_name_list: ['pve3'] },
+        });
+        const thin = cluster.serviceWith({ resourceGroup: 'thin-12' });
+        await thin.create({ name: 'f-src', sizeBytes: SIZE });
+        const data = pattern(SIZE);
+        source = sha256(data);
+        await writeDevice(thin.devicePath('f-src', 'pve1'), data);
+      },
+      run: () => cluster.service.clone({ source: 'f-src', name: 'f-clone', resourceGroup: 'thick-3' }),
+      verify: async () => {
+        const info = await cluster.service.info('f-clone');
+        expect(info.replicas.map((r) => r.node)).toEqual(['pve3']);
+        expect(await deviceSha256(cluster.service.devicePath('f-clone', 'pve3'), SIZE)).toBe(source);
+      },
+      undoes: true,
+    });
+    expect(steps.some((s) => s.startsWith('POST /v1/resource-definitions/f-clone/resources/'))).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
   it('attach diskless', async () => {
     const { problems } = await injectEverywhere({
       setup: async () => {

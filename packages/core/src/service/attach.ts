@@ -36,8 +36,10 @@ export async function ensureAttached(
   resourceName: string,
   node: string,
   extraProps: Props = {},
+  /** The volume's resources when the caller has just read them (saves a request). */
+  known?: readonly ResourceWithVolumes[],
 ): Promise<AttachResult> {
-  const existing = onNode(await core.resources(resourceName, [node]), node);
+  const existing = onNode(known ?? (await core.resources(resourceName, [node])), node);
   let created = false;
   if (existing && isTieBreaker(existing)) {
     // Tag first, then convert: a tagged tie-breaker is still a tie-breaker (never ours to remove),
@@ -98,7 +100,7 @@ export async function attachVolume(core: ServiceCore, name: string, node: string
         volume: name,
       });
     }
-    return await ensureAttached(core, resourceName, node);
+    return await ensureAttached(core, resourceName, node, {}, resources);
   } catch (error) {
     throw wrapFailure(what, error, { volume: name });
   }

@@ -14,6 +14,7 @@ import { LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { describeReason, linstorReasons, wrapFailure } from '../failure';
 import { isOwnVolume, ownerFilter, ownershipProps } from '../naming';
+import { healMigration } from './attach';
 import { isDeleting, isDiskless, migrationOf, type ServiceCore, sizeKibOf, VOLUME_NUMBER } from './core';
 import { listSnapshotsOf } from './snapshots';
 import type { CreateRequest, CreateResult, SizeSpec, VolumeInfo, VolumeSummary } from './types';
@@ -290,6 +291,7 @@ export async function resizeVolume(
   const resourceName = core.resourceName(name);
   const what = `Resizing volume '${name}'`;
   try {
+    await healMigration(core, resourceName);
     const definition = await core.client.volumeDefinitions.getOrUndefined(resourceName, VOLUME_NUMBER);
     if (!definition)
       throw new VolumeNotFoundError(`${what} failed: the volume does not exist.`, { volume: name });
