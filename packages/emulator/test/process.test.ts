@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ClusterDescription } from '../src/cluster';
+import { runServe } from '../src/serve';
 import { spawnEmulatorProcess } from '../src/testing';
 import { call } from './http-helpers';
 
@@ -68,6 +69,23 @@ describe('emulator bin as a child process', () => {
     };
     await expect(spawnEmulatorProcess({ cluster: bad as unknown as ClusterDescription })).rejects.toThrow(
       "linstor-hv-emulator: invalid cluster description: The storage pool name 'p' is too short (minimum 3 characters)",
+    );
+  });
+});
+
+describe('serve arguments', () => {
+  it('refuses listeners, black holes and TLS options it cannot use, before starting anything', async () => {
+    await expect(runServe(['serve', '--listen', 'ftp://127.0.0.1:0'])).rejects.toThrow(
+      "--listen supports http:// and https:// only, got 'ftp://127.0.0.1:0'",
+    );
+    await expect(runServe(['serve', '--blackhole', '127.0.0.1'])).rejects.toThrow(
+      "--blackhole must be HOST:PORT, got '127.0.0.1'",
+    );
+    await expect(runServe(['serve', '--tls-cert', 'server.crt'])).rejects.toThrow(
+      '--tls-cert and --tls-key go together',
+    );
+    await expect(runServe(['serve', '--no-such-option'])).rejects.toThrow(
+      "Unknown option '--no-such-option'",
     );
   });
 });
