@@ -72,8 +72,8 @@ describe('failover', () => {
     const c = client({
       controllers: `127.0.0.1:${closed}, ${hole.origin} ${good.origin}`,
       connectTimeoutMs: 300,
-      probeTimeoutMs: 300,
-      requestTimeoutMs: 2000,
+      probeTimeoutMs: 1000,
+      requestTimeoutMs: 5000,
     });
 
     const t0 = performance.now();
@@ -81,13 +81,13 @@ describe('failover', () => {
     const firstMs = performance.now() - t0;
     expect(version.rest_api_version).toBe('1.28.0');
     expect(c.currentController).toBe(good.origin);
-    // The black hole costs one probe timeout (300 ms), never the 2 s request timeout.
-    expect(firstMs).toBeLessThan(1500);
+    // The black hole costs one probe timeout (1 s), never the 5 s request timeout.
+    expect(firstMs).toBeLessThan(3000);
     expect(hole.connections()).toBe(1);
 
     const t1 = performance.now();
     await c.controller.version();
-    expect(performance.now() - t1).toBeLessThan(200);
+    expect(performance.now() - t1).toBeLessThan(800);
     expect(hole.connections()).toBe(1);
     expect(good.requests.filter((r) => r.url === '/v1/controller/version')).toHaveLength(2);
   });
@@ -145,7 +145,7 @@ describe('failover', () => {
     const hole = await startBlackhole();
     cleanups.push(() => hole.close());
     const good = await versionServer();
-    const options = { controllers: [hole.origin, good.origin], probeTimeoutMs: 300, stateFile };
+    const options = { controllers: [hole.origin, good.origin], probeTimeoutMs: 1000, stateFile };
     await client(options).controller.version();
     expect(JSON.parse(readFileSync(stateFile, 'utf8')).configured).toBe(good.origin);
     expect(hole.connections()).toBe(1);
@@ -154,7 +154,7 @@ describe('failover', () => {
     expect(second.currentController).toBe(good.origin);
     const t0 = performance.now();
     await second.controller.version();
-    expect(performance.now() - t0).toBeLessThan(250);
+    expect(performance.now() - t0).toBeLessThan(800);
     expect(hole.connections()).toBe(1);
   });
 
@@ -231,7 +231,7 @@ describe('lost replies', () => {
     const c = client({ controllers: [slow.origin, good.origin], requestTimeoutMs: 200 });
     const t0 = performance.now();
     await c.controller.version();
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(performance.now() - t0).toBeLessThan(1400);
     expect(c.currentController).toBe(good.origin);
   });
 
