@@ -691,6 +691,34 @@ describe('emulator replies validate against the LINSTOR REST v1 contract', () =>
     assertClean(p);
   });
 
+  it('events: DRBD promotion changes while a device opens and closes', async () => {
+    const p = probe();
+    await spawn(p, 'ct-promote');
+    const placed = await p.call('GET', '/v1/view/resources?resources=ct-promote', { expect: OK });
+    const first = Array.isArray(placed.body)
+      ? (placed.body[0] as { node_name?: string } | undefined)
+      : undefined;
+    const node = first?.node_name ?? 'pve1';
+    const isMine = (e: { data: unknown }) =>
+      (e.data as { resource_name?: string }).resource_name === 'ct-promote';
+    // No Last-Event-ID: only changes arrive, so every event here was caused by the open and close.
+    const events = await p.events('/v1/events/drbd/promotion', {
+      afterOpen: async () => {
+        const opened = await emulator.control.openDevice(node, 'ct-promote', 'rw');
+        if (opened.status !== OK) p.note(`opening ct-promote on ${node} answered ${opened.status}`);
+        await emulator.control.closeDevice(node, 'ct-promote');
+      },
+      enough: (seen) => seen.filter(isMine).length >= 2,
+      timeoutMs: 5_000,
+    });
+    if (events.filter(isMine).length < 2) {
+      p.note(
+        `GET /v1/events/drbd/promotion sent ${events.filter(isMine).length} change event(s) for ct-promote, not 2+`,
+      );
+    }
+    assertClean(p);
+  });
+
   it('events: node stream reports create, modify and delete', async () => {
     const p = probe();
     const node = {
