@@ -96,7 +96,7 @@ export class ContractProbe {
   async call(method: string, path: string, options: CallOptions = {}): Promise<ProbeReply> {
     if (options.body !== undefined) {
       const own = validateRequestBody(method, path, options.body);
-      if (!own.valid)
+      if (!own.valid || own.undeclaredProperties.length > 0)
         throw new Error(`The contract test itself sent an off-spec body:\n${describeResult(own)}`);
     }
     const ownParameters = validateRequestParameters(method, path);
