@@ -4,9 +4,11 @@ import {
   DELETED,
   FAIL_EXISTS_RSC,
   FAIL_IN_USE,
+  FAIL_INVLD_LAYER_STACK,
   FAIL_INVLD_PROP,
   FAIL_NOT_ENOUGH_NODES,
   FAIL_NOT_FOUND_RSC,
+  FAIL_NOT_FOUND_STOR_POOL,
   INFO_TIE_BREAKER_CREATED,
   INFO_TIE_BREAKER_TAKEOVER,
   MASK_CRT,
@@ -328,7 +330,48 @@ describe('make-available', () => {
         diskful: true,
       },
     );
-    expect(expectEntry(again, 200, CREATED | CRT_RSC).message).toBe('Resource already deployed as requested');
+    expect(expectEntry(again, 200, CRT_RSC).message).toBe('Resource already deployed as requested');
+  });
+
+  it('turns a tie-breaker into a wanted diskless resource without other changes', async () => {
+    await spawnRd(url, 'linstor-hv', 'ma-tb', [GIB]);
+    const reply = await call(url, 'POST', '/v1/resource-definitions/ma-tb/resources/pve3/make-available', {});
+    expect(retCodes(reply)).toEqual([CRT_RSC]);
+    expect((await resourcesOfRd(url, 'ma-tb'))[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
+  });
+
+  it('activates an inactive resource and refuses a different layer list', async () => {
+    await spawnRd(url, 'linstor-hv', 'ma-inactive', [GIB]);
+    await call(url, 'POST', '/v1/resource-definitions/ma-inactive/resources/pve1/deactivate');
+    const reply = await call(
+      url,
+      'POST',
+      '/v1/resource-definitions/ma-inactive/resources/pve1/make-available',
+      {},
+    );
+    expect(messages(reply)).toEqual(["Resource 'ma-inactive' on node 'pve1' activated."]);
+    expect((await resourcesOfRd(url, 'ma-inactive'))[0]!.flags).toBeUndefined();
+    const layers = await call(
+      url,
+      'POST',
+      '/v1/resource-definitions/ma-inactive/resources/pve1/make-available',
+      {
+        layer_list: ['STORAGE'],
+      },
+    );
+    expect(expectEntry(layers, 500, FAIL_INVLD_LAYER_STACK | CRT_RSC).message).toBe(
+      'Layerstack of deployed resource does not match',
+    );
+  });
+
+  it('answers FAIL_NOT_FOUND_STOR_POOL (404) when no pool on the node fits the group', async () => {
+    await spawnRd(url, 'linstor-hv-thick', 'ma-big', [30 * GIB], { definitions_only: true });
+    const reply = await call(url, 'POST', '/v1/resource-definitions/ma-big/resources/pve1/make-available', {
+      diskful: true,
+    });
+    expect(expectEntry(reply, 404, FAIL_NOT_FOUND_STOR_POOL | CRT_RSC).message).toBe(
+      'Autoplacer could not find diskful stor pool on node pve1 matching resource-groups autoplace-settings',
+    );
   });
 });
 

@@ -654,26 +654,20 @@ export function autoplaceRd(
   return picks;
 }
 
-/** Pool choice for one node via the placer (make-available and toggle-disk without a pool). */
+/**
+ * The diskful pool the placer picks on one node (make-available, toggle-disk without a pool): the
+ * RG's filter with the node as the only candidate. Throws FAIL_NOT_FOUND_STOR_POOL (404) with the
+ * controller's text when none fits.
+ */
 export function pickPoolOnNode(ctx: EmulatorContext, rd: RdRec, nodeName: string, opMask: bigint): string {
-  const filter = mergeFilter(rgOf(ctx, rd).selectFilter, { node_name_list: [nodeName] });
-  const candidates = placementCandidates(ctx, rd, filter).map((c) =>
-    nameKey(c.name) === nameKey(nodeName) ? c : { ...c, online: false },
+  const filter = mergeFilter(rgOf(ctx, rd).selectFilter, {
+    place_count: 0,
+    additional_place_count: 1,
+    node_name_list: [nodeName],
+  });
+  const candidates = placementCandidates(ctx, rd, filter).filter(
+    (c) => nameKey(c.name) === nameKey(nodeName),
   );
-  // The node itself may already hold a diskless resource of this RD; let it be a candidate.
-  if (!candidates.some((c) => nameKey(c.name) === nameKey(nodeName))) {
-    const node = requireNode(ctx, nodeName, opMask | MASK_RSC);
-    const pools = ctx.store.list<PoolRec>('pools', [nameKey(node.name)]).map((p) => {
-      const cap = poolCapacity(ctx, p);
-      return {
-        name: p.name,
-        providerKind: p.providerKind,
-        freeKib: typeof cap.freeKib === 'bigint' ? Number.MAX_SAFE_INTEGER : cap.freeKib,
-        placeableKib: placeableKib(ctx, p, cap),
-      };
-    });
-    candidates.push({ name: node.name, props: node.props, online: node.online, flags: node.flags, pools });
-  }
   const result = place({
     rdName: rd.name,
     filter,
@@ -684,10 +678,11 @@ export function pickPoolOnNode(ctx: EmulatorContext, rd: RdRec, nodeName: string
   });
   if (!result.ok) {
     throw new ApiCallError(
-      entry(FAIL_NOT_ENOUGH_NODES | opMask | MASK_RSC, 'Not enough available nodes', {
-        details: result.details,
-        objRefs: { RscDfn: rd.name, Node: nodeName },
-      }),
+      entry(
+        FAIL_NOT_FOUND_STOR_POOL | opMask | MASK_RSC,
+        `Autoplacer could not find diskful stor pool on node ${nodeName} matching resource-groups autoplace-settings`,
+        { objRefs: { RscDfn: rd.name, Node: nodeName } },
+      ),
     );
   }
   return result.picks[0]!.poolName;

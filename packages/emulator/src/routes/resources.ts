@@ -7,7 +7,6 @@
 import {
   type ApiCallRc,
   type AutoPlaceRequest,
-  CREATED,
   FAIL_IN_USE,
   FAIL_INVLD_LAYER_STACK,
   FAIL_INVLD_REQUEST,
@@ -54,6 +53,7 @@ import {
   isInUse,
   mergeFilter,
   notConnected,
+  pickPoolOnNode,
   reconcileTieBreaker,
   removeDisk,
   rgOf,
@@ -160,7 +160,14 @@ function selectResources(ctx: EmulatorContext, req: EmuRequest): { rd: RdRec; rs
   );
 }
 
-/** make-available (CtrlRscMakeAvailableApiCallHandler's cases, linstor-api.md §2.7). */
+/**
+ * make-available (linstor-api.md §2.7), case by case as the controller decides:
+ *  - the resource exists: a different layer list is refused; an inactive one is activated; a DRBD
+ *    diskless one gets a disk when `diskful` is asked; otherwise (a tie-breaker just loses its flag)
+ *    "Resource already deployed as requested";
+ *  - it does not exist: diskless when not asked for a disk and an active diskful peer exists, else
+ *    diskful in the pool the placer picks on that node within the RG's settings.
+ */
 function makeAvailable(
   ctx: EmulatorContext,
   rd: RdRec,
@@ -170,23 +177,28 @@ function makeAvailable(
 ): void {
   const node = requireNode(ctx, nodeName, CRT_RSC);
   const layers = (body.layer_list ?? []).map((l) => String(l).toUpperCase());
-  if (layers.length && !layers.includes('DRBD') && rd.layerStack.includes('DRBD')) {
-    throw new ApiCallError(
-      entry(
-        FAIL_INVLD_LAYER_STACK | CRT_RSC,
-        `The layer list ${JSON.stringify(layers)} does not match the layer stack of resource definition '${rd.name}'.`,
-      ),
-    );
-  }
   const wantDisk = body.diskful === true;
-  let existing = getRsc(ctx, rd.name, node.name);
+  const existing = getRsc(ctx, rd.name, node.name);
   if (existing) {
-    if (isTieBreaker(existing)) existing = takeOverTieBreaker(ctx, existing, entries);
-    if (wantDisk && isDiskless(existing)) {
+    if (layers.length && layers.join(',') !== rd.layerStack.join(',')) {
+      throw new ApiCallError(
+        entry(FAIL_INVLD_LAYER_STACK | CRT_RSC, 'Layerstack of deployed resource does not match'),
+      );
+    }
+    if (existing.flags.includes('INACTIVE')) {
+      activate(ctx, rd, existing, entries);
+    } else if (existing.flags.includes('DRBD_DISKLESS') && wantDisk) {
       addDisk(ctx, existing, undefined, MASK_CRT, entries);
     } else {
+      if (isTieBreaker(existing)) {
+        // The tie-breaker becomes a wanted diskless resource.
+        ctx.store.put('resources', [nameKey(rd.name), nameKey(existing.nodeName)], {
+          ...existing,
+          flags: existing.flags.filter((f) => f !== 'TIE_BREAKER'),
+        });
+      }
       entries.push(
-        entry(CREATED | CRT_RSC, 'Resource already deployed as requested', {
+        entry(CRT_RSC, 'Resource already deployed as requested', {
           objRefs: { RscDfn: rd.name, Node: node.name },
         }),
       );
@@ -194,22 +206,12 @@ function makeAvailable(
     reconcileTieBreaker(ctx, rd, entries);
     return;
   }
-  const hasDiskfulPeer = rscsOf(ctx, rd.name).some((r) => !isDiskless(r));
-  if (!wantDisk && hasDiskfulPeer) {
+  const activeDiskfulPeer = rscsOf(ctx, rd.name).some((r) => !isDiskless(r) && !r.flags.includes('INACTIVE'));
+  if (!wantDisk && activeDiskfulPeer) {
     deployResource(ctx, { rdName: rd.name, nodeName: node.name, diskless: true }, entries);
   } else {
-    // The first (or a wanted) diskful replica: the node's own pool via the placer, or StorPoolName.
-    const filter = mergeFilter(rgOf(ctx, rd).selectFilter, {
-      node_name_list: [node.name],
-      place_count: rscsOf(ctx, rd.name).filter((r) => !isDiskless(r)).length + 1,
-    });
-    const explicitPool = rd.props.StorPoolName ?? node.props.StorPoolName;
-    if (explicitPool) {
-      deployResource(ctx, { rdName: rd.name, nodeName: node.name, poolName: explicitPool }, entries);
-    } else {
-      autoplaceRd(ctx, rd, { filter }, entries);
-      return;
-    }
+    const poolName = pickPoolOnNode(ctx, rd, node.name, MASK_CRT);
+    deployResource(ctx, { rdName: rd.name, nodeName: node.name, poolName }, entries);
   }
   reconcileTieBreaker(ctx, rd, entries);
 }
@@ -299,14 +301,26 @@ function toggleFromBody(req: EmuRequest, ctx: EmulatorContext): EmuReply {
   return toggleDisk(ctx, req, op as ToggleOp, body.storage_pool || undefined, body.migrate_from || undefined);
 }
 
-/** Sets or clears the INACTIVE flag; inactive resources have no device on their node. */
-function setActive(ctx: EmulatorContext, req: EmuRequest, active: boolean): EmuReply {
-  const rd = requireRd(ctx, req.params.rd!, MOD_RSC);
-  const rsc = requireRsc(ctx, rd.name, req.params.node!, MOD_RSC);
-  const entries: ApiCallRc[] = [];
-  const inactive = rsc.flags.includes('INACTIVE');
-  const devices = vdsOf(ctx, rd.name).map((vd) => ({ volumeNumber: vd.volumeNumber, minor: vd.minor }));
-  if (!active && !inactive) {
+/** Clears INACTIVE: the device comes back on the node. */
+function activate(ctx: EmulatorContext, rd: RdRec, rsc: RscRec, entries: ApiCallRc[]): void {
+  if (rsc.flags.includes('INACTIVE')) {
+    ctx.store.put('resources', [nameKey(rd.name), nameKey(rsc.nodeName)], {
+      ...rsc,
+      flags: rsc.flags.filter((f) => f !== 'INACTIVE'),
+    });
+    dataPlane(ctx).linkResource(rsc.nodeName, rd.name, deviceVolumes(ctx, rd));
+  }
+  entries.push(
+    entry(MODIFIED | MOD_RSC, `Resource '${rd.name}' on node '${rsc.nodeName}' activated.`, {
+      objRefs: { RscDfn: rd.name, Node: rsc.nodeName },
+    }),
+  );
+  if (!isOnline(ctx, rsc.nodeName)) entries.push(notConnected(rsc.nodeName, MOD_RSC));
+}
+
+/** Sets INACTIVE (refused while in use): the device goes away on the node. */
+function deactivate(ctx: EmulatorContext, rd: RdRec, rsc: RscRec, entries: ApiCallRc[]): void {
+  if (!rsc.flags.includes('INACTIVE')) {
     if (isInUse(ctx, rd.name, rsc.nodeName)) {
       throw new ApiCallError(
         entry(FAIL_IN_USE | MOD_RSC, `Resource '${rd.name}' on node '${rsc.nodeName}' is still in use.`),
@@ -316,22 +330,28 @@ function setActive(ctx: EmulatorContext, req: EmuRequest, active: boolean): EmuR
       ...rsc,
       flags: [...rsc.flags, 'INACTIVE'],
     });
-    dataPlane(ctx).unlinkResource(rsc.nodeName, rd.name, devices);
-  } else if (active && inactive) {
-    ctx.store.put('resources', [nameKey(rd.name), nameKey(rsc.nodeName)], {
-      ...rsc,
-      flags: rsc.flags.filter((f) => f !== 'INACTIVE'),
-    });
-    dataPlane(ctx).linkResource(rsc.nodeName, rd.name, devices);
+    dataPlane(ctx).unlinkResource(rsc.nodeName, rd.name, deviceVolumes(ctx, rd));
   }
   entries.push(
-    entry(
-      MODIFIED | MOD_RSC,
-      `Resource '${rd.name}' on node '${rsc.nodeName}' ${active ? 'activated' : 'deactivated'}.`,
-      { objRefs: { RscDfn: rd.name, Node: rsc.nodeName } },
-    ),
+    entry(MODIFIED | MOD_RSC, `Resource '${rd.name}' on node '${rsc.nodeName}' deactivated.`, {
+      objRefs: { RscDfn: rd.name, Node: rsc.nodeName },
+    }),
   );
   if (!isOnline(ctx, rsc.nodeName)) entries.push(notConnected(rsc.nodeName, MOD_RSC));
+}
+
+/** The volume numbers and minors of an RD, as the device links need them. */
+function deviceVolumes(ctx: EmulatorContext, rd: RdRec): { volumeNumber: number; minor: number }[] {
+  return vdsOf(ctx, rd.name).map((vd) => ({ volumeNumber: vd.volumeNumber, minor: vd.minor }));
+}
+
+/** `activate` / `deactivate` routes. */
+function setActive(ctx: EmulatorContext, req: EmuRequest, active: boolean): EmuReply {
+  const rd = requireRd(ctx, req.params.rd!, MOD_RSC);
+  const rsc = requireRsc(ctx, rd.name, req.params.node!, MOD_RSC);
+  const entries: ApiCallRc[] = [];
+  if (active) activate(ctx, rd, rsc, entries);
+  else deactivate(ctx, rd, rsc, entries);
   return replyEntries(entries, 200);
 }
 
