@@ -378,6 +378,18 @@ describe('wire details', () => {
     expect(seen.headers['accept-encoding']).toBe('gzip');
   });
 
+  it('keeps connections alive between requests', async () => {
+    const s = await versionServer();
+    const c = client({ controllers: s.origin });
+    await c.controller.version();
+    const afterFirstCall = s.connections();
+    for (let i = 0; i < 10; i++) await c.controller.version();
+    expect(s.requests.filter((r) => r.url === '/v1/controller/version')).toHaveLength(11);
+    // The ten later calls reuse what the first one opened (its health probe may add a second socket).
+    expect(afterFirstCall).toBeLessThanOrEqual(2);
+    expect(s.connections()).toBe(afterFirstCall);
+  });
+
   it('encodes names in paths and keeps slashes of property keys', async () => {
     const s = await server(withHealth((_req, res) => sendJsonText(res, 200, '[]')));
     const c = client({ controllers: s.origin });

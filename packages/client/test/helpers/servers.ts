@@ -22,6 +22,8 @@ export interface TestServer {
   origin: string;
   port: number;
   requests: SeenRequest[];
+  /** TCP connections accepted so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -31,7 +33,9 @@ async function listen(
   requests: SeenRequest[],
 ): Promise<TestServer> {
   const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
+  let accepted = 0;
+  server.on(scheme === 'https' ? 'secureConnection' : 'connection', (s: Socket) => {
+    accepted++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -41,6 +45,7 @@ async function listen(
     origin: `${scheme}://127.0.0.1:${port}`,
     port,
     requests,
+    connections: () => accepted,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
