@@ -110,6 +110,28 @@ describe('snapshots and rollback at the data level', () => {
   });
 });
 
+describe('snapshot views', () => {
+  it('makes a snapshot readable on any node, reuses the view, and the volume delete removes it', async () => {
+    const { service, client } = cluster;
+    const view = await service.attachSnapshot('data-1', 'snap-b', 'pve3');
+    expect(await deviceSha256(view.devicePath, SIZE)).toBe(snapBSha);
+    const again = await service.attachSnapshot('data-1', 'snap-b', 'pve3');
+    expect(again.resourceName).toBe(view.resourceName);
+    expect(await service.detachSnapshot('data-1', 'snap-b')).toEqual({ existed: true });
+    expect(await service.detachSnapshot('data-1', 'snap-b')).toEqual({ existed: false });
+    await expect(service.attachSnapshot('data-1', 'nope', 'pve3')).rejects.toThrow(
+      "Attaching snapshot 'nope' of volume 'data-1' on node 'pve3' failed: the volume has no usable snapshot 'nope'.",
+    );
+
+    await service.create({ name: 'viewed', sizeKib: 1024 });
+    await service.createSnapshot('viewed', 's');
+    const left = await service.attachSnapshot('viewed', 's', 'pve1');
+    await service.delete('viewed');
+    expect(await client.resourceDefinitions.getOrUndefined(left.resourceName)).toBeUndefined();
+    await expectNoOrphans(client);
+  });
+});
+
 describe('clones at the data level', () => {
   it('clones a volume and a snapshot into the thick group, larger, with the same data', async () => {
     const { service } = cluster;

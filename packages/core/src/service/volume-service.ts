@@ -6,6 +6,7 @@ import { wrapFailure } from '../failure';
 import { abortMigration, attachVolume, beginMigration, commitMigration, detachVolume } from './attach';
 import { cloneVolume } from './clone';
 import { ServiceCore } from './core';
+import { attachSnapshot, detachSnapshot } from './snapshot-view';
 import { canRollback, createSnapshot, deleteSnapshot, listSnapshots, rollback } from './snapshots';
 import type {
   AttachResult,
@@ -110,6 +111,23 @@ export class VolumeService {
     options: { allowCopy?: boolean; onProgress?: ProgressCallback } = {},
   ): Promise<{ method: 'native' | 'copy' }> {
     return rollback(this.core, volume, snapshot, options);
+  }
+
+  /**
+   * Makes a snapshot readable on a node (restored into a temporary volume, attached there); the
+   * view stays until {@link detachSnapshot} or the volume's delete.
+   */
+  attachSnapshot(
+    volume: string,
+    snapshot: string,
+    node: string,
+  ): Promise<AttachResult & { resourceName: string }> {
+    return attachSnapshot(this.core, volume, snapshot, node);
+  }
+
+  /** Removes a snapshot's view; already gone succeeds. */
+  detachSnapshot(volume: string, snapshot: string): Promise<{ existed: boolean }> {
+    return detachSnapshot(this.core, volume, snapshot);
   }
 
   /** Clones a volume or snapshot into a new volume (possibly another group, possibly larger). */

@@ -16,6 +16,7 @@ import { describeReason, linstorReasons, wrapFailure } from '../failure';
 import { isOwnVolume, ownerFilter, ownershipProps } from '../naming';
 import { healMigration } from './attach';
 import { isDeleting, isDiskless, migrationOf, type ServiceCore, sizeKibOf, VOLUME_NUMBER } from './core';
+import { removeSnapshotViews } from './snapshot-view';
 import { listSnapshotsOf } from './snapshots';
 import type { CreateRequest, CreateResult, SizeSpec, VolumeInfo, VolumeSummary } from './types';
 
@@ -239,8 +240,8 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
 }
 
 /**
- * Deletes a volume: waits until nobody has it open (within the deadline), deletes its snapshots,
- * then the definition. Deleting a volume that is already gone succeeds with `existed: false`.
+ * Deletes a volume: waits until nobody has it open (within the deadline), removes its snapshot
+ * views and snapshots, then the definition. Deleting a volume that is already gone succeeds with `existed: false`.
  */
 export async function deleteVolume(
   core: ServiceCore,
@@ -271,6 +272,7 @@ export async function deleteVolume(
       if (error instanceof LinstorApiError && error.isNotFound()) return { existed: false };
       throw error;
     }
+    await removeSnapshotViews(core, resourceName);
     for (const snapshot of snapshots) {
       if (snapshot.name) await core.client.snapshots.delete(resourceName, snapshot.name);
     }

@@ -1,0 +1,93 @@
+/**
+ * Snapshot views: a snapshot made readable on a node (Proxmox backs up containers this way, and
+ * OpenNebula exports from a snapshot) by restoring it into a temporary volume and attaching that.
+ * The view carries `Aux/linstor-hv/temporary=snapshot-view:<volume>`, so deleting the volume
+ * removes its views and the orphan audit names a forgotten one.
+ */
+
+import { PROP_HV_TEMPORARY } from '@linstor-hv/api';
+import { VolumeError, VolumeNotFoundError } from '../errors';
+import { wrapFailure } from '../failure';
+import { snapshotNameFor } from '../naming';
+import { ensureAttached } from './attach';
+import type { ServiceCore } from './core';
+import { describeSnapshot } from './snapshots';
+import { removeTemporaryDefinition, restoreIntoTemporary, temporaryName } from './temporary';
+import type { AttachResult } from './types';
+
+/** The `Aux/linstor-hv/temporary` value of the snapshot views of a volume. */
+export function snapshotViewPurpose(resourceName: string): string {
+  return `snapshot-view:${resourceName}`;
+}
+
+/** The LINSTOR name of the view of one snapshot (deterministic, so every call finds the same). */
+export function snapshotViewName(resourceName: string, snapshotName: string): string {
+  return temporaryName('sv', resourceName, snapshotName);
+}
+
+/**
+ * Makes a snapshot readable on `node`: restores it into a temporary volume (once; later calls
+ * reuse it) and attaches that there. Returns the device path and the view's LINSTOR name.
+ */
+export async function attachSnapshot(
+  core: ServiceCore,
+  volume: string,
+  snapshot: string,
+  node: string,
+): Promise<AttachResult & { resourceName: string }> {
+  const resourceName = core.resourceName(volume);
+  const snapshotName = snapshotNameFor(snapshot);
+  const view = snapshotViewName(resourceName, snapshotName);
+  const what = `Attaching snapshot '${snapshot}' of volume '${volume}' on node '${node}' failed`;
+  try {
+    const complete = (await core.definition(view)) !== undefined && (await core.resources(view)).length > 0;
+    if (!complete) {
+      const found = await core.client.snapshots.getOrUndefined(resourceName, snapshotName);
+      if (!found || !describeSnapshot(found).successful) {
+        throw new VolumeNotFoundError(`${what}: the volume has no usable snapshot '${snapshot}'.`, {
+          volume,
+        });
+      }
+      try {
+        await restoreIntoTemporary(core, resourceName, snapshotName, view, snapshotViewPurpose(resourceName));
+      } catch (error) {
+        const leftover = await core.cleanup([() => removeTemporaryDefinition(core, view)]);
+        const failure = wrapFailure(what, error, { volume });
+        throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
+          cause: error,
+          linstor: failure.linstor,
+          volume,
+        });
+      }
+    }
+    const attached = await ensureAttached(core, view, node);
+    return { ...attached, resourceName: view };
+  } catch (error) {
+    throw wrapFailure(what, error, { volume });
+  }
+}
+
+/** Removes the view of a snapshot (wherever it is attached); one that is gone succeeds. */
+export async function detachSnapshot(
+  core: ServiceCore,
+  volume: string,
+  snapshot: string,
+): Promise<{ existed: boolean }> {
+  const resourceName = core.resourceName(volume);
+  const view = snapshotViewName(resourceName, snapshotNameFor(snapshot));
+  try {
+    const existed = (await core.definition(view)) !== undefined;
+    if (existed) await removeTemporaryDefinition(core, view);
+    return { existed };
+  } catch (error) {
+    throw wrapFailure(`Detaching snapshot '${snapshot}' of volume '${volume}' failed`, error, { volume });
+  }
+}
+
+/** Removes every snapshot view of a volume (one filtered list, then one delete per view). */
+export async function removeSnapshotViews(core: ServiceCore, resourceName: string): Promise<void> {
+  const views = await core.client.resourceDefinitions.list({
+    props: [`${PROP_HV_TEMPORARY}=${snapshotViewPurpose(resourceName)}`],
+  });
+  for (const view of views) if (view.name) await removeTemporaryDefinition(core, view.name);
+}
