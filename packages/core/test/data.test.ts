@@ -123,6 +123,14 @@ describe('snapshot views', () => {
       "Attaching snapshot 'nope' of volume 'data-1' on node 'pve3' failed: the volume has no usable snapshot 'nope'.",
     );
 
+    const again2 = await service.attachSnapshot('data-1', 'snap-a', 'pve2');
+    await service.createSnapshot('data-1', 'short-lived');
+    const shortView = await service.attachSnapshot('data-1', 'short-lived', 'pve2');
+    expect(await service.deleteSnapshot('data-1', 'short-lived')).toEqual({ existed: true });
+    expect(await client.resourceDefinitions.getOrUndefined(shortView.resourceName)).toBeUndefined();
+    await service.detachSnapshot('data-1', 'snap-a');
+    expect(await client.resourceDefinitions.getOrUndefined(again2.resourceName)).toBeUndefined();
+
     await service.create({ name: 'viewed', sizeKib: 1024 });
     await service.createSnapshot('viewed', 's');
     const left = await service.attachSnapshot('viewed', 's', 'pve1');
@@ -176,6 +184,12 @@ describe('clones at the data level', () => {
     });
     expect(again.existed).toBe(true);
     await expectNoOrphans(cluster.client);
+  });
+
+  it('refuses a clone onto its own source', async () => {
+    await expect(cluster.service.clone({ source: 'data-1', name: 'data-1' })).rejects.toThrow(
+      "Cloning volume 'data-1' into 'data-1' failed: a clone needs a name of its own.",
+    );
   });
 
   it('clones within the group with the clone API, keeping the data', async () => {

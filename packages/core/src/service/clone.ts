@@ -18,6 +18,7 @@ import {
   PROP_HV_PENDING,
   type Props,
   type ResourceWithVolumes,
+  sameName,
 } from '@linstor-hv/api';
 import { CloneFailedError, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
@@ -148,6 +149,9 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
     : `volume '${request.source}'`;
   const what = `Cloning ${from} into '${request.name}' failed`;
   checkExtraProps(request.props);
+  if (sameName(sourceName, targetName)) {
+    throw new VolumeValidationError(`${what}: a clone needs a name of its own.`, { volume: request.name });
+  }
 
   const temporaries: string[] = [];
   let temporarySnapshot: string | undefined;

@@ -11,7 +11,6 @@ import { wrapFailure } from '../failure';
 import { snapshotNameFor } from '../naming';
 import { ensureAttached } from './attach';
 import type { ServiceCore } from './core';
-import { describeSnapshot } from './snapshots';
 import { removeTemporaryDefinition, restoreIntoTemporary, temporaryName } from './temporary';
 import type { AttachResult } from './types';
 
@@ -43,7 +42,7 @@ export async function attachSnapshot(
     const complete = (await core.definition(view)) !== undefined && (await core.resources(view)).length > 0;
     if (!complete) {
       const found = await core.client.snapshots.getOrUndefined(resourceName, snapshotName);
-      if (!found || !describeSnapshot(found).successful) {
+      if (!found || !(found.flags ?? []).includes('SUCCESSFUL')) {
         throw new VolumeNotFoundError(`${what}: the volume has no usable snapshot '${snapshot}'.`, {
           volume,
         });

@@ -17,6 +17,7 @@ import { wrapFailure } from '../failure';
 import { snapshotNameFor } from '../naming';
 import { healMigration } from './attach';
 import { isDeleting, isDiskless, type ServiceCore } from './core';
+import { snapshotViewName } from './snapshot-view';
 import {
   copyBetweenVolumes,
   removeTemporaryDefinition,
@@ -142,15 +143,19 @@ export async function listSnapshots(core: ServiceCore, volume: string): Promise<
   }
 }
 
-/** Deletes a snapshot; one that is already gone succeeds with `existed: false`. */
+/** Deletes a snapshot (and its view, if any); one that is already gone succeeds with `existed: false`. */
 export async function deleteSnapshot(
   core: ServiceCore,
   volume: string,
   snapshot: string,
 ): Promise<{ existed: boolean }> {
   const resourceName = core.resourceName(volume);
+  const snapshotName = snapshotNameFor(snapshot);
   try {
-    const reply = await core.client.snapshots.delete(resourceName, snapshotNameFor(snapshot));
+    // A view restored from the snapshot goes first (on ZFS it depends on the snapshot).
+    const view = snapshotViewName(resourceName, snapshotName);
+    if (await core.definition(view)) await removeTemporaryDefinition(core, view);
+    const reply = await core.client.snapshots.delete(resourceName, snapshotName);
     return { existed: !reply.has(WARN_NOT_FOUND) };
   } catch (error) {
     if (error instanceof LinstorApiError && error.isNotFound()) return { existed: false };
