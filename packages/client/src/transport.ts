@@ -401,8 +401,7 @@ export class Transport {
       () => timer.abort(new Error(`no reply within ${timeoutMs} ms`)),
       Math.max(1, timeoutMs),
     );
-    const signals = [timer.signal];
-    if (callerSignal) signals.push(callerSignal);
+    const link = linkSignals([timer.signal, callerSignal]);
     const started = performance.now();
     const origin = ctrl.origin;
     try {
@@ -411,7 +410,7 @@ export class Transport {
         path: pathAndQuery,
         headers,
         body,
-        signal: AbortSignal.any(signals),
+        signal: link.signal,
         headersTimeout: 0,
         bodyTimeout: 0,
       });
@@ -445,6 +444,7 @@ export class Transport {
       throw classifyNetworkError(origin, e);
     } finally {
       clearTimeout(handle);
+      link.dispose();
     }
   }
 
@@ -585,11 +585,22 @@ export class Transport {
 
   /** Sends a request with failover, retries (idempotent requests only) and an overall deadline. */
   async send(req: TransportRequest): Promise<TransportResponse> {
+    const link = linkSignals([req.signal, this.options.signal]);
+    try {
+      return await this.sendWithSignal(req, link.signal);
+    } finally {
+      link.dispose();
+    }
+  }
+
+  private async sendWithSignal(
+    req: TransportRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<TransportResponse> {
     const idempotent = req.idempotent ?? (req.method !== 'POST' && req.method !== 'PATCH');
     const started = Date.now();
     const deadline = started + (req.deadlineMs ?? this.options.deadlineMs);
     const perAttempt = req.timeoutMs ?? this.options.requestTimeoutMs;
-    const signal = combineSignals(req.signal, this.options.signal);
     const pathAndQuery = `${req.path}${encodeQuery(req.query)}`;
     const body = req.body === undefined ? undefined : stringifyLinstorJson(req.body);
     const route = req.route ?? req.path;
@@ -676,8 +687,23 @@ export class Transport {
    * reply headers is bounded by the request timeout; the stream then lives until closed or aborted.
    */
   async stream(req: TransportRequest): Promise<TransportStream> {
+    // The link must outlive this call: it lets the caller's and the client's signals end the stream.
+    const link = linkSignals([req.signal, this.options.signal]);
+    try {
+      const opened = await this.streamWithSignal(req, link.signal);
+      opened.body.once('close', () => link.dispose());
+      return opened;
+    } catch (e) {
+      link.dispose();
+      throw e;
+    }
+  }
+
+  private async streamWithSignal(
+    req: TransportRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<TransportStream> {
     const deadline = Date.now() + (req.deadlineMs ?? this.options.deadlineMs);
-    const signal = combineSignals(req.signal, this.options.signal);
     const pathAndQuery = `${req.path}${encodeQuery(req.query)}`;
     const failures = new Map<Controller, LinstorTransportError>();
     for (let round = 0; round <= this.options.retries; round++) {
@@ -798,9 +824,33 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
   });
 }
 
-function combineSignals(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (present.length === 0) return undefined;
-  if (present.length === 1) return present[0];
-  return AbortSignal.any(present);
+/**
+ * One signal that fires when any of `inputs` fires. Plain listeners instead of AbortSignal.any, so
+ * a long-lived input (the client-wide signal) does not collect a dependent signal per request;
+ * `dispose` removes them.
+ */
+function linkSignals(inputs: (AbortSignal | undefined)[]): {
+  signal: AbortSignal | undefined;
+  dispose(): void;
+} {
+  const present = inputs.filter((s): s is AbortSignal => s !== undefined);
+  if (present.length === 0) return { signal: undefined, dispose: () => undefined };
+  if (present.length === 1) return { signal: present[0], dispose: () => undefined };
+  const linked = new AbortController();
+  const already = present.find((s) => s.aborted);
+  if (already) {
+    linked.abort(already.reason);
+    return { signal: linked.signal, dispose: () => undefined };
+  }
+  const removers = present.map((s) => {
+    const onAbort = () => linked.abort(s.reason);
+    s.addEventListener('abort', onAbort, { once: true });
+    return () => s.removeEventListener('abort', onAbort);
+  });
+  return {
+    signal: linked.signal,
+    dispose: () => {
+      for (const remove of removers) remove();
+    },
+  };
 }

@@ -82,6 +82,31 @@ describe('server-sent events', () => {
     expect(request.headers.accept).toBe('text/event-stream');
   });
 
+  it('is ended by the client-wide signal', async () => {
+    const s = await sseServer((res) => {
+      res.write(
+        'event: may-promote-change\ndata: {"resource_name":"r","node_name":"n","may_promote":true}\n\n',
+      );
+    });
+    const shutdown = new AbortController();
+    const c = createLinstorClient({
+      controllers: s.origin,
+      env: {},
+      tokenFile: false,
+      signal: shutdown.signal,
+    });
+    cleanups.push(() => c.close());
+    const seen: unknown[] = [];
+    const consume = async () => {
+      for await (const change of c.events.promotion()) {
+        seen.push(change);
+        shutdown.abort(new Error('shutting down'));
+      }
+    };
+    await expect(consume()).rejects.toThrow('shutting down');
+    expect(seen).toHaveLength(1);
+  });
+
   it('ends when the controller closes the stream', async () => {
     const s = await sseServer((res) => {
       res.end(
