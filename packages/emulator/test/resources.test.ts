@@ -9,6 +9,7 @@ import {
   FAIL_NOT_ENOUGH_NODES,
   FAIL_NOT_FOUND_RSC,
   FAIL_NOT_FOUND_STOR_POOL,
+  INFO_PROP_SET,
   INFO_TIE_BREAKER_CREATED,
   INFO_TIE_BREAKER_TAKEOVER,
   MASK_CRT,
@@ -240,7 +241,7 @@ describe('resource delete', () => {
     expect(err.message).toBe("Last resource of 'del-last' with disk still has diskless resources attached.");
   });
 
-  it('keeps a deleted diskless as tie-breaker, and keep_tiebreaker=true keeps the tie-breaker', async () => {
+  it('keeps a deleted diskless as tie-breaker; keep_tiebreaker keeps it; a plain delete turns auto tie-breaking off', async () => {
     await spawnRd(url, 'linstor-hv', 'del-tb', [GIB]);
     const avail = await call(url, 'POST', '/v1/resource-definitions/del-tb/resources/pve3/make-available', {
       diskful: false,
@@ -249,7 +250,9 @@ describe('resource delete', () => {
     expect((await resourcesOfRd(url, 'del-tb'))[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
 
     const first = await call(url, 'DELETE', '/v1/resource-definitions/del-tb/resources/pve3');
-    expectEntry(first, 200, INFO_TIE_BREAKER_CREATED | DEL_RSC);
+    expect(expectEntry(first, 200, INFO_TIE_BREAKER_TAKEOVER | DEL_RSC).message).toBe(
+      'The given resource will not be deleted but will be taken over as a linstor managed tiebreaker resource.',
+    );
     expect((await resourcesOfRd(url, 'del-tb'))[2]!.flags).toEqual([
       'DISKLESS',
       'DRBD_DISKLESS',
@@ -261,12 +264,69 @@ describe('resource delete', () => {
       'DELETE',
       '/v1/resource-definitions/del-tb/resources/pve3?keep_tiebreaker=true',
     );
-    expect(second.status, second.text).toBe(200);
+    expectEntry(second, 200, INFO_TIE_BREAKER_TAKEOVER | DEL_RSC);
     expect((await resourcesOfRd(url, 'del-tb')).map((r) => r.node_name)).toEqual(['pve1', 'pve2', 'pve3']);
 
     const third = await call(url, 'DELETE', '/v1/resource-definitions/del-tb/resources/pve3');
+    expect(expectEntry(third, 200, INFO_PROP_SET | DEL_RSC).message).toBe(
+      "Disabling auto-tiebreaker on resource-definition 'del-tb' as tiebreaker resource was manually deleted",
+    );
     expectEntry(third, 200, DELETED | DEL_RSC);
     expect((await resourcesOfRd(url, 'del-tb')).map((r) => r.node_name)).toEqual(['pve1', 'pve2']);
+    const rd = await call(url, 'GET', '/v1/resource-definitions/del-tb');
+    expect((rd.json as { props?: Record<string, string> }).props).toEqual({
+      'DrbdOptions/auto-add-quorum-tiebreaker': 'False',
+    });
+  });
+
+  it('turns a deleted diskful replica into the tie-breaker when two diskful remain', async () => {
+    await spawnRd(url, 'linstor-hv', 'del-disk', [GIB], { select_filter: { place_count: 3 } });
+    const reply = await call(url, 'DELETE', '/v1/resource-definitions/del-disk/resources/pve2');
+    expectEntry(reply, 200, INFO_TIE_BREAKER_TAKEOVER | DEL_RSC);
+    const rscs = await resourcesOfRd(url, 'del-disk');
+    expect(rscs.map((r) => [r.node_name, r.flags ?? []])).toEqual([
+      ['pve1', []],
+      ['pve2', ['DISKLESS', 'DRBD_DISKLESS', 'TIE_BREAKER']],
+      ['pve3', []],
+    ]);
+    expect(rscs[1]!.volumes?.[0]?.storage_pool_name).toBe('DfltDisklessStorPool');
+  });
+
+  it('keeps the tie-breaker next to a DRBD client made available on a fourth node, and deletes the client', async () => {
+    const node = await call(url, 'POST', '/v1/nodes', {
+      name: 'pve4',
+      type: 'SATELLITE',
+      net_interfaces: [{ name: 'default', address: '10.0.0.4', satellite_port: 3366 }],
+    });
+    expect(node.status, node.text).toBe(201);
+    await spawnRd(url, 'linstor-hv', 'del-client', [GIB]);
+    const avail = await call(
+      url,
+      'POST',
+      '/v1/resource-definitions/del-client/resources/pve4/make-available',
+      {
+        diskful: false,
+      },
+    );
+    expect(avail.status, avail.text).toBe(200);
+    const withClient = await resourcesOfRd(url, 'del-client');
+    expect(withClient.map((r) => [r.node_name, r.flags ?? []])).toEqual([
+      ['pve1', []],
+      ['pve2', []],
+      ['pve3', ['DISKLESS', 'DRBD_DISKLESS', 'TIE_BREAKER']],
+      ['pve4', ['DISKLESS', 'DRBD_DISKLESS']],
+    ]);
+    const del = await call(
+      url,
+      'DELETE',
+      '/v1/resource-definitions/del-client/resources/pve4?keep_tiebreaker=true',
+    );
+    expectEntry(del, 200, DELETED | DEL_RSC);
+    expect((await resourcesOfRd(url, 'del-client')).map((r) => r.node_name)).toEqual([
+      'pve1',
+      'pve2',
+      'pve3',
+    ]);
   });
 });
 

@@ -109,6 +109,11 @@ export interface RscRec {
   /** [] diskful; ['DISKLESS','DRBD_DISKLESS'] diskless; plus 'TIE_BREAKER' for a tie-breaker; 'INACTIVE' ... */
   flags: string[];
   drbdNodeId: number;
+  /**
+   * True for a diskless DRBD client (created with `drbd_client` or by make-available): clients do
+   * not vote in quorum, so they do not replace the automatic tie-breaker. Absent otherwise.
+   */
+  drbdClient?: boolean;
   volumes: RscVolumeRec[];
   uuid: string;
   createdAt: number;

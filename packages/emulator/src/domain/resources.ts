@@ -19,6 +19,7 @@ import {
   FAIL_NOT_FOUND_RSC,
   FAIL_NOT_FOUND_STOR_POOL,
   FAIL_POOL_EXHAUSTED_NODE_ID,
+  INFO_PROP_SET,
   INFO_TIE_BREAKER_CREATED,
   INFO_TIE_BREAKER_DELETING,
   INFO_TIE_BREAKER_TAKEOVER,
@@ -68,6 +69,11 @@ export interface DeployOptions {
    * the controller then does not add DRBD_DISKLESS (linstor-api.md §2.7).
    */
   withoutDrbdDisklessFlag?: boolean;
+  /**
+   * A diskless DRBD client (`drbd_client`, make-available): it does not vote, so it does not make
+   * the automatic tie-breaker unnecessary.
+   */
+  drbdClient?: boolean;
   /** Extra flags, e.g. 'TIE_BREAKER' (the diskless flags are added by `diskless`). */
   flags?: string[];
   /** Resource props (validated). */
@@ -202,6 +208,7 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
     props,
     flags,
     drbdNodeId: nodeId,
+    drbdClient: opts.diskless && opts.drbdClient ? true : undefined,
     volumes: vds.map((vd) => volumeRec(vd, pool!.name)),
     uuid: newUuid(),
     createdAt: ctx.now(),
@@ -283,14 +290,58 @@ export function undeployResource(ctx: EmulatorContext, rsc: RscRec): void {
 
 /** Options of deleteResource. */
 export interface DeleteOptions {
-  /** `keep_tiebreaker=true`: a tie-breaker that is still needed stays. */
+  /** `keep_tiebreaker=true`: a tie-breaker the delete would remove stays (and auto tie-breaking is on). */
   keepTiebreaker?: boolean;
 }
 
 /**
- * `DELETE .../resources/{node}`: refuses while in use, or when it is the last diskful resource and
- * diskless peers remain; a diskless resource whose removal would leave two diskful replicas
- * without a tie-breaker is kept as the tie-breaker instead (the controller's auto tie-breaker).
+ * True when the RD's resources call for a tie-breaker, as the controller counts: an even number (at
+ * least two) of diskful replicas and no diskless resource that votes (tie-breakers and DRBD clients
+ * do not count), with quorum on.
+ */
+export function tieBreakerWanted(ctx: EmulatorContext, rd: RdRec, rscs: readonly RscRec[]): boolean {
+  if (effectiveProp(rdPropsLayers(ctx, rd), 'DrbdOptions/Resource/quorum') === 'off') return false;
+  const diskful = rscs.filter((r) => !isDiskless(r)).length;
+  const voters = rscs.filter((r) => isDiskless(r) && !isTieBreaker(r) && !r.drbdClient).length;
+  return diskful >= 2 && diskful % 2 === 0 && voters === 0;
+}
+
+/** True unless `DrbdOptions/auto-add-quorum-tiebreaker` is False along the RD's props chain. */
+export function tieBreakerEnabled(ctx: EmulatorContext, rd: RdRec): boolean {
+  const auto = effectiveProp(rdPropsLayers(ctx, rd), PROP_AUTO_TIEBREAKER);
+  return auto === undefined || auto.toLowerCase() !== 'false';
+}
+
+function setRdProp(ctx: EmulatorContext, rd: RdRec, key: string, value: string): RdRec {
+  const next = { ...rd, props: { ...rd.props, [key]: value } };
+  ctx.store.put('rds', [nameKey(rd.name)], next);
+  return next;
+}
+
+/** Turns a resource that is being deleted into the tie-breaker (its disk, if any, goes). */
+function takeOverAsTieBreaker(ctx: EmulatorContext, rsc: RscRec, entries: ApiCallRc[]): void {
+  let current = rsc;
+  if (!isDiskless(current)) current = removeDisk(ctx, current, []);
+  ctx.store.put<RscRec>('resources', [nameKey(rsc.rdName), nameKey(rsc.nodeName)], {
+    ...current,
+    flags: ['DISKLESS', 'DRBD_DISKLESS', 'TIE_BREAKER'],
+    drbdClient: undefined,
+  });
+  entries.push(
+    entry(
+      INFO_TIE_BREAKER_TAKEOVER | MASK_DEL | MASK_RSC,
+      'The given resource will not be deleted but will be taken over as a linstor managed tiebreaker resource.',
+      { objRefs: { RscDfn: rsc.rdName, Node: rsc.nodeName } },
+    ),
+  );
+}
+
+/**
+ * `DELETE .../resources/{node}`: refused while in use, or for the last diskful resource while
+ * diskless ones remain. The controller's tie-breaker rules apply: when the remaining resources
+ * need a tie-breaker and have none, the resource is kept as the tie-breaker instead of deleted; a
+ * tie-breaker deleted on purpose stays with `keep_tiebreaker`, otherwise it goes and automatic
+ * tie-breaking is switched off on the RD; a tie-breaker no longer needed is removed.
  */
 export function deleteResource(
   ctx: EmulatorContext,
@@ -299,7 +350,7 @@ export function deleteResource(
   entries: ApiCallRc[],
 ): void {
   const mask = MASK_DEL | MASK_RSC;
-  const rd = ctx.store.get<RdRec>('rds', [nameKey(rsc.rdName)])!;
+  let rd = ctx.store.get<RdRec>('rds', [nameKey(rsc.rdName)])!;
   if (isInUse(ctx, rsc.rdName, rsc.nodeName)) {
     throw new ApiCallError(
       entry(FAIL_IN_USE | mask, `Resource '${rsc.rdName}' on node '${rsc.nodeName}' is still in use.`, {
@@ -309,44 +360,53 @@ export function deleteResource(
     );
   }
   const others = rscsOf(ctx, rsc.rdName).filter((r) => nameKey(r.nodeName) !== nameKey(rsc.nodeName));
-  const otherDiskful = others.filter((r) => !isDiskless(r));
-  const otherClients = others.filter((r) => isDiskless(r) && !isTieBreaker(r));
-  if (!isDiskless(rsc) && otherDiskful.length === 0 && otherClients.length > 0) {
+  if (!isDiskless(rsc) && !others.some((r) => !isDiskless(r)) && others.some((r) => isDiskless(r))) {
     throw new ApiCallError(
       entry(
         FAIL_IN_USE | mask,
         `Last resource of '${rsc.rdName}' with disk still has diskless resources attached.`,
         {
-          correction: 'Delete the diskless resources first.',
+          cause: 'Resource still has diskless users.',
+          correction: 'Before deleting this resource, delete the diskless resources attached to it.',
         },
       ),
     );
   }
-  const needsTieBreaker =
-    tieBreakerEnabled(ctx, rd) && otherDiskful.length === 2 && otherClients.length === 0 && isDiskless(rsc);
-  const stillOnlyTieBreakerCandidate = !others.some((r) => isTieBreaker(r));
-  if (needsTieBreaker && stillOnlyTieBreakerCandidate && (!isTieBreaker(rsc) || opts.keepTiebreaker)) {
-    if (!isTieBreaker(rsc)) {
-      ctx.store.put('resources', [nameKey(rsc.rdName), nameKey(rsc.nodeName)], {
-        ...rsc,
-        flags: ['DISKLESS', 'DRBD_DISKLESS', 'TIE_BREAKER'],
-      });
+  let enabled = tieBreakerEnabled(ctx, rd);
+  if (!enabled && opts.keepTiebreaker) {
+    rd = setRdProp(ctx, rd, PROP_AUTO_TIEBREAKER, 'True');
+    entries.push(
+      entry(INFO_PROP_SET | mask, 'Autotiebreaker automatically enabled due to --keep-tiebreaker'),
+    );
+    enabled = true;
+  }
+  const wanted = enabled && tieBreakerWanted(ctx, rd, others);
+  const otherBreaker = others.find((r) => isTieBreaker(r));
+  if (wanted && isTieBreaker(rsc)) {
+    if (opts.keepTiebreaker) {
       entries.push(
         entry(
-          INFO_TIE_BREAKER_CREATED | mask,
-          `Resource '${rsc.rdName}' on node '${rsc.nodeName}' is kept as diskless tie breaker.`,
+          INFO_TIE_BREAKER_TAKEOVER | mask,
+          'The given resource will not be deleted but will be taken over as a linstor managed tiebreaker resource.',
           { objRefs: { RscDfn: rsc.rdName, Node: rsc.nodeName } },
         ),
       );
-    } else {
-      entries.push(
-        entry(
-          MODIFIED | MASK_MOD | MASK_RSC,
-          `Tie breaker resource '${rsc.rdName}' on node '${rsc.nodeName}' kept (keep_tiebreaker).`,
-          { objRefs: { RscDfn: rsc.rdName, Node: rsc.nodeName } },
-        ),
-      );
+      return;
     }
+    rd = setRdProp(ctx, rd, PROP_AUTO_TIEBREAKER, 'False');
+    entries.push(
+      entry(
+        INFO_PROP_SET | mask,
+        `Disabling auto-tiebreaker on resource-definition '${rd.name}' as tiebreaker resource was manually deleted`,
+      ),
+    );
+  } else if (
+    wanted &&
+    !otherBreaker &&
+    isOnline(ctx, rsc.nodeName) &&
+    getPool(ctx, rsc.nodeName, DFLT_DISKLESS_POOL)
+  ) {
+    takeOverAsTieBreaker(ctx, rsc, entries);
     return;
   }
   undeployResource(ctx, rsc);
@@ -357,22 +417,15 @@ export function deleteResource(
     }),
   );
   if (!isOnline(ctx, rsc.nodeName)) entries.push(notConnected(rsc.nodeName, mask));
-  // An explicitly deleted tie-breaker is not put back; other deletes may need one added or removed.
-  if (!isTieBreaker(rsc)) reconcileTieBreaker(ctx, rd, entries, MASK_DEL);
-}
-
-/** True unless `DrbdOptions/auto-add-quorum-tiebreaker` is False or quorum is off (RD chain). */
-export function tieBreakerEnabled(ctx: EmulatorContext, rd: RdRec): boolean {
-  const chain = rdPropsLayers(ctx, rd);
-  const auto = effectiveProp(chain, PROP_AUTO_TIEBREAKER);
-  if (auto !== undefined && auto.toLowerCase() === 'false') return false;
-  return effectiveProp(chain, 'DrbdOptions/Resource/quorum') !== 'off';
+  reconcileTieBreaker(ctx, rd, entries, MASK_DEL);
 }
 
 /**
- * Keeps the automatic tie-breaker right: with exactly two diskful replicas and no other diskless
- * resource, a diskless TIE_BREAKER goes on a third online node (INFO_TIE_BREAKER_CREATED, or
- * WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER when none can hold it); otherwise an existing one is removed.
+ * Keeps the automatic tie-breaker right after a change: when the resources call for one
+ * (tieBreakerWanted) and none exists, a diskless TIE_BREAKER goes on an online node without the
+ * resource (INFO_TIE_BREAKER_CREATED, or WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER when no node can
+ * hold it); when they do not, an existing tie-breaker on an online node is removed
+ * (INFO_TIE_BREAKER_DELETING).
  */
 export function reconcileTieBreaker(
   ctx: EmulatorContext,
@@ -380,23 +433,18 @@ export function reconcileTieBreaker(
   entries: ApiCallRc[],
   opMask = MASK_CRT,
 ): void {
-  const all = rscsOf(ctx, rd.name);
-  const diskful = all.filter((r) => !isDiskless(r));
-  const clients = all.filter((r) => isDiskless(r) && !isTieBreaker(r));
+  const current = ctx.store.get<RdRec>('rds', [nameKey(rd.name)]) ?? rd;
+  const all = rscsOf(ctx, current.name);
   const breakers = all.filter((r) => isTieBreaker(r));
-  const wanted = tieBreakerEnabled(ctx, rd) && diskful.length === 2 && clients.length === 0;
+  const wanted = tieBreakerEnabled(ctx, current) && tieBreakerWanted(ctx, current, all);
   if (!wanted) {
     for (const tb of breakers) {
-      if (isInUse(ctx, tb.rdName, tb.nodeName)) continue;
+      if (!isOnline(ctx, tb.nodeName) || isInUse(ctx, tb.rdName, tb.nodeName)) continue;
       undeployResource(ctx, tb);
       entries.push(
-        entry(
-          INFO_TIE_BREAKER_DELETING | MASK_DEL | MASK_RSC,
-          `Tie breaker resource '${rd.name}' on node '${tb.nodeName}' deleted.`,
-          {
-            objRefs: { RscDfn: rd.name, Node: tb.nodeName },
-          },
-        ),
+        entry(INFO_TIE_BREAKER_DELETING | MASK_DEL | MASK_RSC, 'Tie breaker marked for deletion', {
+          objRefs: { RscDfn: current.name, Node: tb.nodeName },
+        }),
       );
     }
     return;
@@ -418,25 +466,22 @@ export function reconcileTieBreaker(
     entries.push(
       entry(
         WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER | opMask | MASK_RSC,
-        `Could not find suitable node to automatically create a tie breaking resource for '${rd.name}'.`,
-        { objRefs: { RscDfn: rd.name } },
+        `Could not find suitable node to automatically create a tie breaking resource for '${current.name}'.`,
+        { objRefs: { RscDfn: current.name } },
       ),
     );
     return;
   }
-  const quiet: ApiCallRc[] = [];
   deployResource(
     ctx,
-    { rdName: rd.name, nodeName: target.name, diskless: true, flags: ['TIE_BREAKER'] },
-    quiet,
+    { rdName: current.name, nodeName: target.name, diskless: true, flags: ['TIE_BREAKER'] },
+    entries,
   );
   entries.push(
     entry(
       INFO_TIE_BREAKER_CREATED | MASK_CRT | MASK_RSC,
-      `Tie breaker resource '${rd.name}' created on ${target.name}`,
-      {
-        objRefs: { RscDfn: rd.name, Node: target.name },
-      },
+      `Tie breaker resource '${current.name}' created on ${target.name}`,
+      { objRefs: { RscDfn: current.name, Node: target.name } },
     ),
   );
 }
@@ -722,6 +767,7 @@ export function addDisk(
   const next: RscRec = {
     ...rsc,
     flags: rsc.flags.filter((f) => !['DISKLESS', 'DRBD_DISKLESS', 'TIE_BREAKER'].includes(f)),
+    drbdClient: undefined,
     props: { ...rsc.props, [PROP_STOR_POOL_NAME]: pool.name },
     volumes: rsc.volumes.map((v) => ({ ...v, poolName: pool.name })),
   };
@@ -744,7 +790,12 @@ export function addDisk(
  * Removes the disk of a diskful resource (toggle-disk INTO_DRBD_DISKLESS): refused when no other
  * diskful replica would keep the data (FAIL_INSUFFICIENT_REPLICA_COUNT).
  */
-export function removeDisk(ctx: EmulatorContext, rsc: RscRec, entries: ApiCallRc[]): RscRec {
+export function removeDisk(
+  ctx: EmulatorContext,
+  rsc: RscRec,
+  entries: ApiCallRc[],
+  opts: { drbdClient?: boolean } = {},
+): RscRec {
   const mask = MASK_MOD | MASK_RSC;
   const otherDiskful = rscsOf(ctx, rsc.rdName).filter(
     (r) => !isDiskless(r) && nameKey(r.nodeName) !== nameKey(rsc.nodeName),
@@ -769,6 +820,7 @@ export function removeDisk(ctx: EmulatorContext, rsc: RscRec, entries: ApiCallRc
     flags: [...new Set([...rsc.flags, 'DISKLESS', 'DRBD_DISKLESS'])],
     props,
     volumes: rsc.volumes.map((v) => ({ ...v, poolName: DFLT_DISKLESS_POOL })),
+    drbdClient: opts.drbdClient ? true : undefined,
   };
   ctx.store.put('resources', [nameKey(rsc.rdName), nameKey(rsc.nodeName)], next);
   entries.push(

@@ -125,6 +125,7 @@ function createOne(
         flags.includes('DISKLESS') && !flags.includes('DRBD_DISKLESS') && !layers.includes('DRBD'),
       props: body.resource?.props,
       flags: extra,
+      drbdClient: body.drbd_client === true,
       nodeId: body.drbd_node_id,
     },
     entries,
@@ -208,7 +209,8 @@ function makeAvailable(
   }
   const activeDiskfulPeer = rscsOf(ctx, rd.name).some((r) => !isDiskless(r) && !r.flags.includes('INACTIVE'));
   if (!wantDisk && activeDiskfulPeer) {
-    deployResource(ctx, { rdName: rd.name, nodeName: node.name, diskless: true }, entries);
+    // Resources made available without a disk are DRBD clients, as the controller creates them.
+    deployResource(ctx, { rdName: rd.name, nodeName: node.name, diskless: true, drbdClient: true }, entries);
   } else {
     const poolName = pickPoolOnNode(ctx, rd, node.name, MASK_CRT);
     deployResource(ctx, { rdName: rd.name, nodeName: node.name, poolName }, entries);
@@ -282,7 +284,7 @@ function toggleDisk(
       );
       return replyEntries(entries, 200);
     }
-    removeDisk(ctx, rsc, entries);
+    removeDisk(ctx, rsc, entries, { drbdClient: op === 'INTO_DRBD_CLIENT' });
   }
   reconcileTieBreaker(ctx, rd, entries, MASK_MOD);
   publishPromotionChanges(ctx, rd, before);
