@@ -16,7 +16,8 @@ export const SERVE_USAGE = `usage: linstor-hv-emulator serve [options]
   --tls-cert FILE --tls-key FILE [--tls-ca FILE] [--require-client-cert]
   --redirect-http           plain listeners answer /v1/... with a 302 to the first https listener
   --token-file FILE         bearer tokens, one per line (or {"token": "..."}); turns token mode on
-  --rest-api-version X.Y.Z  REST API version to advertise (default 1.28.0)`;
+  --rest-api-version X.Y.Z  REST API version to advertise (default 1.28.0)
+  --journal-limit BYTES     journal size that triggers a state snapshot (default 16 MiB)`;
 
 /** Splits `host:port` (IPv6 as `[::1]:port`). */
 function hostPort(value: string, what: string): { host: string; port: number } {
@@ -74,6 +75,7 @@ export async function runServe(argv: string[]): Promise<RunningEmulator> {
       'redirect-http': { type: 'boolean' },
       'token-file': { type: 'string' },
       'rest-api-version': { type: 'string' },
+      'journal-limit': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -89,6 +91,10 @@ export async function runServe(argv: string[]): Promise<RunningEmulator> {
   const wantsTls = values['tls-cert'] || values['tls-key'];
   if (wantsTls && !(values['tls-cert'] && values['tls-key']))
     throw new Error('--tls-cert and --tls-key go together');
+  const journalLimit = values['journal-limit'] === undefined ? undefined : Number(values['journal-limit']);
+  if (journalLimit !== undefined && !(Number.isSafeInteger(journalLimit) && journalLimit > 0)) {
+    throw new Error(`--journal-limit must be a positive number of bytes, got '${values['journal-limit']}'`);
+  }
   const emulator = await startEmulator({
     dataDir: values['data-dir'],
     cluster,
@@ -103,6 +109,7 @@ export async function runServe(argv: string[]): Promise<RunningEmulator> {
       : undefined,
     tokens: values['token-file'] ? await readTokens(values['token-file']) : undefined,
     restApiVersion: values['rest-api-version'],
+    compactAfterBytes: journalLimit,
   });
   const shutdown = () => {
     emulator.stop().then(

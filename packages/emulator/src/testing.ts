@@ -147,6 +147,8 @@ export interface SpawnOptions {
   tls?: { certFile: string; keyFile: string; caFile?: string; requireClientCert?: boolean };
   /** Bearer tokens (passed through a temporary token file, never on the command line). */
   tokens?: string[];
+  /** Journal size in bytes that triggers a state snapshot (small values exercise compaction). */
+  journalLimit?: number;
   /** Plain listeners answer `/v1/...` with a 302 to the first HTTPS listener. */
   redirectHttp?: boolean;
   restApiVersion?: string;
@@ -236,6 +238,7 @@ export async function spawnEmulatorProcess(options: SpawnOptions = {}): Promise<
     args.push('--token-file', tokenFile);
   }
   if (options.redirectHttp) args.push('--redirect-http');
+  if (options.journalLimit !== undefined) args.push('--journal-limit', String(options.journalLimit));
   if (options.restApiVersion) args.push('--rest-api-version', options.restApiVersion);
 
   const child = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
