@@ -74,6 +74,49 @@ describe('create', () => {
     );
   });
 
+  it('reports LINSTOR refusals in its own words, naming the volume', async () => {
+    const missingGroup = cluster.serviceWith({ resourceGroup: 'no-such-group' });
+    await expect(missingGroup.create({ name: 'x1', sizeKib: 1024 })).rejects.toThrow(
+      "Creating volume 'x1' failed: Resource group 'no-such-group' not found.",
+    );
+    const failure = await cluster.service
+      .create({ name: 'x2', sizeKib: 1024, props: { 'DrbdOptions/NoSuch': 'y' } })
+      .catch((e: unknown) => e);
+    expect((failure as Error).message).toBe(
+      "Creating volume 'x2' failed: Invalid property key: DrbdOptions/NoSuch (The key 'DrbdOptions/NoSuch' is not whitelisted).",
+    );
+    expect((failure as VolumeError).linstor[0]?.cause).toBe(
+      "The key 'DrbdOptions/NoSuch' is not whitelisted.",
+    );
+    expect(await cluster.client.resourceDefinitions.getOrUndefined('x2')).toBeUndefined();
+  });
+
+  it('finishes its own interrupted create without adding a replica', async () => {
+    // An earlier attempt spawned and placed, then died before clearing its pending mark.
+    await cluster.client.resourceGroups.spawn('linstor-hv', {
+      resource_definition_name: 'half-done',
+      volume_sizes: [1024],
+      resource_definition_props: {
+        'Aux/linstor-hv/platform': 'core-test',
+        'Aux/linstor-hv/owner': 'suite-1',
+        'Aux/linstor-hv/name': 'half-done',
+        'Aux/linstor-hv/pending': 'create',
+      },
+    });
+    const before = (await cluster.service.info('half-done')).replicas
+      .filter((r) => r.diskful)
+      .map((r) => r.node);
+    const preferred = ['pve1', 'pve2', 'pve3'].find((n) => !before.includes(n)) ?? 'pve3';
+    const result = await cluster.service.create({
+      name: 'half-done',
+      sizeKib: 1024,
+      preferredNode: preferred,
+    });
+    expect(result.existed).toBe(false);
+    expect(result.diskfulNodes).toEqual(before);
+    expect((await cluster.service.info('half-done')).props['Aux/linstor-hv/pending']).toBeUndefined();
+  });
+
   it('refuses bad sizes and reserved props without creating anything', async () => {
     await expect(cluster.service.create({ name: 'bad-size', sizeBytes: 0 })).rejects.toBeInstanceOf(
       VolumeValidationError,

@@ -17,7 +17,6 @@ import { type GroupPlacement, placementOf } from '../capacity';
 import { VolumeValidationError } from '../errors';
 import { LocalExecutor } from '../exec/local';
 import type { HostExecutor } from '../exec/types';
-import { wrapFailure } from '../failure';
 import { attachmentCreator, type Ownership, resourceNameFor, validateOwnership } from '../naming';
 import type { MigrationRecord, ReplicaInfo, ServiceDeadlines, SizeSpec, VolumeServiceOptions } from './types';
 
@@ -135,14 +134,17 @@ export class ServiceCore {
     return path;
   }
 
-  /** Placement rules of a resource group, read once per service (groups change rarely). */
+  /**
+   * Placement rules of a resource group, read once per service (groups change rarely). Failures
+   * are the client's; callers wrap them in their verb's words.
+   */
   placement(group = this.group): Promise<GroupPlacement> {
     const key = group.toUpperCase();
     let cached = this.placements.get(key);
     if (!cached) {
       cached = this.client.resourceGroups.get(group).then(placementOf, (error: unknown) => {
-        this.placements.delete(key);
-        throw wrapFailure(`Reading resource group '${group}' failed`, error);
+        this.placements.delete(key); // not cached: the group may be created later
+        throw error;
       });
       this.placements.set(key, cached);
     }

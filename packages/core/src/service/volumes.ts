@@ -130,7 +130,9 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
     if (problem) throw new VolumeValidationError(`${what}: ${problem}.`, { volume: request.name });
   }
   checkExtraProps(request.props);
-  const placement = await core.placement();
+  const placement = await core.placement().catch((error: unknown) => {
+    throw wrapFailure(what, error, { volume: request.name });
+  });
   const props: Props = {
     ...request.props,
     ...ownershipProps(core.ownership, request.name),
@@ -138,6 +140,7 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
   };
 
   let spawned = false;
+  let resumed = false;
   for (let attempt = 0; attempt < 2 && !spawned; attempt++) {
     try {
       const reply = await core.client.resourceGroups.spawn(core.group, {
@@ -204,6 +207,7 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
         continue;
       }
       spawned = true; // our own unfinished attempt: finish it below
+      resumed = true;
     }
   }
   if (!spawned) {
@@ -217,7 +221,12 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
   }
 
   try {
-    const warnings = await placeReplicas(core, resourceName, request.preferredNode);
+    // A resumed attempt may already have its replicas; placing again would add one too many.
+    const placed = resumed ? await diskfulNodes(core, resourceName) : [];
+    const warnings =
+      placed.length >= placement.replicas
+        ? []
+        : await placeReplicas(core, resourceName, request.preferredNode);
     const nodes = await requireReplicas(core, what, resourceName, placement.replicas);
     await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_PENDING] });
     return {
