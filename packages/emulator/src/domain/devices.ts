@@ -9,6 +9,7 @@ import type { EmulatorContext } from '../context';
 import { getRsc, isDiskless, isOnline, rscsOf } from './lookup';
 import type { OpenRec, RdRec, RscRec } from './model';
 import { connectionOption } from './props';
+import { rdKeysOfNode } from './storage';
 
 /** The open record of a device on a node, or undefined. */
 export function openRecord(ctx: EmulatorContext, rdName: string, nodeName: string): OpenRec | undefined {
@@ -114,4 +115,35 @@ export function promotionStates(
     node_name: rsc.nodeName,
     may_promote: mayPromote(ctx, rd, rsc),
   }));
+}
+
+/** The SSE stream of DRBD promotion events (`GET /v1/events/drbd/promotion`). */
+export const PROMOTION_STREAM = 'drbd/promotion';
+
+/** Publishes `may-promote-change` for every resource of `rd` whose may_promote differs from `before`. */
+export function publishPromotionChanges(
+  ctx: EmulatorContext,
+  rd: RdRec,
+  before: readonly { node_name: string; may_promote: boolean }[],
+): void {
+  const old = new Map(before.map((s) => [nameKey(s.node_name), s.may_promote]));
+  for (const state of promotionStates(ctx, rd)) {
+    if (old.get(nameKey(state.node_name)) !== state.may_promote) {
+      ctx.publish(PROMOTION_STREAM, 'may-promote-change', state);
+    }
+  }
+}
+
+/**
+ * Runs `change` (e.g. a node going offline or coming back) and publishes `may-promote-change` for
+ * every resource it flipped, on the RDs deployed on that node (their peers' promotability depends
+ * on it too).
+ */
+export function withNodePromotionEvents(ctx: EmulatorContext, nodeName: string, change: () => void): void {
+  const rds = rdKeysOfNode(ctx, nodeName)
+    .map((k) => ctx.store.get<RdRec>('rds', [k]))
+    .filter((rd): rd is RdRec => rd !== undefined);
+  const before = rds.map((rd) => promotionStates(ctx, rd));
+  change();
+  for (const [i, rd] of rds.entries()) publishPromotionChanges(ctx, rd, before[i]!);
 }

@@ -10,14 +10,16 @@
  * UpToDate data reachable, or a second writer without dual-primary).
  */
 import { nameKey } from '@linstor-hv/api';
-import { closeDevice, openDevice, promotionStates } from '../domain/devices';
+import {
+  closeDevice,
+  openDevice,
+  PROMOTION_STREAM,
+  promotionStates,
+  publishPromotionChanges,
+} from '../domain/devices';
 import { getRsc, vdsOf } from '../domain/lookup';
 import type { RdRec } from '../domain/model';
 import type { RouteDef } from '../http/route';
-import { publishPromotionChanges } from './resources';
-
-/** The SSE stream name of DRBD promotion events. */
-export const PROMOTION_STREAM = 'drbd/promotion';
 
 function refusal(status: number, error: string) {
   return { status, json: { error } };

@@ -29,7 +29,7 @@ import {
   WARN_RSC_ALREADY_HAS_DISK,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
-import { promotionStates } from '../domain/devices';
+import { promotionStates, publishPromotionChanges } from '../domain/devices';
 import { nameFilter, paginate, propsFilter, queryFlag, queryList } from '../domain/filters';
 import {
   getRsc,
@@ -69,20 +69,6 @@ import { badRequestBody, objectBody } from './body';
 const CRT_RSC = MASK_CRT | MASK_RSC;
 const MOD_RSC = MASK_MOD | MASK_RSC;
 const DEL_RSC = MASK_DEL | MASK_RSC;
-
-/** Publishes `may-promote-change` for every resource of `rd` whose may_promote differs from `before`. */
-export function publishPromotionChanges(
-  ctx: EmulatorContext,
-  rd: RdRec,
-  before: { node_name: string; may_promote: boolean }[],
-): void {
-  const old = new Map(before.map((s) => [nameKey(s.node_name), s.may_promote]));
-  for (const state of promotionStates(ctx, rd)) {
-    if (old.get(nameKey(state.node_name)) !== state.may_promote) {
-      ctx.publish('drbd/promotion', 'may-promote-change', state);
-    }
-  }
-}
 
 /** Creates one resource from a ResourceCreate body (diskless flags, StorPoolName, tie-breaker takeover). */
 function createOne(
