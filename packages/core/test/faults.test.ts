@@ -262,6 +262,42 @@ describe('faults at every step', { timeout: 300_000 }, () => {
     expect(problems).toEqual([]);
   });
 
+  it('take a snapshot', async () => {
+    const { problems } = await injectEverywhere({
+      setup: () => cluster.service.create({ name: 'f-snap', sizeKib: 1024 }).then(() => undefined),
+      run: () => cluster.service.createSnapshot('f-snap', 'before-upgrade'),
+      verify: async () => {
+        const snapshots = await cluster.service.listSnapshots('f-snap');
+        expect(snapshots.map((s) => [s.name, s.successful])).toEqual([['before-upgrade', true]]);
+      },
+      undoes: true,
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('attach a snapshot view (restore + attach)', async () => {
+    let expected = '';
+    const { steps, problems } = await injectEverywhere({
+      setup: async () => {
+        await cluster.service.create({ name: 'f-view', sizeBytes: SIZE, preferredNode: 'pve1' });
+        const data = pattern(SIZE);
+        expected = sha256(data);
+        await writeDevice(cluster.service.devicePath('f-view', 'pve1'), data);
+        await cluster.service.createSnapshot('f-view', 'backup');
+        await writeDevice(cluster.service.devicePath('f-view', 'pve1'), pattern(SIZE));
+      },
+      run: () => cluster.service.attachSnapshot('f-view', 'backup', 'pve3'),
+      verify: async () => {
+        const view = await cluster.service.attachSnapshot('f-view', 'backup', 'pve3');
+        expect(await deviceSha256(view.devicePath, SIZE)).toBe(expected);
+      },
+      undoes: true,
+      leavesWorkInProgress: true,
+    });
+    expect(steps.length).toBeGreaterThanOrEqual(3);
+    expect(problems).toEqual([]);
+  });
+
   it('attach diskless', async () => {
     const { problems } = await injectEverywhere({
       setup: async () => {

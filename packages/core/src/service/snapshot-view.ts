@@ -59,8 +59,19 @@ export async function attachSnapshot(
         });
       }
     }
-    const attached = await ensureAttached(core, view, node);
-    return { ...attached, resourceName: view };
+    try {
+      const attached = await ensureAttached(core, view, node);
+      return { ...attached, resourceName: view };
+    } catch (error) {
+      // A view restored by this call goes again; one that existed before may be in use elsewhere.
+      const leftover = complete ? '' : await core.cleanup([() => removeTemporaryDefinition(core, view)]);
+      const failure = wrapFailure(what, error, { volume });
+      throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
+        cause: error,
+        linstor: failure.linstor,
+        volume,
+      });
+    }
   } catch (error) {
     throw wrapFailure(what, error, { volume });
   }
