@@ -19,6 +19,7 @@ import {
   MASK_RSC_CONN,
   MODIFIED,
   WARN_NOT_CONNECTED,
+  WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER,
   WARN_NOT_FOUND,
   WARN_RSC_ALREADY_DEPLOYED,
   WARN_RSC_ALREADY_DISKLESS,
@@ -616,7 +617,45 @@ describe('autoplace', () => {
   });
 });
 
+describe('capacity in placement', () => {
+  it('over-subscribes thin pools (ratio 20) but never thick pools', async () => {
+    const thin = await spawnRd(url, 'linstor-hv', 'cap-thin-big', [150 * GIB]);
+    expect(thin.status, thin.text).toBe(201);
+    const thick = await spawnRd(url, 'linstor-hv-thick', 'cap-thick-big', [21 * GIB]);
+    const err = expectEntry(thick, 500, FAIL_NOT_ENOUGH_NODES | CRT_RSC);
+    expect(err.details).toContain(`the storage pools have to have at least '${21 * GIB}' free space`);
+  });
+});
+
+describe('toggle-disk migration', () => {
+  it('moves a disk from one node to another with migrate_from', async () => {
+    await spawnRd(url, 'linstor-hv', 'mig-1', [GIB]);
+    const reply = await call(url, 'PUT', '/v1/resource-definitions/mig-1/resources/pve3/toggle-disk', {
+      operation: 'INTO_DRBD_DISKFUL',
+      migrate_from: 'pve1',
+    });
+    expect(reply.status, reply.text).toBe(200);
+    const rscs = await resourcesOfRd(url, 'mig-1');
+    // The source lost its disk; with two diskful replicas left it serves as the tie-breaker.
+    expect(rscs.map((r) => [r.node_name, r.flags ?? []])).toEqual([
+      ['pve1', ['DISKLESS', 'DRBD_DISKLESS', 'TIE_BREAKER']],
+      ['pve2', []],
+      ['pve3', []],
+    ]);
+    expect(rscs[0]!.volumes?.[0]?.storage_pool_name).toBe('DfltDisklessStorPool');
+  });
+});
+
 describe('offline nodes', () => {
+  it('warns WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER when no third node is online', async () => {
+    await emu.control.nodeOffline('pve3');
+    const reply = await spawnRd(url, 'linstor-hv', 'off-tb', [GIB]);
+    expect(expectEntry(reply, 201, WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER | CRT_RSC).message).toBe(
+      "Could not find suitable node to automatically create a tie breaking resource for 'off-tb'.",
+    );
+    expect((await resourcesOfRd(url, 'off-tb')).map((r) => r.node_name)).toEqual(['pve1', 'pve2']);
+  });
+
   it('skips offline nodes in placement, leaves out their state and warns WARN_NOT_CONNECTED', async () => {
     await spawnRd(url, 'linstor-hv', 'off-1', [GIB]);
     await emu.control.nodeOffline('pve3');
