@@ -2,14 +2,17 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { AUX_NS, PROP_PM_VMID, type Props } from '@linstor-hv/api';
+import { PROP_PM_VMID, type Props } from '@linstor-hv/api';
 import { AllControllersFailedError, LinstorTransportError } from '@linstor-hv/client';
 import { VolumeError } from '@linstor-hv/core';
 import type { HandlerContext } from '../context';
 import { pmVolname, type VolumeName } from '../volname';
 
-/** The full PVE volume name of a template or linked clone (its resource name cannot say it). */
-export const PROP_PVE_VOLNAME = `${AUX_NS}/pve-volname`;
+/**
+ * The full PVE volume name of a template or linked clone (its resource name cannot say it). Outside
+ * `Aux/linstor-hv/`, which core keeps for its ownership tags.
+ */
+export const PROP_PVE_VOLNAME = 'Aux/pve/volname';
 
 /**
  * The smallest volume: PVE allocates EFI vars disks of ~528 KiB and TPM state of 4 MiB; vma restores

@@ -927,7 +927,8 @@ sub volume_import {
     check_raw_size_format($format, $base_snapshot, $with_snapshots);
     volume_parts($volname);
     my $header = read_exactly($fh, 8);
-    my $size = unpack('Q<', $header);
+    my ($size) = unpack('Q<', $header) =~ /^([0-9]{1,19})\z/
+        or die "import: the raw+size stream has no valid size header\n";
     die "import: the raw+size stream announces $size bytes, not a whole number of KiB\n"
         if $size == 0 || $size % 1024;
 
