@@ -21,14 +21,39 @@ export function dataPlane(ctx: EmulatorContext): DataPlane {
   return plane;
 }
 
-/** How long a thin pool's measured usage is reused (ms). */
+/** How long measured thin usage is reused (ms). */
 export const THIN_USAGE_MAX_AGE_MS = 1000;
 
-const thinUsage = new Map<string, { at: number; kib: number }>();
+/** Measured usage per data directory: KiB per `nodeKey\0poolKey`, and when it was measured. */
+const thinUsage = new Map<string, { at: number; kib: Map<string, number> }>();
 
 /**
- * KiB really allocated by the volumes placed in a pool on a node (a measured sum over the data
- * files; reused for up to `maxAgeMs`, 0 forces a fresh measurement).
+ * Measures what every diskful volume really occupies, summed per node and pool. Each volume file
+ * is measured once even though all its replicas share it (DRBD keeps them identical).
+ */
+function measureUsage(ctx: EmulatorContext): Map<string, number> {
+  const plane = dataPlane(ctx);
+  const perFile = new Map<string, number>();
+  const usage = new Map<string, number>();
+  for (const rsc of ctx.store.list<RscRec>('resources')) {
+    if (rsc.flags.includes('DISKLESS')) continue;
+    for (const v of rsc.volumes) {
+      const fileKey = `${nameKey(rsc.rdName)}/${v.volumeNumber}`;
+      let kib = perFile.get(fileKey);
+      if (kib === undefined) {
+        kib = plane.allocatedKib(rsc.rdName, v.volumeNumber);
+        perFile.set(fileKey, kib);
+      }
+      const poolKey = `${nameKey(rsc.nodeName)}\u0000${nameKey(v.poolName)}`;
+      usage.set(poolKey, (usage.get(poolKey) ?? 0) + kib);
+    }
+  }
+  return usage;
+}
+
+/**
+ * KiB really allocated by the volumes placed in a pool on a node (measured over the data files;
+ * the measurement is reused for up to `maxAgeMs`, 0 forces a fresh one).
  */
 export function poolAllocatedKib(
   ctx: EmulatorContext,
@@ -36,22 +61,13 @@ export function poolAllocatedKib(
   poolName: string,
   maxAgeMs = THIN_USAGE_MAX_AGE_MS,
 ): number {
-  const cacheKey = `${ctx.dataDir}\u0000${nameKey(nodeName)}\u0000${nameKey(poolName)}`;
   const now = Date.now();
-  const cached = thinUsage.get(cacheKey);
-  if (cached && now - cached.at <= maxAgeMs) return cached.kib;
-  const plane = dataPlane(ctx);
-  const poolKey = nameKey(poolName);
-  let kib = 0;
-  for (const rdKey of rdKeysOfNode(ctx, nodeName)) {
-    const rsc = ctx.store.get<RscRec>('resources', [rdKey, nameKey(nodeName)]);
-    if (!rsc || rsc.flags.includes('DISKLESS')) continue;
-    for (const v of rsc.volumes) {
-      if (nameKey(v.poolName) === poolKey) kib += plane.allocatedKib(rsc.rdName, v.volumeNumber);
-    }
+  let cached = thinUsage.get(ctx.dataDir);
+  if (!cached || now - cached.at > maxAgeMs) {
+    cached = { at: now, kib: measureUsage(ctx) };
+    thinUsage.set(ctx.dataDir, cached);
   }
-  thinUsage.set(cacheKey, { at: now, kib });
-  return kib;
+  return cached.kib.get(`${nameKey(nodeName)}\u0000${nameKey(poolName)}`) ?? 0;
 }
 
 /** Forgets measured thin usage (after writes the caller wants to see at once, or a reset). */
