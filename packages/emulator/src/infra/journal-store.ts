@@ -171,7 +171,10 @@ export class JournalStore implements Store {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
+    const existed = validBytes > 0 || (await stat(journalPath).catch(() => undefined)) !== undefined;
     this.journal = await open(journalPath, fsConstants.O_WRONLY | fsConstants.O_CREAT);
+    // A new journal's directory entry must be durable too, or its commits could vanish with it.
+    if (!existed) await fsyncDirectory(this.dir);
     const size = (await this.journal.stat()).size;
     if (size !== validBytes) {
       await this.journal.truncate(validBytes);
