@@ -194,6 +194,25 @@ describe('spawn', () => {
     expect((vds.json as unknown[]).length).toBe(1);
   });
 
+  it('gives each volume definition its volume group’s number, props and flags', async () => {
+    await call(url, 'POST', '/v1/resource-groups', { name: 'vg-props', select_filter: { place_count: 1 } });
+    await call(url, 'POST', '/v1/resource-groups/vg-props/volume-groups', {
+      volume_number: 3,
+      props: { 'Aux/disk': 'boot' },
+      flags: ['GROSS_SIZE'],
+    });
+    const reply = await spawnRd(url, 'vg-props', 'sp-vg', [GIB]);
+    expect(reply.status, reply.text).toBe(201);
+    const vd = await call(url, 'GET', '/v1/resource-definitions/sp-vg/volume-definitions/3');
+    expect(vd.status, vd.text).toBe(200);
+    expect(vd.json).toMatchObject({
+      volume_number: 3,
+      size_kib: GIB,
+      props: { 'Aux/disk': 'boot' },
+      flags: ['GROSS_SIZE'],
+    });
+  });
+
   it('creates only definitions with definitions_only or without place_count (INFO_NO_RSC_SPAWNED)', async () => {
     const defsOnly = await spawnRd(url, 'linstor-hv', 'sp-defs', [GIB], { definitions_only: true });
     const info = expectEntry(defsOnly, 201, INFO_NO_RSC_SPAWNED | CRT_RG);
@@ -266,6 +285,16 @@ describe('query-size-info, query-all-size-info, adjust', () => {
     const after = (await call(url, 'POST', '/v1/resource-groups/linstor-hv-thick/query-size-info', {}))
       .json as SizeInfo;
     expect(after.space_info.max_vlm_size_in_kib).toBe(15 * GIB);
+  });
+
+  it('sizes thin groups with the over-subscription ratio (free × 20, bounded by total × 20 − reserved)', async () => {
+    await spawnRd(url, 'linstor-hv', 'qs-thin', [10 * GIB]);
+    const info = (await call(url, 'POST', '/v1/resource-groups/linstor-hv/query-size-info', {}))
+      .json as SizeInfo;
+    expect(info.space_info.next_spawn_result?.map((r) => r.node_name)).toEqual(['pve3', 'pve1']);
+    // pve1 holds 10 GiB of volume size: 20 × 100 GiB − 10 GiB.
+    expect(info.space_info.max_vlm_size_in_kib).toBe(20 * 100 * GIB - 10 * GIB);
+    expect(info.space_info.capacity_in_kib).toBe(100 * GIB);
   });
 
   it('answers query-all-size-info for every group', async () => {

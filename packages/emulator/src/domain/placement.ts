@@ -3,8 +3,9 @@
  * new diskful replicas from candidates the caller collected. Rules: node_name_list, storage_pool /
  * storage_pool_list, provider_list, enough placeable space in the pool, online and not evicted,
  * replicas_on_same / replicas_on_different / x_replicas_on_different_map against the existing
- * replicas and each other. Ranking follows LINSTOR's default weights (most free space first), with
- * node and pool names breaking ties so placement is deterministic.
+ * replicas and each other. Ranking follows LINSTOR's default weights (most free space first); ties
+ * go to the pool with the least volume size placed in it (so fresh thin pools fill evenly), then
+ * to node and pool names, so placement is deterministic.
  */
 import { type AutoSelectFilter, nameKey, type Props, type ProviderKind } from '@linstor-hv/api';
 
@@ -13,6 +14,8 @@ export interface CandidatePool {
   providerKind: ProviderKind;
   /** Free KiB used for ranking. */
   freeKib: number;
+  /** KiB of volume sizes already placed in the pool (second ranking key: least reserved first). */
+  reservedKib?: number;
   /** Largest volume set (KiB) the pool accepts now (thin pools include over-subscription). */
   placeableKib: number;
 }
@@ -96,11 +99,21 @@ export function place(input: PlacementInput): PlacementResult {
       .filter((p) => !poolNames || poolNames.includes(nameKey(p.name)))
       .filter((p) => !providers || providers.includes(p.providerKind))
       .filter((p) => p.placeableKib >= input.neededKib)
-      .sort((a, b) => b.freeKib - a.freeKib || a.name.localeCompare(b.name));
+      .sort(
+        (a, b) =>
+          b.freeKib - a.freeKib ||
+          (a.reservedKib ?? 0) - (b.reservedKib ?? 0) ||
+          a.name.localeCompare(b.name),
+      );
     const best = pools[0];
     if (best) ranked.push({ node, pool: best });
   }
-  ranked.sort((a, b) => b.pool.freeKib - a.pool.freeKib || a.node.name.localeCompare(b.node.name));
+  ranked.sort(
+    (a, b) =>
+      b.pool.freeKib - a.pool.freeKib ||
+      (a.pool.reservedKib ?? 0) - (b.pool.reservedKib ?? 0) ||
+      a.node.name.localeCompare(b.node.name),
+  );
 
   const sameFixed = new Map<string, string>();
   for (const props of input.existingReplicaProps) {

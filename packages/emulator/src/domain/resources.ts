@@ -549,6 +549,7 @@ export function placementCandidates(
         providerKind: p.providerKind,
         freeKib: typeof cap.freeKib === 'bigint' ? Number.MAX_SAFE_INTEGER : cap.freeKib,
         placeableKib: placeableKib(ctx, p, cap),
+        reservedKib: cap.reservedKib,
       };
     });
     out.push({ name: node.name, props: node.props, online: node.online, flags: node.flags, pools });
