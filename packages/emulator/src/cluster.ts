@@ -14,11 +14,15 @@ import {
   RESOURCE_GROUP_NAME_RULE,
   STORAGE_POOL_NAME_RULE,
 } from '@linstor-hv/api';
+import { DEFAULT_RG } from './domain/definitions';
 import type { CountersRec, NodeRec, PoolRec, PropsRec, RgRec } from './domain/model';
+import { DFLT_DISKLESS_POOL } from './domain/pools';
 import type { Store } from './infra/store';
 
-export const DISKLESS_POOL_NAME = 'DfltDisklessStorPool';
-export const DEFAULT_RESOURCE_GROUP = 'DfltRscGrp';
+/** Every node's diskless pool (one definition, shared with the domain modules). */
+export const DISKLESS_POOL_NAME = DFLT_DISKLESS_POOL;
+/** The resource group RDs join when created without one. */
+export const DEFAULT_RESOURCE_GROUP = DEFAULT_RG;
 
 export interface ClusterPool {
   name: string;
