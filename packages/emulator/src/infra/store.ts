@@ -26,7 +26,9 @@ export interface Store {
    * Runs `fn`; if it returns (or its promise resolves), every put/delete it made is committed to disk
    * (fsync) before this returns; if it throws, the in-memory state is rolled back and nothing is written.
    * Transactions are serialised: a second one waits for the first. A transaction started while one is
-   * running in the same async context joins it (re-entrant): only the outermost one commits.
+   * running in the same async context joins it (re-entrant): only the outermost one commits. Work
+   * that a transaction starts in the background (a timer) and that may run while it is still open
+   * must use `independentTransaction`, or it would join the running one.
    */
   transaction<R>(fn: () => R | Promise<R>): Promise<R>;
   /**
