@@ -182,6 +182,26 @@ describe('resize, list, delete', () => {
     expect(await cluster.client.resourceDefinitions.getOrUndefined('doomed')).toBeUndefined();
   });
 
+  it("refuses to delete another owner's volume, and deletes an untagged one of an official plugin", async () => {
+    const other = cluster.serviceWith({ ownerId: 'someone-else' });
+    await other.create({ name: 'theirs', sizeKib: 1024 });
+    await expect(cluster.service.delete('theirs')).rejects.toThrow(
+      "Deleting volume 'theirs' is refused: it belongs to core-test:someone-else, not to this owner.",
+    );
+    expect(await other.delete('theirs')).toEqual({ existed: true });
+    // A linstor-proxmox volume: spawned directly, only Aux/pm/vmid.
+    await cluster.client.resourceGroups.spawn('linstor-hv', {
+      resource_definition_name: 'pm-1a2b3c4d',
+      volume_sizes: [1024],
+      resource_definition_props: { 'Aux/pm/vmid': '100' },
+    });
+    expect((await cluster.service.list({ props: ['Aux/pm/vmid=100'] })).map((v) => v.name)).toEqual([
+      'pm-1a2b3c4d',
+    ]);
+    await cluster.service.createSnapshot('pm-1a2b3c4d', 'snap1');
+    expect(await cluster.service.delete('pm-1a2b3c4d')).toEqual({ existed: true });
+  });
+
   it('waits for not-in-use and then refuses with the node named', async () => {
     await cluster.service.create({ name: 'busy', sizeKib: 1024, preferredNode: 'pve1' });
     const opened = await cluster.emulator.control.openDevice('pve1', 'busy', 'rw');

@@ -9,6 +9,7 @@ import {
   PROP_DRBD_PROTOCOL,
   PROP_HV_MIGRATION,
   type Props,
+  type ResourceDefinition,
   type ResourceWithVolumes,
   sameName,
 } from '@linstor-hv/api';
@@ -158,22 +159,27 @@ async function restoreDualPrimary(
 /**
  * Heals a migration record left by a crashed or forgotten migration: unless the volume is open on
  * both nodes (the migration is really running), the dual-primary settings are put back and the
- * record is removed. Attachments stay; detaching them is the platform's call.
+ * record is removed. Attachments stay; detaching them is the platform's call. Returns the
+ * definition as read (undefined when the volume does not exist).
  */
-export async function healMigration(core: ServiceCore, resourceName: string): Promise<void> {
+export async function healMigration(
+  core: ServiceCore,
+  resourceName: string,
+): Promise<ResourceDefinition | undefined> {
   const definition = await core.definition(resourceName);
   const record = migrationOf(definition?.props);
   if (!record) {
     if (definition?.props?.[PROP_HV_MIGRATION] !== undefined) {
       await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
     }
-    return;
+    return definition;
   }
   const users = core.inUseOn(await core.resources(resourceName));
   const running = [record.from, record.to].every((n) => users.some((u) => sameName(u, n)));
-  if (running) return;
+  if (running) return definition;
   await restoreDualPrimary(core, resourceName, record);
   await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
+  return definition;
 }
 
 /**

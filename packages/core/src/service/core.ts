@@ -8,6 +8,8 @@ import {
   PROP_HV_CREATED_BY,
   PROP_HV_MIGRATION,
   PROP_HV_NAME,
+  PROP_HV_OWNER,
+  PROP_HV_PLATFORM,
   type ResourceDefinition,
   type ResourceWithVolumes,
   sameName,
@@ -17,7 +19,7 @@ import { type GroupPlacement, placementOf } from '../capacity';
 import { VolumeValidationError } from '../errors';
 import { LocalExecutor } from '../exec/local';
 import type { HostExecutor } from '../exec/types';
-import { attachmentCreator, type Ownership, resourceNameFor, validateOwnership } from '../naming';
+import { attachmentCreator, isOwnedBy, type Ownership, resourceNameFor, validateOwnership } from '../naming';
 import type { MigrationRecord, ReplicaInfo, ServiceDeadlines, SizeSpec, VolumeServiceOptions } from './types';
 
 /** The only volume number linstor-hv uses: one volume per resource definition, as the official plugins do. */
@@ -169,6 +171,17 @@ export class ServiceCore {
   /** Size of volume 0 of a definition read with {@link definition}, in KiB. */
   sizeKibOf(definition: ResourceDefinition): number | undefined {
     return definition.volume_definitions?.find((vd) => (vd.volume_number ?? 0) === VOLUME_NUMBER)?.size_kib;
+  }
+
+  /**
+   * Why this owner must not destroy or overwrite a volume: it carries another owner's tags. A
+   * volume without linstor-hv tags (made by an official plugin) is adoptable and passes.
+   */
+  foreignOwner(props: Record<string, string> | undefined): string | undefined {
+    const platform = props?.[PROP_HV_PLATFORM];
+    if (platform === undefined || isOwnedBy(props, this.ownership)) return undefined;
+    const owner = props?.[PROP_HV_OWNER];
+    return owner === undefined ? platform : `${platform}:${owner}`;
   }
 
   /** The platform name stored on an object, else its LINSTOR name. */

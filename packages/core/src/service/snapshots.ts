@@ -260,7 +260,13 @@ export async function rollback(
 ): Promise<{ method: 'native' | 'copy' }> {
   const what = `Rolling volume '${volume}' back to snapshot '${snapshot}' failed`;
   try {
-    await healMigration(core, core.resourceName(volume));
+    const definition = await healMigration(core, core.resourceName(volume));
+    const foreign = core.foreignOwner(definition?.props);
+    if (foreign !== undefined) {
+      throw new VolumeError('blocked', `${what}: the volume belongs to ${foreign}, not to this owner.`, {
+        volume,
+      });
+    }
     const check = await assess(core, volume, snapshot, options.allowCopy ?? true, what);
     if (!check.possible) {
       if (check.users.length > 0) {

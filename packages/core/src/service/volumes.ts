@@ -259,6 +259,19 @@ export async function deleteVolume(
 ): Promise<{ existed: boolean }> {
   const resourceName = core.resourceName(name);
   const what = `Deleting volume '${name}'`;
+  let definition: ResourceDefinition | undefined;
+  try {
+    definition = await core.definition(resourceName);
+  } catch (error) {
+    throw wrapFailure(`${what} failed`, error, { volume: name });
+  }
+  if (!definition) return { existed: false };
+  const foreign = core.foreignOwner(definition.props);
+  if (foreign !== undefined) {
+    throw new VolumeError('blocked', `${what} is refused: it belongs to ${foreign}, not to this owner.`, {
+      volume: name,
+    });
+  }
   try {
     await core.client.wait.notInUse(resourceName, {
       timeoutMs: options.deadlineMs ?? core.deadlines.notInUseMs,
