@@ -287,7 +287,11 @@ export class JournalStore implements Store {
       await this.journal?.truncate(this.journalBytes).catch(() => undefined);
       throw e;
     }
-    if (this.journalBytes >= this.compactAfterBytes) await this.compact();
+    if (this.journalBytes >= this.compactAfterBytes) {
+      // The transaction is committed whatever happens here; a failed compaction is retried after
+      // the next commit (the journal keeps everything meanwhile).
+      await this.compact().catch(() => undefined);
+    }
     return result;
   }
 
@@ -344,13 +348,20 @@ export class JournalStore implements Store {
     }
     // Create the new journal before the snapshot that names it becomes visible.
     const nextJournal = await open(join(this.dir, journalName(nextGeneration)), 'w');
-    await nextJournal.sync();
-    await rename(tempPath, join(this.dir, SNAPSHOT_FILE));
-    await fsyncDirectory(this.dir);
-    await this.journal?.close();
+    try {
+      await nextJournal.sync();
+      await rename(tempPath, join(this.dir, SNAPSHOT_FILE));
+    } catch (e) {
+      await nextJournal.close();
+      throw e;
+    }
+    // The snapshot naming the new generation is visible now: from here on only its journal counts.
+    const previous = this.journal;
     this.journal = nextJournal;
     this.journalBytes = 0;
     this.generation = nextGeneration;
+    await previous?.close();
+    await fsyncDirectory(this.dir);
     await this.removeStaleFiles();
   }
 
