@@ -8,6 +8,7 @@ export {
   threeNodeCluster,
 } from './cluster';
 export type { EmulatorConfig, EmulatorContext } from './context';
+export { type ConsistencyReport, DataPlane } from './dataplane';
 export type { FaultAction, FaultRuleSpec } from './infra/faults';
 export { JournalStore, openJournalStore } from './infra/journal-store';
 export type { RequestLogEntry } from './infra/request-log';
