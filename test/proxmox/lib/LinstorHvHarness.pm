@@ -113,7 +113,9 @@ sub start_emulator {
     my $startup = JSON::PP->new->decode($line);
     my ($url) = ($startup->{urls}->[0] // '') =~ m{^(http://127\.0\.0\.1:\d+)$}
         or die "unexpected emulator startup line: $line";
-    $self->{emulator} = { pid => $pid, out => $out, url => $url, data => untaint_path($startup->{dataDir}) };
+    $self->{emulator} = { pid => $pid, out => $out, url => $url };
+    # The data directory outlives the process: device trees stay while the controller is down.
+    $self->{data_dir} = untaint_path($startup->{dataDir});
     if ($opts{blackhole}) {
         ($self->{blackhole_url}) = ($startup->{blackholeUrls}->[0] // '') =~ m{^(http://127\.0\.0\.1:\d+)$}
             or die "no black-holed port in: $line";
@@ -147,9 +149,13 @@ sub restart_emulator {
     return;
 }
 
-sub url { return $_[0]->{emulator}->{url} }
+sub url {
+    my ($self) = @_;
+    die "the emulator is not running\n" if !$self->{emulator};
+    return $self->{emulator}->{url};
+}
 sub blackhole_url { return $_[0]->{blackhole_url} }
-sub data_dir { return $_[0]->{emulator}->{data} }
+sub data_dir { return $_[0]->{data_dir} }
 sub scratch { return $_[0]->{scratch} }
 sub storeid { return $_[0]->{storeid} }
 
