@@ -139,6 +139,29 @@ describe('copyData', () => {
     expect((await local.run(['ls', '-A', staging])).stdout).toBe('');
   });
 
+  it('refuses an image that would read another file of the host (backing file)', async () => {
+    const secret = join(dir, 'host-secret.raw');
+    await writeFile(secret, randomBytes(MiB));
+    const overlay = join(dir, 'overlay.qcow2');
+    await local.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', secret, overlay]);
+    const target = join(dir, 'overlay-target.raw');
+    const before = randomBytes(MiB);
+    await writeFile(target, before);
+    await expect(copyData({ path: overlay }, { path: target }, { targetBytes: MiB })).rejects.toThrow(
+      /refers to another file \('.*host-secret\.raw'\); linstor-hv imports only self-contained images/,
+    );
+    expect(sha256(await readFile(target))).toBe(sha256(before));
+    const staging = await mkdtemp(join(dir, 'staging-'));
+    await expect(
+      copyData(
+        { stream: Readable.from([await readFile(overlay)]) },
+        { path: target },
+        { targetBytes: MiB, stagingDir: staging },
+      ),
+    ).rejects.toThrow(/refers to another file/);
+    expect((await local.run(['ls', '-A', staging])).stdout).toBe('');
+  });
+
   it('exports a path into a stream', async () => {
     const source = join(dir, 'export.raw');
     const data = pattern(3 * MiB);

@@ -74,17 +74,33 @@ function describe(endpoint: CopySource | CopyTarget): string {
   return 'path' in endpoint ? `'${endpoint.path}'` : 'a stream';
 }
 
-/** Reads the format and virtual size of an image at `path` on the host with `qemu-img info`. */
+/**
+ * Reads the format and virtual size of an image at `path` on the host with `qemu-img info`; an
+ * image with a backing file or an external data file is refused.
+ */
 export async function probeImage(
   executor: HostExecutor,
   path: string,
 ): Promise<{ format: ImageFormat; virtualBytes: number }> {
   const { stdout } = await executor.run(['qemu-img', 'info', '--output=json', path]);
-  const info = JSON.parse(stdout) as { format?: string; 'virtual-size'?: number };
+  const info = JSON.parse(stdout) as {
+    format?: string;
+    'virtual-size'?: number;
+    'backing-filename'?: string;
+    'format-specific'?: { data?: { 'data-file'?: string } };
+  };
   const format = info.format ?? '';
   if (!IMAGE_FORMATS.has(format)) {
     throw new DataCopyError(
       `The image '${path}' has the format '${format}', which linstor-hv cannot import.`,
+    );
+  }
+  // An image that names another file would make qemu-img read that file into the volume: an
+  // uploaded image could pull in any file or device of the host. Only self-contained images pass.
+  const external = info['backing-filename'] ?? info['format-specific']?.data?.['data-file'];
+  if (external !== undefined) {
+    throw new DataCopyError(
+      `The image '${path}' refers to another file ('${external}'); linstor-hv imports only self-contained images, so flatten it first (qemu-img convert -O qcow2).`,
     );
   }
   return { format: format as ImageFormat, virtualBytes: info['virtual-size'] ?? 0 };
