@@ -131,6 +131,12 @@ describe('resource definition create and get', () => {
 });
 
 describe('resource definition list', () => {
+  it('lists in name order, ignoring case, as the controller does', async () => {
+    for (const name of ['b-rd', 'A-rd', 'c-rd']) expect((await createRd(name)).status).toBe(201);
+    const list = await call(url, 'GET', '/v1/resource-definitions');
+    expect((list.json as RdView[]).map((r) => r.name)).toEqual(['A-rd', 'b-rd', 'c-rd']);
+  });
+
   it('filters by name and props, adds VDs only on request, and pages with limit/offset', async () => {
     await spawnRd(url, 'linstor-hv', 'list-a', [GIB], {
       definitions_only: true,

@@ -110,7 +110,18 @@ export function getRsc(ctx: EmulatorContext, rdName: string, nodeName: string): 
 
 /** All resources of a resource definition (a prefix lookup, never a scan). */
 export function rscsOf(ctx: EmulatorContext, rdName: string): RscRec[] {
-  return ctx.store.list<RscRec>('resources', [nameKey(rdName)]);
+  return byName(ctx.store.list<RscRec>('resources', [nameKey(rdName)]), (r) => r.nodeName);
+}
+
+/**
+ * Sorts records by the upper-cased name, as the controller's name-keyed TreeMaps order every
+ * list it returns (plain code-unit order, like Java's String.compareTo).
+ */
+export function byName<T>(items: T[], name: (item: T) => string): T[] {
+  return items
+    .map((item) => ({ item, key: nameKey(name(item)) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((x) => x.item);
 }
 
 /** All volume definitions of a resource definition, by volume number. */
@@ -162,12 +173,15 @@ export function isOnline(ctx: EmulatorContext, nodeName: string): boolean {
 /** RDs matching a `resource_definitions`/`resources` name filter: direct lookups for plain names, a scan only for regexes. */
 export function rdsByFilter(ctx: EmulatorContext, values: readonly string[]): RdRec[] {
   const filter = nameFilter(values);
-  if (!filter) return ctx.store.list<RdRec>('rds');
+  const byRdName = (rds: RdRec[]) => byName(rds, (rd) => rd.name);
+  if (!filter) return byRdName(ctx.store.list<RdRec>('rds'));
   if (!filter.hasRegex) {
-    return filter.exactKeys.flatMap((k) => {
-      const rd = ctx.store.get<RdRec>('rds', [k]);
-      return rd ? [rd] : [];
-    });
+    return byRdName(
+      filter.exactKeys.flatMap((k) => {
+        const rd = ctx.store.get<RdRec>('rds', [k]);
+        return rd ? [rd] : [];
+      }),
+    );
   }
-  return ctx.store.list<RdRec>('rds').filter((rd) => filter.matches(rd.name));
+  return byRdName(ctx.store.list<RdRec>('rds').filter((rd) => filter.matches(rd.name)));
 }

@@ -33,7 +33,7 @@ import {
   spawn,
   vgsOf,
 } from '../domain/groups';
-import { requireRg } from '../domain/lookup';
+import { byName, requireRg } from '../domain/lookup';
 import type { RgRec, VgRec } from '../domain/model';
 import { rgView, vgView } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
@@ -77,9 +77,9 @@ export const resourceGroupRoutes: RouteDef[] = [
     handler: (req, ctx) => {
       const names = nameFilter(queryList(req.query, 'resource_groups'));
       const props = propsFilter(queryList(req.query, 'props'));
-      const rgs = ctx.store
-        .list<RgRec>('rgs')
-        .filter((rg) => (!names || names.matches(rg.name)) && (!props || props(rg.props)));
+      const rgs = byName(ctx.store.list<RgRec>('rgs'), (rg) => rg.name).filter(
+        (rg) => (!names || names.matches(rg.name)) && (!props || props(rg.props)),
+      );
       return { status: 200, json: paginate(rgs.map(rgView), req.query) };
     },
   },

@@ -32,6 +32,7 @@ import type { EmulatorContext } from '../context';
 import { promotionStates, publishPromotionChanges } from '../domain/devices';
 import { nameFilter, paginate, propsFilter, queryFlag, queryList } from '../domain/filters';
 import {
+  byName,
   getRsc,
   isDiskless,
   isOnline,
@@ -136,6 +137,8 @@ function selectResources(ctx: EmulatorContext, req: EmuRequest): { rd: RdRec; rs
         return rd && rsc && (!rdFilter || rdFilter.matches(rd.name)) ? [{ rd, rsc }] : [];
       }),
     );
+    // The controller lists by resource name, then node name.
+    pairs = byName(pairs, ({ rd, rsc }) => `${nameKey(rd.name)}\u0000${nameKey(rsc.nodeName)}`);
   } else {
     pairs = rdsByFilter(ctx, rscValues).flatMap((rd) => rscsOf(ctx, rd.name).map((rsc) => ({ rd, rsc })));
   }

@@ -21,7 +21,7 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { nameFilter, paginate, propsFilter, queryFlag, queryList } from '../domain/filters';
-import { checkPoolName, isOnline, newUuid, requireNode, requirePool } from '../domain/lookup';
+import { byName, checkPoolName, isOnline, newUuid, requireNode, requirePool } from '../domain/lookup';
 import type { NodeRec, PoolRec, RscRec, SnapRec } from '../domain/model';
 import { poolView, SUPPORTED_KINDS } from '../domain/pools';
 import { applyPropsModify } from '../domain/props';
@@ -41,7 +41,7 @@ function listPools(ctx: EmulatorContext, req: EmuRequest, nodes: NodeRec[]): Rec
   const props = propsFilter(queryList(req.query, 'props'));
   const out: Record<string, unknown>[] = [];
   for (const node of nodes) {
-    for (const pool of ctx.store.list<PoolRec>('pools', [nameKey(node.name)])) {
+    for (const pool of byName(ctx.store.list<PoolRec>('pools', [nameKey(node.name)]), (p) => p.name)) {
       if (pools && !pools.matches(pool.name)) continue;
       if (props && !props(pool.props)) continue;
       out.push(poolView(ctx, pool));
@@ -73,7 +73,9 @@ export const storagePoolRoutes: RouteDef[] = [
     template: '/v1/view/storage-pools',
     handler: (req, ctx) => {
       const filter = nameFilter(queryList(req.query, 'nodes'));
-      const nodes = ctx.store.list<NodeRec>('nodes').filter((n) => !filter || filter.matches(n.name));
+      const nodes = byName(ctx.store.list<NodeRec>('nodes'), (n) => n.name).filter(
+        (n) => !filter || filter.matches(n.name),
+      );
       return { status: 200, json: listPools(ctx, req, nodes) };
     },
   },
