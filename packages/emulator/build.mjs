@@ -1,6 +1,6 @@
 // Bundles the emulator bin into dist/emulator.mjs (one file, Node built-ins only). The bundle is
 // written to a temporary name and renamed, so a test process reading it never sees half a file.
-import { renameSync } from 'node:fs';
+import { chmodSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -18,4 +18,6 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
 });
+// Executable, so dist/emulator.mjs runs directly through its shebang.
+chmodSync(temp, 0o755);
 renameSync(temp, outfile);
