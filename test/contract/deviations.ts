@@ -3,11 +3,11 @@
  * differently from its own OpenAPI contract. The contract validator in `openapi.ts` consults this
  * table and nothing else to loosen validation, so each relaxation is visible here with its reason.
  *
- * Reasons are quoted from `shared/reference/linstor-api.md` (the section is named in `source`), except
- * for entries whose `source` is "spec analysis": those are defects of the spec document itself that no
- * server body could satisfy, explained in the reason.
+ * Each reason is quoted word for word from the document named in `source` (a test checks that every
+ * quote is really there, ignoring Markdown emphasis and line breaks); `note` adds our own words where
+ * the quote needs them. Entries whose `source` is "spec analysis" are defects of the spec document
+ * itself that no server body could satisfy; their `note` explains why.
  */
-
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'HEAD';
 
 export type DeviationRule =
@@ -49,74 +49,80 @@ export interface Deviation {
   /** Stable identifier, printed in validation results that relied on this entry. */
   id: string;
   rule: DeviationRule;
-  /** Why the real server answers this way (quoted from linstor-api.md, or the spec analysis). */
-  reason: string;
-  /** Where the reason comes from: a linstor-api.md section, or "spec analysis". */
+  /** Why the real server answers this way: verbatim passages of `source`. */
+  quotes: readonly string[];
+  /** Our own explanation, where the quotes alone do not carry it. */
+  note?: string;
+  /** The document (and section) the quotes come from, or "spec analysis". */
   source: string;
 }
 
-const SINGLE_OBJECT_GET_REASON =
-  'The server implements GET /v1/nodes/{node}, /v1/resource-definitions/{rd}, /v1/resource-groups/{rg}, ' +
-  '/v1/resource-definitions/{rd}/volume-definitions/{nr}, /v1/resource-definitions/{rd}/resources/{node}, ' +
-  '.../resources/{node}/volumes/{nr}, /v1/nodes/{node}/storage-pools/{sp} and ' +
-  '/v1/resource-groups/{rg}/volume-groups/{nr}. They are not in the spec (the spec only mentions them in ' +
-  'prose: "can be queried by adding its name"). Each returns a single object (not an array), or 404 with ' +
-  'an ApiCallRcList.';
+const SINGLE_OBJECT_GET_QUOTES = [
+  'They are not in the spec (the spec only mentions them in prose: "can be queried by adding its name"). ' +
+    'Each returns a single object (not an array), or 404 with an ApiCallRcList',
+];
 
 function singleObjectGet(id: string, template: string, listTemplate: string): Deviation {
   return {
     id,
     rule: { kind: 'single-object-get', template, listTemplate },
-    reason: SINGLE_OBJECT_GET_REASON,
+    quotes: SINGLE_OBJECT_GET_QUOTES,
+    note: `${template} is validated against the element schema of GET ${listTemplate}.`,
     source: 'linstor-api.md §1 (Single-object GETs)',
   };
 }
 
-const BACKUP_STATUS_REASON =
-  'POST /v1/remotes/{r}/backups, .../backups/restore, .../backups/ship answer 201 (the spec says 200 for ' +
-  'these three).';
+const BACKUP_STATUS_QUOTES = [
+  'POST /v1/remotes/{r}/backups, .../backups/restore, .../backups/ship (the spec says 200 for these three)',
+];
 
 export const DEVIATIONS: readonly Deviation[] = [
   {
     id: 'health-outside-spec',
     rule: { kind: 'outside-spec', pathPrefix: '/health' },
-    reason:
+    quotes: [
       'GET /health → 200 with empty body when DB and services are up, otherwise 500 with a text body. ' +
-      'No auth is needed. linstor-proxmox uses it to pick a live controller.',
+        'No auth is needed (together with / and /ui). linstor-proxmox uses it to pick a live controller.',
+    ],
     source: 'linstor-api.md §1 (Health)',
   },
   {
     id: 'metrics-outside-spec',
     rule: { kind: 'outside-spec', pathPrefix: '/metrics' },
-    reason: 'GET /metrics is Prometheus text and outside /v1.',
+    quotes: ['GET /metrics is Prometheus text and outside /v1.'],
     source: 'linstor-api.md §1 (Metrics)',
   },
   {
     id: 'emulator-control-api',
     rule: { kind: 'outside-spec', pathPrefix: '/emulator/' },
-    reason:
-      'A test control API outside /v1 (e.g. /emulator/...) lets tests act as the hypervisor and as the ' +
-      'network. Adapters never call it. It is the emulator’s own API, not LINSTOR’s.',
+    quotes: [
+      'A test control API outside /v1 (e.g. /emulator/...) lets tests act as the hypervisor and as the network',
+      'Adapters never call it.',
+    ],
+    note: 'It is the emulator’s own API, not LINSTOR’s.',
     source: 'ARCHITECTURE.md (The emulator)',
   },
   {
     id: 'unknown-route-404',
     rule: { kind: 'unknown-route-reply', statuses: [404, 405], schema: 'ApiCallRcList' },
-    reason:
-      'The global LinstorMapper handles routes: Unknown route → 404 [{"ret_code": FAIL_UNKNOWN_ERROR, ' +
-      '"message": "Path \'/v1/…\' not found on server."}]. Wrong method → 405 "Method \'X\' not allowed on ' +
-      "path '/…'.\".",
+    quotes: [
+      'Unknown route → 404 [{"ret_code": FAIL_UNKNOWN_ERROR, "message": "Path \'/v1/…\' not found on server."}].',
+      "Wrong method → 405 \"Method 'X' not allowed on path '/…'.\".",
+    ],
     source: 'linstor-api.md §3.3',
   },
   {
     id: 'error-replies-are-lists',
     rule: { kind: 'error-replies-are-lists', schema: 'ApiCallRcList' },
-    reason:
-      'Every create, modify, delete or action call returns ApiCallRcList = ApiCallRc[]. The failure status ' +
-      'is computed from the returned entries: find the first entry with both error bits set; 300–399 → ' +
-      '404, 400–499 → 403, anything else → 500 (this covers "already exists", "in use", "not enough nodes" ' +
-      'and "invalid property"). The spec’s OperationFailed response names a single ApiCallRc and most ' +
-      'endpoints do not declare 404 at all.',
+    quotes: [
+      'Every create, modify, delete or action call returns ApiCallRcList = ApiCallRc[].',
+      'Find the first entry with both error bits set. If there is none, keep the success status.',
+      '300–399 → 404',
+      'anything else → 500. This covers "already exists", "in use", "not enough nodes" and "invalid property".',
+    ],
+    note:
+      'The spec’s shared OperationFailed response names a single ApiCallRc, and most endpoints declare ' +
+      'neither 404 nor every error status they can answer.',
     source: 'linstor-api.md §3.1, §3.3',
   },
   singleObjectGet('single-get-node', '/v1/nodes/{node}', '/v1/nodes'),
@@ -160,8 +166,8 @@ export const DEVIATIONS: readonly Deviation[] = [
       specStatus: 201,
       serverStatus: 200,
     },
-    reason: 'POST /v1/resource-definitions/{rd}/volume-definitions: 200 in the server. The spec says 201.',
-    source: 'linstor-api.md §2.6, §3.3',
+    quotes: ['200 in the server. The spec says 201, so accept any 2xx.'],
+    source: 'linstor-api.md §2.6',
   },
   {
     id: 'backup-create-201',
@@ -172,8 +178,8 @@ export const DEVIATIONS: readonly Deviation[] = [
       specStatus: 200,
       serverStatus: 201,
     },
-    reason: BACKUP_STATUS_REASON,
-    source: 'linstor-api.md §2.10, §3.3',
+    quotes: BACKUP_STATUS_QUOTES,
+    source: 'linstor-api.md §3.3',
   },
   {
     id: 'backup-restore-201',
@@ -184,8 +190,8 @@ export const DEVIATIONS: readonly Deviation[] = [
       specStatus: 200,
       serverStatus: 201,
     },
-    reason: BACKUP_STATUS_REASON,
-    source: 'linstor-api.md §2.10, §3.3',
+    quotes: BACKUP_STATUS_QUOTES,
+    source: 'linstor-api.md §3.3',
   },
   {
     id: 'backup-ship-201',
@@ -196,8 +202,8 @@ export const DEVIATIONS: readonly Deviation[] = [
       specStatus: 200,
       serverStatus: 201,
     },
-    reason: BACKUP_STATUS_REASON,
-    source: 'linstor-api.md §2.10, §3.3',
+    quotes: BACKUP_STATUS_QUOTES,
+    source: 'linstor-api.md §3.3',
   },
   {
     id: 'passphrase-create-201',
@@ -208,8 +214,11 @@ export const DEVIATIONS: readonly Deviation[] = [
       specStatus: 200,
       serverStatus: 201,
     },
-    reason:
-      'Success status per endpoint (server code wins over the spec where they differ): 201 for POST /v1/encryption/passphrase.',
+    quotes: [
+      'Success status per endpoint (server code wins over the spec where they differ):',
+      'POST /v1/encryption/passphrase',
+    ],
+    note: 'It is listed under 201; the spec declares 200.',
     source: 'linstor-api.md §3.3',
   },
   {
@@ -220,10 +229,10 @@ export const DEVIATIONS: readonly Deviation[] = [
       template: '/v1/resource-definitions/{resource}/clone',
       schema: 'ResourceDefinitionCloneStarted',
     },
-    reason:
-      'POST /v1/resource-definitions/{rd}/clone → 201 ResourceDefinitionCloneStarted. On error: 500 with the ' +
-      'same object shape, with the errors in messages — not a bare ApiCallRcList. (The status itself ' +
-      'follows the §3.3 mapping of the first error entry, so the shape holds for every error status.)',
+    quotes: [
+      'On error: 500 with the same object shape, with the errors in messages — not a bare ApiCallRcList.',
+    ],
+    note: 'The status itself follows the §3.3 mapping of the first error entry, so the shape holds for every error status.',
     source: 'linstor-api.md §2.5',
   },
   {
@@ -234,32 +243,34 @@ export const DEVIATIONS: readonly Deviation[] = [
       property: 'type',
       extraValues: ['CONTROLLER', 'SATELLITE', 'COMBINED', 'AUXILIARY'],
     },
-    reason:
+    quotes: [
       'type: the server emits the enum name in upper case, e.g. "SATELLITE" or "COMBINED", while the spec ' +
-      'enum lists Satellite. Compare case-insensitively.',
+        'enum lists Satellite. Compare case-insensitively.',
+    ],
     source: 'linstor-api.md §2.2',
   },
   {
     id: 'limit-maximum-not-enforced',
     rule: { kind: 'parameter-bound-not-enforced', parameter: 'limit', keyword: 'maximum' },
-    reason:
-      'limit/offset. limit=0 (the default) means no limit. The spec says maximum: 50, but the server does ' +
-      'not enforce it (if (limit > 0) skip(offset).limit(limit)). golinstor always sends limit=0&offset=0.',
+    quotes: [
+      'limit=0 (the default) means no limit. The spec says maximum: 50, but the server does not enforce it ' +
+        '(if (limit > 0) skip(offset).limit(limit)).',
+    ],
     source: 'linstor-api.md §1 (Pagination)',
   },
   {
     id: 'autoplace-empty-body',
     rule: { kind: 'optional-request-property', schema: 'AutoPlaceRequest', property: 'select_filter' },
-    reason:
-      "An empty body {} is valid and uses the RG's settings. linstor-proxmox does this. (The spec marks " +
-      'select_filter as required.)',
+    quotes: ["An empty body {} is valid and uses the RG's settings. linstor-proxmox does this."],
+    note: 'The spec marks select_filter as required.',
     source: 'linstor-api.md §2.7 (Autoplace semantics)',
   },
   {
     id: 'controller-property-key-with-slashes',
     rule: { kind: 'greedy-path-parameter', template: '/v1/controller/properties/{key}', parameter: 'key' },
-    reason:
+    quotes: [
       '{key} may contain / (server path template {key : .*}), e.g. DELETE /v1/controller/properties/Aux/foo.',
+    ],
     source: 'linstor-api.md §2.1',
   },
   {
@@ -278,11 +289,12 @@ export const DEVIATIONS: readonly Deviation[] = [
         BCACHE: 'BCacheVolume',
       },
     },
-    reason:
+    quotes: [],
+    note:
       'VolumeLayer.data is a oneOf over seven layer payload schemas that have no required properties and ' +
       'allow additional properties, so every object matches all of them and "exactly one" can never ' +
-      'hold: no body with layer_data_list[] (which the server always fills, `{type, data}` one per layer, ' +
-      'linstor-api.md §2.7) could pass. The payload is chosen by the sibling `type`, so `data` is checked ' +
+      'hold: no body with layer_data_list[] (which the server fills with {type, data}, one per layer, ' +
+      'linstor-api.md §2.7) could pass. The payload is chosen by the sibling type, so data is checked ' +
       'against the schema of that layer type instead.',
     source: 'spec analysis',
   },
