@@ -28,6 +28,9 @@ const KIB = 1024;
 /** LINSTOR sizes are KiB in a Java long; JavaScript numbers stay exact up to 2^53. */
 const MAX_KIB = Math.floor(Number.MAX_SAFE_INTEGER / KIB);
 
+/** How long a group's placement is reused; a long-running daemon sees a changed place count after this. */
+const PLACEMENT_TTL_MS = 60_000;
+
 const DEFAULT_DEADLINES: ServiceDeadlines = {
   notInUseMs: 10_000,
   deviceMs: 15_000,
@@ -88,7 +91,7 @@ export class ServiceCore {
   readonly overSubscriptionRatio: number | undefined;
   private readonly deviceRootOf: (node: string) => string;
   private readonly executorOf: (node: string) => HostExecutor;
-  private readonly placements = new Map<string, Promise<GroupPlacement>>();
+  private readonly placements = new Map<string, { at: number; placement: Promise<GroupPlacement> }>();
 
   constructor(options: VolumeServiceOptions) {
     this.client = options.client;
@@ -137,20 +140,19 @@ export class ServiceCore {
   }
 
   /**
-   * Placement rules of a resource group, read once per service (groups change rarely). Failures
+   * Placement rules of a resource group, reused for a minute (groups change rarely). Failures
    * are the client's; callers wrap them in their verb's words.
    */
   placement(group = this.group): Promise<GroupPlacement> {
     const key = group.toUpperCase();
-    let cached = this.placements.get(key);
-    if (!cached) {
-      cached = this.client.resourceGroups.get(group).then(placementOf, (error: unknown) => {
-        this.placements.delete(key); // not cached: the group may be created later
-        throw error;
-      });
-      this.placements.set(key, cached);
-    }
-    return cached;
+    const cached = this.placements.get(key);
+    if (cached && Date.now() - cached.at < PLACEMENT_TTL_MS) return cached.placement;
+    const placement = this.client.resourceGroups.get(group).then(placementOf, (error: unknown) => {
+      this.placements.delete(key); // not cached: the group may be created later
+      throw error;
+    });
+    this.placements.set(key, { at: Date.now(), placement });
+    return placement;
   }
 
   /** A resource definition with its volume definitions, in one request; undefined when absent. */
