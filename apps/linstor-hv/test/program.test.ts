@@ -1,0 +1,56 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { LINSTOR_HV_VERSION, type ProgramIo, runProgram } from '../src/program';
+
+const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function fakeIo(stdin = '') {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: ProgramIo = {
+    readStdin: async () => stdin,
+    writeStdout: async (t) => void out.push(t),
+    writeStderr: async (t) => void err.push(t),
+  };
+  return { io, out, err };
+}
+
+describe('linstor-hv program', () => {
+  it('prints its version', async () => {
+    const { io, out } = fakeIo();
+    expect(await runProgram(['--version'], io)).toBe(0);
+    expect(out.join('')).toBe(`${LINSTOR_HV_VERSION}\n`);
+  });
+
+  it('answers proxmox methods with one JSON reply and a failing exit code on errors', async () => {
+    const { io, out } = fakeIo('{"protocol":1,"method":"status","deadlineMs":1000}');
+    expect(await runProgram(['proxmox', 'status'], io)).toBe(1);
+    expect(JSON.parse(out.join(''))).toEqual({ ok: false, error: 'the request has no storage id' });
+  });
+
+  it('refuses an unknown command', async () => {
+    const { io, err } = fakeIo();
+    expect(await runProgram(['frobnicate'], io)).not.toBe(0);
+    expect(err.join('')).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('says the demo is not available instead of pretending', async () => {
+    const { io, err } = fakeIo();
+    expect(await runProgram(['demo'], io)).toBe(2);
+    expect(err.join('')).toMatch(/not available in this build yet/);
+  });
+});
+
+describe('the bundle', () => {
+  it('is one executable file that runs with node', () => {
+    execFileSync(process.execPath, [join(appDir, 'build.mjs')]);
+    const bundle = join(appDir, 'dist', 'linstor-hv.mjs');
+    expect(existsSync(bundle)).toBe(true);
+    const run = spawnSync(bundle, ['proxmox', 'get_identity'], { input: 'nonsense', encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.stdout)).toEqual({ ok: false, error: 'the request on stdin is not JSON' });
+  });
+});
