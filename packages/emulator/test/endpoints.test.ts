@@ -213,6 +213,31 @@ describe('nodes', () => {
     expect((await emu.control.call('POST', '/emulator/nodes/ghost/offline')).status).toBe(404);
   });
 
+  it('publishes may-promote-change when a node goes offline and comes back', async () => {
+    const spawned = await call(emu.url, 'POST', '/v1/resource-groups/linstor-hv/spawn', {
+      resource_definition_name: 'vm-7',
+      volume_sizes: [1024],
+      select_filter: { node_name_list: ['pve1', 'pve2'] },
+    });
+    expect(spawned.status, spawned.text).toBe(201);
+    const abort = new AbortController();
+    const res = await fetch(`${emu.url}/v1/events/drbd/promotion`, { signal: abort.signal });
+    const reader = res.body!.getReader();
+    await emu.control.nodeOffline('pve1');
+    await emu.control.nodeOnline('pve1');
+    let text = '';
+    for (let i = 0; i < 50 && text.split('\n\n').length < 3; i++) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    abort.abort();
+    expect(text).toBe(
+      'event: may-promote-change\ndata: {"resource_name":"vm-7","node_name":"pve1","may_promote":false}\n\n' +
+        'event: may-promote-change\ndata: {"resource_name":"vm-7","node_name":"pve1","may_promote":true}\n\n',
+    );
+  });
+
   it('streams node-create, node-modified and node-delete events', async () => {
     const abort = new AbortController();
     const res = await fetch(`${emu.url}/v1/events/nodes`, { signal: abort.signal });

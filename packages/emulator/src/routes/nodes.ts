@@ -28,6 +28,7 @@ import {
 } from '@linstor-hv/api';
 import { disklessPoolRecord, newNodeRecord } from '../cluster';
 import type { EmulatorContext } from '../context';
+import { withNodePromotionEvents } from '../domain/devices';
 import { nameFilter, paginate, propsFilter, queryList } from '../domain/filters';
 import { requireNode } from '../domain/lookup';
 import type { NodeRec, PoolRec } from '../domain/model';
@@ -217,8 +218,11 @@ function deleteNode(ctx: EmulatorContext, nodeName: string) {
 function setOnline(ctx: EmulatorContext, nodeName: string, online: boolean) {
   const node = ctx.store.get<NodeRec>('nodes', [nameKey(nodeName)]);
   if (!node) return { status: 404, json: { error: `node '${nodeName}' does not exist` } };
-  node.online = online;
-  ctx.store.put('nodes', [nameKey(node.name)], node);
+  // A node going away or coming back changes whether its resources (and their peers) may promote.
+  withNodePromotionEvents(ctx, node.name, () => {
+    node.online = online;
+    ctx.store.put('nodes', [nameKey(node.name)], node);
+  });
   return { status: 200, json: { node: node.name, online } };
 }
 
