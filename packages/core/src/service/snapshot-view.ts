@@ -94,10 +94,22 @@ export async function detachSnapshot(
   }
 }
 
-/** Removes every snapshot view of a volume (one filtered list, then one delete per view). */
-export async function removeSnapshotViews(core: ServiceCore, resourceName: string): Promise<void> {
+/**
+ * Removes the views of the given snapshots of a volume: their names are derived, so one lookup by
+ * name finds them, whatever the number of volumes (then one delete per view).
+ */
+export async function removeSnapshotViews(
+  core: ServiceCore,
+  resourceName: string,
+  snapshotNames: readonly string[],
+): Promise<void> {
+  if (snapshotNames.length === 0) return;
   const views = await core.client.resourceDefinitions.list({
-    props: [`${PROP_HV_TEMPORARY}=${snapshotViewPurpose(resourceName)}`],
+    resourceDefinitions: snapshotNames.map((snapshot) => snapshotViewName(resourceName, snapshot)),
   });
-  for (const view of views) if (view.name) await removeTemporaryDefinition(core, view.name);
+  for (const view of views) {
+    if (view.name && view.props?.[PROP_HV_TEMPORARY] === snapshotViewPurpose(resourceName)) {
+      await removeTemporaryDefinition(core, view.name);
+    }
+  }
 }

@@ -294,7 +294,11 @@ export async function deleteVolume(
       if (error instanceof LinstorApiError && error.isNotFound()) return { existed: false };
       throw error;
     }
-    await removeSnapshotViews(core, resourceName);
+    await removeSnapshotViews(
+      core,
+      resourceName,
+      snapshots.flatMap((snapshot) => (snapshot.name ? [snapshot.name] : [])),
+    );
     for (const snapshot of snapshots) {
       if (snapshot.name) await core.client.snapshots.delete(resourceName, snapshot.name);
     }
