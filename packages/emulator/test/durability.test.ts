@@ -125,6 +125,19 @@ function checkRecords(store: Store): string[] {
     if (!store.get('rds', [nameKey(rd.rdName)]))
       problems.push(`resource ${rd.rdName}@${rd.nodeName} without its RD`);
   }
+  // DRBD numbers: every RD holds its port and every VD its minor, and nothing else holds one.
+  for (const rd of store.list<RdRec>('rds')) {
+    if (store.get('drbdPorts', [String(rd.drbdPort)]) !== nameKey(rd.name))
+      problems.push(`${rd.name}: port not held`);
+  }
+  for (const vd of store.list<VdRec>('vds')) {
+    const holder = store.get<{ rdKey: string; vlmNr: number }>('drbdMinors', [String(vd.minor)]);
+    if (holder?.rdKey !== nameKey(vd.rdName) || holder.vlmNr !== vd.volumeNumber) {
+      problems.push(`${vd.rdName}/${vd.volumeNumber}: minor ${vd.minor} not held`);
+    }
+  }
+  if (store.count('drbdPorts') !== store.count('rds')) problems.push('leaked DRBD ports');
+  if (store.count('drbdMinors') !== store.count('vds')) problems.push('leaked DRBD minors');
   return problems;
 }
 
