@@ -1,6 +1,16 @@
 /** Turns the client's failures into {@link VolumeError}s that carry LINSTOR's words. */
 
-import { type ApiCallRc, isErrorCode } from '@linstor-hv/api';
+import {
+  type ApiCallRc,
+  codeNumber,
+  FAIL_IN_USE,
+  FAIL_INSUFFICIENT_REPLICA_COUNT,
+  FAIL_INVLD_PROVIDER,
+  FAIL_NOT_ENOUGH_FREE_SPACE,
+  FAIL_NOT_ENOUGH_NODES,
+  FAIL_SNAPSHOTS_NOT_SUPPORTED,
+  isErrorCode,
+} from '@linstor-hv/api';
 import { LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor-hv/client';
 import { type LinstorReason, VolumeError, type VolumeErrorKind, VolumeNotFoundError } from './errors';
 
@@ -39,6 +49,26 @@ export function linstorReasons(entries: readonly ApiCallRc[]): LinstorReason[] {
   return (errors.length > 0 ? errors : entries).map(reasonOf);
 }
 
+/** The kind of a LINSTOR refusal, from its first error code (exact code comparison). */
+export function kindOfRefusal(error: LinstorApiError): VolumeErrorKind {
+  if (error.isNotFound()) return 'not-found';
+  if (error.isAlreadyExists()) return 'already-exists';
+  if (error.has(FAIL_IN_USE)) return 'in-use';
+  if (
+    error.has(FAIL_NOT_ENOUGH_NODES) ||
+    error.has(FAIL_NOT_ENOUGH_FREE_SPACE) ||
+    error.has(FAIL_INSUFFICIENT_REPLICA_COUNT)
+  ) {
+    return 'placement';
+  }
+  if (error.has(FAIL_SNAPSHOTS_NOT_SUPPORTED) || error.has(FAIL_INVLD_PROVIDER)) return 'not-supported';
+  const invalid = error.errors.some((e) => {
+    const code = codeNumber(e.ret_code);
+    return code >= 200 && code <= 299;
+  });
+  return invalid ? 'invalid-argument' : 'linstor';
+}
+
 /**
  * Wraps a failure from the client as a {@link VolumeError} whose message starts with `what`
  * ("Creating volume 'x' failed") and carries LINSTOR's reasons. VolumeErrors pass through unchanged.
@@ -51,9 +81,7 @@ export function wrapFailure(
   if (error instanceof VolumeError) return error;
   if (error instanceof LinstorApiError) {
     const reasons = linstorReasons(error.entries);
-    const kind =
-      options.kind ??
-      (error.isNotFound() ? 'not-found' : error.isAlreadyExists() ? 'already-exists' : 'linstor');
+    const kind = options.kind ?? kindOfRefusal(error);
     const because =
       reasons.length > 0 ? reasons.map(describeReason).join(' ') : `${error.message.replace(/\.$/, '')}.`;
     const message = `${what}: ${because}`;

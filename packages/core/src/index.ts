@@ -49,7 +49,7 @@ export {
   shellQuote,
   sshArgv,
 } from './exec';
-export { describeReason, linstorReasons, wrapFailure } from './failure';
+export { describeReason, kindOfRefusal, linstorReasons, wrapFailure } from './failure';
 export {
   attachmentCreator,
   attachmentProps,

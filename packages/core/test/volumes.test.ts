@@ -88,6 +88,7 @@ describe('create', () => {
     expect((failure as VolumeError).linstor[0]?.cause).toBe(
       "The key 'DrbdOptions/NoSuch' is not whitelisted.",
     );
+    expect((failure as VolumeError).kind).toBe('invalid-argument');
     expect(await cluster.client.resourceDefinitions.getOrUndefined('x2')).toBeUndefined();
   });
 

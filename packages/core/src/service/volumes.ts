@@ -163,7 +163,7 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
       const exists = error instanceof LinstorApiError && error.has(FAIL_EXISTS_RSC_DFN);
       if (!exists && !(error instanceof OutcomeUnknownError)) {
         const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
-        const failure = wrapFailure(what, error, { volume: request.name, kind: 'placement' });
+        const failure = wrapFailure(what, error, { volume: request.name });
         throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
           cause: error,
           linstor: failure.linstor,
@@ -239,7 +239,7 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
     };
   } catch (error) {
     const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
-    const failure = wrapFailure(what, error, { volume: request.name, kind: 'placement' });
+    const failure = wrapFailure(what, error, { volume: request.name });
     throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
       cause: error,
       linstor: failure.linstor,
