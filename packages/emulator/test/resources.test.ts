@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   CREATED,
   DELETED,
@@ -7,6 +8,7 @@ import {
   FAIL_INVLD_LAYER_STACK,
   FAIL_INVLD_PROP,
   FAIL_NOT_ENOUGH_NODES,
+  FAIL_NOT_FOUND_NODE,
   FAIL_NOT_FOUND_RSC,
   FAIL_NOT_FOUND_STOR_POOL,
   INFO_PROP_SET,
@@ -197,6 +199,18 @@ describe('resource create', () => {
     expectEntry(reply, 201, INFO_TIE_BREAKER_TAKEOVER | CRT_RSC);
     const rscs = await resourcesOfRd(url, 'rsc-takeover');
     expect(rscs[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
+  });
+
+  it('leaves no device link or data file behind when a later item of an array create fails', async () => {
+    await createRd('rsc-atomic');
+    const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-atomic/resources', [
+      { resource: { node_name: 'pve1', props: { StorPoolName: 'thinpool' } } },
+      { resource: { node_name: 'no-such-node', flags: ['DRBD_DISKLESS'] } },
+    ]);
+    expectEntry(reply, 404, FAIL_NOT_FOUND_NODE | CRT_RSC);
+    expect(await resourcesOfRd(url, 'rsc-atomic')).toEqual([]);
+    expect(existsSync(devicePath(emu.dataDir, 'pve1', 'rsc-atomic'))).toBe(false);
+    expect(existsSync(join(emu.dataDir, 'volumes', 'RSC-ATOMIC', '0.img'))).toBe(false);
   });
 
   it('rejects an unknown property key with FAIL_INVLD_PROP and creates nothing', async () => {

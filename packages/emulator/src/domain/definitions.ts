@@ -45,7 +45,7 @@ import {
   removeVolumeFromResources,
   undeployResource,
 } from './resources';
-import { dataPlane } from './storage';
+import { dataPlane, files } from './storage';
 
 /** The resource group every RD without an explicit one joins. */
 export const DEFAULT_RG = 'DfltRscGrp';
@@ -221,7 +221,7 @@ export function deleteRd(ctx: EmulatorContext, rdName: string, entries: ApiCallR
   }
   releasePort(ctx, rd.drbdPort);
   ctx.store.delete('rds', [nameKey(rd.name)]);
-  dataPlane(ctx).deleteVolumes(rd.name);
+  files.deleteVolumes(ctx, rd.name);
   entries.push(
     entry(DELETED | DEL_RD, `Resource definition '${rd.name}' deleted.`, {
       details: `Resource definition '${rd.name}' UUID was: ${rd.uuid}`,
@@ -375,8 +375,8 @@ export function modifyVd(
         if (vol && !isDiskless(rsc)) addReserved(ctx, rsc.nodeName, vol.poolName, delta);
       }
       next.sizeKib = size;
-      const plane = dataPlane(ctx);
-      if (plane.hasVolume(rd.name, vd.volumeNumber)) plane.resizeVolume(rd.name, vd.volumeNumber, size);
+      if (dataPlane(ctx).hasVolume(rd.name, vd.volumeNumber))
+        files.resizeVolume(ctx, rd.name, vd.volumeNumber, size);
     }
   }
   ctx.store.put('vds', [nameKey(rd.name), String(vd.volumeNumber)], next);

@@ -54,7 +54,7 @@ import type { NodeRec, OpenRec, PoolRec, RdRec, RgRec, RscRec, RscVolumeRec, VdR
 import { type CandidateNode, filterPoolNames, type PlacementPick, place } from './placement';
 import { addReserved, DFLT_DISKLESS_POOL, getPool, placeableKib, poolCapacity } from './pools';
 import { effectiveProp, rdPropsLayers, validateProps } from './props';
-import { dataPlane, rdKeysOfNode } from './storage';
+import { files, rdKeysOfNode } from './storage';
 
 /** What deployResource creates. */
 export interface DeployOptions {
@@ -217,9 +217,9 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
   ctx.store.put('rscByNode', [nameKey(node.name), rdKey], { rdKey });
   if (!opts.diskless) for (const vd of vds) addReserved(ctx, node.name, pool.name, vd.sizeKib);
 
-  const plane = dataPlane(ctx);
-  for (const vd of vds) plane.createVolume(rd.name, vd.volumeNumber, vd.sizeKib);
-  plane.linkResource(
+  for (const vd of vds) files.createVolume(ctx, rd.name, vd.volumeNumber, vd.sizeKib);
+  files.link(
+    ctx,
     node.name,
     rd.name,
     vds.map((vd) => ({ volumeNumber: vd.volumeNumber, minor: vd.minor })),
@@ -277,14 +277,14 @@ export function undeployResource(ctx: EmulatorContext, rsc: RscRec): void {
     const a = nameKey(other.nodeName);
     ctx.store.delete('rscConns', a < nodeKey ? [rdKey, a, nodeKey] : [rdKey, nodeKey, a]);
   }
-  const plane = dataPlane(ctx);
-  plane.unlinkResource(
+  files.unlink(
+    ctx,
     rsc.nodeName,
     rsc.rdName,
     vds.map((vd) => ({ volumeNumber: vd.volumeNumber, minor: vd.minor })),
   );
   if (ctx.store.count('resources', [rdKey]) === 0) {
-    for (const vd of vds) plane.deleteVolume(rsc.rdName, vd.volumeNumber);
+    for (const vd of vds) files.deleteVolume(ctx, rsc.rdName, vd.volumeNumber);
   }
 }
 
@@ -835,9 +835,8 @@ export function removeDisk(
 
 /** Adds a volume to every resource of an RD after a VD was created (pool accounting and links). */
 export function addVolumeToResources(ctx: EmulatorContext, rd: RdRec, vd: VdRec): void {
-  const plane = dataPlane(ctx);
   const rscs = rscsOf(ctx, rd.name);
-  if (rscs.length > 0) plane.createVolume(rd.name, vd.volumeNumber, vd.sizeKib);
+  if (rscs.length > 0) files.createVolume(ctx, rd.name, vd.volumeNumber, vd.sizeKib);
   for (const rsc of rscs) {
     const poolName = isDiskless(rsc)
       ? DFLT_DISKLESS_POOL
@@ -849,13 +848,12 @@ export function addVolumeToResources(ctx: EmulatorContext, rd: RdRec, vd: VdRec)
     next.volumes.sort((a, b) => a.volumeNumber - b.volumeNumber);
     ctx.store.put('resources', [nameKey(rd.name), nameKey(rsc.nodeName)], next);
     if (!isDiskless(rsc)) addReserved(ctx, rsc.nodeName, poolName, vd.sizeKib);
-    plane.linkDevice(rsc.nodeName, rd.name, vd.volumeNumber, vd.minor);
+    files.link(ctx, rsc.nodeName, rd.name, [{ volumeNumber: vd.volumeNumber, minor: vd.minor }]);
   }
 }
 
 /** Removes a volume from every resource of an RD before its VD is deleted. */
 export function removeVolumeFromResources(ctx: EmulatorContext, rd: RdRec, vd: VdRec): void {
-  const plane = dataPlane(ctx);
   for (const rsc of rscsOf(ctx, rd.name)) {
     const vol = rsc.volumes.find((v) => v.volumeNumber === vd.volumeNumber);
     if (vol && !isDiskless(rsc)) addReserved(ctx, rsc.nodeName, vol.poolName, -vd.sizeKib);
@@ -863,7 +861,7 @@ export function removeVolumeFromResources(ctx: EmulatorContext, rd: RdRec, vd: V
       ...rsc,
       volumes: rsc.volumes.filter((v) => v.volumeNumber !== vd.volumeNumber),
     });
-    plane.unlinkDevice(rsc.nodeName, rd.name, vd.volumeNumber, vd.minor);
+    files.unlink(ctx, rsc.nodeName, rd.name, [{ volumeNumber: vd.volumeNumber, minor: vd.minor }]);
   }
-  plane.deleteVolume(rd.name, vd.volumeNumber);
+  files.deleteVolume(ctx, rd.name, vd.volumeNumber);
 }

@@ -61,7 +61,7 @@ import {
   takeOverTieBreaker,
   undeployResource,
 } from '../domain/resources';
-import { dataPlane, rdKeysOfNode } from '../domain/storage';
+import { files, rdKeysOfNode, withFileUndoRoutes } from '../domain/storage';
 import { rscView, rscVolumeViews, ViewCache } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { EmuReply, EmuRequest, RouteDef } from '../http/route';
@@ -299,7 +299,7 @@ function activate(ctx: EmulatorContext, rd: RdRec, rsc: RscRec, entries: ApiCall
       ...rsc,
       flags: rsc.flags.filter((f) => f !== 'INACTIVE'),
     });
-    dataPlane(ctx).linkResource(rsc.nodeName, rd.name, deviceVolumes(ctx, rd));
+    files.link(ctx, rsc.nodeName, rd.name, deviceVolumes(ctx, rd));
   }
   entries.push(
     entry(MODIFIED | MOD_RSC, `Resource '${rd.name}' on node '${rsc.nodeName}' activated.`, {
@@ -321,7 +321,7 @@ function deactivate(ctx: EmulatorContext, rd: RdRec, rsc: RscRec, entries: ApiCa
       ...rsc,
       flags: [...rsc.flags, 'INACTIVE'],
     });
-    dataPlane(ctx).unlinkResource(rsc.nodeName, rd.name, deviceVolumes(ctx, rd));
+    files.unlink(ctx, rsc.nodeName, rd.name, deviceVolumes(ctx, rd));
   }
   entries.push(
     entry(MODIFIED | MOD_RSC, `Resource '${rd.name}' on node '${rsc.nodeName}' deactivated.`, {
@@ -365,7 +365,7 @@ const volumeNotFound = (rd: string, node: string, nr: string | undefined, mask: 
     ),
   );
 
-export const resourceRoutes: RouteDef[] = [
+export const resourceRoutes: RouteDef[] = withFileUndoRoutes([
   {
     method: 'GET',
     template: '/v1/view/resources',
@@ -670,4 +670,4 @@ export const resourceRoutes: RouteDef[] = [
       return replyEntries(entries, 200);
     },
   },
-];
+]);
