@@ -76,8 +76,8 @@ export function createProgram(io: ProgramIo, exitCode: (code: number) => void): 
     .command('demo')
     .description('run the Proxmox plugin against an emulated three-node cluster and print what happened')
     .action(async () => {
-      await io.writeStderr('linstor-hv demo: not available in this build yet\n');
-      exitCode(2);
+      const { runDemo } = await import('./demo');
+      exitCode(await runDemo(io));
     });
 
   return program;

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatTable } from '../src/demo';
 import { LINSTOR_HV_VERSION, type ProgramIo, runProgram } from '../src/program';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,12 +37,6 @@ describe('linstor-hv program', () => {
     expect(await runProgram(['frobnicate'], io)).not.toBe(0);
     expect(err.join('')).toMatch(/unknown command 'frobnicate'/);
   });
-
-  it('says the demo is not available instead of pretending', async () => {
-    const { io, err } = fakeIo();
-    expect(await runProgram(['demo'], io)).toBe(2);
-    expect(err.join('')).toMatch(/not available in this build yet/);
-  });
 });
 
 describe('the bundle', () => {
@@ -52,5 +47,20 @@ describe('the bundle', () => {
     const run = spawnSync(bundle, ['proxmox', 'get_identity'], { input: 'nonsense', encoding: 'utf8' });
     expect(run.status).toBe(1);
     expect(JSON.parse(run.stdout)).toEqual({ ok: false, error: 'the request on stdin is not JSON' });
+  });
+});
+
+describe('the demo table', () => {
+  it('aligns step, result, time and REST calls', () => {
+    const table = formatTable([
+      { step: 'create', result: 'drbdstorage:pm-1a2b3c4d_100', ok: true, ms: 812, rest: 8 },
+      { step: 'second writer refused', result: 'HTTP 200', ok: false, ms: 5, rest: 0 },
+    ]);
+    expect(table.split('\n')).toEqual([
+      'step                   result                           time    REST calls',
+      '---------------------  -------------------------------  ------  ----------',
+      'create                 ok: drbdstorage:pm-1a2b3c4d_100  812 ms  8',
+      'second writer refused  FAILED: HTTP 200                 5 ms    0',
+    ]);
   });
 });

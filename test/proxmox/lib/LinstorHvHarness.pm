@@ -57,18 +57,25 @@ sub emulator_bundle { return "$ROOT/packages/emulator/dist/emulator.mjs" }
 my @RUNNING;
 
 # Starts an emulator process (three-node cluster) and a private scratch tree for one test file.
-# Options: blackhole => 1 adds a black-holed port; storage => {...} extra storage.cfg options.
+# Options: blackhole => 1 adds a black-holed port; storage => {...} extra storage.cfg options;
+# external => { url => ..., data_dir => ... } uses an emulator someone else runs (the demo).
 sub new {
     my ($class, %opts) = @_;
     $ENV{PATH} = $CLEAN_PATH;
     delete @ENV{qw(IFS CDPATH ENV BASH_ENV)};
-    for my $bundle (cli_bundle(), emulator_bundle()) {
+    for my $bundle (cli_bundle(), $opts{external} ? () : emulator_bundle()) {
         die "missing $bundle: build first (pnpm build)\n" if !-f $bundle;
     }
     my $scratch = untaint_path(tempdir('linstor-hv-pve-XXXXXX', DIR => '/tmp', CLEANUP => 0));
     my $self = bless { scratch => $scratch, storeid => $opts{storeid} // 'drbdstorage' }, $class;
     make_path("$scratch/locks", "$scratch/local-locks", "$scratch/priv/storage", "$scratch/cache");
-    $self->start_emulator(blackhole => $opts{blackhole});
+    if (my $external = $opts{external}) {
+        my ($url) = ($external->{url} // '') =~ m{^(http://127\.0\.0\.1:\d+)$} or die "external emulator needs an http://127.0.0.1 URL\n";
+        $self->{emulator} = { url => $url, external => 1 };
+        $self->{data_dir} = untaint_path($external->{data_dir});
+    } else {
+        $self->start_emulator(blackhole => $opts{blackhole});
+    }
     push @RUNNING, $self;
 
     $PVE::Cluster::LOCK_DIR = "$scratch/locks";
@@ -126,6 +133,7 @@ sub start_emulator {
 sub stop_emulator {
     my ($self) = @_;
     my $emulator = delete($self->{emulator}) or return;
+    return if $emulator->{external};
     kill('TERM', $emulator->{pid});
     my $deadline = time() + 10;
     while (waitpid($emulator->{pid}, WNOHANG) == 0) {
