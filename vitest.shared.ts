@@ -10,6 +10,8 @@ export function packageVitestConfig(overrides: { testTimeout?: number; include?:
       reporters: ['default', 'json'],
       outputFile: { json: '.reports/vitest.json' },
       pool: 'forks',
+      // Packages tested only from test/ (e.g. by prove) have no vitest files of their own.
+      passWithNoTests: true,
     },
   });
 }
