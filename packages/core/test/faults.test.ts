@@ -13,6 +13,8 @@ import type { FaultAction } from '@linstor-hv/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditOrphans, describeOrphans } from '../src/audit';
 import { VolumeError } from '../src/errors';
+import { ServiceCore } from '../src/service/core';
+import { restoreIntoTemporary, temporaryName } from '../src/service/temporary';
 import {
   deviceSha256,
   MiB,
@@ -27,6 +29,17 @@ import {
 
 let cluster: TestCluster;
 const SIZE = MiB;
+
+/** The service internals bound like the cluster's service, to stage what a dead process left. */
+function internalsOf(test: TestCluster): ServiceCore {
+  return new ServiceCore({
+    client: test.client,
+    resourceGroup: 'linstor-hv',
+    platform: PLATFORM,
+    ownerId: OWNER,
+    deviceRoot: test.deviceRoot,
+  });
+}
 const ACTIONS: readonly FaultAction[] = ['error', 'drop-before', 'drop-after'];
 
 beforeAll(async () => {
@@ -358,5 +371,61 @@ describe('faults at every step', { timeout: 300_000 }, () => {
       undoes: false,
     });
     expect(commit.problems).toEqual([]);
+  });
+});
+
+describe('repeating a verb after the process died midway', { timeout: 120_000 }, () => {
+  it('rollback finds and replaces the temporary copy a dead attempt left', async () => {
+    const { service, client } = cluster;
+    await cluster.emulator.control.reset();
+    await service.create({ name: 'c-rb', sizeBytes: SIZE, preferredNode: 'pve1' });
+    const device = service.devicePath('c-rb', 'pve1');
+    const first = pattern(SIZE);
+    await writeDevice(device, first);
+    await service.createSnapshot('c-rb', 'old');
+    await writeDevice(device, pattern(SIZE));
+    await service.createSnapshot('c-rb', 'new');
+    // What a process killed after the restore leaves: the temporary copy, restored and tagged.
+    const leftover = temporaryName('rb', 'c-rb', 'old');
+    await restoreIntoTemporary(internalsOf(cluster), 'c-rb', 'old', leftover, 'rollback:c-rb');
+    expect(await orphans()).toMatch(/temporary volume left by rollback:c-rb/);
+    expect(await service.rollback('c-rb', 'old')).toEqual({ method: 'copy' });
+    expect(await deviceSha256(device, SIZE)).toBe(sha256(first));
+    expect(await client.resourceDefinitions.getOrUndefined(leftover)).toBeUndefined();
+    expect(await orphans()).toBe('');
+  });
+
+  it('clone into another group replaces a dead attempt (pending target, temporary snapshot)', async () => {
+    const { service, client } = cluster;
+    await cluster.emulator.control.reset();
+    await service.create({ name: 'c-src', sizeBytes: SIZE, preferredNode: 'pve1' });
+    const data = pattern(SIZE);
+    await writeDevice(service.devicePath('c-src', 'pve1'), data);
+    // The dead attempt got as far as its temporary snapshot and the pending target volume.
+    await client.snapshots.create('c-src', {
+      name: temporaryName('cs', 'c-src', 'c-dst'),
+      snapshot_definition_props: {
+        'Aux/linstor-hv/platform': PLATFORM,
+        'Aux/linstor-hv/owner': OWNER,
+        'Aux/linstor-hv/temporary': 'clone:c-dst',
+      },
+    });
+    await client.resourceGroups.spawn('linstor-hv-thick', {
+      resource_definition_name: 'c-dst',
+      volume_sizes: [SIZE / 1024],
+      resource_definition_props: {
+        'Aux/linstor-hv/platform': PLATFORM,
+        'Aux/linstor-hv/owner': OWNER,
+        'Aux/linstor-hv/name': 'c-dst',
+        'Aux/linstor-hv/pending': 'clone',
+      },
+    });
+    expect(await orphans()).toMatch(/unfinished clone/);
+    const result = await service.clone({ source: 'c-src', name: 'c-dst', resourceGroup: 'linstor-hv-thick' });
+    expect(result.existed).toBe(false);
+    for (const node of result.diskfulNodes) {
+      expect(await deviceSha256(service.devicePath('c-dst', node), SIZE)).toBe(sha256(data));
+    }
+    expect(await orphans()).toBe('');
   });
 });
