@@ -7,6 +7,7 @@ import {
   FAIL_IN_USE,
   FAIL_INVLD_LAYER_STACK,
   FAIL_INVLD_PROP,
+  FAIL_INVLD_VLM_SIZE,
   FAIL_NOT_ENOUGH_NODES,
   FAIL_NOT_FOUND_NODE,
   FAIL_NOT_FOUND_RSC,
@@ -199,6 +200,16 @@ describe('resource create', () => {
     expectEntry(reply, 201, INFO_TIE_BREAKER_TAKEOVER | CRT_RSC);
     const rscs = await resourcesOfRd(url, 'rsc-takeover');
     expect(rscs[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
+  });
+
+  it('refuses a resource its pool cannot hold with FAIL_INVLD_VLM_SIZE, as the controller does', async () => {
+    await createRd('rsc-too-big', 30 * GIB);
+    const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-too-big/resources/pve1', {
+      resource: { props: { StorPoolName: 'thickpool' } },
+    });
+    const err = expectEntry(reply, 500, FAIL_INVLD_VLM_SIZE | CRT_RSC);
+    expect(err.message).toBe("Not enough free space available for volume 0 of resource 'rsc-too-big'");
+    expect(await resourcesOfRd(url, 'rsc-too-big')).toEqual([]);
   });
 
   it('leaves no device link or data file behind when a later item of an array create fails', async () => {

@@ -13,7 +13,7 @@ import {
   FAIL_IN_USE,
   FAIL_INSUFFICIENT_REPLICA_COUNT,
   FAIL_INVLD_LAYER_STACK,
-  FAIL_NOT_ENOUGH_FREE_SPACE,
+  FAIL_INVLD_VLM_SIZE,
   FAIL_NOT_ENOUGH_NODES,
   FAIL_NOT_FOUND_DFLT_STOR_POOL,
   FAIL_NOT_FOUND_RSC,
@@ -121,10 +121,42 @@ export function defaultPoolName(ctx: EmulatorContext, rd: RdRec, node: NodeRec, 
 }
 
 /**
+ * Refuses a diskful placement the pool cannot hold, naming the first volume that does not fit.
+ * The controller reports this as FAIL_INVLD_VLM_SIZE (linstor-server#425 shows
+ * -4611686018407202610 = ERROR|CRT|RSC|206 with this text).
+ */
+function checkFreeSpace(
+  ctx: EmulatorContext,
+  rd: RdRec,
+  nodeName: string,
+  pool: PoolRec,
+  vds: readonly VdRec[],
+  mask: bigint,
+): void {
+  const room = placeableKib(ctx, pool);
+  let needed = 0;
+  for (const vd of vds) {
+    needed += vd.sizeKib;
+    if (needed > room) {
+      throw new ApiCallError(
+        entry(
+          FAIL_INVLD_VLM_SIZE | mask,
+          `Not enough free space available for volume ${vd.volumeNumber} of resource '${rd.name}'`,
+          {
+            details: `Storage pool '${pool.name}' on node '${nodeName}' can take ${room} KiB; ${needed} KiB are needed.`,
+            objRefs: { RscDfn: rd.name, Node: nodeName, VlmNr: String(vd.volumeNumber) },
+          },
+        ),
+      );
+    }
+  }
+}
+
+/**
  * Deploys resource definition `rdName` on a node (diskful in a storage pool, or diskless), with
  * its device links on that node, the volume files, and the pool accounting. Appends the
  * controller's entries ("registered", "created"/"ready", or WARN_NOT_CONNECTED when the node is
- * offline). Throws FAIL_EXISTS_RSC, FAIL_NOT_FOUND_*, FAIL_NOT_ENOUGH_FREE_SPACE.
+ * offline). Throws FAIL_EXISTS_RSC, FAIL_NOT_FOUND_*, FAIL_INVLD_VLM_SIZE (not enough space).
  */
 export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entries: ApiCallRc[]): RscRec {
   const opMask = opts.opMask ?? MASK_CRT;
@@ -169,19 +201,7 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
     if (pool.providerKind === 'DISKLESS') {
       opts = { ...opts, diskless: true };
     } else {
-      const needed = vds.reduce((sum, vd) => sum + vd.sizeKib, 0);
-      if (needed > placeableKib(ctx, pool)) {
-        const vd = vds[0];
-        throw new ApiCallError(
-          entry(
-            FAIL_NOT_ENOUGH_FREE_SPACE | mask,
-            `Not enough free space available for volume ${vd?.volumeNumber ?? 0} of resource '${rd.name}'.`,
-            {
-              details: `Storage pool '${pool.name}' on node '${node.name}' has ${String(poolCapacity(ctx, pool).freeKib)} KiB free, ${needed} KiB needed.`,
-            },
-          ),
-        );
-      }
+      checkFreeSpace(ctx, rd, node.name, pool, vds, mask);
     }
   }
   // Diskless resources name their diskless pool too, as the controller records it.
@@ -756,15 +776,7 @@ export function addDisk(
     );
   }
   const vds = vdsOf(ctx, rd.name);
-  const needed = vds.reduce((s, vd) => s + vd.sizeKib, 0);
-  if (needed > placeableKib(ctx, pool)) {
-    throw new ApiCallError(
-      entry(
-        FAIL_NOT_ENOUGH_FREE_SPACE | mask,
-        `Not enough free space available for volume ${vds[0]?.volumeNumber ?? 0} of resource '${rd.name}'.`,
-      ),
-    );
-  }
+  checkFreeSpace(ctx, rd, rsc.nodeName, pool, vds, mask);
   const next: RscRec = {
     ...rsc,
     flags: rsc.flags.filter((f) => !['DISKLESS', 'DRBD_DISKLESS', 'TIE_BREAKER'].includes(f)),
