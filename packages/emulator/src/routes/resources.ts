@@ -45,6 +45,7 @@ import {
   vdsOf,
 } from '../domain/lookup';
 import type { RdRec, RscConnRec, RscRec } from '../domain/model';
+import { getPool } from '../domain/pools';
 import { applyPropsModify, rscConnKey } from '../domain/props';
 import {
   addDisk,
@@ -89,11 +90,14 @@ function createOne(
       ),
     );
   }
+  // drbd_client asks for a diskless client unless StorPoolName names a diskful pool on that node.
+  const namedPool = body.resource?.props?.StorPoolName;
+  const namedPoolDiskful = namedPool ? getPool(ctx, nodeName, namedPool)?.providerKind !== 'DISKLESS' : false;
   const diskless =
     flags.includes('DRBD_DISKLESS') ||
     flags.includes('NVME_INITIATOR') ||
     flags.includes('DISKLESS') ||
-    body.drbd_client === true;
+    (body.drbd_client === true && !namedPoolDiskful);
   const existing = getRsc(ctx, rd.name, nodeName);
   if (existing && isTieBreaker(existing)) {
     const taken = takeOverTieBreaker(ctx, existing, entries);
