@@ -174,8 +174,8 @@ describe('request pipeline', () => {
     // The report is written in its own transaction, after the failed one rolled back.
     const id = e!.error_report_ids[0]!;
     let report = await call(url, 'GET', `/v1/error-reports/${id}`);
-    for (let i = 0; i < 50 && (report.json as unknown[]).length === 0; i++) {
-      await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 100 && (report.json as unknown[]).length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 50));
       report = await call(url, 'GET', `/v1/error-reports/${id}`);
     }
     const [rep] = report.json as { filename: string; text: string; node_name: string }[];
