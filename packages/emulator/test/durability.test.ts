@@ -168,7 +168,7 @@ describe('durability under SIGKILL', () => {
       };
       const emu = await spawnEmulatorProcess({ dataDir, journalLimit });
       const workers = Array.from({ length: WORKERS }, (_, id) => worker(emu, id, round, ledger));
-      for (let i = 0; i < 3000 && ledger.acknowledged < killAfterAcks; i++)
+      for (let i = 0; i < 12_000 && ledger.acknowledged < killAfterAcks; i++)
         await new Promise((r) => setTimeout(r, 5));
       expect(ledger.acknowledged).toBeGreaterThanOrEqual(killAfterAcks);
       expect(await emu.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
