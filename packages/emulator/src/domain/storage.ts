@@ -27,8 +27,11 @@ export function dataPlane(ctx: EmulatorContext): DataPlane {
 /** How long measured thin usage is reused (ms). */
 export const THIN_USAGE_MAX_AGE_MS = 1000;
 
-/** Measured usage per data directory: KiB per `nodeKey\0poolKey`, and when it was measured. */
-const thinUsage = new Map<string, { at: number; kib: Map<string, number> }>();
+/**
+ * Measured usage per data directory: KiB per `nodeKey\0poolKey`, when it was measured, and how
+ * many resources existed then (fewer now means deletes or a reset: measure again).
+ */
+const thinUsage = new Map<string, { at: number; resources: number; kib: Map<string, number> }>();
 
 /**
  * Measures what every diskful volume really occupies, summed per node and pool. Each volume file
@@ -65,9 +68,10 @@ export function poolAllocatedKib(
   maxAgeMs = THIN_USAGE_MAX_AGE_MS,
 ): number {
   const now = Date.now();
+  const resources = ctx.store.count('resources');
   let cached = thinUsage.get(ctx.dataDir);
-  if (!cached || now - cached.at > maxAgeMs) {
-    cached = { at: now, kib: measureUsage(ctx) };
+  if (!cached || now - cached.at > maxAgeMs || resources < cached.resources) {
+    cached = { at: now, resources, kib: measureUsage(ctx) };
     thinUsage.set(ctx.dataDir, cached);
   }
   return cached.kib.get(`${nameKey(nodeName)}\u0000${nameKey(poolName)}`) ?? 0;
