@@ -61,6 +61,14 @@ export class EmulatorControl {
     return ((await this.expectOk('POST', '/emulator/faults', rule)) as { id: string }).id;
   }
 
+  /** The active fault rules with their remaining counts. */
+  async faults(): Promise<(FaultRuleSpec & { id: string; remaining: number })[]> {
+    return (await this.expectOk('GET', '/emulator/faults')) as (FaultRuleSpec & {
+      id: string;
+      remaining: number;
+    })[];
+  }
+
   async clearFaults(): Promise<void> {
     await this.expectOk('DELETE', '/emulator/faults');
   }

@@ -356,7 +356,7 @@ describe('fault injection', () => {
     expect(r.status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(280);
     // Used up after one request (times defaults to 1): the rule is gone.
-    expect((await emu.control.call('GET', '/emulator/faults')).body).toEqual([]);
+    expect(await emu.control.faults()).toEqual([]);
   });
 
   it('error: answers the given status and exact ret_code without running the handler', async () => {
@@ -396,6 +396,22 @@ describe('fault injection', () => {
     });
     await expect(kvPut('committed')).rejects.toThrow();
     expect(await kvValue()).toBe('committed');
+  });
+
+  it('lists active rules with their remaining counts until cleared', async () => {
+    const id = await emu.control.addFault({
+      pathRegex: '^/v1/nodes',
+      action: 'error',
+      status: 503,
+      times: 3,
+    });
+    await call(emu.url, 'GET', '/v1/nodes');
+    expect(await emu.control.faults()).toEqual([
+      { id, pathRegex: '^/v1/nodes', action: 'error', status: 503, times: 3, remaining: 2 },
+    ]);
+    await emu.control.clearFaults();
+    expect(await emu.control.faults()).toEqual([]);
+    expect((await call(emu.url, 'GET', '/v1/nodes')).status).toBe(200);
   });
 
   it('refuses an invalid rule with 400', async () => {
