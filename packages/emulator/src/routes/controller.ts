@@ -17,7 +17,8 @@ import { entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
 import { badRequestBody, objectBody } from './body';
 
-const GIT_HASH = '0000000000000000000000000000000000000000';
+/** The release the emulator reproduces: LINSTOR v1.34.1 ("prepare release v1.34.1", see linstor-api.md). */
+const GIT_HASH = 'c4ba920da9c8';
 const BUILD_TIME = '2026-07-09T00:00:00+00:00';
 
 export const controllerRoutes: RouteDef[] = [
