@@ -150,6 +150,26 @@ describe('live migration', () => {
     await emulator.control.closeDevice('pve1', 'mig-3');
   });
 
+  it('leaves a just-begun migration alone while the target has not opened yet, and heals it once abandoned', async () => {
+    const { service, emulator } = cluster;
+    await service.create({ name: 'mig-6', sizeBytes: SIZE, preferredNode: 'pve1' });
+    const other =
+      (await service.info('mig-6')).replicas.find((r) => r.diskful && r.node !== 'pve1')?.node ?? '';
+    await emulator.control.openDevice('pve1', 'mig-6', 'rw');
+    await service.beginMigration('mig-6', 'pve1', other);
+    // Another operation in the window before QEMU on the target opens the device.
+    await service.createSnapshot('mig-6', 'during');
+    expect((await service.info('mig-6')).migration).toBeDefined();
+    expect((await emulator.control.openDevice(other, 'mig-6', 'rw')).status).toBe(200);
+    await emulator.control.closeDevice(other, 'mig-6');
+    // The target never took over; past the grace period the record counts as abandoned.
+    const impatient = cluster.serviceWith({ deadlines: { migrationGraceMs: 0 } });
+    await impatient.createSnapshot('mig-6', 'later');
+    expect((await service.info('mig-6')).migration).toBeUndefined();
+    expect(await dualPrimaryEverywhere('mig-6')).toEqual([]);
+    await emulator.control.closeDevice('pve1', 'mig-6');
+  });
+
   it('keeps a dual-primary setting the volume had before, and heals a stale record on the next operation', async () => {
     const { service, emulator, client } = cluster;
     await service.create({

@@ -158,7 +158,8 @@ async function restoreDualPrimary(
 
 /**
  * Heals a migration record left by a crashed or forgotten migration: unless the volume is open on
- * both nodes (the migration is really running), the dual-primary settings are put back and the
+ * both nodes (the migration is running) or, within `migrationGraceMs` of its start, on the source
+ * only (the target has not opened it yet), the dual-primary settings are put back and the
  * record is removed. Attachments stay; detaching them is the platform's call. Returns the
  * definition as read (undefined when the volume does not exist).
  */
@@ -175,8 +176,12 @@ export async function healMigration(
     return definition;
   }
   const users = core.inUseOn(await core.resources(resourceName));
-  const running = [record.from, record.to].every((n) => users.some((u) => sameName(u, n)));
-  if (running) return definition;
+  const onSource = users.some((u) => sameName(u, record.from));
+  const onTarget = users.some((u) => sameName(u, record.to));
+  if (onSource && onTarget) return definition; // the migration is running
+  // Begun, and the guest still runs on the source only: the target may not have opened yet.
+  const age = Date.now() - Date.parse(record.startedAt);
+  if (onSource && !(age > core.deadlines.migrationGraceMs)) return definition;
   await restoreDualPrimary(core, resourceName, record);
   await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
   return definition;

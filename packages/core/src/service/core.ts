@@ -36,6 +36,7 @@ const DEFAULT_DEADLINES: ServiceDeadlines = {
   deviceMs: 15_000,
   cloneMs: 600_000,
   resizeMs: 60_000,
+  migrationGraceMs: 600_000,
 };
 
 /** KiB for a size given in bytes (rounded up: a volume is never smaller than asked) or KiB. */

@@ -33,6 +33,11 @@ export interface ServiceDeadlines {
   readonly cloneMs: number;
   /** A resize to be visible on every replica (default 60 s). */
   readonly resizeMs: number;
+  /**
+   * How long a begun migration whose guest is still open only on the source counts as starting
+   * rather than abandoned (default 10 min); after that the next operation heals it.
+   */
+  readonly migrationGraceMs: number;
 }
 
 /** A size, given exactly once, in bytes or in KiB. Bytes are rounded up to whole KiB, never down. */
