@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import {
   DELETED,
+  FAIL_EXISTS_EXT_NAME,
   FAIL_EXISTS_RSC_DFN,
   FAIL_EXISTS_SNAPSHOT_DFN,
   FAIL_EXISTS_VLM_DFN,
@@ -120,6 +121,12 @@ describe('resource definition create and get', () => {
     expect(messages(reply)).toContain(
       'Successfully set property key(s): Aux/pm/vmid,DrbdOptions/Net/allow-two-primaries',
     );
+  });
+
+  it('keeps external names unique (FAIL_EXISTS_EXT_NAME)', async () => {
+    expect((await createRd('ext-a', { external_name: 'pvc-7f3a' })).status).toBe(201);
+    expect(((await rd('ext-a')) as RdView & { external_name?: string }).external_name).toBe('pvc-7f3a');
+    expectEntry(await createRd('ext-b', { external_name: 'pvc-7f3a' }), 500, FAIL_EXISTS_EXT_NAME | CRT_RD);
   });
 
   it('answers a missing single GET with 404 and a bare FAIL_NOT_FOUND_RSC_DFN', async () => {

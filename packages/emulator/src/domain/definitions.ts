@@ -8,6 +8,7 @@ import {
   type ApiCallRc,
   CREATED,
   DELETED,
+  FAIL_EXISTS_EXT_NAME,
   FAIL_EXISTS_RSC_DFN,
   FAIL_EXISTS_SNAPSHOT_DFN,
   FAIL_EXISTS_VLM_DFN,
@@ -83,6 +84,17 @@ export function createRd(ctx: EmulatorContext, body: ResourceDefinitionCreate, e
         {
           cause: `A resource definition with the name '${name}' already exists\nThe ResourceDefinition already exists`,
           details: `Resource definition: ${name}`,
+          objRefs: { RscDfn: name },
+        },
+      ),
+    );
+  }
+  if (def.external_name && ctx.store.list<RdRec>('rds').some((rd) => rd.externalName === def.external_name)) {
+    throw new ApiCallError(
+      entry(
+        FAIL_EXISTS_EXT_NAME | CRT_RD,
+        `A resource definition with the external name '${def.external_name}' already exists.`,
+        {
           objRefs: { RscDfn: name },
         },
       ),
