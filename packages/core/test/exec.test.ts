@@ -1,7 +1,10 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyData } from '../src/copy';
 import { CommandFailedError, LocalExecutor, SshExecutor, shellQuote, sshArgv } from '../src/exec';
 
 let dir: string;
@@ -131,6 +134,30 @@ describe('ssh executor', () => {
     const up = new SshExecutor({ host: 'pve1', sshCommand: fakeSsh });
     expect(await up.pathExists(dir)).toBe(true);
     expect(await up.pathExists(join(dir, "it's missing"))).toBe(false);
+  });
+
+  it('streams an image into a device on the remote host (dd over ssh, with progress)', async () => {
+    const ssh = new SshExecutor({ host: 'pve2', sshCommand: fakeSsh });
+    const target = join(dir, "remote device's file");
+    await writeFile(target, Buffer.alloc(3 * 1024 * 1024));
+    const data = randomBytes(2 * 1024 * 1024);
+    const seen: number[] = [];
+    const result = await copyData(
+      { stream: Readable.from([data]) },
+      { path: target },
+      {
+        executor: ssh,
+        sourceBytes: data.length,
+        targetBytes: 3 * 1024 * 1024,
+        onProgress: (p) => seen.push(p.bytesDone),
+      },
+    );
+    expect(result).toEqual({ sourceFormat: 'raw', bytesCopied: data.length });
+    const written = (await readFile(target)).subarray(0, data.length);
+    expect(createHash('sha256').update(written).digest('hex')).toBe(
+      createHash('sha256').update(data).digest('hex'),
+    );
+    expect(seen.at(-1)).toBe(data.length);
   });
 
   it('quotes the empty string and single quotes', () => {
