@@ -162,6 +162,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       faults: server.faults,
       log: server.log,
       reset: async () => {
+        // Let background clone copies finish first, so none writes into the emptied state.
+        await settleClones(server.ctx);
         await store.clear();
         for (const name of await readdir(dataDir)) {
           if (name !== STATE_DIR) await rm(join(dataDir, name), { recursive: true, force: true });
