@@ -218,6 +218,21 @@ export function emulatorBundle(): string {
   return bundle;
 }
 
+/** Children still running; killed when the test process exits so no emulator outlives its test run. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function track(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of liveChildren) c.kill('SIGKILL');
+    });
+  }
+}
+
 /** Runs the emulator bin as a child process and waits for its startup line. */
 export async function spawnEmulatorProcess(options: SpawnOptions = {}): Promise<SpawnedEmulator> {
   const bundle = emulatorBundle();
@@ -250,6 +265,7 @@ export async function spawnEmulatorProcess(options: SpawnOptions = {}): Promise<
   if (options.restApiVersion) args.push('--rest-api-version', options.restApiVersion);
 
   const child = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
