@@ -222,7 +222,8 @@ describe('spawn', () => {
       "Resource-group doesn't have any volume-groups, automatically assume partial mode.",
     );
     expect(await resourcesOfRd(url, 'sp-defs')).toEqual([]);
-    const noCount = await spawnRd(url, 'DfltRscGrp', 'sp-nocount', [GIB]);
+    await call(url, 'POST', '/v1/resource-groups', { name: 'no-count' });
+    const noCount = await spawnRd(url, 'no-count', 'sp-nocount', [GIB]);
     expect(expectEntry(noCount, 201, INFO_NO_RSC_SPAWNED | CRT_RG).cause).toBe(
       'No autoplace configuration in the given resource group (at least place-count required)',
     );
@@ -298,14 +299,16 @@ describe('query-size-info, query-all-size-info, adjust', () => {
   });
 
   it('answers query-all-size-info for every group', async () => {
+    await call(url, 'POST', '/v1/resource-groups', { name: 'no-count' });
     const reply = await call(url, 'POST', '/v1/queries/resource-groups/query-all-size-info', {});
     expect(reply.status, reply.text).toBe(200);
     const result = (reply.json as { result: Record<string, SizeInfo> }).result;
-    expect(Object.keys(result).sort()).toEqual(['DfltRscGrp', 'linstor-hv', 'linstor-hv-thick']);
+    const groups = ((await call(url, 'GET', '/v1/resource-groups')).json as RgView[]).map((g) => g.name);
+    expect(Object.keys(result).sort()).toEqual(groups.sort());
     expect(result['linstor-hv-thick']?.space_info.max_vlm_size_in_kib).toBe(20 * GIB);
     // A group without a place count cannot be sized: the controller reports FAIL_INVLD_PLACE_COUNT.
-    expect(result.DfltRscGrp?.space_info).toBeUndefined();
-    expect(result.DfltRscGrp?.reports?.map((r) => r.ret_code)).toEqual([
+    expect(result['no-count']?.space_info).toBeUndefined();
+    expect(result['no-count']?.reports?.map((r) => r.ret_code)).toEqual([
       FAIL_INVLD_PLACE_COUNT | MASK_RSC_GRP,
     ]);
   });
