@@ -8,11 +8,13 @@ import {
   FAIL_IN_USE,
   FAIL_INVLD_PROP,
   FAIL_INVLD_RSC_NAME,
+  FAIL_INVLD_TCP_PORT,
   FAIL_INVLD_VLM_SIZE,
   FAIL_NOT_ENOUGH_FREE_SPACE,
   FAIL_NOT_FOUND_RSC_DFN,
   FAIL_NOT_FOUND_RSC_GRP,
   FAIL_NOT_FOUND_VLM_DFN,
+  FAIL_POOL_EXHAUSTED_TCP_PORT,
   MASK_CRT,
   MASK_DEL,
   MASK_MOD,
@@ -204,6 +206,25 @@ describe('DRBD ports and minors', () => {
     ).json as RdView[];
     expect(c[0]!.layer_data?.[0]?.data?.port).toBe(7000);
     expect(minors(c[0]!)).toEqual([1000]);
+  });
+});
+
+describe('DRBD number ranges', () => {
+  it('honours TcpPortAutoRange and answers FAIL_POOL_EXHAUSTED_TCP_PORT when it is used up', async () => {
+    const set = await call(url, 'POST', '/v1/controller/properties', {
+      override_props: { TcpPortAutoRange: '7100-7101' },
+    });
+    expect(set.status, set.text).toBe(201);
+    expect((await createRd('port-a')).status).toBe(201);
+    expect((await createRd('port-b')).status).toBe(201);
+    expect((await rd('port-b')).layer_data?.[0]?.data?.port).toBe(7101);
+    const third = await createRd('port-c');
+    expectEntry(third, 500, FAIL_POOL_EXHAUSTED_TCP_PORT | CRT_RD);
+    const explicit = await call(url, 'POST', '/v1/resource-definitions', {
+      resource_definition: { name: 'port-e' },
+      drbd_port: 7100,
+    });
+    expectEntry(explicit, 500, FAIL_INVLD_TCP_PORT | CRT_RD);
   });
 });
 
