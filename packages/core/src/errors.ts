@@ -24,6 +24,8 @@ export type VolumeErrorKind =
   | 'timeout'
   /** Copying data with dd or qemu-img failed. */
   | 'copy-failed'
+  /** No LINSTOR controller could be reached. */
+  | 'unavailable'
   /** LINSTOR refused for another reason. */
   | 'linstor';
 

@@ -11,7 +11,13 @@ import {
   FAIL_SNAPSHOTS_NOT_SUPPORTED,
   isErrorCode,
 } from '@linstor-hv/api';
-import { LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor-hv/client';
+import {
+  AllControllersFailedError,
+  LinstorApiError,
+  LinstorTransportError,
+  OutcomeUnknownError,
+  WaitTimeoutError,
+} from '@linstor-hv/client';
 import { type LinstorReason, VolumeError, type VolumeErrorKind, VolumeNotFoundError } from './errors';
 
 function reasonOf(entry: ApiCallRc): LinstorReason {
@@ -91,6 +97,12 @@ export function wrapFailure(
   }
   if (error instanceof WaitTimeoutError) {
     return new VolumeError('timeout', `${what}: ${error.message}`, { cause: error, volume: options.volume });
+  }
+  if (error instanceof AllControllersFailedError || error instanceof LinstorTransportError) {
+    return new VolumeError('unavailable', `${what}: ${error.message.replace(/\.$/, '')}.`, {
+      cause: error,
+      volume: options.volume,
+    });
   }
   if (error instanceof OutcomeUnknownError) {
     return new VolumeError(

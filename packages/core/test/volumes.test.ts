@@ -1,4 +1,6 @@
+import { createServer } from 'node:net';
 import { PROP_HV_NAME, PROP_HV_OWNER, PROP_HV_PLATFORM } from '@linstor-hv/api';
+import { createLinstorClient } from '@linstor-hv/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VolumeError, VolumeValidationError } from '../src/errors';
 import { expectNoOrphans, MiB, startCluster, type TestCluster } from './cluster';
@@ -90,6 +92,31 @@ describe('create', () => {
     );
     expect((failure as VolumeError).kind).toBe('invalid-argument');
     expect(await cluster.client.resourceDefinitions.getOrUndefined('x2')).toBeUndefined();
+  });
+
+  it('says when no controller answers', async () => {
+    // A port that was just free: connections to it are refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const client = createLinstorClient({
+      controllers: `http://127.0.0.1:${port}`,
+      tokenFile: false,
+      connectTimeoutMs: 500,
+      deadlineMs: 2000,
+      retries: 0,
+    });
+    try {
+      const service = cluster.serviceWith({ client });
+      const failure = await service.create({ name: 'nowhere', sizeKib: 1024 }).catch((e: unknown) => e);
+      expect((failure as VolumeError).kind).toBe('unavailable');
+      expect((failure as Error).message).toMatch(
+        /^Creating volume 'nowhere' failed: No LINSTOR controller answered /,
+      );
+    } finally {
+      await client.close();
+    }
   });
 
   it('finishes its own interrupted create without adding a replica', async () => {
