@@ -79,11 +79,10 @@ function allocate(
     if (i >= 0) free.splice(i, 1);
   } else {
     // Lowest freed number inside the range first, then the cursor.
+    // (numbers outside the current range stay listed for when the range changes back).
     free.sort((a, b) => a - b);
-    while (free.length && chosen === undefined) {
-      const n = free.shift()!;
-      if (n >= range.first && n <= range.last && !inUse(n)) chosen = n;
-    }
+    const i = free.findIndex((n) => n >= range.first && n <= range.last && !inUse(n));
+    if (i >= 0) chosen = free.splice(i, 1)[0];
     let next = Math.max(kind === 'port' ? rec.nextPort : rec.nextMinor, range.first);
     // Bounded walk past numbers taken explicitly by callers.
     while (chosen === undefined && next <= range.last) {
