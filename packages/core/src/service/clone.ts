@@ -260,6 +260,8 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
 
     const vd = await core.client.volumeDefinitions.get(targetName, VOLUME_NUMBER);
     if (vd.size_kib < targetKib) {
+      // DRBD grows only when every replica is UpToDate; a fresh clone or restore may still sync.
+      await core.client.wait.synced(targetName, { timeoutMs: core.deadlines.resizeMs });
       await core.client.volumeDefinitions.modify(targetName, VOLUME_NUMBER, { size_kib: targetKib });
       await core.client.wait.resizeDone(targetName, VOLUME_NUMBER, targetKib, {
         timeoutMs: core.deadlines.resizeMs,
