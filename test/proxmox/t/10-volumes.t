@@ -91,6 +91,27 @@ PVE::Storage::activate_volumes($cfg, [$disk]);
 cmp_ok($h->request_total(), '<=', 2, 'activating a volume that is already there costs at most two requests');
 PVE::Storage::deactivate_volumes($cfg, [$disk]);
 
+# A node without any resource of the volume (no tie-breaker either) gets a diskless attachment in
+# one more request; another node's tie-breaker becomes a wanted attachment.
+$h->rest('POST', '/v1/resource-groups/linstor-hv/spawn', {
+    resource_definition_name => 'vm-102-disk-0', volume_sizes => [8192],
+    resource_definition_props => { 'Aux/pm/vmid' => '102', 'DrbdOptions/auto-add-quorum-tiebreaker' => 'False' },
+});
+my %holding = map { $_->{node_name} => $_ } @{ $h->resources_of('vm-102-disk-0') };
+my ($bare) = grep { !$holding{$_} } qw(pve1 pve2 pve3);
+ok($bare, 'a node holds no resource of vm-102-disk-0');
+$h->on_node($bare);
+$h->clear_requests();
+PVE::Storage::activate_volumes($cfg, ["$sid:vm-102-disk-0"]);
+is($h->request_total(), 2, 'activating where no resource exists costs two requests');
+ok(-e $h->device_of($bare, 'vm-102-disk-0'), 'and the device exists there');
+PVE::Storage::deactivate_volumes($cfg, ["$sid:vm-102-disk-0"]);
+my ($after) = grep { $_->{node_name} eq $bare } @{ $h->resources_of('vm-102-disk-0') };
+ok(!$after || grep({ $_ eq 'TIE_BREAKER' } @{ $after->{flags} // [] }),
+    'deactivation removes that attachment again (LINSTOR may keep a tie-breaker there)');
+$h->on_node('pve1');
+PVE::Storage::vdisk_free($cfg, "$sid:vm-102-disk-0");
+
 # --- resize -----------------------------------------------------------------------------------
 PVE::Storage::volume_resize($cfg, $disk, 24 * $MiB, 0);
 is(scalar(PVE::Storage::volume_size_info($cfg, $disk)), 24 * $MiB, 'volume_resize grows to the exact size');

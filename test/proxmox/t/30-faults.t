@@ -82,8 +82,8 @@ my $sha = sha256_of_file($path, 8 * $MiB);
 my $figures = PVE::Storage::storage_info($cfg)->{$sid};
 is($figures->{active}, 1, 'status before the outage');
 # Let the status cache age past statuscache (60 s), as if the last refresh was an hour ago.
-my ($cache_file) = glob($h->scratch() . '/cache/status-*.json');
-($cache_file) = $cache_file =~ m{^(/[A-Za-z0-9_.+/-]+)$};
+my ($cache_file) = PVE::Storage::Custom::LINSTORPlugin::status_cache_file($h->scfg()) =~ m{^(/[A-Za-z0-9_.+/-]+)$};
+ok(-f $cache_file, 'the status cache of this controller list exists');
 utime(time() - 3600, time() - 3600, $cache_file);
 
 $h->stop_emulator();

@@ -1,8 +1,9 @@
 /** activate_volume, deactivate_volume, volume_export, volume_import. */
 
-import { PROP_HV_MIGRATION, type ResourceWithVolumes, sameName } from '@linstor-hv/api';
-import { VolumeError, VolumeNotFoundError, wrapFailure } from '@linstor-hv/core';
-import type { HandlerContext } from '../context';
+import { FAIL_EXISTS_RSC, PROP_HV_MIGRATION, type ResourceWithVolumes, sameName } from '@linstor-hv/api';
+import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import { attachmentProps, VolumeError, VolumeNotFoundError, wrapFailure } from '@linstor-hv/core';
+import { type HandlerContext, PLATFORM } from '../context';
 import { booleanArg, integerArg, optionalStringArg, stringArg } from '../protocol';
 import { checkSnapshotName, coreName, parseVolname, snapshotCoreName, type VolumeName } from '../volname';
 import { existingLocalDevice, isControllerUnreachable, volumeProps, withNewPmName } from './common';
@@ -85,8 +86,82 @@ async function activateCurrent(ctx: HandlerContext, volume: VolumeName): Promise
     const local = existingLocalDevice(ctx, volume.resource);
     if (local !== undefined) return { path: local };
   }
+  if (resources.some((r) => !isDiskless(r))) {
+    const path = here ? await adoptTieBreaker(ctx, volume) : await attachDisklessHere(ctx, volume);
+    if (path !== undefined) return { path };
+  }
   const attached = await ctx.service.attach(coreName(volume), node);
   return { path: attached.devicePath };
+}
+
+function isDiskless(resource: ResourceWithVolumes): boolean {
+  const flags = resource.flags ?? [];
+  return flags.includes('DISKLESS') || flags.includes('DRBD_DISKLESS');
+}
+
+/**
+ * The second and last request of an activation on a node without a resource: a diskless
+ * attachment tagged with this storage's ownership (exactly what core's attach creates, so core's
+ * detach removes it again), then the wait for udev's by-res link. Undefined when another
+ * activation raced us or the reply was lost: core's attach then reconciles from the state.
+ */
+async function attachDisklessHere(ctx: HandlerContext, volume: VolumeName): Promise<string | undefined> {
+  try {
+    await ctx.client.resources.createOnNode(volume.resource, ctx.node, {
+      resource: {
+        flags: ['DRBD_DISKLESS'],
+        props: attachmentProps({ platform: PLATFORM, ownerId: ctx.request.storeid }),
+      },
+    });
+  } catch (error) {
+    if (
+      (error instanceof LinstorApiError && error.has(FAIL_EXISTS_RSC)) ||
+      error instanceof OutcomeUnknownError
+    ) {
+      return undefined;
+    }
+    throw wrapFailure(`Attaching volume '${volume.volname}' on node '${ctx.node}' failed`, error, {
+      volume: volume.volname,
+    });
+  }
+  return waitForLocalDevice(ctx, volume);
+}
+
+/**
+ * A tie-breaker on this node becomes a wanted diskless attachment of this storage (LINSTOR would
+ * otherwise remove it under a running guest when it is no longer needed as a tie-breaker): two
+ * requests after the view, as core's attach does them.
+ */
+async function adoptTieBreaker(ctx: HandlerContext, volume: VolumeName): Promise<string | undefined> {
+  const what = `Attaching volume '${volume.volname}' on node '${ctx.node}' failed`;
+  try {
+    await ctx.client.resources.makeAvailable(volume.resource, ctx.node, { diskful: false });
+    await ctx.client.resources.modify(volume.resource, ctx.node, {
+      override_props: attachmentProps({ platform: PLATFORM, ownerId: ctx.request.storeid }),
+    });
+  } catch (error) {
+    if (error instanceof OutcomeUnknownError) return undefined;
+    throw wrapFailure(what, error, { volume: volume.volname });
+  }
+  return waitForLocalDevice(ctx, volume);
+}
+
+/** How long udev may take to create the by-res link after LINSTOR reported the resource. */
+const DEVICE_WAIT_MS = 15_000;
+
+async function waitForLocalDevice(ctx: HandlerContext, volume: VolumeName): Promise<string> {
+  const until = Date.now() + Math.min(DEVICE_WAIT_MS, ctx.remainingMs());
+  for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
+    const local = existingLocalDevice(ctx, volume.resource);
+    if (local !== undefined) return local;
+    if (Date.now() >= until) {
+      throw new VolumeError(
+        'timeout',
+        `Attaching volume '${volume.volname}' on node '${ctx.node}' failed: its device did not appear within ${DEVICE_WAIT_MS / 1000} s.`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, pause));
+  }
 }
 
 /** `activate_volume`: the device exists on this node afterwards (snapshots: through their temporary volume). */
