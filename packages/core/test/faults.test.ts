@@ -85,6 +85,7 @@ async function injectEverywhere(verb: VerbCase): Promise<{ steps: string[]; prob
     seen.add(key);
     steps.push({ method: entry.method, path: entry.path });
   }
+  expect(steps.length, 'the clean run made no change to fault').toBeGreaterThan(0);
   const problems: string[] = [];
   for (const step of steps) {
     for (const action of ACTIONS) {
