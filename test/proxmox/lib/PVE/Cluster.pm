@@ -9,6 +9,8 @@ package PVE::Cluster;
 use strict;
 use warnings;
 
+use Time::HiRes qw(time);
+
 # The harness points this at its own directory.
 our $LOCK_DIR;
 # PVE's fixed alarm for locked code; tests may lower it to exercise the abort.
