@@ -193,6 +193,20 @@ describe('resize, list, delete', () => {
     );
   });
 
+  it('answers list with one filtered request and info with three, however many volumes exist', async () => {
+    const { control } = cluster.emulator;
+    const total = async (run: () => Promise<unknown>) => {
+      await control.clearRequests();
+      await run();
+      return Object.values(await control.requestCounts()).reduce((a, b) => a + b, 0);
+    };
+    expect(await total(() => cluster.service.list())).toBe(1);
+    const requests = await control.requests();
+    expect(requests[0]?.path).toBe('/v1/resource-definitions');
+    expect(await total(() => cluster.service.info('grow-me'))).toBe(3);
+    expect(await total(() => cluster.service.detach('grow-me', 'pve1'))).toBeLessThanOrEqual(2);
+  });
+
   it('lists only this owner in this group', async () => {
     const names = (await cluster.service.list()).map((v) => v.name);
     expect(names).toEqual(expect.arrayContaining(['vm-100-disk-1', 'grow-me', 'pref-pve1']));
