@@ -10,6 +10,7 @@ export {
   DEFAULT_PLACE_COUNT,
   type GroupCapacity,
   type GroupPlacement,
+  isNodeOnline,
   type Provisioning,
   placementOf,
   replicatedSpace,
