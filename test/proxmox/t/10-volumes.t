@@ -167,6 +167,7 @@ PVE::Storage::activate_volumes($cfg, [$disk], 'vzdump');
 my $snap_path = PVE::Storage::map_volume($cfg, $disk, 'vzdump');
 is($snap_path, $h->device_of($reader, "snap_${disk_resource}_vzdump"), 'map_volume of a snapshot names its temporary volume');
 is(sha256_of_file($snap_path, 24 * $MiB), $sha_two, 'the snapshot device holds the data of the snapshot time');
+is(PVE::Storage::unmap_volume($cfg, $disk, 'vzdump'), 1, 'unmap_volume leaves the device to deactivation');
 PVE::Storage::deactivate_volumes($cfg, [$disk], 'vzdump');
 my ($left) = grep { $_->{node_name} eq $reader } @{ $h->resources_of("snap_${disk_resource}_vzdump") };
 ok(!$left || grep({ $_ eq 'TIE_BREAKER' } @{ $left->{flags} // [] }),
@@ -208,6 +209,14 @@ like(error_of { PVE::Storage::vdisk_list($cfg, $sid, undef) },
     'the token is sent only over HTTPS, and the error says so');
 $plugin->on_update_hook($sid, $h->scfg(), apitoken => undef);
 ok(!-e $token_file, 'removing the token deletes the file');
+$plugin->on_update_hook($sid, $h->scfg(), apitoken => 'secret-token-2');
+is(PVE::Storage::Custom::LINSTORPlugin::read_token($sid), 'secret-token-2', 'updating stores the new token');
+$plugin->on_delete_hook($sid, $h->scfg());
+ok(!-e $token_file, 'removing the storage removes its token');
+like(error_of { $plugin->on_add_hook($sid, $h->scfg(), apitoken => "two\nlines") },
+    qr/^the LINSTOR token must be one line of printable characters/, 'a token with a line break is refused');
+is_deeply([$plugin->volume_import_formats($h->scfg(), $sid, 'vm-100-disk-1', undef, undef, 0)], ['raw+size'],
+    'import formats: raw+size');
 
 PVE::Storage::vdisk_free($cfg, $_) for ($efi, $cloudinit, $state);
 is_deeply($h->resource_definition_names(), [], 'everything is freed');
