@@ -19,6 +19,8 @@ const CONNECT_TIMEOUT_MS = 2_000;
 const REQUEST_TIMEOUT_MS = 20_000;
 /** Deadline of the health probe that picks a controller. */
 const PROBE_TIMEOUT_MS = 2_000;
+/** Time kept back from the request's deadline so a failed step can still be undone. */
+const CLEANUP_RESERVE_MS = 5_000;
 
 /** The parsed request plus the objects every handler needs, created on first use. */
 export class HandlerContext {
@@ -98,6 +100,8 @@ export class HandlerContext {
         platform: PLATFORM,
         ownerId: this.request.storeid,
         deviceRoot: (n) => this.deviceRoot(n),
+        // A clone must finish (or fail and clean up) before PVE's lock alarm, not after ten minutes.
+        deadlines: { cloneMs: Math.max(1_000, this.remainingMs() - CLEANUP_RESERVE_MS) },
         // Copies that must run on another node (a rollback to an older snapshot restored there) go
         // over the root ssh that every PVE cluster has between its nodes.
         executorFor: (n) =>
