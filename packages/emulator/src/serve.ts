@@ -57,10 +57,15 @@ async function readTokens(file: string): Promise<string[]> {
 
 /**
  * Runs `serve` with command-line arguments (without the node and script paths). Resolves once the
- * emulator listens; installs SIGTERM/SIGINT handlers that stop it and exit the process.
+ * emulator listens; installs SIGTERM/SIGINT handlers that stop it and exit the process. With
+ * `--help` it prints the usage on stdout and resolves to undefined without starting anything.
  */
-export async function runServe(argv: string[]): Promise<RunningEmulator> {
+export async function runServe(argv: string[]): Promise<RunningEmulator | undefined> {
   const args = argv[0] === 'serve' ? argv.slice(1) : argv;
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${SERVE_USAGE}\n`);
+    return undefined;
+  }
   const { values } = parseArgs({
     args,
     options: {

@@ -74,6 +74,22 @@ describe('emulator bin as a child process', () => {
 });
 
 describe('serve arguments', () => {
+  it('prints the usage for --help and starts nothing', async () => {
+    const written: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => {
+      written.push(chunk);
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      expect(await runServe(['--help'])).toBeUndefined();
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(written.join('')).toContain('usage: linstor-hv-emulator serve [options]');
+    expect(written.join('')).toContain('--blackhole HOST:PORT');
+  });
+
   it('refuses listeners, black holes and TLS options it cannot use, before starting anything', async () => {
     await expect(runServe(['serve', '--listen', 'ftp://127.0.0.1:0'])).rejects.toThrow(
       "--listen supports http:// and https:// only, got 'ftp://127.0.0.1:0'",
