@@ -482,7 +482,7 @@ sub untainted {
 sub untainted_volname {
     my ($value) = @_;
     my $volname = untainted($value, qr{[A-Za-z0-9_.+/-]{1,250}}, 'volume name');
-    volume_parts($volname);
+    eval { volume_parts($volname) } or die "linstor-hv returned an invalid volume name\n";
     return $volname;
 }
 
