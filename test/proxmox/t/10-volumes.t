@@ -69,6 +69,14 @@ PVE::Storage::activate_volumes($cfg, [$state]);
 is(scalar(PVE::Storage::path($cfg, $state)), $h->device_of('pve1', $state_resource), 'and its device is where path() says');
 PVE::Storage::deactivate_volumes($cfg, [$state]);
 
+# exactsize yes: the DRBD device gets exactly the asked size (while moving disks in).
+$h->configure(exactsize => 'yes', preferlocal => 'no');
+my $exact = PVE::Storage::vdisk_alloc($h->cfg(), $sid, 100, 'raw', 'vm-100-disk-3', 8192);
+is($h->resource_definition('vm-100-disk-3')->{props}->{'DrbdOptions/ExactSize'}, 'True', 'exactsize yes sets DrbdOptions/ExactSize');
+PVE::Storage::vdisk_free($h->cfg(), $exact);
+$h->configure();
+$cfg = $h->cfg();
+
 my $disk = PVE::Storage::vdisk_alloc($cfg, $sid, 101, 'raw', undef, 16 * 1024);
 my ($disk_resource) = $disk =~ /:(pm-[0-9a-f]{8})_101$/;
 
