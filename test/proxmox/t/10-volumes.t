@@ -120,6 +120,26 @@ ok(!$after || grep({ $_ eq 'TIE_BREAKER' } @{ $after->{flags} // [] }),
 $h->on_node('pve1');
 PVE::Storage::vdisk_free($cfg, "$sid:vm-102-disk-0");
 
+# --- a migration that fails on the target, and live migration switched off ---------------------
+PVE::Storage::activate_volumes($cfg, [$efi]);
+is($h->open_device('pve1', 'vm-100-disk-1', 'rw')->{status}, 200, 'the guest runs on pve1');
+$h->on_node('pve2');
+PVE::Storage::activate_volumes($cfg, [$efi]);
+ok($h->resource_definition('vm-100-disk-1')->{props}->{'Aux/linstor-hv/migration'}, 'activation on pve2 starts a migration');
+PVE::Storage::deactivate_volumes($cfg, [$efi]);
+is($h->resource_definition('vm-100-disk-1')->{props}->{'Aux/linstor-hv/migration'}, undef,
+    'the target giving up (deactivation there) ends the migration');
+isnt($h->open_device('pve2', 'vm-100-disk-1', 'rw')->{status}, 200, 'and pve2 may not write any more');
+$h->configure(allowtwoprimaries => 'no');
+like(error_of { PVE::Storage::activate_volumes($h->cfg(), [$efi]) },
+    qr/^volume 'vm-100-disk-1' is in use on node 'pve1'; live migration needs 'allowtwoprimaries yes' on storage 'drbdstorage'$/m,
+    'with allowtwoprimaries no a second node cannot activate a running guest\'s disk');
+$h->configure();
+$cfg = $h->cfg();
+$h->on_node('pve1');
+$h->close_device('pve1', 'vm-100-disk-1');
+PVE::Storage::deactivate_volumes($cfg, [$efi]);
+
 # --- resize -----------------------------------------------------------------------------------
 PVE::Storage::volume_resize($cfg, $disk, 24 * $MiB, 0);
 is(scalar(PVE::Storage::volume_size_info($cfg, $disk)), 24 * $MiB, 'volume_resize grows to the exact size');
