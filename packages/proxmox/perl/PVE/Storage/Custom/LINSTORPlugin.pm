@@ -411,7 +411,9 @@ sub one_line {
     my ($text) = @_;
     $text = "$text";
     $text =~ s/\s*\n\s*/ /g;
-    $text =~ s/[^\x20-\x7e]//g;
+    # PVE's task log is plain text; keep the ellipsis of shortened excerpts readable.
+    $text =~ s/\x{2026}/.../g;
+    $text =~ s/[^\x20-\x7e]/?/g;
     $text =~ s/^\s+|\s+$//g;
     $text = substr($text, 0, 1997) . '...' if length($text) > 2000;
     return $text;
