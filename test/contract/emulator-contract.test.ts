@@ -257,6 +257,17 @@ describe('emulator replies validate against the LINSTOR REST v1 contract', () =>
     });
     await p.call('DELETE', '/v1/resource-definitions/ct-rd', { expect: OK });
     await p.call('DELETE', '/v1/resource-definitions/ct-rd', { expect: OK });
+    // External names carry platform names LINSTOR's name rules would refuse.
+    const external = {
+      resource_definition: { name: 'ct-rd-ext', external_name: 'VM 100 / disk #0 (système)' },
+    };
+    await p.call('POST', '/v1/resource-definitions', { body: external, expect: CREATED });
+    await p.call('GET', '/v1/resource-definitions/ct-rd-ext', { expect: OK });
+    await p.call('POST', '/v1/resource-definitions', {
+      body: { resource_definition: { name: 'ct-rd-ext2', external_name: 'VM 100 / disk #0 (système)' } },
+      expect: FAILED,
+    });
+    await p.call('DELETE', '/v1/resource-definitions/ct-rd-ext', { expect: OK });
     assertClean(p);
   });
 
