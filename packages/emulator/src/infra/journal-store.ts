@@ -184,9 +184,14 @@ export class JournalStore implements Store {
     await this.removeStaleFiles();
   }
 
+  /** Records handed out by get/list so far (tests use it to prove that lookups do not scan). */
+  recordsRead = 0;
+
   get<T>(collection: string, key: StoreKey): T | undefined {
     const node = this.find(collection, key);
-    return node?.has ? (structuredClone(node.value) as T) : undefined;
+    if (!node?.has) return undefined;
+    this.recordsRead++;
+    return structuredClone(node.value) as T;
   }
 
   list<T>(collection: string, prefix: StoreKey = []): T[] {
@@ -198,6 +203,7 @@ export class JournalStore implements Store {
       if (node.children) for (const child of node.children.values()) walk(child);
     };
     walk(start);
+    this.recordsRead += out.length;
     return out;
   }
 
