@@ -249,6 +249,7 @@ describe('emulator replies validate against the LINSTOR REST v1 contract', () =>
       expect: OK,
     });
     await p.call('GET', '/v1/resource-definitions?props=Aux/contract/owner=rd', { expect: OK });
+    await p.call('GET', '/v1/resource-definitions?limit=100&offset=1', { expect: OK });
     await p.call('GET', '/v1/resource-definitions/ct-rd', { expect: OK });
     await p.call('GET', '/v1/resource-definitions/ghost-rd', { expect: NOT_FOUND });
     await p.call('PUT', '/v1/resource-definitions/ghost-rd', {
