@@ -91,3 +91,15 @@ export class RollbackBlockedError extends VolumeError {
     super('blocked', message, options);
   }
 }
+
+/** The volume is open on other nodes (`nodes`), which the operation does not allow. */
+export class VolumeInUseError extends VolumeError {
+  override name = 'VolumeInUseError';
+  constructor(
+    message: string,
+    readonly nodes: readonly string[],
+    options: { volume?: string } = {},
+  ) {
+    super('in-use', message, options);
+  }
+}

@@ -35,6 +35,7 @@ export {
   RollbackBlockedError,
   VolumeError,
   type VolumeErrorKind,
+  VolumeInUseError,
   VolumeNotFoundError,
   VolumeValidationError,
 } from './errors';
@@ -64,8 +65,10 @@ export {
   snapshotNameFor,
   validateOwnership,
 } from './naming';
+export { migrationOf } from './service/core';
 export { TEMPORARY_PREFIX } from './service/temporary';
 export type {
+  AttachOptions,
   AttachResult,
   CloneRequest,
   CreateRequest,

@@ -14,11 +14,18 @@ import {
   sameName,
 } from '@linstor-hv/api';
 import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
-import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
+import { VolumeError, VolumeInUseError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { wrapFailure } from '../failure';
 import { attachmentProps } from '../naming';
-import { isDeleting, isDiskless, isTieBreaker, migrationOf, type ServiceCore } from './core';
-import type { AttachResult, DetachResult, MigrationRecord } from './types';
+import {
+  definitionPropInView,
+  isDeleting,
+  isDiskless,
+  isTieBreaker,
+  migrationOf,
+  type ServiceCore,
+} from './core';
+import type { AttachOptions, AttachResult, DetachResult, MigrationRecord } from './types';
 
 /** The dual-primary settings a migration changes, with the values DRBD needs while it runs. */
 const DUAL_PRIMARY: Props = { [PROP_ALLOW_TWO_PRIMARIES]: 'yes', [PROP_DRBD_PROTOCOL]: 'C' };
@@ -31,6 +38,12 @@ function onNode(resources: readonly ResourceWithVolumes[], node: string): Resour
  * Makes the volume available on `node` and returns its device path once it exists. A node without
  * a replica gets a diskless attachment tagged with this owner (created in one request, so a crash
  * never leaves an untagged one); a tie-breaker is turned into a wanted diskless and tagged too.
+ *
+ * Requests after the resource view (none when the caller passes it): none where the node has a
+ * resource, one (the create) where it has none, two where LINSTOR put a tie-breaker. The
+ * tie-breaker needs two because no single request of LINSTOR's API both removes the TIE_BREAKER
+ * flag and sets a property: make-available takes no properties, a create over a tie-breaker takes
+ * it over but ignores the create's properties, and a resource modify changes properties only.
  */
 export async function ensureAttached(
   core: ServiceCore,
@@ -87,19 +100,48 @@ export async function removeOwnAttachment(
   return { removed: true };
 }
 
-/** Attaches a volume on a node (see {@link ensureAttached}); heals a stale migration record first. */
-export async function attachVolume(core: ServiceCore, name: string, node: string): Promise<AttachResult> {
+/**
+ * Attaches a volume on a node (see {@link ensureAttached}); heals a stale migration record first.
+ * One resource view serves the common cases: it shows where replicas are, where the volume is
+ * open, and, through the resources' effective props, the definition's migration record. So a node
+ * with a resource costs that one request, a node without one a second (the tagged create), a
+ * tie-breaker two more (see {@link ensureAttached}). A controller whose view lacks effective props
+ * costs one more read, of the definition.
+ */
+export async function attachVolume(
+  core: ServiceCore,
+  name: string,
+  node: string,
+  options: AttachOptions = {},
+): Promise<AttachResult> {
   const resourceName = core.resourceName(name);
   const what = `Attaching volume '${name}' on node '${node}' failed`;
   try {
-    await healMigration(core, resourceName);
     const resources = await core.resources(resourceName);
     if (resources.every((r) => isDiskless(r) || isDeleting(r))) {
-      const definition = await core.definition(resourceName);
+      const definition = await healMigration(core, resourceName);
       if (!definition) throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume: name });
       throw new VolumeError('placement', `${what}: the volume has no replica with data to attach to.`, {
         volume: name,
       });
+    }
+    const record = definitionPropInView(resources, PROP_HV_MIGRATION);
+    if (record === undefined) await healMigration(core, resourceName);
+    else if (record !== null) await healRecord(core, resourceName, record, resources);
+    const elsewhere = core
+      .inUseOn(resources.filter((r) => !isDeleting(r)))
+      .filter((user) => user !== '' && !sameName(user, node));
+    const policy = options.whenOpenElsewhere ?? 'attach';
+    if (elsewhere.length > 0 && policy !== 'attach') {
+      const [source] = elsewhere;
+      if (policy === 'migrate' && source !== undefined && elsewhere.length === 1) {
+        return await beginMigration(core, name, source, node);
+      }
+      throw new VolumeInUseError(
+        `${what}: the volume is open on ${elsewhere.map((n) => `'${n}'`).join(' and ')}.`,
+        elsewhere,
+        { volume: name },
+      );
     }
     return await ensureAttached(core, resourceName, node, {}, resources);
   } catch (error) {
@@ -168,23 +210,33 @@ export async function healMigration(
   resourceName: string,
 ): Promise<ResourceDefinition | undefined> {
   const definition = await core.definition(resourceName);
-  const record = migrationOf(definition?.props);
-  if (!record) {
-    if (definition?.props?.[PROP_HV_MIGRATION] !== undefined) {
-      await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
-    }
-    return definition;
-  }
-  const users = core.inUseOn(await core.resources(resourceName));
-  const onSource = users.some((u) => sameName(u, record.from));
-  const onTarget = users.some((u) => sameName(u, record.to));
-  if (onSource && onTarget) return definition; // the migration is running
-  // Begun, and the guest still runs on the source only: the target may not have opened yet.
-  const age = Date.now() - Date.parse(record.startedAt);
-  if (onSource && !(age > core.deadlines.migrationGraceMs)) return definition;
-  await restoreDualPrimary(core, resourceName, record);
-  await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
+  const text = definition?.props?.[PROP_HV_MIGRATION];
+  if (text !== undefined) await healRecord(core, resourceName, text);
   return definition;
+}
+
+/**
+ * {@link healMigration} for the record's text as already read (`Aux/linstor-hv/migration`), with
+ * the volume's resources when the caller has them (saves a request). An unreadable record is removed.
+ */
+async function healRecord(
+  core: ServiceCore,
+  resourceName: string,
+  text: string,
+  known?: readonly ResourceWithVolumes[],
+): Promise<void> {
+  const record = migrationOf({ [PROP_HV_MIGRATION]: text });
+  if (record) {
+    const users = core.inUseOn(known ?? (await core.resources(resourceName)));
+    const onSource = users.some((u) => sameName(u, record.from));
+    const onTarget = users.some((u) => sameName(u, record.to));
+    if (onSource && onTarget) return; // the migration is running
+    // Begun, and the guest still runs on the source only: the target may not have opened yet.
+    const age = Date.now() - Date.parse(record.startedAt);
+    if (onSource && !(age > core.deadlines.migrationGraceMs)) return;
+    await restoreDualPrimary(core, resourceName, record);
+  }
+  await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
 }
 
 /**

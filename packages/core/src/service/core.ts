@@ -83,6 +83,31 @@ export function migrationOf(props: Record<string, string> | undefined): Migratio
   }
 }
 
+/** How `effective_props` names a resource definition: older controllers spell it out, newer ones abbreviate. */
+const DEFINITION_PROP_TYPES: ReadonlySet<string> = new Set(['RESOURCE_DEFINITION', 'RSC_DFN']);
+
+/**
+ * The value the resource definition gives `key`, read from the `effective_props` of its resources
+ * in the resource view, so a verb that reads the view anyway need not read the definition too.
+ * `null`: the view shows effective props and the definition does not set the key; `undefined`:
+ * the view shows none (an older controller, or no resources), so the definition must be read.
+ */
+export function definitionPropInView(
+  resources: readonly ResourceWithVolumes[],
+  key: string,
+): string | null | undefined {
+  for (const resource of resources) {
+    const effective = resource.effective_props;
+    if (effective === undefined) continue;
+    const entry = effective[key];
+    if (entry === undefined) return null; // the same definition stands behind every resource
+    const layers = [entry, ...((entry.other ?? []) as { type?: string; value?: string }[])];
+    const own = layers.find((layer) => layer.type !== undefined && DEFINITION_PROP_TYPES.has(layer.type));
+    return own?.value ?? null;
+  }
+  return undefined;
+}
+
 /** Shared state and helpers of one volume service. */
 export class ServiceCore {
   readonly client: LinstorClient;

@@ -169,6 +169,17 @@ export interface CloneRequest {
   readonly onProgress?: ProgressCallback;
 }
 
+/** How {@link VolumeService.attach} treats a volume that is open on another node. */
+export interface AttachOptions {
+  /**
+   * `attach` (default): attach anyway; DRBD keeps a second writer out. `migrate`: the platform
+   * is moving a running guest here, so a live migration from that node begins (see
+   * `beginMigration`); open on two other nodes is refused. `refuse`: fail with a
+   * `VolumeInUseError` naming the nodes.
+   */
+  readonly whenOpenElsewhere?: 'attach' | 'migrate' | 'refuse';
+}
+
 /** Where a volume is attached. */
 export interface AttachResult {
   /** `<deviceRoot>/drbd/by-res/<resource>/0`; it exists when attach returns. */

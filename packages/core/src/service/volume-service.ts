@@ -9,6 +9,7 @@ import { ServiceCore } from './core';
 import { attachSnapshot, detachSnapshot } from './snapshot-view';
 import { canRollback, createSnapshot, deleteSnapshot, listSnapshots, rollback } from './snapshots';
 import type {
+  AttachOptions,
   AttachResult,
   CloneRequest,
   CreateRequest,
@@ -135,9 +136,12 @@ export class VolumeService {
     return cloneVolume(this.core, request);
   }
 
-  /** Makes a volume available on a node and returns its device path once it exists. */
-  attach(name: string, node: string): Promise<AttachResult> {
-    return attachVolume(this.core, name, node);
+  /**
+   * Makes a volume available on a node and returns its device path once it exists: one request
+   * where the node has a resource, two where it has none, three where it has a tie-breaker.
+   */
+  attach(name: string, node: string, options: AttachOptions = {}): Promise<AttachResult> {
+    return attachVolume(this.core, name, node, options);
   }
 
   /** Removes this owner's diskless attachment on a node; replicas and tie-breakers stay. */
