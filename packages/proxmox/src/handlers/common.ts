@@ -63,12 +63,20 @@ export function newVolname(resource: string, vmid: number, basename?: string): s
   return basename === undefined ? own : `${basename}/${own}`;
 }
 
+/**
+ * The client's error, found along the causes, saying no configured controller could be reached
+ * (as opposed to a controller refusing); undefined for any other failure.
+ */
+export function unreachableController(error: unknown): Error | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof AllControllersFailedError || e instanceof LinstorTransportError) return e;
+  }
+  return undefined;
+}
+
 /** True when no configured controller could be reached (as opposed to a controller refusing). */
 export function isControllerUnreachable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof AllControllersFailedError || e instanceof LinstorTransportError) return true;
-  }
-  return false;
+  return unreachableController(error) !== undefined;
 }
 
 /** The local device of a volume, when it exists on this node. */
