@@ -1,4 +1,4 @@
-import { httpStatusForReply, toRetCode, type ApiCallRc } from '@linstor-hv/api';
+import { type ApiCallRc, httpStatusForReply, toRetCode } from '@linstor-hv/api';
 import type { EmuReply } from './route';
 
 /** Options of one ApiCallRc entry; empty fields are left out on the wire. */
