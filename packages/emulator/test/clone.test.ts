@@ -12,7 +12,7 @@ import {
   type ResourceDefinition,
   type ResourceDefinitionCloneStarted,
 } from '@linstor-hv/api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { settleClones } from '../src/domain/clone';
 import type { CloneRec, RdRec } from '../src/domain/model';
 import { type RunningEmulator, startEmulator } from '../src/start';
@@ -26,6 +26,7 @@ import {
   waitForClone,
   writeRandom,
 } from './data-helpers';
+import { useEmulator } from './emulator-fixture';
 import { call, retCodes } from './http-helpers';
 
 const MIB = 1024 * 1024;
@@ -35,14 +36,9 @@ const CRT_RD = MASK_CRT | MASK_RSC_DFN;
 let emu: RunningEmulator;
 let url: string;
 
-beforeAll(async () => {
-  emu = await startEmulator();
-  url = emu.url;
-});
-
-afterAll(async () => {
-  if (emu) await settleClones(emu.context);
-  await emu?.stop();
+useEmulator({ beforeStop: (running) => settleClones(running.context) }, (started) => {
+  emu = started;
+  url = started.url;
 });
 
 function started(reply: { json: unknown }): ResourceDefinitionCloneStarted {

@@ -17,9 +17,9 @@ import {
   MODIFIED,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { threeNodeCluster } from '../src/cluster';
-import { type RunningEmulator, startEmulator } from '../src/start';
+import { describe, expect, it } from 'vitest';
+import { type ClusterDescription, threeNodeCluster } from '../src/cluster';
+import type { RunningEmulator } from '../src/start';
 import {
   devicePath,
   diskfulNodes,
@@ -30,6 +30,7 @@ import {
   waitForClone,
   writeRandom,
 } from './data-helpers';
+import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
 const MIB = 1024 * 1024;
@@ -39,8 +40,8 @@ const MOD_SNAP = MASK_MOD | MASK_SNAPSHOT;
 let emu: RunningEmulator;
 let url: string;
 
-beforeAll(async () => {
-  // The standard three nodes plus a ZFS-thin pool on each, for ZFS's rollback rule.
+/** The standard three nodes plus a ZFS-thin pool on each, for ZFS's rollback rule. */
+function zfsCluster(): ClusterDescription {
   const cluster = threeNodeCluster();
   for (const node of cluster.nodes) {
     node.pools?.push({
@@ -54,12 +55,12 @@ beforeAll(async () => {
     name: 'zfs-group',
     select_filter: { place_count: 2, storage_pool: 'zfspool' },
   });
-  emu = await startEmulator({ cluster });
-  url = emu.url;
-});
+  return cluster;
+}
 
-afterAll(async () => {
-  await emu?.stop();
+useEmulator({ start: { cluster: zfsCluster() } }, (started) => {
+  emu = started;
+  url = started.url;
 });
 
 function dev(node: string, rd: string): string {

@@ -25,16 +25,16 @@ import {
   WARN_NOT_FOUND,
   WARN_VLMDFN_RESIZE_SAME_SIZE,
 } from '@linstor-hv/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../src/start';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../src/start';
 import { devicePath } from './data-helpers';
-import { expectEntry, freeKib, spawnRd } from './domain-helpers';
+import { expectEntry, freeKib, GIB, spawnRd } from './domain-helpers';
+import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
 const CRT_RD = MASK_CRT | MASK_RSC_DFN;
 const DEL_RD = MASK_DEL | MASK_RSC_DFN;
 const MOD_VD = MASK_MOD | MASK_VLM_DFN;
-const GIB = 1024 * 1024;
 
 interface RdView {
   name: string;
@@ -51,17 +51,9 @@ interface RdView {
 let emu: RunningEmulator;
 let url: string;
 
-beforeAll(async () => {
-  emu = await startEmulator();
-  url = emu.url;
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
-
-afterEach(async () => {
-  await emu.control.reset();
+useEmulator({ resetAfterEach: true }, (started) => {
+  emu = started;
+  url = started.url;
 });
 
 async function rd(name: string): Promise<RdView> {

@@ -1,24 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../src/start';
-import { resourcesOfRd, spawnRd } from './domain-helpers';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../src/start';
+import { GIB, resourcesOfRd, spawnRd } from './domain-helpers';
+import { useEmulator } from './emulator-fixture';
 import { call } from './http-helpers';
-
-const GIB = 1024 * 1024;
 
 let emu: RunningEmulator;
 let url: string;
 
-beforeAll(async () => {
-  emu = await startEmulator();
-  url = emu.url;
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
-
-afterEach(async () => {
-  await emu.control.reset();
+useEmulator({ resetAfterEach: true }, (started) => {
+  emu = started;
+  url = started.url;
 });
 
 async function inUse(rd: string): Promise<Record<string, boolean | undefined>> {

@@ -5,6 +5,9 @@
 import { expect } from 'vitest';
 import { call, type HttpReply } from './http-helpers';
 
+/** One GiB in KiB, the unit of LINSTOR's sizes. */
+export const GIB = 1024 * 1024;
+
 export interface VolumeView {
   volume_number: number;
   storage_pool_name?: string;

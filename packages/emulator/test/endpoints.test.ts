@@ -21,22 +21,15 @@ import {
   MODIFIED,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../src/start';
+import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
 let emu: RunningEmulator;
 
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-
-afterAll(async () => {
-  await emu.stop();
-});
-
-afterEach(async () => {
-  await emu.control.reset();
+useEmulator({ resetAfterEach: true }, (started) => {
+  emu = started;
 });
 
 type NodeJson = {

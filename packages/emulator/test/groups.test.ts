@@ -18,14 +18,13 @@ import {
   MODIFIED,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../src/start';
-import { diskless, expectEntry, resourcesOfRd, spawnRd } from './domain-helpers';
+import { describe, expect, it } from 'vitest';
+import { diskless, expectEntry, GIB, resourcesOfRd, spawnRd } from './domain-helpers';
+import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
 const CRT_RG = MASK_CRT | MASK_RSC_GRP;
 const CRT_RD = MASK_CRT | MASK_RSC_DFN;
-const GIB = 1024 * 1024;
 
 interface RgView {
   name: string;
@@ -44,20 +43,10 @@ interface SizeInfo {
   reports?: { ret_code: bigint }[];
 }
 
-let emu: RunningEmulator;
 let url: string;
 
-beforeAll(async () => {
-  emu = await startEmulator();
-  url = emu.url;
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
-
-afterEach(async () => {
-  await emu.control.reset();
+useEmulator({ resetAfterEach: true }, (started) => {
+  url = started.url;
 });
 
 describe('resource group CRUD', () => {

@@ -27,30 +27,22 @@ import {
   WARN_RSC_ALREADY_DEPLOYED,
   WARN_RSC_ALREADY_DISKLESS,
 } from '@linstor-hv/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../src/start';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../src/start';
 import { devicePath } from './data-helpers';
-import { diskless, expectEntry, resourcesOfRd, spawnRd, viewResources } from './domain-helpers';
+import { diskless, expectEntry, GIB, resourcesOfRd, spawnRd, viewResources } from './domain-helpers';
+import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
 const CRT_RSC = MASK_CRT | MASK_RSC;
 const DEL_RSC = MASK_DEL | MASK_RSC;
-const GIB = 1024 * 1024;
 
 let emu: RunningEmulator;
 let url: string;
 
-beforeAll(async () => {
-  emu = await startEmulator();
-  url = emu.url;
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
-
-afterEach(async () => {
-  await emu.control.reset();
+useEmulator({ resetAfterEach: true }, (started) => {
+  emu = started;
+  url = started.url;
 });
 
 async function createRd(name: string, sizeKib = GIB, rg?: string): Promise<void> {

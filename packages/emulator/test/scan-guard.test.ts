@@ -3,9 +3,10 @@
  * of resource definitions grows). The store counts the records it hands out; a filtered request
  * must read about as many records with 80 RDs as with 8.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JournalStore } from '../src/infra/journal-store';
-import { type RunningEmulator, startEmulator } from '../src/start';
+import type { RunningEmulator } from '../src/start';
+import { useEmulator } from './emulator-fixture';
 import { call } from './http-helpers';
 
 let emu: RunningEmulator;
@@ -40,13 +41,9 @@ const FILTERED = [
   '/v1/nodes?nodes=pve2',
 ];
 
-beforeAll(async () => {
-  emu = await startEmulator();
-  store = emu.store as JournalStore;
-});
-
-afterAll(async () => {
-  await emu.stop();
+useEmulator({}, (started) => {
+  emu = started;
+  store = started.store as JournalStore;
 });
 
 describe('filtered lookups read a bounded number of records', () => {

@@ -19,9 +19,10 @@ import {
   type Snapshot,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../src/start';
+import { describe, expect, it, vi } from 'vitest';
+import type { RunningEmulator } from '../src/start';
 import { diskfulNodes, isDisklessView, resourcesOf, spawn } from './data-helpers';
+import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
 const CRT_SNAP = MASK_CRT | MASK_SNAPSHOT;
@@ -30,13 +31,9 @@ const SIZE_KIB = 64 * 1024;
 let emu: RunningEmulator;
 let url: string;
 
-beforeAll(async () => {
-  emu = await startEmulator();
-  url = emu.url;
-});
-
-afterAll(async () => {
-  await emu?.stop();
+useEmulator({}, (started) => {
+  emu = started;
+  url = started.url;
 });
 
 function snapFile(rd: string, snap: string, vol = 0): string {

@@ -11,15 +11,15 @@ import {
   MASK_STOR_POOL,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../src/start';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../src/start';
 import { devicePath, writeRandom } from './data-helpers';
-import { expectEntry, freeKib, spawnRd } from './domain-helpers';
+import { expectEntry, freeKib, GIB, spawnRd } from './domain-helpers';
+import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
 const CRT_SP = MASK_CRT | MASK_STOR_POOL;
 const DEL_SP = MASK_DEL | MASK_STOR_POOL;
-const GIB = 1024 * 1024;
 
 interface PoolView {
   storage_pool_name: string;
@@ -35,17 +35,9 @@ interface PoolView {
 let emu: RunningEmulator;
 let url: string;
 
-beforeAll(async () => {
-  emu = await startEmulator();
-  url = emu.url;
-});
-
-afterAll(async () => {
-  await emu?.stop();
-});
-
-afterEach(async () => {
-  await emu.control.reset();
+useEmulator({ resetAfterEach: true }, (started) => {
+  emu = started;
+  url = started.url;
 });
 
 describe('storage pool views', () => {
