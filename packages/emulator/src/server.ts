@@ -214,8 +214,12 @@ export class EmulatorServer {
     const { store } = this.options;
     try {
       const inTransaction = route.transaction ?? req.method !== 'GET';
-      return inTransaction
-        ? await store.transaction(() => route.handler(req, this.ctx))
+      if (inTransaction) return await store.transaction(() => route.handler(req, this.ctx));
+      // Reads see committed state only: they wait for a running transaction to commit or roll back,
+      // as the controller's readers wait for its write locks. Handlers that run their own
+      // transactions (transaction: false on a non-GET route) must not be queued behind themselves.
+      return req.method === 'GET'
+        ? await store.read(() => route.handler(req, this.ctx))
         : await route.handler(req, this.ctx);
     } catch (e) {
       if (e instanceof ApiCallError) return replyEntries(e.entries, 200);

@@ -235,7 +235,9 @@ export async function runClone(ctx: EmulatorContext, srcName: string, cloneName:
       const rd = store.get<RdRec>('rds', [nameKey(cloneName)]);
       if (!rd || store.count('resources', [nameKey(cloneName)]) === 0) {
         // The clone was deleted while its data was being copied: the copy is an orphan now.
-        dataPlane(ctx).deleteVolumes(cloneName);
+        store.afterCommit(() => {
+          if (store.count('resources', [nameKey(cloneName)]) === 0) dataPlane(ctx).deleteVolumes(cloneName);
+        });
       }
       if (rec?.status !== 'CLONING' || !rd) return;
       failure ??= cloneBlocker(ctx, srcName, cloneName);

@@ -116,6 +116,12 @@ export async function createSnapshots(
     for (const snap of copied) plane.deleteSnapshot(snap.rdName, snap.name);
     throw err;
   }
+  // Should the transaction still roll back, the copies go with its records.
+  for (const snap of planned) {
+    ctx.store.onRollback(() => {
+      if (!getSnapshot(ctx, snap.rdName, snap.name)) plane.deleteSnapshot(snap.rdName, snap.name);
+    });
+  }
 
   const entries: ApiCallRc[] = [];
   for (const snap of planned) {
@@ -325,16 +331,15 @@ export function modifySnapshot(
   ];
 }
 
-/** What deleteSnapshot did; `filesToRemove` must be removed after the transaction committed. */
+/** What deleteSnapshot did. */
 export interface SnapshotDeletion {
   entries: ApiCallRc[];
-  /** Set when the whole snapshot definition went away: its data files can go after the commit. */
-  filesToRemove?: { rdName: string; snapName: string };
 }
 
 /**
  * Deletes a snapshot (on every node, or only on `nodeNames`; the definition goes with its last
- * node). A missing RD or snapshot is a 200 with WARN_NOT_FOUND, as the controller answers.
+ * node). A missing RD or snapshot is a 200 with WARN_NOT_FOUND, as the controller answers. The
+ * snapshot's data files go once the deletion is committed (store.afterCommit).
  */
 export function deleteSnapshot(
   ctx: EmulatorContext,
@@ -379,6 +384,9 @@ export function deleteSnapshot(
     };
   }
   ctx.store.delete('snapshots', key);
+  ctx.store.afterCommit(() => {
+    if (!getSnapshot(ctx, snap.rdName, snap.name)) dataPlane(ctx).deleteSnapshot(snap.rdName, snap.name);
+  });
   return {
     entries: [
       entry(DEL_SNAPSHOT | DELETED, `Snapshot '${snap.name}' of resource '${snap.rdName}' deleted.`, {
@@ -386,7 +394,6 @@ export function deleteSnapshot(
         objRefs: { RscDfn: snap.rdName, Snapshot: snap.name, UUID: snap.uuid },
       }),
     ],
-    filesToRemove: { rdName: snap.rdName, snapName: snap.name },
   };
 }
 

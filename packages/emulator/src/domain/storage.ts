@@ -1,7 +1,8 @@
 /**
  * The domain's access to E3's data plane (dataplane/data-plane.ts): one DataPlane per data
- * directory, and the thin-pool usage figure the capacity code needs. Thin usage sums the real
- * allocated sizes of the pool's volumes; it is cached for a short time, as the controller caches
+ * directory, the thin-pool usage figure the capacity code needs, and the file operations of a
+ * transaction (`files`). Thin usage sums the real allocated sizes of the pool's volumes and
+ * snapshots; it is cached for a short time, as the controller caches
  * the free space its satellites report, so that placing thousands of volumes stays cheap.
  */
 
@@ -9,8 +10,7 @@ import { statSync, truncateSync } from 'node:fs';
 import { nameKey } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { DataPlane, type DeviceVolume } from '../dataplane/data-plane';
-import type { RouteDef } from '../http/route';
-import type { RscRec } from './model';
+import type { RscRec, SnapRec } from './model';
 
 const planes = new Map<string, DataPlane>();
 
@@ -29,13 +29,18 @@ export const THIN_USAGE_MAX_AGE_MS = 1000;
 
 /**
  * Measured usage per data directory: KiB per `nodeKey\0poolKey`, when it was measured, and how
- * many resources existed then (fewer now means deletes or a reset: measure again).
+ * many resources and snapshots existed then (fewer resources now means deletes or a reset, another
+ * snapshot count means snapshots taken or deleted: measure again).
  */
-const thinUsage = new Map<string, { at: number; resources: number; kib: Map<string, number> }>();
+const thinUsage = new Map<
+  string,
+  { at: number; resources: number; snapshots: number; kib: Map<string, number> }
+>();
 
 /**
- * Measures what every diskful volume really occupies, summed per node and pool. Each volume file
- * is measured once even though all its replicas share it (DRBD keeps them identical).
+ * Measures what every diskful volume and every snapshot really occupies, summed per node and pool.
+ * Each volume file is measured once even though all its replicas share it (DRBD keeps them
+ * identical); a snapshot counts in the pool of each node that holds it.
  */
 function measureUsage(ctx: EmulatorContext): Map<string, number> {
   const plane = dataPlane(ctx);
@@ -54,6 +59,17 @@ function measureUsage(ctx: EmulatorContext): Map<string, number> {
       usage.set(poolKey, (usage.get(poolKey) ?? 0) + kib);
     }
   }
+  // Snapshots occupy real space in the pool of every node that holds them, as LVM-thin and ZFS
+  // report it: what their copies really allocate.
+  for (const snap of ctx.store.list<SnapRec>('snapshots')) {
+    let kib = 0;
+    for (const v of snap.volumes) kib += plane.snapshotAllocatedKib(snap.rdName, snap.name, v.volumeNumber);
+    if (kib === 0) continue;
+    for (const n of snap.nodes) {
+      const poolKey = `${nameKey(n.nodeName)}\u0000${nameKey(n.poolName)}`;
+      usage.set(poolKey, (usage.get(poolKey) ?? 0) + kib);
+    }
+  }
   return usage;
 }
 
@@ -69,9 +85,15 @@ export function poolAllocatedKib(
 ): number {
   const now = Date.now();
   const resources = ctx.store.count('resources');
+  const snapshots = ctx.store.count('snapshots');
   let cached = thinUsage.get(ctx.dataDir);
-  if (!cached || now - cached.at > maxAgeMs || resources < cached.resources) {
-    cached = { at: now, resources, kib: measureUsage(ctx) };
+  if (
+    !cached ||
+    now - cached.at > maxAgeMs ||
+    resources < cached.resources ||
+    snapshots !== cached.snapshots
+  ) {
+    cached = { at: now, resources, snapshots, kib: measureUsage(ctx) };
     thinUsage.set(ctx.dataDir, cached);
   }
   return cached.kib.get(`${nameKey(nodeName)}\u0000${nameKey(poolName)}`) ?? 0;
@@ -88,76 +110,20 @@ export function rdKeysOfNode(ctx: EmulatorContext, nodeName: string): string[] {
 }
 
 /**
- * File changes of the running request, so that a request that fails after touching files leaves
- * none behind (the store rolls its records back; these undo the files to match). Deletions of
- * data are deferred until the request succeeded, because they cannot be undone.
+ * Data-plane file operations of a store transaction (dataplane/data-plane.ts's contract): files
+ * and links are created before the commit, with an undo for a rollback (store.onRollback); they
+ * are deleted only after the commit is durable (store.afterCommit), so a crash in between leaves
+ * orphans for the startup reconcile, never committed records whose data is gone. Each deferred
+ * deletion checks the committed state first (a later step of the same transaction may have
+ * deployed the object again). Only call these inside a store transaction.
  */
-interface FileTxn {
-  undo: (() => void)[];
-  deferred: (() => void)[];
-}
-
-let currentFileTxn: FileTxn | undefined;
-
-/**
- * Runs `fn` (a route handler's body) with file changes tracked: on a throw (or a rejected
- * promise) the changes are undone in reverse order; on success the deferred deletions run.
- */
-export function withFileUndo<T>(fn: () => T): T {
-  const outer = currentFileTxn;
-  if (outer) return fn(); // already tracked by an enclosing request
-  const txn: FileTxn = { undo: [], deferred: [] };
-  currentFileTxn = txn;
-  const fail = (e: unknown): never => {
-    for (const undo of txn.undo.reverse()) {
-      try {
-        undo();
-      } catch {
-        // best effort: the startup reconcile removes what is left
-      }
-    }
-    throw e;
-  };
-  const succeed = () => {
-    for (const run of txn.deferred) run();
-  };
-  try {
-    const result = fn();
-    if (result instanceof Promise) {
-      return result.then(
-        (value) => {
-          succeed();
-          return value;
-        },
-        (e) => fail(e),
-      ) as T;
-    }
-    succeed();
-    return result;
-  } catch (e) {
-    return fail(e);
-  } finally {
-    currentFileTxn = outer;
-  }
-}
-
-function recordUndo(undo: () => void): void {
-  currentFileTxn?.undo.push(undo);
-}
-
-function deferDeletion(run: () => void): void {
-  if (currentFileTxn) currentFileTxn.deferred.push(run);
-  else run();
-}
-
-/** Data-plane file operations that take part in withFileUndo. */
 export const files = {
   /** Creates a volume's data file (kept when it exists already: replicas share it). */
   createVolume(ctx: EmulatorContext, rdName: string, vlmNr: number, sizeKib: number): void {
     const plane = dataPlane(ctx);
     const existed = plane.hasVolume(rdName, vlmNr);
     plane.createVolume(rdName, vlmNr, sizeKib);
-    if (!existed) recordUndo(() => plane.deleteVolume(rdName, vlmNr));
+    if (!existed) ctx.store.onRollback(() => plane.deleteVolume(rdName, vlmNr));
   },
   /** Grows a volume's data file. */
   resizeVolume(ctx: EmulatorContext, rdName: string, vlmNr: number, sizeKib: number): void {
@@ -165,14 +131,14 @@ export const files = {
     const path = plane.volumePath(rdName, vlmNr);
     const before = statSync(path).size;
     plane.resizeVolume(rdName, vlmNr, sizeKib);
-    recordUndo(() => truncateSync(path, before));
+    ctx.store.onRollback(() => truncateSync(path, before));
   },
   /**
-   * Deletes a volume's data file once the request succeeded, unless by then the volume is in use
-   * again (its VD exists and the RD has resources).
+   * Deletes a volume's data file once the transaction committed, unless the committed state still
+   * needs it (its VD exists and the RD has resources).
    */
   deleteVolume(ctx: EmulatorContext, rdName: string, vlmNr: number): void {
-    deferDeletion(() => {
+    ctx.store.afterCommit(() => {
       const rdKey = nameKey(rdName);
       const needed =
         ctx.store.get('vds', [rdKey, String(vlmNr)]) !== undefined &&
@@ -180,9 +146,9 @@ export const files = {
       if (!needed) dataPlane(ctx).deleteVolume(rdName, vlmNr);
     });
   },
-  /** Deletes every data file of an RD once the request succeeded, unless the RD exists again. */
+  /** Deletes every data file of an RD once the transaction committed, unless the RD exists again. */
   deleteVolumes(ctx: EmulatorContext, rdName: string): void {
-    deferDeletion(() => {
+    ctx.store.afterCommit(() => {
       if (ctx.store.get('rds', [nameKey(rdName)]) === undefined) dataPlane(ctx).deleteVolumes(rdName);
     });
   },
@@ -190,21 +156,35 @@ export const files = {
   link(ctx: EmulatorContext, nodeName: string, rdName: string, volumes: readonly DeviceVolume[]): void {
     const plane = dataPlane(ctx);
     plane.linkResource(nodeName, rdName, volumes);
-    recordUndo(() => plane.unlinkResource(nodeName, rdName, volumes));
+    ctx.store.onRollback(() => {
+      const kept = volumes.filter((v) => linkedInStore(ctx, nodeName, rdName, v.volumeNumber));
+      plane.unlinkResource(
+        nodeName,
+        rdName,
+        volumes.filter((v) => !kept.includes(v)),
+      );
+    });
   },
-  /** Removes a node's device links for the given volumes. */
+  /**
+   * Removes a node's device links for the given volumes once the transaction committed, except
+   * those the committed state still deploys there.
+   */
   unlink(ctx: EmulatorContext, nodeName: string, rdName: string, volumes: readonly DeviceVolume[]): void {
-    const plane = dataPlane(ctx);
-    plane.unlinkResource(nodeName, rdName, volumes);
-    recordUndo(() => plane.linkResource(nodeName, rdName, volumes));
+    ctx.store.afterCommit(() => {
+      const gone = volumes.filter((v) => !linkedInStore(ctx, nodeName, rdName, v.volumeNumber));
+      dataPlane(ctx).unlinkResource(nodeName, rdName, gone);
+    });
   },
 };
 
-/** Wraps the non-GET handlers of a route list in withFileUndo. */
-export function withFileUndoRoutes(routes: RouteDef[]): RouteDef[] {
-  return routes.map((route) =>
-    route.method === 'GET'
-      ? route
-      : { ...route, handler: (req, ctx) => withFileUndo(() => route.handler(req, ctx)) },
+/** True when the store has the resource deployed (and active) on the node with that volume. */
+function linkedInStore(ctx: EmulatorContext, nodeName: string, rdName: string, vlmNr: number): boolean {
+  const rdKey = nameKey(rdName);
+  const rsc = ctx.store.get<RscRec>('resources', [rdKey, nameKey(nodeName)]);
+  return (
+    rsc !== undefined &&
+    !rsc.flags.includes('INACTIVE') &&
+    rsc.volumes.some((v) => v.volumeNumber === vlmNr) &&
+    ctx.store.get('vds', [rdKey, String(vlmNr)]) !== undefined
   );
 }

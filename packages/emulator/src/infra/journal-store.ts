@@ -25,6 +25,13 @@ export interface JournalStoreOptions {
   compactAfterBytes?: number;
 }
 
+/**
+ * Called when a transaction's function has returned and before its journal line is written (the
+ * moment a crash loses the transaction). Throwing fails the commit: the transaction rolls back as
+ * if the process had died there. For crash tests only.
+ */
+export type BeforeCommitHook = () => void | Promise<void>;
+
 /** One change inside a journal line: `[collection, key, value]` is a put, `[collection, key]` a delete. */
 type JournalOp = [string, string[], unknown] | [string, string[]];
 
@@ -52,6 +59,10 @@ interface PendingChange {
 interface TxState {
   changes: Map<string, PendingChange>;
   finished: boolean;
+  /** Run after a durable commit, in order (see Store.afterCommit). */
+  afterCommit: (() => void)[];
+  /** Run on rollback, in reverse order (see Store.onRollback). */
+  onRollback: (() => void)[];
 }
 
 /** JSON replacer/reviver pair that keeps bigints exact across the journal. */
@@ -135,6 +146,8 @@ export class JournalStore implements Store {
   private journalBytes = 0;
   private generation = 0;
   private closed = false;
+  /** See {@link BeforeCommitHook}; tests set it. */
+  beforeCommitHook: BeforeCommitHook | undefined;
 
   /** @internal use {@link openJournalStore}. */
   constructor(
@@ -224,6 +237,21 @@ export class JournalStore implements Store {
     this.setRaw(collection, key, false, undefined);
   }
 
+  afterCommit(fn: () => void): void {
+    this.activeTx('afterCommit').afterCommit.push(fn);
+  }
+
+  onRollback(fn: () => void): void {
+    this.activeTx('onRollback').onRollback.push(fn);
+  }
+
+  read<R>(fn: () => R | Promise<R>): Promise<R> {
+    const current = this.txContext.getStore();
+    if (current && !current.finished) return Promise.resolve().then(fn);
+    // Queued like a transaction: it runs when the running one has committed or rolled back.
+    return this.enqueue(async () => fn());
+  }
+
   transaction<R>(fn: () => R | Promise<R>): Promise<R> {
     const current = this.txContext.getStore();
     // Started from inside a running transaction: join it (its commit or rollback covers us).
@@ -274,7 +302,7 @@ export class JournalStore implements Store {
   }
 
   private async runTransaction<R>(fn: () => R | Promise<R>): Promise<R> {
-    const tx: TxState = { changes: new Map(), finished: false };
+    const tx: TxState = { changes: new Map(), finished: false, afterCommit: [], onRollback: [] };
     let result: R;
     try {
       result = await this.txContext.run(tx, fn);
@@ -284,8 +312,12 @@ export class JournalStore implements Store {
       throw e;
     }
     tx.finished = true;
-    if (tx.changes.size === 0) return result;
+    if (tx.changes.size === 0) {
+      this.runAfterCommit(tx);
+      return result;
+    }
     try {
+      if (this.beforeCommitHook) await this.beforeCommitHook();
       await this.commit(tx);
     } catch (e) {
       this.rollback(tx);
@@ -293,6 +325,8 @@ export class JournalStore implements Store {
       await this.journal?.truncate(this.journalBytes).catch(() => undefined);
       throw e;
     }
+    // Durable now: what had to wait for the commit (file deletions) may run.
+    this.runAfterCommit(tx);
     if (this.journalBytes >= this.compactAfterBytes) {
       // The transaction is committed whatever happens here; a failed compaction is retried after
       // the next commit (the journal keeps everything meanwhile).
@@ -331,6 +365,29 @@ export class JournalStore implements Store {
       this.setRaw(change.collection, change.key, change.before.has, change.before.value);
     }
     tx.changes.clear();
+    tx.afterCommit = [];
+    const undo = tx.onRollback.reverse();
+    tx.onRollback = [];
+    for (const fn of undo) {
+      try {
+        fn();
+      } catch {
+        // best effort: the startup reconcile removes whatever is left
+      }
+    }
+  }
+
+  private runAfterCommit(tx: TxState): void {
+    const callbacks = tx.afterCommit;
+    tx.afterCommit = [];
+    tx.onRollback = [];
+    for (const fn of callbacks) {
+      try {
+        fn();
+      } catch {
+        // the transaction is committed; a leftover file is an orphan for the startup reconcile
+      }
+    }
   }
 
   /** Snapshot of the whole state under the next generation, then a fresh journal for it. */

@@ -37,6 +37,28 @@ export interface Store {
    * request's rollback). Never await it from inside a transaction: that would wait for itself.
    */
   independentTransaction<R>(fn: () => R | Promise<R>): Promise<R>;
+  /**
+   * Registers `fn` to run once the running transaction has committed durably (after its fsync),
+   * in registration order; dropped if the transaction rolls back. A joined (nested) transaction
+   * registers with the outer one. Used for what cannot be undone, such as deleting data files:
+   * deleting them only after the commit means a crash leaves orphans (removed by the startup
+   * reconcile), never committed records without their data. Errors thrown by `fn` are ignored (the
+   * transaction is committed). Only allowed inside `transaction`.
+   */
+  afterCommit(fn: () => void): void;
+  /**
+   * Registers `fn` to run if the running transaction rolls back (after its records are restored),
+   * in reverse registration order; dropped on commit. Used to undo file creations. Errors thrown by
+   * `fn` are ignored. Only allowed inside `transaction`.
+   */
+  onRollback(fn: () => void): void;
+  /**
+   * Runs `fn` (which only reads) on committed state: outside a transaction it waits until the
+   * running transaction (if any) has committed or rolled back, so it never sees changes that a
+   * rollback could still undo; inside a transaction it runs at once (a transaction sees its own
+   * changes). `fn` must not start a transaction.
+   */
+  read<R>(fn: () => R | Promise<R>): Promise<R>;
   /** Drops all state (test control API `reset`). */
   clear(): Promise<void>;
   close(): Promise<void>;

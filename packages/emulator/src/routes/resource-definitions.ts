@@ -20,7 +20,6 @@ import { createRd, createVd, deleteRd, deleteVd, modifyRd, modifyVd } from '../d
 import { paginate, propsFilter, queryFlag, queryList } from '../domain/filters';
 import { isDiskless, isOnline, rdsByFilter, requireRd, requireVd, rscsOf, vdsOf } from '../domain/lookup';
 import type { RdRec } from '../domain/model';
-import { withFileUndoRoutes } from '../domain/storage';
 import { rdView, vdView } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
@@ -45,7 +44,7 @@ const CRT_VD = MASK_CRT | MASK_VLM_DFN;
 const MOD_VD = MASK_MOD | MASK_VLM_DFN;
 const DEL_VD = MASK_DEL | MASK_VLM_DFN;
 
-export const resourceDefinitionRoutes: RouteDef[] = withFileUndoRoutes([
+export const resourceDefinitionRoutes: RouteDef[] = [
   {
     method: 'GET',
     template: '/v1/resource-definitions',
@@ -157,4 +156,4 @@ export const resourceDefinitionRoutes: RouteDef[] = withFileUndoRoutes([
       return replyEntries(entries, 200);
     },
   },
-]);
+];

@@ -35,7 +35,6 @@ import {
 } from '../domain/groups';
 import { byName, requireRg } from '../domain/lookup';
 import type { RgRec, VgRec } from '../domain/model';
-import { withFileUndoRoutes } from '../domain/storage';
 import { rgView, vgView } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
@@ -71,7 +70,7 @@ function requireVg(rg: RgRec, vgs: VgRec[], raw: string | undefined, opObjMask: 
 const CRT_RG = MASK_CRT | MASK_RSC_GRP;
 const MOD_RG = MASK_MOD | MASK_RSC_GRP;
 
-export const resourceGroupRoutes: RouteDef[] = withFileUndoRoutes([
+export const resourceGroupRoutes: RouteDef[] = [
   {
     method: 'GET',
     template: '/v1/resource-groups',
@@ -216,4 +215,4 @@ export const resourceGroupRoutes: RouteDef[] = withFileUndoRoutes([
       return replyEntries(entries, 200);
     },
   },
-]);
+];

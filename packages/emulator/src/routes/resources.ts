@@ -62,7 +62,7 @@ import {
   takeOverTieBreaker,
   undeployResource,
 } from '../domain/resources';
-import { files, rdKeysOfNode, withFileUndoRoutes } from '../domain/storage';
+import { files, rdKeysOfNode } from '../domain/storage';
 import { rscView, rscVolumeViews, ViewCache } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { EmuReply, EmuRequest, RouteDef } from '../http/route';
@@ -369,7 +369,7 @@ const volumeNotFound = (rd: string, node: string, nr: string | undefined, mask: 
     ),
   );
 
-export const resourceRoutes: RouteDef[] = withFileUndoRoutes([
+export const resourceRoutes: RouteDef[] = [
   {
     method: 'GET',
     template: '/v1/view/resources',
@@ -674,4 +674,4 @@ export const resourceRoutes: RouteDef[] = withFileUndoRoutes([
       return replyEntries(entries, 200);
     },
   },
-]);
+];

@@ -29,7 +29,6 @@ import {
   snapshotView,
   viewSnapshots,
 } from '../domain/snapshots';
-import { dataPlane } from '../domain/storage';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
 import { badRequestBody, objectBody } from './body';
@@ -124,15 +123,13 @@ export const snapshotRoutes: RouteDef[] = [
   {
     method: 'DELETE',
     template: `${RD_SNAPSHOTS}/{snap}`,
-    // Own transaction: the snapshot's files may only go once the deletion is committed.
-    transaction: false,
-    handler: async (req, ctx) => {
-      const deletion = await ctx.store.transaction(() =>
-        deleteSnapshot(ctx, req.params.rd ?? '', req.params.snap ?? '', queryList(req.query, 'nodes')),
+    handler: (req, ctx) => {
+      const deletion = deleteSnapshot(
+        ctx,
+        req.params.rd ?? '',
+        req.params.snap ?? '',
+        queryList(req.query, 'nodes'),
       );
-      if (deletion.filesToRemove) {
-        dataPlane(ctx).deleteSnapshot(deletion.filesToRemove.rdName, deletion.filesToRemove.snapName);
-      }
       return replyEntries(deletion.entries, 200);
     },
   },
