@@ -8,18 +8,11 @@ import {
   PROP_HV_PLATFORM,
   PROP_HV_TEMPORARY,
 } from '@linstor-hv/api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditOrphans, describeOrphans } from '../src/audit';
-import { OWNER, PLATFORM, startCluster, type TestCluster } from './cluster';
+import { OWNER, PLATFORM, useCluster } from './cluster';
 
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = useCluster();
 
 const tags = { [PROP_HV_PLATFORM]: PLATFORM, [PROP_HV_OWNER]: OWNER };
 

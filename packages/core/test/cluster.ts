@@ -5,7 +5,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLinstorClient, type LinstorClient } from '@linstor-hv/client';
 import { type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { auditOrphans, describeOrphans } from '../src/audit';
 import type { VolumeServiceOptions } from '../src/service/types';
 import { createVolumeService, type VolumeService } from '../src/service/volume-service';
@@ -53,6 +53,38 @@ export async function startCluster(): Promise<TestCluster> {
       await client.close();
       await emulator.stop();
     },
+  };
+}
+
+/**
+ * One cluster per test file: started before the file's first test and stopped after its last. The
+ * returned object stands for it; its members are usable from the first test on.
+ */
+export function useCluster(): TestCluster {
+  let started: TestCluster | undefined;
+  beforeAll(async () => {
+    started = await startCluster();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const current = (): TestCluster => {
+    if (!started) throw new Error('the test cluster is started in beforeAll');
+    return started;
+  };
+  return {
+    get emulator() {
+      return current().emulator;
+    },
+    get client() {
+      return current().client;
+    },
+    get service() {
+      return current().service;
+    },
+    serviceWith: (options) => current().serviceWith(options),
+    deviceRoot: (node) => current().deviceRoot(node),
+    stop: () => current().stop(),
   };
 }
 

@@ -1,31 +1,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RollbackBlockedError, VolumeError } from '../src/errors';
 import { LocalExecutor } from '../src/exec';
-import {
-  deviceSha256,
-  expectNoOrphans,
-  MiB,
-  pattern,
-  sha256,
-  startCluster,
-  type TestCluster,
-  writeDevice,
-} from './cluster';
+import { deviceSha256, expectNoOrphans, MiB, pattern, sha256, useCluster, writeDevice } from './cluster';
 
-let cluster: TestCluster;
+const cluster = useCluster();
 const SIZE = 4 * MiB;
 /** sha256 of the data snapshot 'snap-b' of 'data-1' holds (set by the first test). */
 let snapBSha = '';
-
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
 
 describe('snapshots and rollback at the data level', () => {
   it('rolls back to the newest snapshot natively and to an older one by copy', async () => {

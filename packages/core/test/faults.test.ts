@@ -10,7 +10,7 @@
  */
 
 import type { FaultAction } from '@linstor-hv/emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditOrphans, describeOrphans } from '../src/audit';
 import { VolumeError } from '../src/errors';
 import { ServiceCore } from '../src/service/core';
@@ -22,12 +22,12 @@ import {
   PLATFORM,
   pattern,
   sha256,
-  startCluster,
   type TestCluster,
+  useCluster,
   writeDevice,
 } from './cluster';
 
-let cluster: TestCluster;
+const cluster = useCluster();
 const SIZE = MiB;
 
 /** The service internals bound like the cluster's service, to stage what a dead process left. */
@@ -41,13 +41,6 @@ function internalsOf(test: TestCluster): ServiceCore {
   });
 }
 const ACTIONS: readonly FaultAction[] = ['error', 'drop-before', 'drop-after'];
-
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
 
 interface VerbCase {
   /** Puts the cluster into the state the verb starts from. */

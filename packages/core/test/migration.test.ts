@@ -1,25 +1,9 @@
 import { PROP_ALLOW_TWO_PRIMARIES, PROP_DRBD_PROTOCOL, PROP_HV_MIGRATION } from '@linstor-hv/api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  deviceSha256,
-  expectNoOrphans,
-  MiB,
-  pattern,
-  sha256,
-  startCluster,
-  type TestCluster,
-  writeDevice,
-} from './cluster';
+import { describe, expect, it } from 'vitest';
+import { deviceSha256, expectNoOrphans, MiB, pattern, sha256, useCluster, writeDevice } from './cluster';
 
-let cluster: TestCluster;
+const cluster = useCluster();
 const SIZE = 2 * MiB;
-
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
 
 /** Every place a dual-primary option could be left: the RD, its group, and every connection. */
 async function dualPrimaryEverywhere(resource: string): Promise<string[]> {

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoOrphans, MiB, startCluster, type TestCluster, writeDevice } from './cluster';
+import { describe, expect, it } from 'vitest';
+import { expectNoOrphans, MiB, useCluster, writeDevice } from './cluster';
 
-let cluster: TestCluster;
+const cluster = useCluster();
 const GiB = 1024 * MiB;
-
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
 
 describe('concurrency', () => {
   it('runs 50 creates and 50 deletes in parallel in one group without collisions or leaks', {

@@ -1,18 +1,11 @@
 import { createServer } from 'node:net';
 import { PROP_HV_NAME, PROP_HV_OWNER, PROP_HV_PLATFORM } from '@linstor-hv/api';
 import { createLinstorClient } from '@linstor-hv/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VolumeError, VolumeValidationError } from '../src/errors';
-import { expectNoOrphans, MiB, startCluster, type TestCluster } from './cluster';
+import { expectNoOrphans, MiB, useCluster } from './cluster';
 
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = useCluster();
 
 describe('create', () => {
   it('creates a volume with the group replica count, exact size and ownership tags', async () => {
