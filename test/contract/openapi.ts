@@ -1061,6 +1061,55 @@ function outsideSpec(path: string) {
   );
 }
 
+/** The result for a path outside the LINSTOR REST API: valid, and not validated. */
+function outsideResult(
+  endpoint: string,
+  outside: NonNullable<ReturnType<typeof outsideSpec>>,
+  status?: number,
+): ValidationResult {
+  return {
+    valid: true,
+    endpoint,
+    ...(status === undefined ? {} : { status }),
+    appliedDeviations: [outside.id],
+    notValidatedBecause: `${outside.rule.pathPrefix} is outside the LINSTOR REST API`,
+    violations: [],
+    undeclaredProperties: [],
+  };
+}
+
+/** The violation of a request for an operation the spec does not have. */
+function routeViolation(message: string): SchemaViolation {
+  return { pointer: '', keyword: 'route', schemaLocation: '#/paths', message };
+}
+
+/**
+ * Resolves a request (`path` may carry a query) to its spec route; where there is none to check
+ * against, `result` is the answer instead: valid outside the spec, invalid for an unknown operation.
+ */
+function requestRoute(
+  method: string,
+  path: string,
+): { m: HttpMethod; endpoint: string; route: RouteMatch } | { result: ValidationResult } {
+  const m = toMethod(method);
+  const endpoint = `${m} ${stripQuery(path)}`;
+  const outside = outsideSpec(path);
+  if (outside) return { result: outsideResult(endpoint, outside) };
+  const route = findRoute(m, path);
+  if (!route) {
+    return {
+      result: {
+        valid: false,
+        endpoint,
+        appliedDeviations: [],
+        violations: [routeViolation(`${endpoint} is not an operation of the spec`)],
+        undeclaredProperties: [],
+      },
+    };
+  }
+  return { m, endpoint, route };
+}
+
 function unknownRoute(endpoint: string, status: number, body: unknown, what: string): ValidationResult {
   const c = contract();
   const rule = deviationsOf('unknown-route-reply').find((d) => d.rule.statuses.includes(status));
@@ -1071,12 +1120,7 @@ function unknownRoute(endpoint: string, status: number, body: unknown, what: str
       status,
       appliedDeviations: [],
       violations: [
-        {
-          pointer: '',
-          keyword: 'route',
-          schemaLocation: '#/paths',
-          message: `${what} is not an operation of the spec, and status ${status} is not a route error`,
-        },
+        routeViolation(`${what} is not an operation of the spec, and status ${status} is not a route error`),
       ],
       undeclaredProperties: [],
     };
@@ -1104,17 +1148,7 @@ export function validateResponse(
   const m = toMethod(method);
   const endpoint = `${m} ${stripQuery(path)}`;
   const outside = outsideSpec(path);
-  if (outside) {
-    return {
-      valid: true,
-      endpoint,
-      status,
-      appliedDeviations: [outside.id],
-      notValidatedBecause: `${outside.rule.pathPrefix} is outside the LINSTOR REST API`,
-      violations: [],
-      undeclaredProperties: [],
-    };
-  }
+  if (outside) return outsideResult(endpoint, outside, status);
   const route = findRoute(m, path);
   if (!route) return unknownRoute(endpoint, status, body, endpoint);
   const c = contract();
@@ -1133,36 +1167,9 @@ export function validateResponse(
  * parameters the spec declares for the operation: names, types, single or repeated values, bounds.
  */
 export function validateRequestParameters(method: string, url: string): ValidationResult {
-  const m = toMethod(method);
-  const endpoint = `${m} ${stripQuery(url)}`;
-  const outside = outsideSpec(url);
-  if (outside) {
-    return {
-      valid: true,
-      endpoint,
-      appliedDeviations: [outside.id],
-      notValidatedBecause: `${outside.rule.pathPrefix} is outside the LINSTOR REST API`,
-      violations: [],
-      undeclaredProperties: [],
-    };
-  }
-  const route = findRoute(m, url);
-  if (!route) {
-    return {
-      valid: false,
-      endpoint,
-      appliedDeviations: [],
-      violations: [
-        {
-          pointer: '',
-          keyword: 'route',
-          schemaLocation: '#/paths',
-          message: `${endpoint} is not an operation of the spec`,
-        },
-      ],
-      undeclaredProperties: [],
-    };
-  }
+  const resolved = requestRoute(method, url);
+  if ('result' in resolved) return resolved.result;
+  const { m, route } = resolved;
   const queryStart = url.indexOf('?');
   const query = queryStart === -1 ? [] : [...new URLSearchParams(url.slice(queryStart + 1))];
   const checked = contract().checkParameters(route, query);
@@ -1179,36 +1186,9 @@ export function validateRequestParameters(method: string, url: string): Validati
 
 /** Validates a request body (`undefined` = no body sent) for `method path`. */
 export function validateRequestBody(method: string, path: string, body: unknown): ValidationResult {
-  const m = toMethod(method);
-  const endpoint = `${m} ${stripQuery(path)}`;
-  const outside = outsideSpec(path);
-  if (outside) {
-    return {
-      valid: true,
-      endpoint,
-      appliedDeviations: [outside.id],
-      notValidatedBecause: `${outside.rule.pathPrefix} is outside the LINSTOR REST API`,
-      violations: [],
-      undeclaredProperties: [],
-    };
-  }
-  const route = findRoute(m, path);
-  if (!route) {
-    return {
-      valid: false,
-      endpoint,
-      appliedDeviations: [],
-      violations: [
-        {
-          pointer: '',
-          keyword: 'route',
-          schemaLocation: '#/paths',
-          message: `${endpoint} is not an operation of the spec`,
-        },
-      ],
-      undeclaredProperties: [],
-    };
-  }
+  const resolved = requestRoute(method, path);
+  if ('result' in resolved) return resolved.result;
+  const { m, endpoint, route } = resolved;
   const c = contract();
   const selected = c.selectRequest(route);
   if (body === undefined && selected.required) {
