@@ -7,17 +7,13 @@
 // Prints the figures and writes them to the "## Client" section of test/bench/RESULTS.md.
 //
 //   node test/bench/client-overhead.bench.mjs [--samples 3000] [--failover-runs 3] [--no-write]
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
 import { Pool } from 'undici';
+import { importBundled, summary, timed, writeResultsSection } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 const { values } = parseArgs({
   options: {
     samples: { type: 'string', default: '3000' },
@@ -29,44 +25,13 @@ const SAMPLES = Number(values.samples);
 const FAILOVER_RUNS = Number(values['failover-runs']);
 const PATH = '/v1/nodes/pve1';
 
-function percentile(sorted, p) {
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index];
-}
-function summary(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
-}
 const fmt = (ms) => (ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(3)} ms`);
 
-async function timed(fn) {
-  const started = performance.now();
-  await fn();
-  return performance.now() - started;
-}
-
 const scratch = await mkdtemp(join(os.tmpdir(), 'linstor-hv-client-bench-'));
-const entry = join(scratch, 'entry.ts');
-await writeFile(
-  entry,
-  `export { createLinstorClient } from ${JSON.stringify(join(root, 'packages/client/src/index.ts'))};\n` +
-    `export { startEmulator } from ${JSON.stringify(join(root, 'packages/emulator/src/index.ts'))};\n`,
-);
-const bundle = join(scratch, 'bench.mjs');
-await build({
-  entryPoints: [entry],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  // Bundled CommonJS dependencies (undici) need require() in an ES module.
-  banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  },
+const { createLinstorClient, startEmulator } = await importBundled(scratch, {
+  createLinstorClient: 'client',
+  startEmulator: 'emulator',
 });
-const { createLinstorClient, startEmulator } = await import(pathToFileURL(bundle).href);
 const emu = await startEmulator({
   dataDir: join(scratch, 'data'),
   listeners: [{ kind: 'http' }, { kind: 'blackhole' }],
@@ -144,22 +109,7 @@ timeout ${probeTimeoutMs} ms (the default), ${FAILOVER_RUNS} runs, median:
 | first call of a new client started from the state file (a new CLI process) | ${fmt(fromState.p50)} |
 `;
   process.stdout.write(`${section}\n`);
-  if (!values['no-write']) {
-    const resultsPath = join(here, 'RESULTS.md');
-    let current = '';
-    try {
-      current = await readFile(resultsPath, 'utf8');
-    } catch {
-      current = '# Benchmark results\n\nLatest figures of the benchmarks in this directory.\n';
-    }
-    const start = current.indexOf('## Client\n');
-    let updated;
-    if (start >= 0) {
-      const after = current.indexOf('\n## ', start + 1);
-      updated = `${current.slice(0, start)}${section}${after >= 0 ? current.slice(after) : ''}`;
-    } else updated = `${current.trimEnd()}\n\n${section}`;
-    await writeFile(resultsPath, updated);
-  }
+  if (!values['no-write']) await writeResultsSection('Client', section);
 } finally {
   await emu.stop();
   await rm(scratch, { recursive: true, force: true });

@@ -7,16 +7,13 @@
 // Prints the figures and writes them to the "## Core" section of test/bench/RESULTS.md.
 //
 //   node test/bench/core-verbs.bench.mjs [--large 10000] [--samples 20] [--concurrency 8] [--no-write]
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { importBundled, percentile, writeResultsSection } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 const { values } = parseArgs({
   options: {
     small: { type: 'string', default: '10' },
@@ -30,34 +27,14 @@ const SIZES = [Number(values.small), Number(values.large)];
 const SAMPLES = Number(values.samples);
 const CONCURRENCY = Number(values.concurrency);
 
-function percentile(sorted, p) {
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index];
-}
 const fmt = (ms) => (ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`);
 
 const scratch = await mkdtemp(join(os.tmpdir(), 'linstor-hv-core-bench-'));
-const entry = join(scratch, 'entry.ts');
-await writeFile(
-  entry,
-  `export { createLinstorClient } from ${JSON.stringify(join(root, 'packages/client/src/index.ts'))};\n` +
-    `export { createVolumeService } from ${JSON.stringify(join(root, 'packages/core/src/index.ts'))};\n` +
-    `export { startEmulator } from ${JSON.stringify(join(root, 'packages/emulator/src/index.ts'))};\n`,
-);
-const bundle = join(scratch, 'bench.mjs');
-await build({
-  entryPoints: [entry],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  },
+const { createLinstorClient, createVolumeService, startEmulator } = await importBundled(scratch, {
+  createLinstorClient: 'client',
+  createVolumeService: 'core',
+  startEmulator: 'emulator',
 });
-const { createLinstorClient, createVolumeService, startEmulator } = await import(pathToFileURL(bundle).href);
 
 /** Spawns definitions-only volumes of another owner until `target` exist. */
 async function fill(client, from, target) {
@@ -212,19 +189,4 @@ its time grows because the controller matches the ownership \`props=\` filter ag
 definition. Filling the cluster to ${large} volumes took ${fmt(byScale.get(large).fillMs)}.
 `;
 process.stdout.write(`${section}\n`);
-if (!values['no-write']) {
-  const resultsPath = join(here, 'RESULTS.md');
-  let current = '';
-  try {
-    current = await readFile(resultsPath, 'utf8');
-  } catch {
-    current = '# Benchmark results\n\nLatest figures of the benchmarks in this directory.\n';
-  }
-  const start = current.indexOf('## Core\n');
-  let updated;
-  if (start >= 0) {
-    const after = current.indexOf('\n## ', start + 1);
-    updated = `${current.slice(0, start)}${section}${after >= 0 ? current.slice(after) : ''}`;
-  } else updated = `${current.trimEnd()}\n\n${section}`;
-  await writeFile(resultsPath, updated);
-}
+if (!values['no-write']) await writeResultsSection('Core', section);

@@ -6,16 +6,13 @@
 // them to the "## Emulator scale" section of test/bench/RESULTS.md.
 //
 //   node test/bench/emulator-scale.bench.mjs [--count 10000] [--lookups 2000] [--concurrency 4] [--no-write]
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { importBundled, summary, timed, writeResultsSection } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '10000' },
@@ -40,24 +37,7 @@ const cluster = {
   resource_groups: [{ name: GROUP, select_filter: { place_count: 3, storage_pool: 'thinpool' } }],
 };
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index];
-}
-
-function summary(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) };
-}
-
 const fmt = (ms) => `${ms.toFixed(2)} ms`;
-
-async function timed(fn) {
-  const started = performance.now();
-  await fn();
-  return performance.now() - started;
-}
 
 async function request(url, method, path, body) {
   const res = await fetch(new URL(path, url), {
@@ -83,17 +63,7 @@ async function pool(count, concurrency, task) {
 }
 
 const scratch = await mkdtemp(join(os.tmpdir(), 'linstor-hv-bench-'));
-const bundle = join(scratch, 'emulator.mjs');
-await build({
-  entryPoints: [join(root, 'packages', 'emulator', 'src', 'index.ts')],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-});
-const { startEmulator } = await import(pathToFileURL(bundle).href);
+const { startEmulator } = await importBundled(scratch, { startEmulator: 'emulator' });
 const emu = await startEmulator({ dataDir: join(scratch, 'data'), cluster });
 
 try {
@@ -157,22 +127,7 @@ requests in flight; every spawn is one fsynced journal transaction): ${resources
 Spawning all ${COUNT} took ${spawnTotalS.toFixed(1)} s. Latencies are client-side round trips over HTTP on 127.0.0.1.
 `;
   process.stdout.write(`${section}\n`);
-  if (!values['no-write']) {
-    const resultsPath = join(here, 'RESULTS.md');
-    let current = '';
-    try {
-      current = await readFile(resultsPath, 'utf8');
-    } catch {
-      current = '# Benchmark results\n\nLatest figures of the benchmarks in this directory.\n';
-    }
-    const start = current.indexOf('## Emulator scale');
-    let next;
-    if (start >= 0) {
-      const after = current.indexOf('\n## ', start + 1);
-      next = `${current.slice(0, start)}${section}${after >= 0 ? current.slice(after) : ''}`;
-    } else next = `${current.trimEnd()}\n\n${section}`;
-    await writeFile(resultsPath, next);
-  }
+  if (!values['no-write']) await writeResultsSection('Emulator scale', section);
 } finally {
   await emu.stop();
   await rm(scratch, { recursive: true, force: true });
