@@ -28,7 +28,9 @@ use PVE::INotify;
 use PVE::Storage;
 use PVE::Storage::Plugin;
 
-our @EXPORT_OK = qw(sha256_of_file write_pattern);
+our @EXPORT_OK = qw($MiB error_of sha256_of_file write_pattern);
+
+our $MiB = 1024 * 1024;
 
 my $SAFE_PATH = qr{/[A-Za-z0-9_.+/-]+};
 my $CLEAN_PATH = '/sbin:/bin:/usr/sbin:/usr/bin';
@@ -56,7 +58,8 @@ sub emulator_bundle { return "$ROOT/packages/emulator/dist/emulator.mjs" }
 
 my @RUNNING;
 
-# Starts an emulator process (three-node cluster) and a private scratch tree for one test file.
+# Starts an emulator process (three-node cluster) and a private scratch tree for one test file;
+# the plugin then runs as node pve1 (see on_node).
 # Options: blackhole => 1 adds a black-holed port; storage => {...} extra storage.cfg options;
 # external => { url => ..., data_dir => ... } uses an emulator someone else runs (the demo).
 sub new {
@@ -274,6 +277,15 @@ sub snapshot_names {
 sub resources_of {
     my ($self, $resource) = @_;
     return $self->rest('GET', "/v1/view/resources?resources=$resource");
+}
+
+# --- test helpers ------------------------------------------------------------------------------
+
+# The error the block dies with ('' when it does not die).
+sub error_of(&) {
+    my ($code) = @_;
+    eval { $code->() };
+    return $@;
 }
 
 # --- data --------------------------------------------------------------------------------------

@@ -16,21 +16,12 @@ use lib "$lib/lib", "$lib/../../packages/proxmox/perl";
 
 use Digest::SHA qw(sha256_hex);
 use Test::More;
-use LinstorHvHarness qw(sha256_of_file write_pattern);
+use LinstorHvHarness qw($MiB error_of sha256_of_file write_pattern);
 use PVE::Storage;
 
-my $MiB = 1024 * 1024;
 my $h = LinstorHvHarness->new();
 my $cfg = $h->cfg();
 my $sid = $h->storeid();
-$h->on_node('pve1');
-
-sub error_of(&) {
-    my ($code) = @_;
-    eval { $code->() };
-    my $err = $@;
-    return $err;
-}
 
 # --- names and sizes PVE must not get away with ----------------------------------------------
 like(error_of { PVE::Storage::vdisk_alloc($cfg, $sid, 100, 'raw', 'vm-101-disk-0', 4096) },

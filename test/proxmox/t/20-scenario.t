@@ -15,10 +15,9 @@ BEGIN {
 use lib "$lib/lib", "$lib/../../packages/proxmox/perl";
 
 use Test::More;
-use LinstorHvHarness qw(sha256_of_file write_pattern);
+use LinstorHvHarness qw($MiB sha256_of_file write_pattern);
 use PVE::Storage;
 
-my $MiB = 1024 * 1024;
 my $SIZE = 64 * $MiB;
 
 my $h = LinstorHvHarness->new();

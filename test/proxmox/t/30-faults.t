@@ -16,18 +16,11 @@ use lib "$lib/lib", "$lib/../../packages/proxmox/perl";
 
 use IO::Socket::INET;
 use Test::More;
-use LinstorHvHarness qw(sha256_of_file write_pattern);
+use LinstorHvHarness qw($MiB error_of sha256_of_file write_pattern);
 use PVE::Storage;
 
-my $MiB = 1024 * 1024;
 my $h = LinstorHvHarness->new(blackhole => 1);
 my $sid = $h->storeid();
-
-sub error_of(&) {
-    my ($code) = @_;
-    eval { $code->() };
-    return $@;
-}
 
 sub warnings_of(&) {
     my ($code) = @_;

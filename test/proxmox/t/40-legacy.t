@@ -14,14 +14,12 @@ BEGIN {
 use lib "$lib/lib", "$lib/../../packages/proxmox/perl";
 
 use Test::More;
-use LinstorHvHarness qw(sha256_of_file write_pattern);
+use LinstorHvHarness qw($MiB sha256_of_file write_pattern);
 use PVE::Storage;
 
-my $MiB = 1024 * 1024;
 my $h = LinstorHvHarness->new();
 my $cfg = $h->cfg();
 my $sid = $h->storeid();
-$h->on_node('pve1');
 
 # linstor-proxmox 8.x: spawn with its definition properties, then Aux/pm/vmid.
 sub linstor_proxmox_alloc {
