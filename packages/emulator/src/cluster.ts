@@ -16,7 +16,7 @@ import {
 } from '@linstor-hv/api';
 import { DEFAULT_RG } from './domain/definitions';
 import type { CountersRec, NodeRec, PoolRec, PropsRec, RgRec } from './domain/model';
-import { DFLT_DISKLESS_POOL } from './domain/pools';
+import { DFLT_DISKLESS_POOL, HOSTED_KINDS } from './domain/pools';
 import type { Store } from './infra/store';
 
 /** Every node's diskless pool (one definition, shared with the domain modules). */
@@ -59,14 +59,9 @@ export interface ClusterDescription {
 
 const GIB_IN_KIB = 1024 * 1024;
 const NODE_TYPES = ['SATELLITE', 'COMBINED', 'CONTROLLER', 'AUXILIARY'];
+/** Every provider kind LINSTOR knows: a description may also name the ones the emulator cannot host. */
 const PROVIDER_KINDS: readonly ProviderKind[] = [
-  'DISKLESS',
-  'LVM',
-  'LVM_THIN',
-  'ZFS',
-  'ZFS_THIN',
-  'FILE',
-  'FILE_THIN',
+  ...HOSTED_KINDS,
   'SPDK',
   'REMOTE_SPDK',
   'EBS_TARGET',

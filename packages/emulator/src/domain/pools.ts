@@ -23,7 +23,7 @@ export const DEFAULT_OVERSUBSCRIPTION_RATIO = 20;
 const THIN_KINDS: ReadonlySet<ProviderKind> = new Set(['LVM_THIN', 'ZFS_THIN', 'FILE_THIN']);
 const NO_SNAPSHOT_KINDS: ReadonlySet<ProviderKind> = new Set(['DISKLESS', 'LVM']);
 /** Provider kinds the emulator can host volumes in (plus DISKLESS). */
-export const SUPPORTED_KINDS: ReadonlySet<string> = new Set([
+export const HOSTED_KINDS: readonly ProviderKind[] = [
   'DISKLESS',
   'LVM',
   'LVM_THIN',
@@ -31,7 +31,9 @@ export const SUPPORTED_KINDS: ReadonlySet<string> = new Set([
   'ZFS_THIN',
   'FILE',
   'FILE_THIN',
-]);
+];
+/** The same, to check a requested kind. */
+export const SUPPORTED_KINDS: ReadonlySet<string> = new Set(HOSTED_KINDS);
 
 /** True for thin-provisioned provider kinds. */
 export function isThin(kind: ProviderKind): boolean {

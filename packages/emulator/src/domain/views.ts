@@ -48,23 +48,21 @@ export function rdView(ctx: EmulatorContext, rd: RdRec, withVds = false): Record
   };
 }
 
+/** The DRBD data of a resource definition, as its layer data and each resource's DRBD layer show it. */
+function drbdRdData(rd: RdRec): Record<string, unknown> {
+  return {
+    peer_slots: rd.peerSlots,
+    al_stripes: AL_STRIPES,
+    al_stripe_size_kib: AL_STRIPE_SIZE_KIB,
+    port: rd.drbdPort,
+    transport_type: 'IP',
+    secret: rd.drbdSecret,
+    down: false,
+  };
+}
+
 function rdLayerData(rd: RdRec): Record<string, unknown>[] {
-  return rd.layerStack.map((type) =>
-    type === 'DRBD'
-      ? {
-          type,
-          data: {
-            peer_slots: rd.peerSlots,
-            al_stripes: AL_STRIPES,
-            al_stripe_size_kib: AL_STRIPE_SIZE_KIB,
-            port: rd.drbdPort,
-            transport_type: 'IP',
-            secret: rd.drbdSecret,
-            down: false,
-          },
-        }
-      : { type },
-  );
+  return rd.layerStack.map((type) => (type === 'DRBD' ? { type, data: drbdRdData(rd) } : { type }));
 }
 
 /** `VolumeDefinition` view. */
@@ -264,15 +262,7 @@ export function rscView(
     type: 'DRBD',
     resource_name_suffix: '',
     drbd: {
-      drbd_resource_definition: {
-        peer_slots: rd.peerSlots,
-        al_stripes: AL_STRIPES,
-        al_stripe_size_kib: AL_STRIPE_SIZE_KIB,
-        port: rd.drbdPort,
-        transport_type: 'IP',
-        secret: rd.drbdSecret,
-        down: false,
-      },
+      drbd_resource_definition: drbdRdData(rd),
       node_id: rsc.drbdNodeId,
       tcp_ports: [rd.drbdPort],
       peer_slots: rd.peerSlots,

@@ -1,7 +1,8 @@
 /** Small helpers for request bodies shared by the route modules. */
 import { API_CALL_PARSE_ERROR } from '@linstor-hv/api';
+import type { EmulatorContext } from '../context';
 import { entry } from '../http/apicall';
-import type { EmuReply } from '../http/route';
+import type { EmuReply, EmuRequest, RouteHandler } from '../http/route';
 
 /** The body as an object of type T, or undefined when it is not a JSON object (an empty body counts as `{}`). */
 export function objectBody<T>(body: unknown): T | undefined {
@@ -25,5 +26,16 @@ export function badRequestBody(_opObjMask: bigint): EmuReply {
       }),
     ],
     parseError: true,
+  };
+}
+
+/** A handler whose body must be a JSON object of type T; a body of another JSON type fails as in `badRequestBody`. */
+export function withObjectBody<T>(
+  opObjMask: bigint,
+  handle: (body: T, req: EmuRequest, ctx: EmulatorContext) => ReturnType<RouteHandler>,
+): RouteHandler {
+  return (req, ctx) => {
+    const body = objectBody<T>(req.body);
+    return body ? handle(body, req, ctx) : badRequestBody(opObjMask);
   };
 }

@@ -21,7 +21,7 @@ import type { EmulatorContext } from '../context';
 import type { KvsRec } from '../domain/model';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
-import { badRequestBody, objectBody } from './body';
+import { withObjectBody } from './body';
 
 function kvsView(rec: KvsRec): { name: string; props: Props } {
   return { name: rec.name, props: rec.props };
@@ -71,10 +71,9 @@ export const kvsRoutes: RouteDef[] = [
   {
     method: 'PUT',
     template: '/v1/key-value-store/{instance}',
-    handler: (req, ctx) => {
-      const body = objectBody<PropsModify>(req.body);
-      return body ? modifyKvs(ctx, req.params.instance!, body) : badRequestBody(MASK_MOD | MASK_KVS);
-    },
+    handler: withObjectBody<PropsModify>(MASK_MOD | MASK_KVS, (body, req, ctx) =>
+      modifyKvs(ctx, req.params.instance!, body),
+    ),
   },
   {
     method: 'DELETE',

@@ -35,7 +35,7 @@ import type { NodeRec, PoolRec } from '../domain/model';
 import { applyPropsModify, validateProps } from '../domain/props';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
-import { badRequestBody, objectBody } from './body';
+import { withObjectBody } from './body';
 
 /** The stream `/v1/events/nodes` serves. */
 export const NODES_STREAM = 'nodes';
@@ -240,18 +240,14 @@ export const nodeRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: '/v1/nodes',
-    handler: (req, ctx) => {
-      const body = objectBody<NodeCreateBody>(req.body);
-      return body ? createNode(ctx, body) : badRequestBody(MASK_CRT | MASK_NODE);
-    },
+    handler: withObjectBody<NodeCreateBody>(MASK_CRT | MASK_NODE, (body, _req, ctx) => createNode(ctx, body)),
   },
   {
     method: 'PUT',
     template: '/v1/nodes/{node}',
-    handler: (req, ctx) => {
-      const body = objectBody<NodeModify>(req.body);
-      return body ? modifyNode(ctx, req.params.node!, body) : badRequestBody(MASK_MOD | MASK_NODE);
-    },
+    handler: withObjectBody<NodeModify>(MASK_MOD | MASK_NODE, (body, req, ctx) =>
+      modifyNode(ctx, req.params.node!, body),
+    ),
   },
   {
     method: 'DELETE',
