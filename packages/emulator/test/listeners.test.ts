@@ -16,95 +16,45 @@ function openssl(args: string[]): void {
   execFileSync('openssl', args, { cwd: pki, stdio: 'pipe' });
 }
 
+/** `openssl req` arguments for a new unencrypted RSA key `<name>.key` and the request's subject. */
+function newKey(name: string, subject: string): string[] {
+  return ['-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-subj', subject];
+}
+
+/** A self-signed certificate `<name>.crt` and its key `<name>.key`. */
+function selfSigned(name: string, subject: string): void {
+  openssl(['req', '-x509', ...newKey(name, subject), '-out', `${name}.crt`, '-days', '2']);
+}
+
+/** A key `<name>.key` and a certificate `<name>.crt` signed by the test CA (with extensions from `extfile`). */
+function signedByCa(name: string, subject: string, extfile?: string): void {
+  openssl(['req', ...newKey(name, subject), '-out', `${name}.csr`]);
+  const extensions = extfile ? ['-extfile', extfile] : [];
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+    ...extensions,
+  ]);
+}
+
 /** A CA, a server certificate for 127.0.0.1 signed by it, a client certificate signed by it, and a rogue self-signed client. */
 function makePki(): void {
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=test-ca',
-  ]);
+  selfSigned('ca', '/CN=test-ca');
   writeFileSync(join(pki, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=127.0.0.1',
-  ]);
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.crt',
-    '-days',
-    '2',
-    '-extfile',
-    'server.ext',
-  ]);
-  openssl([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'client.key',
-    '-out',
-    'client.csr',
-    '-subj',
-    '/CN=pve1',
-  ]);
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    'client.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'client.crt',
-    '-days',
-    '2',
-  ]);
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'rogue.key',
-    '-out',
-    'rogue.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=rogue',
-  ]);
+  signedByCa('server', '/CN=127.0.0.1', 'server.ext');
+  signedByCa('client', '/CN=pve1');
+  selfSigned('rogue', '/CN=rogue');
 }
 
 interface TlsClient {
