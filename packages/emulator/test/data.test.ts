@@ -236,6 +236,18 @@ describe('restore', () => {
     expect(reply.status, reply.text).toBe(201);
   }
 
+  /** Restores snapshot 'snap' of 'rs-src' into `target`: its volume definitions or its resources. */
+  function restore(
+    what: 'volume-definition' | 'resource',
+    target: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    return call(url, 'POST', `/v1/resource-definitions/rs-src/snapshot-restore-${what}/snap`, {
+      to_resource: target,
+      ...extra,
+    });
+  }
+
   it('restores volume definitions and resources with the snapshot data (create RD, VD, resources)', async () => {
     await spawn(url, 'linstor-hv', 'rs-src', SIZE_KIB);
     const srcNodes = await diskfulNodes(url, 'rs-src');
@@ -245,14 +257,7 @@ describe('restore', () => {
     await writeRandom(dev(srcNodes[0]!, 'rs-src'), 0, MIB); // the source moves on
 
     await createRd('rs-dst');
-    const vds = await call(
-      url,
-      'POST',
-      '/v1/resource-definitions/rs-src/snapshot-restore-volume-definition/snap',
-      {
-        to_resource: 'rs-dst',
-      },
-    );
+    const vds = await restore('volume-definition', 'rs-dst');
     expect(vds.status, vds.text).toBe(200);
     expect(retCodes(vds)).toEqual([MASK_CRT | MASK_VLM_DFN | CREATED]);
     const vdList = await call(url, 'GET', '/v1/resource-definitions/rs-dst/volume-definitions');
@@ -263,9 +268,7 @@ describe('restore', () => {
       ]),
     ).toEqual([[0, SIZE_KIB]]);
 
-    const rscs = await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-resource/snap', {
-      to_resource: 'rs-dst',
-    });
+    const rscs = await restore('resource', 'rs-dst');
     expect(rscs.status, rscs.text).toBe(200);
     const restored = await resourcesOf(url, 'rs-dst');
     const restoredDiskful = restored.filter((r) => !isDisklessView(r));
@@ -277,37 +280,18 @@ describe('restore', () => {
   it('restores onto a subset of the nodes', async () => {
     await createRd('rs-subset');
     const srcNodes = await diskfulNodes(url, 'rs-src');
-    await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-volume-definition/snap', {
-      to_resource: 'rs-subset',
-    });
-    const reply = await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-resource/snap', {
-      to_resource: 'rs-subset',
-      nodes: [srcNodes[1]],
-    });
+    await restore('volume-definition', 'rs-subset');
+    const reply = await restore('resource', 'rs-subset', { nodes: [srcNodes[1]] });
     expect(reply.status, reply.text).toBe(200);
     expect(await diskfulNodes(url, 'rs-subset')).toEqual([srcNodes[1]]);
   });
 
   it('refuses a missing target (404), a target with resources (FAIL_EXISTS_RSC) and an existing VD', async () => {
-    const missing = await call(
-      url,
-      'POST',
-      '/v1/resource-definitions/rs-src/snapshot-restore-volume-definition/snap',
-      {
-        to_resource: 'rs-nowhere',
-      },
-    );
+    const missing = await restore('volume-definition', 'rs-nowhere');
     expect(missing.status).toBe(404);
     expect(retCodes(missing)).toEqual([FAIL_NOT_FOUND_RSC_DFN | MASK_CRT | MASK_VLM_DFN]);
 
-    const deployed = await call(
-      url,
-      'POST',
-      '/v1/resource-definitions/rs-src/snapshot-restore-resource/snap',
-      {
-        to_resource: 'rs-dst',
-      },
-    );
+    const deployed = await restore('resource', 'rs-dst');
     expect(deployed.status).toBe(500);
     expect(retCodes(deployed)).toEqual([FAIL_EXISTS_RSC | MASK_CRT | MASK_RSC]);
 
@@ -316,27 +300,15 @@ describe('restore', () => {
       volume_definition: { volume_number: 0, size_kib: SIZE_KIB },
     });
     expect(vd.status, vd.text).toBe(200);
-    const clash = await call(
-      url,
-      'POST',
-      '/v1/resource-definitions/rs-src/snapshot-restore-volume-definition/snap',
-      {
-        to_resource: 'rs-has-vd',
-      },
-    );
+    const clash = await restore('volume-definition', 'rs-has-vd');
     expect(clash.status).toBe(500);
     expect(retCodes(clash)).toEqual([FAIL_EXISTS_VLM_DFN | MASK_CRT | MASK_VLM_DFN]);
   });
 
   it('restores into other pools with stor_pool_rename, with the same data', async () => {
     await createRd('rs-renamed');
-    await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-volume-definition/snap', {
-      to_resource: 'rs-renamed',
-    });
-    const reply = await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-resource/snap', {
-      to_resource: 'rs-renamed',
-      stor_pool_rename: { thinpool: 'zfspool' },
-    });
+    await restore('volume-definition', 'rs-renamed');
+    const reply = await restore('resource', 'rs-renamed', { stor_pool_rename: { thinpool: 'zfspool' } });
     expect(reply.status, reply.text).toBe(200);
     const restored = (await resourcesOf(url, 'rs-renamed')).filter((r) => !isDisklessView(r));
     expect(restored.map((r) => r.volumes?.[0]?.storage_pool_name)).toEqual(['zfspool', 'zfspool']);
@@ -346,15 +318,10 @@ describe('restore', () => {
 
   it('refuses nodes that do not hold the snapshot with 404 FAIL_NOT_FOUND_SNAPSHOT, creating nothing', async () => {
     await createRd('rs-elsewhere');
-    await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-volume-definition/snap', {
-      to_resource: 'rs-elsewhere',
-    });
+    await restore('volume-definition', 'rs-elsewhere');
     const holders = await diskfulNodes(url, 'rs-src');
     const stranger = ['pve1', 'pve2', 'pve3'].find((n) => !holders.includes(n))!;
-    const reply = await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-resource/snap', {
-      to_resource: 'rs-elsewhere',
-      nodes: [holders[0], stranger],
-    });
+    const reply = await restore('resource', 'rs-elsewhere', { nodes: [holders[0], stranger] });
     expect(reply.status).toBe(404);
     expect(retCodes(reply)).toEqual([FAIL_NOT_FOUND_SNAPSHOT | MASK_CRT | MASK_RSC]);
     expect(messages(reply)).toEqual([
@@ -365,9 +332,7 @@ describe('restore', () => {
 
   it('warns "No volumes to restore" when the target has no volume definitions yet', async () => {
     await createRd('rs-no-vds');
-    const reply = await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-resource/snap', {
-      to_resource: 'rs-no-vds',
-    });
+    const reply = await restore('resource', 'rs-no-vds');
     expect(reply.status, reply.text).toBe(200);
     expect(retCodes(reply)[0]).toBe(WARN_NOT_FOUND | MASK_CRT | MASK_VLM_DFN);
     expect(messages(reply)[0]).toBe(
@@ -381,9 +346,7 @@ describe('restore', () => {
       volume_definition: { volume_number: 0, size_kib: SIZE_KIB * 2 },
     });
     expect(vd.status, vd.text).toBe(200);
-    const reply = await call(url, 'POST', '/v1/resource-definitions/rs-src/snapshot-restore-resource/snap', {
-      to_resource: 'rs-bigger',
-    });
+    const reply = await restore('resource', 'rs-bigger');
     expect(reply.status).toBe(500);
     expect(retCodes(reply)).toEqual([FAIL_INVLD_VLM_SIZE | MASK_CRT | MASK_RSC]);
     expect(await resourcesOf(url, 'rs-bigger')).toEqual([]);
