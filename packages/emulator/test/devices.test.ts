@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../src/start';
-import { GIB, resourcesOfRd, spawnRd } from './domain-helpers';
+import { GIB, makeAvailable, resourcesOfRd, spawnRd } from './domain-helpers';
 import { useEmulator } from './emulator-fixture';
 import { call } from './http-helpers';
 
@@ -115,9 +115,7 @@ describe('device open and close', () => {
 
   it('allows dual-primary for one pair through the resource connection only', async () => {
     await spawnRd(url, 'linstor-hv', 'dev-conn', [GIB]);
-    await call(url, 'POST', '/v1/resource-definitions/dev-conn/resources/pve3/make-available', {
-      diskful: false,
-    });
+    await makeAvailable(url, 'dev-conn', 'pve3', { diskful: false });
     const put = await call(url, 'PUT', '/v1/resource-definitions/dev-conn/resource-connections/pve1/pve3', {
       override_props: { 'DrbdOptions/Net/allow-two-primaries': 'yes' },
     });
@@ -129,9 +127,7 @@ describe('device open and close', () => {
 
   it('needs an online UpToDate diskful peer to open on a diskless node', async () => {
     await spawnRd(url, 'linstor-hv', 'dev-dl', [GIB]);
-    await call(url, 'POST', '/v1/resource-definitions/dev-dl/resources/pve3/make-available', {
-      diskful: false,
-    });
+    await makeAvailable(url, 'dev-dl', 'pve3', { diskful: false });
     await emu.control.nodeOffline('pve1');
     await emu.control.nodeOffline('pve2');
     const refused = await emu.control.openDevice('pve3', 'dev-dl', 'rw');

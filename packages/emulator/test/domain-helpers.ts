@@ -75,6 +75,16 @@ export function spawnRd(
   });
 }
 
+/** `make-available` of `rd` on `node` with `body`; returns the reply without asserting its status. */
+export function makeAvailable(
+  url: string,
+  rd: string,
+  node: string,
+  body: Record<string, unknown> = {},
+): Promise<HttpReply> {
+  return call(url, 'POST', `/v1/resource-definitions/${rd}/resources/${node}/make-available`, body);
+}
+
 /** Asserts a reply's status and that one of its entries carries exactly `code`; returns that entry. */
 export function expectEntry(
   reply: HttpReply,

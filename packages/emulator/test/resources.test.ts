@@ -30,7 +30,15 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../src/start';
 import { devicePath } from './data-helpers';
-import { diskless, expectEntry, GIB, resourcesOfRd, spawnRd, viewResources } from './domain-helpers';
+import {
+  diskless,
+  expectEntry,
+  GIB,
+  makeAvailable,
+  resourcesOfRd,
+  spawnRd,
+  viewResources,
+} from './domain-helpers';
 import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
@@ -261,9 +269,7 @@ describe('resource delete', () => {
 
   it('keeps a deleted diskless as tie-breaker; keep_tiebreaker keeps it; a plain delete turns auto tie-breaking off', async () => {
     await spawnRd(url, 'linstor-hv', 'del-tb', [GIB]);
-    const avail = await call(url, 'POST', '/v1/resource-definitions/del-tb/resources/pve3/make-available', {
-      diskful: false,
-    });
+    const avail = await makeAvailable(url, 'del-tb', 'pve3', { diskful: false });
     expect(avail.status, avail.text).toBe(200);
     expect((await resourcesOfRd(url, 'del-tb'))[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
 
@@ -318,14 +324,7 @@ describe('resource delete', () => {
     });
     expect(node.status, node.text).toBe(201);
     await spawnRd(url, 'linstor-hv', 'del-client', [GIB]);
-    const avail = await call(
-      url,
-      'POST',
-      '/v1/resource-definitions/del-client/resources/pve4/make-available',
-      {
-        diskful: false,
-      },
-    );
+    const avail = await makeAvailable(url, 'del-client', 'pve4', { diskful: false });
     expect(avail.status, avail.text).toBe(200);
     const withClient = await resourcesOfRd(url, 'del-client');
     expect(withClient.map((r) => [r.node_name, r.flags ?? []])).toEqual([
@@ -354,14 +353,7 @@ describe('make-available', () => {
     await call(url, 'POST', '/v1/resource-definitions/ma-diskless/resources/pve1', {
       resource: { props: { StorPoolName: 'thinpool' } },
     });
-    const reply = await call(
-      url,
-      'POST',
-      '/v1/resource-definitions/ma-diskless/resources/pve2/make-available',
-      {
-        diskful: false,
-      },
-    );
+    const reply = await makeAvailable(url, 'ma-diskless', 'pve2', { diskful: false });
     expectEntry(reply, 200, CREATED | CRT_RSC);
     const rscs = await resourcesOfRd(url, 'ma-diskless');
     expect(rscs.map((r) => [r.node_name, diskless(r)])).toEqual([
@@ -372,9 +364,7 @@ describe('make-available', () => {
 
   it('creates the first replica diskful through the placer when no diskful peer exists', async () => {
     await spawnRd(url, 'linstor-hv', 'ma-first', [GIB], { definitions_only: true });
-    const reply = await call(url, 'POST', '/v1/resource-definitions/ma-first/resources/pve2/make-available', {
-      diskful: false,
-    });
+    const reply = await makeAvailable(url, 'ma-first', 'pve2', { diskful: false });
     expect(reply.status, reply.text).toBe(200);
     const [r] = await resourcesOfRd(url, 'ma-first');
     expect(r).toMatchObject({ node_name: 'pve2', props: { StorPoolName: 'thinpool' } });
@@ -387,33 +377,19 @@ describe('make-available', () => {
       { resource: { node_name: 'pve1', props: { StorPoolName: 'thinpool' } } },
       { resource: { node_name: 'pve2', flags: ['DRBD_DISKLESS'] } },
     ]);
-    const reply = await call(
-      url,
-      'POST',
-      '/v1/resource-definitions/ma-toggle/resources/pve2/make-available',
-      {
-        diskful: true,
-      },
-    );
+    const reply = await makeAvailable(url, 'ma-toggle', 'pve2', { diskful: true });
     expect(reply.status, reply.text).toBe(200);
     const r2 = (await resourcesOfRd(url, 'ma-toggle')).find((r) => r.node_name === 'pve2')!;
     expect(diskless(r2)).toBe(false);
     expect(r2.volumes?.[0]?.storage_pool_name).toBe('thinpool');
 
-    const again = await call(
-      url,
-      'POST',
-      '/v1/resource-definitions/ma-toggle/resources/pve2/make-available',
-      {
-        diskful: true,
-      },
-    );
+    const again = await makeAvailable(url, 'ma-toggle', 'pve2', { diskful: true });
     expect(expectEntry(again, 200, CRT_RSC).message).toBe('Resource already deployed as requested');
   });
 
   it('turns a tie-breaker into a wanted diskless resource without other changes', async () => {
     await spawnRd(url, 'linstor-hv', 'ma-tb', [GIB]);
-    const reply = await call(url, 'POST', '/v1/resource-definitions/ma-tb/resources/pve3/make-available', {});
+    const reply = await makeAvailable(url, 'ma-tb', 'pve3');
     expect(retCodes(reply)).toEqual([CRT_RSC]);
     expect((await resourcesOfRd(url, 'ma-tb'))[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
   });
@@ -421,22 +397,10 @@ describe('make-available', () => {
   it('activates an inactive resource and refuses a different layer list', async () => {
     await spawnRd(url, 'linstor-hv', 'ma-inactive', [GIB]);
     await call(url, 'POST', '/v1/resource-definitions/ma-inactive/resources/pve1/deactivate');
-    const reply = await call(
-      url,
-      'POST',
-      '/v1/resource-definitions/ma-inactive/resources/pve1/make-available',
-      {},
-    );
+    const reply = await makeAvailable(url, 'ma-inactive', 'pve1');
     expect(messages(reply)).toEqual(["Resource 'ma-inactive' on node 'pve1' activated."]);
     expect((await resourcesOfRd(url, 'ma-inactive'))[0]!.flags).toBeUndefined();
-    const layers = await call(
-      url,
-      'POST',
-      '/v1/resource-definitions/ma-inactive/resources/pve1/make-available',
-      {
-        layer_list: ['STORAGE'],
-      },
-    );
+    const layers = await makeAvailable(url, 'ma-inactive', 'pve1', { layer_list: ['STORAGE'] });
     expect(expectEntry(layers, 500, FAIL_INVLD_LAYER_STACK | CRT_RSC).message).toBe(
       'Layerstack of deployed resource does not match',
     );
@@ -444,9 +408,7 @@ describe('make-available', () => {
 
   it('answers FAIL_NOT_FOUND_STOR_POOL (404) when no pool on the node fits the group', async () => {
     await spawnRd(url, 'linstor-hv-thick', 'ma-big', [30 * GIB], { definitions_only: true });
-    const reply = await call(url, 'POST', '/v1/resource-definitions/ma-big/resources/pve1/make-available', {
-      diskful: true,
-    });
+    const reply = await makeAvailable(url, 'ma-big', 'pve1', { diskful: true });
     expect(expectEntry(reply, 404, FAIL_NOT_FOUND_STOR_POOL | CRT_RSC).message).toBe(
       'Autoplacer could not find diskful stor pool on node pve1 matching resource-groups autoplace-settings',
     );
