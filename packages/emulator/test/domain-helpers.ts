@@ -75,6 +75,20 @@ export function spawnRd(
   });
 }
 
+/** Registers satellite `name` with one `default` interface at `address`; returns the reply without asserting its status. */
+export function createSatellite(
+  url: string,
+  name: string,
+  address: string,
+  netInterface: Record<string, unknown> = {},
+): Promise<HttpReply> {
+  return call(url, 'POST', '/v1/nodes', {
+    name,
+    type: 'SATELLITE',
+    net_interfaces: [{ name: 'default', address, ...netInterface }],
+  });
+}
+
 /** `make-available` of `rd` on `node` with `body`; returns the reply without asserting its status. */
 export function makeAvailable(
   url: string,

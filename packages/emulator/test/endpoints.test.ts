@@ -23,6 +23,7 @@ import {
 } from '@linstor-hv/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../src/start';
+import { createSatellite } from './domain-helpers';
 import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
@@ -148,18 +149,10 @@ describe('nodes', () => {
   });
 
   it('refuses invalid node names and addresses', async () => {
-    const badName = await call(emu.url, 'POST', '/v1/nodes', {
-      name: 'bad_name!',
-      type: 'SATELLITE',
-      net_interfaces: [{ name: 'default', address: '10.0.0.9' }],
-    });
+    const badName = await createSatellite(emu.url, 'bad_name!', '10.0.0.9');
     expect(badName.status).toBe(500);
     expect(retCodes(badName)).toEqual([FAIL_INVLD_NODE_NAME | MASK_CRT | MASK_NODE]);
-    const badAddress = await call(emu.url, 'POST', '/v1/nodes', {
-      name: 'pve9',
-      type: 'SATELLITE',
-      net_interfaces: [{ name: 'default', address: 'not-an-ip' }],
-    });
+    const badAddress = await createSatellite(emu.url, 'pve9', 'not-an-ip');
     expect(badAddress.status).toBe(500);
     expect(retCodes(badAddress)).toEqual([FAIL_INVLD_NET_ADDR | MASK_CRT | MASK_NODE]);
   });
@@ -236,11 +229,7 @@ describe('nodes', () => {
     const res = await fetch(`${emu.url}/v1/events/nodes`, { signal: abort.signal });
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     const reader = res.body!.getReader();
-    await call(emu.url, 'POST', '/v1/nodes', {
-      name: 'pve5',
-      type: 'SATELLITE',
-      net_interfaces: [{ name: 'default', address: '10.0.0.5' }],
-    });
+    await createSatellite(emu.url, 'pve5', '10.0.0.5');
     await call(emu.url, 'PUT', '/v1/nodes/pve5', { override_props: { 'Aux/a': 'b' } });
     await call(emu.url, 'DELETE', '/v1/nodes/pve5');
     let text = '';

@@ -31,6 +31,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../src/start';
 import { devicePath } from './data-helpers';
 import {
+  createSatellite,
   diskless,
   expectEntry,
   GIB,
@@ -317,11 +318,7 @@ describe('resource delete', () => {
   });
 
   it('keeps the tie-breaker next to a DRBD client made available on a fourth node, and deletes the client', async () => {
-    const node = await call(url, 'POST', '/v1/nodes', {
-      name: 'pve4',
-      type: 'SATELLITE',
-      net_interfaces: [{ name: 'default', address: '10.0.0.4', satellite_port: 3366 }],
-    });
+    const node = await createSatellite(url, 'pve4', '10.0.0.4', { satellite_port: 3366 });
     expect(node.status, node.text).toBe(201);
     await spawnRd(url, 'linstor-hv', 'del-client', [GIB]);
     const avail = await makeAvailable(url, 'del-client', 'pve4', { diskful: false });
