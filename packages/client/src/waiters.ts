@@ -1,6 +1,7 @@
 import type { ResourceWithVolumes } from '@linstor-hv/api';
 import type { LinstorClient } from './client';
 import { CloneFailedError, WaitTimeoutError } from './errors';
+import { sleep } from './transport';
 
 /** How long and how often a waiter polls. */
 export interface WaitOptions {
@@ -15,21 +16,6 @@ export interface WaitOptions {
 
 /** One poll's verdict: done (with a value) or not yet (with a description of what was seen). */
 type PollResult<T> = { done: true; value: T } | { done: false; state: string };
-
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** A poll's own request may take at least this long, even when the wait's deadline is closer. */
 const MIN_POLL_REQUEST_MS = 2000;
@@ -56,7 +42,7 @@ export async function pollUntil<T>(
     lastState = result.state;
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new WaitTimeoutError(what, timeoutMs, lastState);
-    await pause(Math.min(interval, remaining), options.signal);
+    await sleep(Math.min(interval, remaining), options.signal);
     interval = Math.min(maxInterval, Math.ceil(interval * 1.5));
   }
 }
