@@ -138,6 +138,16 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
     ...ownershipProps(core.ownership, request.name),
     [PROP_HV_PENDING]: 'create',
   };
+  /** Removes what this attempt made and fails with LINSTOR's words for `error`. */
+  const undoAndFail = async (error: unknown): Promise<never> => {
+    const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
+    const failure = wrapFailure(what, error, { volume: request.name });
+    throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
+      cause: error,
+      linstor: failure.linstor,
+      volume: request.name,
+    });
+  };
 
   let spawned = false;
   let resumed = false;
@@ -162,13 +172,7 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
       if (error instanceof VolumeError) throw error;
       const exists = error instanceof LinstorApiError && error.has(FAIL_EXISTS_RSC_DFN);
       if (!exists && !(error instanceof OutcomeUnknownError)) {
-        const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
-        const failure = wrapFailure(what, error, { volume: request.name });
-        throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
-          cause: error,
-          linstor: failure.linstor,
-          volume: request.name,
-        });
+        return undoAndFail(error);
       }
       const existing = await core.definition(resourceName);
       // Absent: a lost spawn never took effect (or the definition was deleted meanwhile), so sending
@@ -238,13 +242,7 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
       warnings,
     };
   } catch (error) {
-    const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
-    const failure = wrapFailure(what, error, { volume: request.name });
-    throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
-      cause: error,
-      linstor: failure.linstor,
-      volume: request.name,
-    });
+    return undoAndFail(error);
   }
 }
 
