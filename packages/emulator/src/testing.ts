@@ -236,14 +236,20 @@ function track(child: ChildProcess): void {
 /** Runs the emulator bin as a child process and waits for its startup line. */
 export async function spawnEmulatorProcess(options: SpawnOptions = {}): Promise<SpawnedEmulator> {
   const bundle = emulatorBundle();
-  const scratch = await mkdtemp(join(tmpdir(), 'linstor-hv-emulator-run-'));
+  // A scratch directory only when something must be written for the child (data, cluster, tokens),
+  // so a test that kills the process and never calls stop() leaves nothing behind in /tmp.
+  const needsScratch =
+    options.dataDir === undefined ||
+    (options.cluster !== undefined && typeof options.cluster !== 'string') ||
+    Boolean(options.tokens?.length);
+  const scratch = needsScratch ? await mkdtemp(join(tmpdir(), 'linstor-hv-emulator-run-')) : undefined;
   const temporary = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? join(scratch, 'data');
+  const dataDir = options.dataDir ?? join(scratch!, 'data');
   const args = ['serve', '--data-dir', dataDir];
   if (options.cluster !== undefined) {
     if (typeof options.cluster === 'string') args.push('--cluster', options.cluster);
     else {
-      const clusterFile = join(scratch, 'cluster.json');
+      const clusterFile = join(scratch!, 'cluster.json');
       await writeFile(clusterFile, JSON.stringify(options.cluster));
       args.push('--cluster', clusterFile);
     }
@@ -256,7 +262,7 @@ export async function spawnEmulatorProcess(options: SpawnOptions = {}): Promise<
     if (options.tls.requireClientCert) args.push('--require-client-cert');
   }
   if (options.tokens?.length) {
-    const tokenFile = join(scratch, 'tokens');
+    const tokenFile = join(scratch!, 'tokens');
     await writeFile(tokenFile, `${options.tokens.join('\n')}\n`, { mode: 0o600 });
     args.push('--token-file', tokenFile);
   }
@@ -275,7 +281,7 @@ export async function spawnEmulatorProcess(options: SpawnOptions = {}): Promise<
   } catch (e) {
     child.kill('SIGKILL');
     await exited;
-    await rm(scratch, { recursive: true, force: true });
+    if (scratch) await rm(scratch, { recursive: true, force: true });
     throw e;
   }
   const url = startup.urls[0] ?? '';
@@ -295,7 +301,7 @@ export async function spawnEmulatorProcess(options: SpawnOptions = {}): Promise<
     kill,
     stop: async () => {
       await kill('SIGTERM');
-      await rm(scratch, { recursive: true, force: true });
+      if (scratch) await rm(scratch, { recursive: true, force: true });
       if (temporary) await rm(dataDir, { recursive: true, force: true });
     },
   };
