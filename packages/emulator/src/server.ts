@@ -16,6 +16,7 @@ import {
   toRetCode,
 } from '@linstor-hv/api';
 import type { EmulatorConfig, EmulatorContext, StreamListener } from './context';
+import { defineIndexes } from './domain/lookup';
 import type { ErrorReportRec, PropsRec } from './domain/model';
 import { ApiCallError, entry, replyEntries } from './http/apicall';
 import { toControllerJson } from './http/json';
@@ -56,6 +57,7 @@ export class EmulatorServer {
   private errorSeq = 0;
 
   constructor(private readonly options: EmulatorServerOptions) {
+    defineIndexes(options.store);
     this.router = new Router(options.routes);
     this.tokens = new Set(options.tokens);
     const now = options.now ?? Date.now;

@@ -209,3 +209,69 @@ describe('journal store: durability', () => {
     );
   });
 });
+
+describe('journal store: secondary indexes', () => {
+  const byColor = (record: unknown) => {
+    const color = (record as { color?: string }).color;
+    return color === undefined ? [] : [color];
+  };
+  const keysOf = (s: JournalStore, term: string) =>
+    s
+      .indexedKeys('things', 'color', term)
+      .map((k) => k.join('/'))
+      .sort();
+
+  it('is built from the records present and follows puts and deletes', async () => {
+    await store.transaction(() => {
+      store.put('things', ['A'], { color: 'red' });
+      store.put('things', ['B', 'x'], { color: 'blue' });
+    });
+    store.defineIndex('things', 'color', byColor);
+    expect(keysOf(store, 'red')).toEqual(['A']);
+    expect(keysOf(store, 'blue')).toEqual(['B/x']);
+    await store.transaction(() => {
+      store.put('things', ['A'], { color: 'blue' });
+      store.put('things', ['C'], { color: 'red' });
+      store.delete('things', ['B', 'x']);
+      store.put('others', ['D'], { color: 'red' });
+    });
+    expect(keysOf(store, 'red')).toEqual(['C']);
+    expect(keysOf(store, 'blue')).toEqual(['A']);
+    expect(keysOf(store, 'green')).toEqual([]);
+    expect(() => store.indexedKeys('things', 'size', 'red')).toThrow(/no index 'size'/);
+  });
+
+  it("loses a rolled-back transaction's changes and is emptied by clear", async () => {
+    store.defineIndex('things', 'color', byColor);
+    await store.transaction(() => {
+      store.put('things', ['A'], { color: 'red' });
+      store.put('things', ['B'], { color: 'blue' });
+    });
+    await expect(
+      store.transaction(() => {
+        store.put('things', ['A'], { color: 'green' });
+        store.put('things', ['C'], { color: 'red' });
+        store.delete('things', ['B']);
+        expect(keysOf(store, 'red')).toEqual(['C']);
+        expect(keysOf(store, 'green')).toEqual(['A']);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(keysOf(store, 'red')).toEqual(['A']);
+    expect(keysOf(store, 'blue')).toEqual(['B']);
+    expect(keysOf(store, 'green')).toEqual([]);
+    await store.clear();
+    expect(keysOf(store, 'red')).toEqual([]);
+    await store.transaction(() => store.put('things', ['E'], { color: 'red' }));
+    expect(keysOf(store, 'red')).toEqual(['E']);
+  });
+
+  it('is rebuilt from the journal and snapshot after a reopen', async () => {
+    await store.transaction(() => store.put('things', ['A'], { color: 'red' }));
+    await store.compactNow();
+    await store.transaction(() => store.put('things', ['B'], { color: 'red' }));
+    await reopen();
+    store.defineIndex('things', 'color', byColor);
+    expect(keysOf(store, 'red')).toEqual(['A', 'B']);
+  });
+});

@@ -58,6 +58,24 @@ export function propsFilter(values: readonly string[]): ((props: Props) => boole
   return (props) => tests.every((t) => t(props));
 }
 
+/**
+ * The `key=value` props filters whose key and value are both plain (no regex): an object matches
+ * the whole filter only if it has each of these props with exactly this value.
+ */
+export function exactPropsPairs(values: readonly string[]): [key: string, value: string][] {
+  const pairs: [string, string][] = [];
+  for (const raw of values) {
+    const eq = raw.indexOf('=');
+    if (eq < 0) continue;
+    const key = raw.slice(0, eq);
+    const value = raw.slice(eq + 1);
+    if (!FILTER_REGEX_METACHARACTERS.test(key) && !FILTER_REGEX_METACHARACTERS.test(value)) {
+      pairs.push([key, value]);
+    }
+  }
+  return pairs;
+}
+
 function matcher(pattern: string): (s: string) => boolean {
   if (!FILTER_REGEX_METACHARACTERS.test(pattern)) return (s) => s === pattern;
   const re = new RegExp(`^(?:${pattern})$`);

@@ -22,7 +22,8 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
-import { nameFilter } from './filters';
+import type { Store, StoreKey } from '../infra/store';
+import { exactPropsPairs, nameFilter, propsFilter } from './filters';
 import type { NodeRec, PoolRec, RdRec, RgRec, RscRec, VdRec } from './model';
 
 /** A fresh object UUID. */
@@ -184,4 +185,53 @@ export function rdsByFilter(ctx: EmulatorContext, values: readonly string[]): Rd
     );
   }
   return byRdName(ctx.store.list<RdRec>('rds').filter((rd) => filter.matches(rd.name)));
+}
+
+/** The store index of resource definitions by each of their props (see {@link rdPropTerm}). */
+const RD_PROPS_INDEX = 'props';
+
+/**
+ * The index term of one prop: key and value joined by NUL. Should a key contain NUL, two props could
+ * share a term; that only adds candidates, which the props filter then drops.
+ */
+function rdPropTerm(key: string, value: string): string {
+  return `${key}\u0000${value}`;
+}
+
+/** Declares the store indexes the lookups rely on; called once per store when the server starts. */
+export function defineIndexes(store: Store): void {
+  store.defineIndex('rds', RD_PROPS_INDEX, (record) =>
+    Object.entries((record as RdRec).props ?? {}).map(([k, v]) => rdPropTerm(k, v)),
+  );
+}
+
+/**
+ * RDs matching a name filter (`resource_definitions`) and a `props` filter, ordered by name. With
+ * an exact `key=value` props filter and no plain-name filter, only the RDs the props index lists
+ * under that prop are read (the rarest prop when several are given); otherwise as
+ * {@link rdsByFilter}. Either way every filter is applied to each candidate, so the result is the
+ * one a scan gives.
+ */
+export function rdsByFilters(
+  ctx: EmulatorContext,
+  nameValues: readonly string[],
+  propsValues: readonly string[],
+): RdRec[] {
+  const props = propsFilter(propsValues);
+  const names = nameFilter(nameValues);
+  const exact = exactPropsPairs(propsValues);
+  if (!props || exact.length === 0 || (names && !names.hasRegex)) {
+    const rds = rdsByFilter(ctx, nameValues);
+    return props ? rds.filter((rd) => props(rd.props)) : rds;
+  }
+  let candidates: StoreKey[] | undefined;
+  for (const [key, value] of exact) {
+    const keys = ctx.store.indexedKeys('rds', RD_PROPS_INDEX, rdPropTerm(key, value));
+    if (!candidates || keys.length < candidates.length) candidates = keys;
+  }
+  const rds = (candidates ?? []).flatMap((key) => {
+    const rd = ctx.store.get<RdRec>('rds', key);
+    return rd && (!names || names.matches(rd.name)) && props(rd.props) ? [rd] : [];
+  });
+  return byName(rds, (rd) => rd.name);
 }

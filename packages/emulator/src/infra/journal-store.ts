@@ -49,6 +49,12 @@ class TrieNode {
   children: Map<string, TrieNode> | undefined;
 }
 
+/** A secondary index (see Store.defineIndex): term → the keys (by joined id) of the records under it. */
+interface SecondaryIndex {
+  terms: (record: unknown) => readonly string[];
+  byTerm: Map<string, Map<string, StoreKey>>;
+}
+
 interface PendingChange {
   collection: string;
   key: string[];
@@ -140,6 +146,8 @@ export async function openJournalStore(
 /** The journal + snapshot implementation of {@link Store}; create it with {@link openJournalStore}. */
 export class JournalStore implements Store {
   private readonly collections = new Map<string, TrieNode>();
+  /** Secondary indexes by collection, then by name. */
+  private readonly indexes = new Map<string, Map<string, SecondaryIndex>>();
   private readonly txContext = new AsyncLocalStorage<TxState>();
   private queue: Promise<unknown> = Promise.resolve();
   private journal: FileHandle | undefined;
@@ -224,6 +232,30 @@ export class JournalStore implements Store {
     return this.find(collection, prefix)?.size ?? 0;
   }
 
+  defineIndex(collection: string, name: string, terms: (record: unknown) => readonly string[]): void {
+    const index: SecondaryIndex = { terms, byTerm: new Map() };
+    const root = this.collections.get(collection);
+    if (root) {
+      const walk = (node: TrieNode, path: string[]) => {
+        if (node.has) this.indexAdd(index, path, node.value);
+        if (node.children) for (const [segment, child] of node.children) walk(child, [...path, segment]);
+      };
+      walk(root, []);
+    }
+    let byName = this.indexes.get(collection);
+    if (!byName) {
+      byName = new Map();
+      this.indexes.set(collection, byName);
+    }
+    byName.set(name, index);
+  }
+
+  indexedKeys(collection: string, name: string, term: string): StoreKey[] {
+    const index = this.indexes.get(collection)?.get(name);
+    if (!index) throw new Error(`no index '${name}' on the store collection '${collection}'`);
+    return [...(index.byTerm.get(term)?.values() ?? [])];
+  }
+
   put<T>(collection: string, key: StoreKey, value: T): void {
     const tx = this.activeTx('put');
     this.remember(tx, collection, key);
@@ -271,6 +303,7 @@ export class JournalStore implements Store {
   async clear(): Promise<void> {
     await this.enqueue(async () => {
       this.collections.clear();
+      for (const byName of this.indexes.values()) for (const index of byName.values()) index.byTerm.clear();
       await this.compact();
     });
   }
@@ -485,6 +518,13 @@ export class JournalStore implements Store {
       node = child;
       path.push(node);
     }
+    const indexes = this.indexes.get(collection);
+    if (indexes) {
+      for (const index of indexes.values()) {
+        if (node.has) this.indexRemove(index, key, node.value);
+        if (has) this.indexAdd(index, key, value);
+      }
+    }
     const delta = (has ? 1 : 0) - (node.has ? 1 : 0);
     node.has = has;
     node.value = has ? value : undefined;
@@ -496,6 +536,28 @@ export class JournalStore implements Store {
         path[i - 1]!.children?.delete(key[i - 1]!);
       }
       if (root.size === 0) this.collections.delete(collection);
+    }
+  }
+
+  private indexAdd(index: SecondaryIndex, key: StoreKey, value: unknown): void {
+    const id = key.join('\u0000');
+    for (const term of index.terms(value)) {
+      let keys = index.byTerm.get(term);
+      if (!keys) {
+        keys = new Map();
+        index.byTerm.set(term, keys);
+      }
+      keys.set(id, [...key]);
+    }
+  }
+
+  private indexRemove(index: SecondaryIndex, key: StoreKey, value: unknown): void {
+    const id = key.join('\u0000');
+    for (const term of index.terms(value)) {
+      const keys = index.byTerm.get(term);
+      if (!keys) continue;
+      keys.delete(id);
+      if (keys.size === 0) index.byTerm.delete(term);
     }
   }
 

@@ -18,6 +18,19 @@ export interface Store {
   list<T>(collection: string, prefix?: StoreKey): T[];
   /** Number of records under `prefix`. */
   count(collection: string, prefix?: StoreKey): number;
+  /**
+   * Declares the secondary index `name` over `collection`: `terms(record)` lists the terms under
+   * which a record is found. It is built at once from the records present and then kept in step with
+   * every change of the in-memory records (put, delete, a rollback restoring them, `clear`), so like
+   * `get` and `list` it sees the running transaction's changes and loses them with its rollback.
+   * Declaring a name again replaces that index.
+   */
+  defineIndex(collection: string, name: string, terms: (record: unknown) => readonly string[]): void;
+  /**
+   * Keys of the records of `collection` that the index `name` lists under `term`, in no particular
+   * order (reads no record). Throws when the index was never declared.
+   */
+  indexedKeys(collection: string, name: string, term: string): StoreKey[];
   /** Inserts or replaces a record; only allowed inside `transaction`. */
   put<T>(collection: string, key: StoreKey, value: T): void;
   /** Removes a record (no-op when absent); only allowed inside `transaction`. */

@@ -17,8 +17,8 @@ import {
   type VolumeDefinitionModify,
 } from '@linstor-hv/api';
 import { createRd, createVd, deleteRd, deleteVd, modifyRd, modifyVd } from '../domain/definitions';
-import { paginate, propsFilter, queryFlag, queryList } from '../domain/filters';
-import { isDiskless, isOnline, rdsByFilter, requireRd, requireVd, rscsOf, vdsOf } from '../domain/lookup';
+import { paginate, queryFlag, queryList } from '../domain/filters';
+import { isDiskless, isOnline, rdsByFilters, requireRd, requireVd, rscsOf, vdsOf } from '../domain/lookup';
 import type { RdRec } from '../domain/model';
 import { rdView, vdView } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
@@ -49,10 +49,11 @@ export const resourceDefinitionRoutes: RouteDef[] = [
     method: 'GET',
     template: '/v1/resource-definitions',
     handler: (req, ctx) => {
-      const props = propsFilter(queryList(req.query, 'props'));
       const withVds = queryFlag(req.query, 'with_volume_definitions');
-      const rds = rdsByFilter(ctx, queryList(req.query, 'resource_definitions')).filter(
-        (rd) => !props || props(rd.props),
+      const rds = rdsByFilters(
+        ctx,
+        queryList(req.query, 'resource_definitions'),
+        queryList(req.query, 'props'),
       );
       return { status: 200, json: paginate(rds, req.query).map((rd) => rdView(ctx, rd, withVds)) };
     },
