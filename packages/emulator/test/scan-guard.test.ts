@@ -195,3 +195,127 @@ describe('exact props filters on resource definitions', () => {
     await expectSameAsScan([...EXACT_PROPS, ...OTHER_PROPS]);
   }, 60_000);
 });
+
+const VIEW_EXACT = [
+  '/v1/view/resources?props=Aux/t/mark=me',
+  '/v1/view/resources?props=Aux/t/mark=me&props=StorPoolName',
+  '/v1/view/resources?props=StorPoolName&props=Aux/t/mark=me',
+  '/v1/view/resources?props=Aux/t/mark=me&resources=res-[0-2]',
+  '/v1/view/resources?props=Aux/t/mark=me&nodes=pve.*',
+  '/v1/view/resources?props=Aux/t/mark=me&limit=1&offset=1',
+  '/v1/view/resources?props=Aux/t/mark=nobody',
+];
+
+const VIEW_OTHER = [
+  '/v1/view/resources?props=Aux/t/mark=(me|you)',
+  '/v1/view/resources?props=Aux/t/mark',
+  '/v1/view/resources?props=Aux/t/mark=me&nodes=pve1&nodes=PVE2',
+  '/v1/view/resources?props=Aux/t/mark=me&resources=res-1',
+];
+
+/** The `/v1/view/resources` answer of a scan: the unfiltered view, filtered and paged here. */
+async function scannedView(path: string): Promise<unknown[]> {
+  const query = new URLSearchParams(path.slice(path.indexOf('?') + 1));
+  const all = await call(emu.url, 'GET', '/v1/view/resources');
+  expect(all.status, all.text).toBe(200);
+  const props = propsFilter(queryList(query, 'props'));
+  const names = nameFilter(queryList(query, 'resources'));
+  const nodes = nameFilter(queryList(query, 'nodes'));
+  const rscs = (
+    JSON.parse(all.text) as { name: string; node_name: string; props?: Record<string, string> }[]
+  ).filter(
+    (r) =>
+      (!props || props(r.props ?? {})) &&
+      (!names || names.matches(r.name)) &&
+      (!nodes || nodes.matches(r.node_name)),
+  );
+  return paginate(rscs, query);
+}
+
+async function expectViewSameAsScan(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const r = await call(emu.url, 'GET', path);
+    expect(r.status, r.text).toBe(200);
+    expect(JSON.parse(r.text), path).toEqual(await scannedView(path));
+  }
+}
+
+async function markResource(rd: string, node: string, props: Record<string, unknown>): Promise<void> {
+  const r = await call(emu.url, 'PUT', `/v1/resource-definitions/${rd}/resources/${node}`, props);
+  expect(r.status, r.text).toBe(200);
+}
+
+describe('exact props filters on /v1/view/resources', () => {
+  it('read as many records with 24 placed RDs as with 4, answer as the scan does, and follow changes', async () => {
+    for (let i = 0; i < 4; i++) {
+      const r = await call(emu.url, 'POST', '/v1/resource-groups/linstor-hv/spawn', {
+        resource_definition_name: `res-${i}`,
+        volume_sizes: [1024],
+      });
+      expect(r.status, r.text).toBe(201);
+    }
+    const placed = async (rd: string) =>
+      (
+        JSON.parse((await call(emu.url, 'GET', `/v1/resource-definitions/${rd}/resources`)).text) as {
+          node_name: string;
+        }[]
+      ).map((r) => r.node_name);
+    for (const node of await placed('res-1'))
+      await markResource('res-1', node, { override_props: { 'Aux/t/mark': 'me' } });
+    await markResource('res-2', (await placed('res-2'))[0]!, { override_props: { 'Aux/t/mark': 'me' } });
+    await markResource('res-3', (await placed('res-3'))[0]!, { override_props: { 'Aux/t/mark': 'you' } });
+    const small = new Map<string, number>();
+    for (const path of VIEW_EXACT) small.set(path, await readsOf(path));
+    for (let i = 4; i < 24; i++) {
+      const r = await call(emu.url, 'POST', '/v1/resource-groups/linstor-hv/spawn', {
+        resource_definition_name: `res-${i}`,
+        volume_sizes: [1024],
+      });
+      expect(r.status, r.text).toBe(201);
+      await markResource(`res-${i}`, (await placed(`res-${i}`))[0]!, {
+        override_props: { 'Aux/t/mark': 'you' },
+      });
+    }
+    for (const path of VIEW_EXACT) {
+      const large = await readsOf(path);
+      expect(large, `${path}: ${small.get(path)} records with 4 RDs, ${large} with 24`).toBeLessThanOrEqual(
+        small.get(path)!,
+      );
+    }
+    const marked = await call(emu.url, 'GET', '/v1/view/resources?props=Aux/t/mark=me');
+    expect((JSON.parse(marked.text) as { name: string }[]).map((r) => r.name)).toEqual([
+      ...(await placed('res-1')).map(() => 'res-1'),
+      'res-2',
+    ]);
+    await expectViewSameAsScan([...VIEW_EXACT, ...VIEW_OTHER]);
+
+    // Changes (a removed prop, a deleted resource, a new mark) and a rolled-back transaction.
+    const [first, second] = await placed('res-1');
+    await markResource('res-1', first!, { delete_props: ['Aux/t/mark'] });
+    const r = await call(emu.url, 'DELETE', `/v1/resource-definitions/res-1/resources/${second}`);
+    expect(r.status, r.text).toBe(200);
+    await markResource('res-5', (await placed('res-5'))[0]!, { override_props: { 'Aux/t/mark': 'me' } });
+    await expectViewSameAsScan([...VIEW_EXACT, ...VIEW_OTHER]);
+    const before = (await call(emu.url, 'GET', '/v1/view/resources?props=Aux/t/mark=me')).text;
+    await expect(
+      store.transaction(() => {
+        for (const rsc of store.list<{ rdName: string; nodeName: string; props: Record<string, string> }>(
+          'resources',
+          [nameKey('res-7')],
+        )) {
+          store.put('resources', [nameKey(rsc.rdName), nameKey(rsc.nodeName)], {
+            ...rsc,
+            props: { ...rsc.props, 'Aux/t/mark': 'me' },
+          });
+        }
+        store.delete('resources', [
+          nameKey('res-2'),
+          nameKey((JSON.parse(before) as { node_name: string }[]).at(-1)!.node_name),
+        ]);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect((await call(emu.url, 'GET', '/v1/view/resources?props=Aux/t/mark=me')).text).toBe(before);
+    await expectViewSameAsScan([...VIEW_EXACT, ...VIEW_OTHER]);
+  }, 120_000);
+});

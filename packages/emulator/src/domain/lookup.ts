@@ -187,22 +187,45 @@ export function rdsByFilter(ctx: EmulatorContext, values: readonly string[]): Rd
   return byRdName(ctx.store.list<RdRec>('rds').filter((rd) => filter.matches(rd.name)));
 }
 
-/** The store index of resource definitions by each of their props (see {@link rdPropTerm}). */
-const RD_PROPS_INDEX = 'props';
+/** The store index of resource definitions and of resources by each of their props (see {@link propTerm}). */
+const PROPS_INDEX = 'props';
 
 /**
  * The index term of one prop: key and value joined by NUL. Should a key contain NUL, two props could
  * share a term; that only adds candidates, which the props filter then drops.
  */
-function rdPropTerm(key: string, value: string): string {
+function propTerm(key: string, value: string): string {
   return `${key}\u0000${value}`;
+}
+
+function propTerms(record: unknown): string[] {
+  return Object.entries((record as { props?: Record<string, string> }).props ?? {}).map(([k, v]) =>
+    propTerm(k, v),
+  );
 }
 
 /** Declares the store indexes the lookups rely on; called once per store when the server starts. */
 export function defineIndexes(store: Store): void {
-  store.defineIndex('rds', RD_PROPS_INDEX, (record) =>
-    Object.entries((record as RdRec).props ?? {}).map(([k, v]) => rdPropTerm(k, v)),
-  );
+  store.defineIndex('rds', PROPS_INDEX, propTerms);
+  store.defineIndex('resources', PROPS_INDEX, propTerms);
+}
+
+/**
+ * Keys of the records (of `rds` or `resources`) that can match a `props` filter, from the props
+ * index: those with the rarest of its exact `key=value` props. Undefined when the filter has no
+ * exact `key=value` part (only regexes or `key` alone), which the index cannot answer.
+ */
+export function keysWithProps(
+  ctx: EmulatorContext,
+  collection: 'rds' | 'resources',
+  propsValues: readonly string[],
+): StoreKey[] | undefined {
+  let candidates: StoreKey[] | undefined;
+  for (const [key, value] of exactPropsPairs(propsValues)) {
+    const keys = ctx.store.indexedKeys(collection, PROPS_INDEX, propTerm(key, value));
+    if (!candidates || keys.length < candidates.length) candidates = keys;
+  }
+  return candidates;
 }
 
 /**
@@ -219,17 +242,12 @@ export function rdsByFilters(
 ): RdRec[] {
   const props = propsFilter(propsValues);
   const names = nameFilter(nameValues);
-  const exact = exactPropsPairs(propsValues);
-  if (!props || exact.length === 0 || (names && !names.hasRegex)) {
+  const candidates = props && (!names || names.hasRegex) ? keysWithProps(ctx, 'rds', propsValues) : undefined;
+  if (!props || !candidates) {
     const rds = rdsByFilter(ctx, nameValues);
     return props ? rds.filter((rd) => props(rd.props)) : rds;
   }
-  let candidates: StoreKey[] | undefined;
-  for (const [key, value] of exact) {
-    const keys = ctx.store.indexedKeys('rds', RD_PROPS_INDEX, rdPropTerm(key, value));
-    if (!candidates || keys.length < candidates.length) candidates = keys;
-  }
-  const rds = (candidates ?? []).flatMap((key) => {
+  const rds = candidates.flatMap((key) => {
     const rd = ctx.store.get<RdRec>('rds', key);
     return rd && (!names || names.matches(rd.name)) && props(rd.props) ? [rd] : [];
   });

@@ -37,6 +37,7 @@ import {
   isDiskless,
   isOnline,
   isTieBreaker,
+  keysWithProps,
   rdsByFilter,
   requireNode,
   requireRd,
@@ -128,8 +129,14 @@ function selectResources(ctx: EmulatorContext, req: EmuRequest): { rd: RdRec; rs
   const rscValues = queryList(req.query, 'resources');
   const nodeFilter = nameFilter(queryList(req.query, 'nodes'));
   const poolFilter = nameFilter(queryList(req.query, 'storage_pools'));
-  const props = propsFilter(queryList(req.query, 'props'));
+  const propsValues = queryList(req.query, 'props');
+  const props = propsFilter(propsValues);
   const rdFilter = nameFilter(rscValues);
+  // The controller lists by resource name, then node name.
+  const byRdThenNode = (pairs: { rd: RdRec; rsc: RscRec }[]) =>
+    byName(pairs, ({ rd, rsc }) => `${nameKey(rd.name)}\u0000${nameKey(rsc.nodeName)}`);
+  const plainNames = (rdFilter && !rdFilter.hasRegex) || (nodeFilter && !nodeFilter.hasRegex);
+  const propsKeys = plainNames ? undefined : keysWithProps(ctx, 'resources', propsValues);
   let pairs: { rd: RdRec; rsc: RscRec }[];
   if (rdFilter && !rdFilter.hasRegex) {
     pairs = rdsByFilter(ctx, rscValues).flatMap((rd) => rscsOf(ctx, rd.name).map((rsc) => ({ rd, rsc })));
@@ -141,8 +148,16 @@ function selectResources(ctx: EmulatorContext, req: EmuRequest): { rd: RdRec; rs
         return rd && rsc && (!rdFilter || rdFilter.matches(rd.name)) ? [{ rd, rsc }] : [];
       }),
     );
-    // The controller lists by resource name, then node name.
-    pairs = byName(pairs, ({ rd, rsc }) => `${nameKey(rd.name)}\u0000${nameKey(rsc.nodeName)}`);
+    pairs = byRdThenNode(pairs);
+  } else if (propsKeys) {
+    // An exact key=value props filter: only the resources the props index lists under it.
+    pairs = byRdThenNode(
+      propsKeys.flatMap((key) => {
+        const rsc = ctx.store.get<RscRec>('resources', key);
+        const rd = rsc && ctx.store.get<RdRec>('rds', [key[0]!]);
+        return rd && rsc && (!rdFilter || rdFilter.matches(rd.name)) ? [{ rd, rsc }] : [];
+      }),
+    );
   } else {
     pairs = rdsByFilter(ctx, rscValues).flatMap((rd) => rscsOf(ctx, rd.name).map((rsc) => ({ rd, rsc })));
   }
