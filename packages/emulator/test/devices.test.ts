@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { PROMOTION_STREAM } from '../src/domain/devices';
+import { JournalStore } from '../src/infra/journal-store';
 import type { RunningEmulator } from '../src/start';
 import { GIB, makeAvailable, resourcesOfRd, spawnRd } from './domain-helpers';
 import { useEmulator } from './emulator-fixture';
@@ -177,6 +179,46 @@ describe('promotion events', () => {
       await stream.waitFor((ev) => ev.length >= 2);
       expect(stream.events.map((e) => e.node_name).sort()).toEqual(['pve1', 'pve3']);
     } finally {
+      await stream.close();
+    }
+  });
+});
+
+describe('promotion events and transactions', () => {
+  it('publishes may-promote-change only after the change committed, never for a rolled-back one', async () => {
+    await spawnRd(url, 'linstor-hv', 'ev-tx', [GIB]);
+    const store = emu.store;
+    if (!(store instanceof JournalStore)) throw new Error('the emulator does not run on a JournalStore');
+    // The journal size when each event is published: past the change's journal line once committed.
+    const journalAtEvent: number[] = [];
+    const unsubscribe = emu.context.subscribe(PROMOTION_STREAM, () => journalAtEvent.push(store.journalSize));
+    const stream = new PromotionStream();
+    try {
+      await stream.open();
+      // The open is applied, then its commit fails (as if the process died before the fsync).
+      store.beforeCommitHook = () => {
+        throw new Error('killed before the journal fsync');
+      };
+      try {
+        expect((await emu.control.openDevice('pve1', 'ev-tx', 'rw')).status).toBe(500);
+      } finally {
+        store.beforeCommitHook = undefined;
+      }
+      expect(await inUse('ev-tx')).toEqual({ pve1: false, pve2: false, pve3: false });
+      expect(journalAtEvent).toEqual([]);
+
+      const journalBefore = store.journalSize;
+      expect((await emu.control.openDevice('pve1', 'ev-tx', 'rw')).status).toBe(200);
+      await stream.waitFor((ev) => ev.length >= 2);
+      // Only the committed open's events, none from the rolled-back one.
+      expect(stream.events.map((e) => [e.resource_name, e.node_name, e.may_promote]).sort()).toEqual([
+        ['ev-tx', 'pve2', false],
+        ['ev-tx', 'pve3', false],
+      ]);
+      expect(journalAtEvent).toHaveLength(2);
+      for (const size of journalAtEvent) expect(size).toBeGreaterThan(journalBefore);
+    } finally {
+      unsubscribe();
       await stream.close();
     }
   });

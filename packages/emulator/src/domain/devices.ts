@@ -120,18 +120,22 @@ export function promotionStates(
 /** The SSE stream of DRBD promotion events (`GET /v1/events/drbd/promotion`). */
 export const PROMOTION_STREAM = 'drbd/promotion';
 
-/** Publishes `may-promote-change` for every resource of `rd` whose may_promote differs from `before`. */
+/**
+ * Publishes `may-promote-change` for every resource of `rd` whose may_promote differs from `before`,
+ * once the running transaction has committed: a change that rolls back never shows on the stream.
+ * Only allowed inside a transaction.
+ */
 export function publishPromotionChanges(
   ctx: EmulatorContext,
   rd: RdRec,
   before: readonly { node_name: string; may_promote: boolean }[],
 ): void {
   const old = new Map(before.map((s) => [nameKey(s.node_name), s.may_promote]));
-  for (const state of promotionStates(ctx, rd)) {
-    if (old.get(nameKey(state.node_name)) !== state.may_promote) {
-      ctx.publish(PROMOTION_STREAM, 'may-promote-change', state);
-    }
-  }
+  const changed = promotionStates(ctx, rd).filter((s) => old.get(nameKey(s.node_name)) !== s.may_promote);
+  if (changed.length === 0) return;
+  ctx.store.afterCommit(() => {
+    for (const state of changed) ctx.publish(PROMOTION_STREAM, 'may-promote-change', state);
+  });
 }
 
 /**
