@@ -2,7 +2,8 @@
  * Node endpoints (linstor-api.md §2.2): list with `nodes`/`props` filters and pagination, the
  * single-object GET, create (with its DfltDisklessStorPool), modify, delete (refused while the node
  * still has resources), plus the control routes that take a node offline and back online.
- * Changes are published on the `nodes` event stream (`/v1/events/nodes`).
+ * Changes are published on the `nodes` event stream (`/v1/events/nodes`) once they have committed,
+ * so a change that rolls back never shows there.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -144,7 +145,7 @@ function createNode(ctx: EmulatorContext, body: NodeCreateBody) {
   ctx.store.put('nodes', [key], rec);
   const pool = disklessPoolRecord(name);
   ctx.store.put<PoolRec>('pools', [key, nameKey(pool.name)], pool);
-  ctx.publish(NODES_STREAM, 'node-create', { node: nodeView(rec) });
+  ctx.store.afterCommit(() => ctx.publish(NODES_STREAM, 'node-create', { node: nodeView(rec) }));
   return replyEntries(
     [
       entry(opMask | CREATED, `New node '${name}' registered.`, {
@@ -169,7 +170,9 @@ function modifyNode(ctx: EmulatorContext, nodeName: string, body: NodeModify) {
   }
   node.props = applyPropsModify(node.props, body, opMask);
   ctx.store.put('nodes', [nameKey(node.name)], node);
-  ctx.publish(NODES_STREAM, 'node-modified', { old_node: before, new_node: nodeView(node) });
+  ctx.store.afterCommit(() =>
+    ctx.publish(NODES_STREAM, 'node-modified', { old_node: before, new_node: nodeView(node) }),
+  );
   return replyEntries(
     [
       entry(opMask | MODIFIED, `Node '${node.name}' modified.`, {
@@ -203,7 +206,7 @@ function deleteNode(ctx: EmulatorContext, nodeName: string) {
     ctx.store.delete('poolUsage', [key, nameKey(pool.name)]);
   }
   ctx.store.delete('nodes', [key]);
-  ctx.publish(NODES_STREAM, 'node-delete', { node: nodeView(node) });
+  ctx.store.afterCommit(() => ctx.publish(NODES_STREAM, 'node-delete', { node: nodeView(node) }));
   return replyEntries(
     [
       entry(opMask | DELETED, `Node '${node.name}' deleted.`, {
