@@ -44,6 +44,7 @@ import type {
   VolumeGroup,
   VolumeGroupModify,
 } from '@linstor-hv/api';
+import { sameName } from '@linstor-hv/api';
 import { LinstorApiError, LinstorTransportError, UnsupportedApiVersionError } from './errors';
 import { type PromotionEventOptions, readPromotionEvents } from './events';
 import { parseLinstorJson } from './json';
@@ -1149,7 +1150,7 @@ export class LinstorClient {
         undefined,
         call,
       );
-      const match = list.find((k) => k.name?.toLowerCase() === instance.toLowerCase()) ?? list[0];
+      const match = list.find((k) => k.name !== undefined && sameName(k.name, instance)) ?? list[0];
       return match?.props ?? {};
     },
     /** `PUT /v1/key-value-store/{instance}`. */

@@ -1,4 +1,4 @@
-import type { ResourceWithVolumes } from '@linstor-hv/api';
+import { type ResourceWithVolumes, sameName } from '@linstor-hv/api';
 import type { LinstorClient } from './client';
 import { CloneFailedError, WaitTimeoutError } from './errors';
 import { sleep } from './transport';
@@ -47,7 +47,8 @@ export async function pollUntil<T>(
   }
 }
 
-const sameName = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+/** True when an optional LINSTOR name from a reply denotes `name` (LINSTOR names are case-insensitive). */
+const isNamed = (a: string | undefined, name: string) => a !== undefined && sameName(a, name);
 
 /** Why a resource is not ready yet, or undefined when it is (every disk UpToDate or Diskless, peers connected). */
 export function resourceNotReadyReason(resource: ResourceWithVolumes | undefined): string | undefined {
@@ -103,7 +104,7 @@ export class Waiters {
           { resources: [resource], nodes: [node] },
           { signal: options?.signal, deadlineMs: remainingMs },
         );
-        const found = list.find((r) => sameName(r.name, resource) && sameName(r.node_name, node));
+        const found = list.find((r) => isNamed(r.name, resource) && isNamed(r.node_name, node));
         const reason = resourceNotReadyReason(found);
         return reason === undefined && found
           ? { done: true, value: found }
@@ -125,7 +126,7 @@ export class Waiters {
           { resources: [resource] },
           { signal: options?.signal, deadlineMs: remainingMs },
         );
-        const users = list.filter((r) => sameName(r.name, resource) && r.state?.in_use === true);
+        const users = list.filter((r) => isNamed(r.name, resource) && r.state?.in_use === true);
         return users.length === 0
           ? { done: true, value: undefined }
           : { done: false, state: `in use on ${users.map((r) => r.node_name).join(', ')}` };
@@ -151,7 +152,7 @@ export class Waiters {
         }
         const list = await this.client.resources.view({ resources: [resource] }, call);
         for (const r of list) {
-          if (!sameName(r.name, resource)) continue;
+          if (!isNamed(r.name, resource)) continue;
           const volume = r.volumes?.find((v) => v.volume_number === volumeNumber);
           if (!volume) continue;
           if (volume.flags?.includes('RESIZE') || volume.flags?.includes('DRBD_RESIZE')) {
