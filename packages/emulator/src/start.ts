@@ -119,6 +119,16 @@ function hostnameOfUrl(url: string): string {
 
 /** Starts an emulator in this process. */
 export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
+  // Read once: the listeners and the returned control client share the PEM text.
+  const tls = options.tls
+    ? {
+        cert: await readPem(options.tls.cert),
+        key: await readPem(options.tls.key),
+        ca: options.tls.ca ? await readPem(options.tls.ca) : undefined,
+        requireClientCert: options.tls.requireClientCert ?? false,
+      }
+    : undefined;
+  if (tls?.requireClientCert && !tls.ca) throw new Error('requireClientCert needs a CA (tls.ca)');
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'linstor-hv-emulator-')));
   await mkdir(dataDir, { recursive: true });
@@ -207,15 +217,6 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   };
 
   try {
-    const tls = options.tls
-      ? {
-          cert: await readPem(options.tls.cert),
-          key: await readPem(options.tls.key),
-          ca: options.tls.ca ? await readPem(options.tls.ca) : undefined,
-          requireClientCert: options.tls.requireClientCert ?? false,
-        }
-      : undefined;
-    if (tls?.requireClientCert && !tls.ca) throw new Error('requireClientCert needs a CA (tls.ca)');
     const listenerSpecs = options.listeners ?? [{ kind: 'http' }];
     if (listenerSpecs.some((l) => l.redirectToHttps) && !listenerSpecs.some((l) => l.kind === 'https')) {
       throw new Error('redirectToHttps needs an https listener to redirect to');
@@ -274,9 +275,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
 
   const url = urls[0] ?? '';
   const controlTls: ControlTls | undefined =
-    url.startsWith('https:') && options.tls
-      ? { ca: options.tls.ca ? await readPem(options.tls.ca) : await readPem(options.tls.cert) }
-      : undefined;
+    url.startsWith('https:') && tls ? { ca: tls.ca ?? tls.cert } : undefined;
   let stopped: Promise<void> | undefined;
   return {
     url,
