@@ -95,11 +95,6 @@ export function snapshotResourceName(resource: string, snapname: string): string
   return resourceNameFor(`snap_${resource}_${snapname}`);
 }
 
-/** The device path of a resource's volume 0 below a device root. */
-export function devicePath(deviceRoot: string, resource: string): string {
-  return `${deviceRoot}/drbd/by-res/${resource}/0`;
-}
-
 /** The template name of a volume (`vm-100-disk-0` → `base-100-disk-0`, `pm-x_100` → `base-pm-x_100`). */
 export function baseNameOf(volume: VolumeName): string {
   if (volume.name.startsWith('pm-')) return `base-${volume.name}`;

@@ -56,7 +56,7 @@ async function activateCurrent(ctx: HandlerContext, volume: VolumeName): Promise
     }
     const unreachable = unreachableController(error);
     if (unreachable === undefined) throw error;
-    const local = existingLocalDevice(ctx, volume.resource);
+    const local = existingLocalDevice(ctx, volume);
     if (local === undefined) {
       throw wrapFailure(`Activating volume '${volume.volname}' on node '${node}' failed`, unreachable, {
         volume: volume.volname,

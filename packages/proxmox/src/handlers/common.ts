@@ -6,7 +6,7 @@ import { PROP_PM_VMID, type Props } from '@linstor-hv/api';
 import { AllControllersFailedError, LinstorTransportError } from '@linstor-hv/client';
 import { VolumeError } from '@linstor-hv/core';
 import type { HandlerContext } from '../context';
-import { pmVolname, type VolumeName } from '../volname';
+import { coreName, pmVolname, type VolumeName } from '../volname';
 
 /**
  * The full PVE volume name of a template or linked clone (its resource name cannot say it). Outside
@@ -79,9 +79,9 @@ export function isControllerUnreachable(error: unknown): boolean {
   return unreachableController(error) !== undefined;
 }
 
-/** The local device of a volume, when it exists on this node. */
-export function existingLocalDevice(ctx: HandlerContext, resource: string): string | undefined {
-  const path = `${ctx.deviceRoot()}/drbd/by-res/${resource}/0`;
+/** The local device of a volume (core's by-res path on this node), when it exists. */
+export function existingLocalDevice(ctx: HandlerContext, volume: VolumeName): string | undefined {
+  const path = ctx.service.devicePath(coreName(volume), ctx.node);
   return existsSync(path) ? path : undefined;
 }
 
