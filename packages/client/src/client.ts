@@ -185,6 +185,19 @@ function paging(p: ListPaging | undefined): QueryParams {
   return { limit: p?.limit, offset: p?.offset };
 }
 
+/** The reply body as one JSON object; anything else (a list, null, nothing) is a protocol error. */
+function expectObject<T>(body: unknown, res: TransportResponse, method: HttpMethod, path: string): T {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new LinstorTransportError(
+      res.controller,
+      'protocol',
+      `${method} ${path} did not answer with an object`,
+      true,
+    );
+  }
+  return body as T;
+}
+
 function compareVersions(a: string, b: string): number {
   const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
   const pb = b.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
@@ -309,15 +322,7 @@ export class LinstorClient {
     call: CallOptions | undefined,
   ): Promise<T> {
     const { res, body, path } = await this.exchange('GET', route, params, { query, call });
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new LinstorTransportError(
-        res.controller,
-        'protocol',
-        `GET ${path} did not answer with an object`,
-        true,
-      );
-    }
-    return body as T;
+    return expectObject<T>(body, res, 'GET', path);
   }
 
   /** A mutating call; returns every entry of the reply. */
@@ -345,15 +350,7 @@ export class LinstorClient {
       body: data,
       path,
     } = await this.exchange('POST', route, params, { body, call, idempotent: true });
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-      throw new LinstorTransportError(
-        res.controller,
-        'protocol',
-        `POST ${path} did not answer with an object`,
-        true,
-      );
-    }
-    return data as T;
+    return expectObject<T>(data, res, 'POST', path);
   }
 
   /** Turns a not-found error into undefined. */
