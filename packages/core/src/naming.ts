@@ -93,11 +93,16 @@ export function validateOwnership(ownership: Ownership): void {
   }
 }
 
-/** The ownership properties linstor-hv writes on a volume it creates. */
-export function ownershipProps(ownership: Ownership, platformName: string): Props {
-  const props: Props = { [PROP_HV_PLATFORM]: ownership.platform, [PROP_HV_NAME]: platformName };
+/** The platform and owner-id tags of an ownership (what every object linstor-hv creates carries). */
+export function ownerTags(ownership: Ownership): Props {
+  const props: Props = { [PROP_HV_PLATFORM]: ownership.platform };
   if (ownership.ownerId !== undefined) props[PROP_HV_OWNER] = ownership.ownerId;
   return props;
+}
+
+/** The ownership properties linstor-hv writes on a volume it creates. */
+export function ownershipProps(ownership: Ownership, platformName: string): Props {
+  return { ...ownerTags(ownership), [PROP_HV_NAME]: platformName };
 }
 
 /** True when `props` carry exactly this ownership (platform and owner id; a missing owner id matches a missing one). */

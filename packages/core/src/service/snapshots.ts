@@ -3,7 +3,6 @@
 import {
   FAIL_EXISTS_SNAPSHOT_DFN,
   PROP_HV_NAME,
-  PROP_HV_OWNER,
   PROP_HV_PLATFORM,
   type Props,
   type Snapshot,
@@ -14,7 +13,7 @@ import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import type { ProgressCallback } from '../copy/progress';
 import { RollbackBlockedError, VolumeError, VolumeNotFoundError } from '../errors';
 import { wrapFailure } from '../failure';
-import { snapshotNameFor } from '../naming';
+import { ownershipProps, snapshotNameFor } from '../naming';
 import { healMigration } from './attach';
 import { isDeleting, isDiskless, type ServiceCore } from './core';
 import { snapshotViewName } from './snapshot-view';
@@ -72,12 +71,7 @@ export async function createSnapshot(
   const resourceName = core.resourceName(volume);
   const snapshotName = snapshotNameFor(snapshot);
   const what = `Taking snapshot '${snapshot}' of volume '${volume}' failed`;
-  const props: Props = {
-    ...options.props,
-    [PROP_HV_PLATFORM]: core.ownership.platform,
-    [PROP_HV_NAME]: snapshot,
-  };
-  if (core.ownership.ownerId !== undefined) props[PROP_HV_OWNER] = core.ownership.ownerId;
+  const props: Props = { ...options.props, ...ownershipProps(core.ownership, snapshot) };
   try {
     await healMigration(core, resourceName);
     try {

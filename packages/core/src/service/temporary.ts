@@ -6,18 +6,12 @@
  */
 
 import { createHash } from 'node:crypto';
-import {
-  PROP_HV_OWNER,
-  PROP_HV_PLATFORM,
-  PROP_HV_TEMPORARY,
-  type Props,
-  type ResourceWithVolumes,
-  sameName,
-} from '@linstor-hv/api';
+import { PROP_HV_TEMPORARY, type Props, type ResourceWithVolumes, sameName } from '@linstor-hv/api';
 import { LinstorApiError } from '@linstor-hv/client';
 import { copyData } from '../copy/copy';
 import type { ProgressCallback } from '../copy/progress';
 import { VolumeError } from '../errors';
+import { ownerTags } from '../naming';
 import { ensureAttached, removeOwnAttachment } from './attach';
 import { isDeleting, isDiskless, type ServiceCore } from './core';
 
@@ -35,9 +29,7 @@ export function temporaryName(purpose: string, ...parts: string[]): string {
 
 /** The props of a temporary object: this owner's tags plus what it is for. */
 export function temporaryProps(core: ServiceCore, purpose: string): Props {
-  const props: Props = { [PROP_HV_PLATFORM]: core.ownership.platform, [PROP_HV_TEMPORARY]: purpose };
-  if (core.ownership.ownerId !== undefined) props[PROP_HV_OWNER] = core.ownership.ownerId;
-  return props;
+  return { ...ownerTags(core.ownership), [PROP_HV_TEMPORARY]: purpose };
 }
 
 /** Deletes a temporary resource definition (with any snapshots); already gone is fine. */
