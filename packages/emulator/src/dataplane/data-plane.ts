@@ -68,6 +68,12 @@ export interface DeviceVolume {
 
 const IMG = '.img';
 
+/** What the committed records call for: data file path -> size in bytes (undefined: any size), link path -> target. */
+interface ExpectedFiles {
+  files: Map<string, number | undefined>;
+  links: Map<string, string>;
+}
+
 /** File-backed volumes, snapshots and per-node device trees under one data directory. */
 export class DataPlane {
   readonly dataDir: string;
@@ -238,7 +244,36 @@ export class DataPlane {
    * references, and which referenced ones are missing. Reads only; see reconcile().
    */
   checkConsistency(store: Store): ConsistencyReport {
+    return this.compareWith(this.expectedFiles(store));
+  }
+
+  /**
+   * Startup repair after a crash: removes orphan files and links, recreates the device links of
+   * deployed resources (links are derived state), gives volume files the size their volume
+   * definition records, and returns what it found. Missing data files
+   * cannot be recreated; they stay in the report for the caller to log.
+   */
+  reconcile(store: Store): ConsistencyReport {
     const expected = this.expectedFiles(store);
+    const report = this.compareWith(expected);
+    for (const path of [...report.orphanFiles, ...report.orphanLinks]) {
+      rmSync(path, { force: true, recursive: true });
+      removeEmptyDir(dirname(path));
+      removeEmptyDir(dirname(dirname(path)));
+    }
+    for (const path of report.wrongSizeFiles) {
+      const bytes = expected.files.get(path);
+      if (bytes !== undefined) truncateSync(path, bytes);
+    }
+    for (const link of [...report.missingLinks, ...report.orphanLinks]) {
+      const target = expected.links.get(link);
+      if (target !== undefined) placeSymlink(link, target);
+    }
+    return report;
+  }
+
+  /** What checkConsistency reports, against an already computed expectedFiles(). */
+  private compareWith(expected: ExpectedFiles): ConsistencyReport {
     const report: ConsistencyReport = {
       orphanFiles: [],
       orphanLinks: [],
@@ -268,40 +303,12 @@ export class DataPlane {
     return report;
   }
 
-  /**
-   * Startup repair after a crash: removes orphan files and links, recreates the device links of
-   * deployed resources (links are derived state), gives volume files the size their volume
-   * definition records, and returns what it found. Missing data files
-   * cannot be recreated; they stay in the report for the caller to log.
-   */
-  reconcile(store: Store): ConsistencyReport {
-    const report = this.checkConsistency(store);
-    for (const path of [...report.orphanFiles, ...report.orphanLinks]) {
-      rmSync(path, { force: true, recursive: true });
-      removeEmptyDir(dirname(path));
-      removeEmptyDir(dirname(dirname(path)));
-    }
-    const expected = this.expectedFiles(store);
-    for (const path of report.wrongSizeFiles) {
-      const bytes = expected.files.get(path);
-      if (bytes !== undefined) truncateSync(path, bytes);
-    }
-    for (const link of [...report.missingLinks, ...report.orphanLinks]) {
-      const target = expected.links.get(link);
-      if (target !== undefined) placeSymlink(link, target);
-    }
-    return report;
-  }
-
   private snapshotDir(rdName: string, snapName: string): string {
     return join(this.dataDir, 'snapshots', nameKey(rdName), nameKey(snapName));
   }
 
   /** Every data file and device link (link path -> target) that the committed records call for. */
-  private expectedFiles(store: Store): {
-    files: Map<string, number | undefined>;
-    links: Map<string, string>;
-  } {
+  private expectedFiles(store: Store): ExpectedFiles {
     // path -> size in bytes the records call for (undefined: any size, e.g. snapshots)
     const files = new Map<string, number | undefined>();
     const links = new Map<string, string>();
