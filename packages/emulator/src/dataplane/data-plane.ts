@@ -150,20 +150,12 @@ export class DataPlane {
 
   /** Space the volume really occupies in KiB (allocated blocks, small for a fresh thin volume); 0 when absent. */
   allocatedKib(rdName: string, volumeNumber: number): number {
-    try {
-      return Math.ceil((statSync(this.volumePath(rdName, volumeNumber)).blocks * 512) / 1024);
-    } catch {
-      return 0;
-    }
+    return allocatedKibOf(this.volumePath(rdName, volumeNumber));
   }
 
   /** Space a snapshot volume really occupies in KiB; 0 when absent. */
   snapshotAllocatedKib(rdName: string, snapName: string, volumeNumber: number): number {
-    try {
-      return Math.ceil((statSync(this.snapshotPath(rdName, snapName, volumeNumber)).blocks * 512) / 1024);
-    } catch {
-      return 0;
-    }
+    return allocatedKibOf(this.snapshotPath(rdName, snapName, volumeNumber));
   }
 
   /** Creates (or repairs) a node's by-res and minor device links for one volume. */
@@ -362,6 +354,15 @@ function linkTarget(path: string): string | undefined {
     return resolve(dirname(path), readlinkSync(path));
   } catch {
     return undefined;
+  }
+}
+
+/** Space a file really occupies in KiB (allocated blocks); 0 when absent. */
+function allocatedKibOf(path: string): number {
+  try {
+    return Math.ceil((statSync(path).blocks * 512) / 1024);
+  } catch {
+    return 0;
   }
 }
 
