@@ -72,12 +72,12 @@ const testRoutes: RouteDef[] = [
     method: 'POST',
     template: '/v1/test/strict-object',
     parseErrorStatus: 400,
-    handler: (req) => (objectBody(req.body) ? { status: 201, json: [] } : badRequestBody(0n)),
+    handler: (req) => (objectBody(req.body) ? { status: 201, json: [] } : badRequestBody()),
   },
   {
     method: 'POST',
     template: '/v1/test/reactive-object',
-    handler: (req) => (objectBody(req.body) ? { status: 201, json: [] } : badRequestBody(0n)),
+    handler: (req) => (objectBody(req.body) ? { status: 201, json: [] } : badRequestBody()),
   },
   {
     method: 'GET',

@@ -14,10 +14,10 @@ export function objectBody<T>(body: unknown): T | undefined {
 /**
  * The reply for a body of the wrong JSON type (an object was expected). The controller fails it
  * while mapping the JSON, as it fails unparsable JSON: API_CALL_PARSE_ERROR (whose op and object
- * bits are already all set, so `_opObjMask` adds nothing), HTTP 500, or the route's
+ * bits are already all set, so no operation/object mask is added), HTTP 500, or the route's
  * `parseErrorStatus` (400 on the synchronous handlers).
  */
-export function badRequestBody(_opObjMask: bigint): EmuReply {
+export function badRequestBody(): EmuReply {
   return {
     status: 500,
     json: [
@@ -31,11 +31,10 @@ export function badRequestBody(_opObjMask: bigint): EmuReply {
 
 /** A handler whose body must be a JSON object of type T; a body of another JSON type fails as in `badRequestBody`. */
 export function withObjectBody<T>(
-  opObjMask: bigint,
   handle: (body: T, req: EmuRequest, ctx: EmulatorContext) => ReturnType<RouteHandler>,
 ): RouteHandler {
   return (req, ctx) => {
     const body = objectBody<T>(req.body);
-    return body ? handle(body, req, ctx) : badRequestBody(opObjMask);
+    return body ? handle(body, req, ctx) : badRequestBody();
   };
 }

@@ -5,8 +5,6 @@
  */
 import {
   FAIL_NOT_FOUND_RSC_DFN,
-  MASK_CRT,
-  MASK_RSC_DFN,
   nameKey,
   type ResourceDefinitionCloneRequest,
   type ResourceDefinitionCloneStarted,
@@ -43,7 +41,7 @@ export const cloneRoutes: RouteDef[] = [
       const body = objectBody<ResourceDefinitionCloneRequest>(req.body);
       const cloneName = typeof body?.name === 'string' ? body.name : '';
       if (!body) {
-        const bad = badRequestBody(MASK_CRT | MASK_RSC_DFN);
+        const bad = badRequestBody();
         return cloneStarted(500, srcName, cloneName, bad.json as ResourceDefinitionCloneStarted['messages']);
       }
       try {

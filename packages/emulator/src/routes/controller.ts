@@ -46,7 +46,7 @@ export const controllerRoutes: RouteDef[] = [
     template: '/v1/controller/properties',
     handler: (req, ctx) => {
       const body = objectBody<PropsModify>(req.body);
-      if (!body) return badRequestBody(MASK_CRT | MASK_CTRL_CONF);
+      if (!body) return badRequestBody();
       const opMask = MASK_CRT | MASK_CTRL_CONF;
       validateProps(body.override_props, opMask);
       const before = controllerProps(ctx);

@@ -71,9 +71,7 @@ export const kvsRoutes: RouteDef[] = [
   {
     method: 'PUT',
     template: '/v1/key-value-store/{instance}',
-    handler: withObjectBody<PropsModify>(MASK_MOD | MASK_KVS, (body, req, ctx) =>
-      modifyKvs(ctx, req.params.instance!, body),
-    ),
+    handler: withObjectBody<PropsModify>((body, req, ctx) => modifyKvs(ctx, req.params.instance!, body)),
   },
   {
     method: 'DELETE',

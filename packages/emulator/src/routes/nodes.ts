@@ -243,14 +243,12 @@ export const nodeRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: '/v1/nodes',
-    handler: withObjectBody<NodeCreateBody>(MASK_CRT | MASK_NODE, (body, _req, ctx) => createNode(ctx, body)),
+    handler: withObjectBody<NodeCreateBody>((body, _req, ctx) => createNode(ctx, body)),
   },
   {
     method: 'PUT',
     template: '/v1/nodes/{node}',
-    handler: withObjectBody<NodeModify>(MASK_MOD | MASK_NODE, (body, req, ctx) =>
-      modifyNode(ctx, req.params.node!, body),
-    ),
+    handler: withObjectBody<NodeModify>((body, req, ctx) => modifyNode(ctx, req.params.node!, body)),
   },
   {
     method: 'DELETE',

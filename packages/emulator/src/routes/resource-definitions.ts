@@ -38,7 +38,6 @@ function vlmNr(raw: string | undefined, rd: RdRec, opObjMask: bigint): number {
   return nr;
 }
 
-const CRT_RD = MASK_CRT | MASK_RSC_DFN;
 const MOD_RD = MASK_MOD | MASK_RSC_DFN;
 const CRT_VD = MASK_CRT | MASK_VLM_DFN;
 const MOD_VD = MASK_MOD | MASK_VLM_DFN;
@@ -69,7 +68,7 @@ export const resourceDefinitionRoutes: RouteDef[] = [
     parseErrorStatus: 400,
     handler: (req, ctx) => {
       const body = objectBody<ResourceDefinitionCreate>(req.body);
-      if (!body) return badRequestBody(CRT_RD);
+      if (!body) return badRequestBody();
       const entries: ApiCallRc[] = [];
       createRd(ctx, body, entries);
       return replyEntries(entries, 201);
@@ -80,7 +79,7 @@ export const resourceDefinitionRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}',
     handler: (req, ctx) => {
       const body = objectBody<ResourceDefinitionModify>(req.body);
-      if (!body) return badRequestBody(MOD_RD);
+      if (!body) return badRequestBody();
       const entries: ApiCallRc[] = [];
       modifyRd(ctx, requireRd(ctx, req.params.rd!, MOD_RD), body, entries);
       return replyEntries(entries, 200);
@@ -128,7 +127,7 @@ export const resourceDefinitionRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/volume-definitions',
     handler: (req, ctx) => {
       const body = objectBody<VolumeDefinitionCreate>(req.body);
-      if (!body) return badRequestBody(CRT_VD);
+      if (!body) return badRequestBody();
       const entries: ApiCallRc[] = [];
       createVd(ctx, requireRd(ctx, req.params.rd!, CRT_VD), body, entries);
       return replyEntries(entries, 200);
@@ -139,7 +138,7 @@ export const resourceDefinitionRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}',
     handler: (req, ctx) => {
       const body = objectBody<VolumeDefinitionModify>(req.body);
-      if (!body) return badRequestBody(MOD_VD);
+      if (!body) return badRequestBody();
       const rd = requireRd(ctx, req.params.rd!, MOD_VD);
       const vd = requireVd(ctx, rd, vlmNr(req.params.nr, rd, MOD_VD), MOD_VD);
       const entries: ApiCallRc[] = [];

@@ -94,7 +94,7 @@ export const resourceGroupRoutes: RouteDef[] = [
     parseErrorStatus: 400,
     handler: (req, ctx) => {
       const body = objectBody<ResourceGroup>(req.body);
-      if (!body) return badRequestBody(CRT_RG);
+      if (!body) return badRequestBody();
       const entries: ApiCallRc[] = [];
       createRg(ctx, body, entries);
       return replyEntries(entries, 201);
@@ -105,7 +105,7 @@ export const resourceGroupRoutes: RouteDef[] = [
     template: '/v1/resource-groups/{rg}',
     handler: (req, ctx) => {
       const body = objectBody<ResourceGroupModify>(req.body);
-      if (!body) return badRequestBody(MOD_RG);
+      if (!body) return badRequestBody();
       const entries: ApiCallRc[] = [];
       modifyRg(ctx, requireRg(ctx, req.params.rg!, MOD_RG), body, entries);
       return replyEntries(entries, 200);
@@ -142,7 +142,7 @@ export const resourceGroupRoutes: RouteDef[] = [
     parseErrorStatus: 400,
     handler: (req, ctx) => {
       const body = objectBody<VolumeGroup>(req.body);
-      if (!body) return badRequestBody(MASK_CRT | MASK_VLM_GRP);
+      if (!body) return badRequestBody();
       const entries: ApiCallRc[] = [];
       createVg(ctx, requireRg(ctx, req.params.rg!, MASK_CRT | MASK_VLM_GRP), body, entries);
       return replyEntries(entries, 201);
@@ -154,7 +154,7 @@ export const resourceGroupRoutes: RouteDef[] = [
     handler: (req, ctx) => {
       const body = objectBody<VolumeGroupModify>(req.body);
       const mask = MASK_MOD | MASK_VLM_GRP;
-      if (!body) return badRequestBody(mask);
+      if (!body) return badRequestBody();
       const rg = requireRg(ctx, req.params.rg!, mask);
       const entries: ApiCallRc[] = [];
       modifyVg(ctx, requireVg(rg, vgsOf(ctx, rg), req.params.nr, mask), body, entries);
@@ -177,7 +177,7 @@ export const resourceGroupRoutes: RouteDef[] = [
     template: '/v1/resource-groups/{rg}/spawn',
     handler: (req, ctx) => {
       const body = objectBody<ResourceGroupSpawn>(req.body);
-      if (!body) return badRequestBody(CRT_RG);
+      if (!body) return badRequestBody();
       const entries: ApiCallRc[] = [];
       spawn(ctx, requireRg(ctx, req.params.rg!, CRT_RG), body, entries);
       return replyEntries(entries, 201);
@@ -188,7 +188,7 @@ export const resourceGroupRoutes: RouteDef[] = [
     template: '/v1/resource-groups/{rg}/query-size-info',
     handler: (req, ctx) => {
       const body = objectBody<QuerySizeInfoRequest>(req.body);
-      if (!body) return badRequestBody(MASK_RSC_GRP);
+      if (!body) return badRequestBody();
       return { status: 200, json: querySizeInfo(ctx, requireRg(ctx, req.params.rg!), body.select_filter) };
     },
   },
@@ -197,7 +197,7 @@ export const resourceGroupRoutes: RouteDef[] = [
     template: '/v1/queries/resource-groups/query-all-size-info',
     handler: (req, ctx) => {
       const body = objectBody<QueryAllSizeInfoRequest>(req.body);
-      if (!body) return badRequestBody(MASK_RSC_GRP);
+      if (!body) return badRequestBody();
       const result: Record<string, unknown> = {};
       for (const rg of ctx.store.list<RgRec>('rgs'))
         result[rg.name] = querySizeInfo(ctx, rg, body.select_filter);
@@ -209,7 +209,7 @@ export const resourceGroupRoutes: RouteDef[] = [
     template: '/v1/resource-groups/{rg}/adjust',
     handler: (req, ctx) => {
       const body = objectBody<{ select_filter?: AutoSelectFilter }>(req.body);
-      if (!body) return badRequestBody(MOD_RG);
+      if (!body) return badRequestBody();
       const entries: ApiCallRc[] = [];
       adjustRg(ctx, requireRg(ctx, req.params.rg!, MOD_RG), body.select_filter, entries);
       return replyEntries(entries, 200);

@@ -301,7 +301,7 @@ function toggleDisk(
 
 function toggleFromBody(req: EmuRequest, ctx: EmulatorContext): EmuReply {
   const body = objectBody<ToggleDiskRequest>(req.body);
-  if (!body) return badRequestBody(MOD_RSC);
+  if (!body) return badRequestBody();
   const op = String(body.operation ?? '').toUpperCase();
   if (!['INTO_DRBD_DISKFUL', 'INTO_DRBD_DISKLESS', 'INTO_DRBD_CLIENT'].includes(op)) {
     throw new ApiCallError(
@@ -445,7 +445,7 @@ export const resourceRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/resources/{node}',
     handler: (req, ctx) => {
       const body = objectBody<ResourceCreate>(req.body);
-      if (!body) return badRequestBody(CRT_RSC);
+      if (!body) return badRequestBody();
       const rd = requireRd(ctx, req.params.rd!, CRT_RSC);
       const before = promotionStates(ctx, rd);
       const entries: ApiCallRc[] = [];
@@ -460,7 +460,7 @@ export const resourceRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/resources/{node}',
     handler: (req, ctx) => {
       const body = objectBody<ResourceModify>(req.body);
-      if (!body) return badRequestBody(MOD_RSC);
+      if (!body) return badRequestBody();
       const rd = requireRd(ctx, req.params.rd!, MOD_RSC);
       const rsc = requireRsc(ctx, rd.name, req.params.node!, MOD_RSC);
       ctx.store.put('resources', [nameKey(rd.name), nameKey(rsc.nodeName)], {
@@ -505,7 +505,7 @@ export const resourceRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/resources/{node}/make-available',
     handler: (req, ctx) => {
       const body = objectBody<ResourceMakeAvailable>(req.body);
-      if (!body) return badRequestBody(CRT_RSC);
+      if (!body) return badRequestBody();
       const rd = requireRd(ctx, req.params.rd!, CRT_RSC);
       const before = promotionStates(ctx, rd);
       const entries: ApiCallRc[] = [];
@@ -519,7 +519,7 @@ export const resourceRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/autoplace',
     handler: (req, ctx) => {
       const body = objectBody<AutoPlaceRequest>(req.body);
-      if (!body) return badRequestBody(CRT_RSC);
+      if (!body) return badRequestBody();
       const rd = requireRd(ctx, req.params.rd!, CRT_RSC);
       const before = promotionStates(ctx, rd);
       // The controller copies the top-level diskless_on_remaining and layer_list into the filter.
@@ -609,7 +609,7 @@ export const resourceRoutes: RouteDef[] = [
     handler: (req, ctx) => {
       const mask = MASK_MOD | MASK_RSC_CONN;
       const body = objectBody<PropsModify>(req.body);
-      if (!body) return badRequestBody(mask);
+      if (!body) return badRequestBody();
       const rd = requireRd(ctx, req.params.rd!, mask);
       const a = requireRsc(ctx, rd.name, req.params.a!, mask);
       const b = requireRsc(ctx, rd.name, req.params.b!, mask);
@@ -669,7 +669,7 @@ export const resourceRoutes: RouteDef[] = [
     handler: (req, ctx) => {
       const mask = MASK_MOD | MASK_VLM;
       const body = objectBody<PropsModify>(req.body);
-      if (!body) return badRequestBody(mask);
+      if (!body) return badRequestBody();
       const rd = requireRd(ctx, req.params.rd!, mask);
       const rsc = requireRsc(ctx, rd.name, req.params.node!, mask);
       const vol = rsc.volumes.find((v) => String(v.volumeNumber) === req.params.nr);

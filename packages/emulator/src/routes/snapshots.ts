@@ -6,9 +6,6 @@
 import {
   type CreateMultiSnapshotRequest,
   FAIL_NOT_FOUND_SNAPSHOT,
-  MASK_CRT,
-  MASK_RSC,
-  MASK_SNAPSHOT,
   type Snapshot,
   type SnapshotModify,
   type SnapshotRestore,
@@ -18,11 +15,9 @@ import { paginate, queryList } from '../domain/filters';
 import { requireRd } from '../domain/lookup';
 import { restoreResources, restoreVolumeDefinitions } from '../domain/restore';
 import {
-  CRT_SNAPSHOT,
   createSnapshots,
   deleteSnapshot,
   getSnapshot,
-  MOD_SNAPSHOT,
   modifySnapshot,
   rollbackSnapshot,
   snapshotsOf,
@@ -41,7 +36,7 @@ export const snapshotRoutes: RouteDef[] = [
     template: RD_SNAPSHOTS,
     handler: async (req, ctx) => {
       const body = objectBody<Snapshot>(req.body);
-      if (!body) return badRequestBody(CRT_SNAPSHOT);
+      if (!body) return badRequestBody();
       const entries = await createSnapshots(ctx, [
         {
           rdName: req.params.rd ?? '',
@@ -59,7 +54,7 @@ export const snapshotRoutes: RouteDef[] = [
     handler: async (req, ctx) => {
       const body = objectBody<CreateMultiSnapshotRequest>(req.body);
       if (!body || (body.snapshots !== undefined && !Array.isArray(body.snapshots))) {
-        return badRequestBody(CRT_SNAPSHOT);
+        return badRequestBody();
       }
       const entries = await createSnapshots(
         ctx,
@@ -116,7 +111,7 @@ export const snapshotRoutes: RouteDef[] = [
     template: `${RD_SNAPSHOTS}/{snap}`,
     handler: (req, ctx) => {
       const body = objectBody<SnapshotModify>(req.body);
-      if (!body) return badRequestBody(MOD_SNAPSHOT);
+      if (!body) return badRequestBody();
       return replyEntries(modifySnapshot(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
     },
   },
@@ -138,7 +133,7 @@ export const snapshotRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/snapshot-restore-volume-definition/{snap}',
     handler: (req, ctx) => {
       const body = objectBody<SnapshotRestore>(req.body);
-      if (!body) return badRequestBody(MASK_CRT | MASK_SNAPSHOT);
+      if (!body) return badRequestBody();
       return replyEntries(
         restoreVolumeDefinitions(ctx, req.params.rd ?? '', req.params.snap ?? '', body),
         200,
@@ -150,7 +145,7 @@ export const snapshotRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/snapshot-restore-resource/{snap}',
     handler: async (req, ctx) => {
       const body = objectBody<SnapshotRestore>(req.body);
-      if (!body) return badRequestBody(MASK_CRT | MASK_RSC);
+      if (!body) return badRequestBody();
       return replyEntries(await restoreResources(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
     },
   },
@@ -159,7 +154,7 @@ export const snapshotRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/snapshot-rollback/{snap}',
     handler: async (req, ctx) => {
       const body = objectBody<SnapshotRollback>(req.body);
-      if (!body) return badRequestBody(MOD_SNAPSHOT);
+      if (!body) return badRequestBody();
       const strategy =
         typeof body.zfs_rollback_strategy === 'string' ? body.zfs_rollback_strategy : undefined;
       return replyEntries(

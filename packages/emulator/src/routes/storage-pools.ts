@@ -100,7 +100,7 @@ export const storagePoolRoutes: RouteDef[] = [
     template: '/v1/nodes/{node}/storage-pools',
     handler: (req, ctx) => {
       const body = objectBody<StoragePool>(req.body);
-      if (!body) return badRequestBody(CRT_SP);
+      if (!body) return badRequestBody();
       const node = requireNode(ctx, req.params.node!, CRT_SP);
       const name = checkPoolName(body.storage_pool_name, CRT_SP);
       const kind = String(body.provider_kind ?? '').toUpperCase();
@@ -155,7 +155,7 @@ export const storagePoolRoutes: RouteDef[] = [
     template: '/v1/nodes/{node}/storage-pools/{sp}',
     handler: (req, ctx) => {
       const body = objectBody<PropsModify>(req.body);
-      if (!body) return badRequestBody(MOD_SP);
+      if (!body) return badRequestBody();
       const node = requireNode(ctx, req.params.node!, MOD_SP);
       const pool = requirePool(ctx, node.name, req.params.sp!, MOD_SP);
       ctx.store.put('pools', [nameKey(node.name), nameKey(pool.name)], {
