@@ -491,8 +491,7 @@ export class LinstorClient {
     get: (node: string, call?: CallOptions) =>
       this.getObject<Node>('/v1/nodes/{node}', { node }, undefined, call),
     /** Like `get`, but undefined when the node does not exist. */
-    getOrUndefined: (node: string, call?: CallOptions) =>
-      this.orUndefined(this.getObject<Node>('/v1/nodes/{node}', { node }, undefined, call)),
+    getOrUndefined: (node: string, call?: CallOptions) => this.orUndefined(this.nodes.get(node, call)),
     /** `POST /v1/nodes`. */
     create: (node: Node, call?: CallOptions) => this.mutate('POST', '/v1/nodes', {}, node, call),
     /** `PUT /v1/nodes/{node}`. */
@@ -539,9 +538,7 @@ export class LinstorClient {
       this.getObject<StoragePool>('/v1/nodes/{node}/storage-pools/{pool}', { node, pool }, undefined, call),
     /** Like `get`, but undefined when absent. */
     getOrUndefined: (node: string, pool: string, call?: CallOptions) =>
-      this.orUndefined(
-        this.getObject<StoragePool>('/v1/nodes/{node}/storage-pools/{pool}', { node, pool }, undefined, call),
-      ),
+      this.orUndefined(this.storagePools.get(node, pool, call)),
     /** `POST /v1/nodes/{node}/storage-pools`. */
     create: (node: string, pool: StoragePool, call?: CallOptions) =>
       this.mutate('POST', '/v1/nodes/{node}/storage-pools', { node }, pool, call),
@@ -575,14 +572,7 @@ export class LinstorClient {
       ),
     /** Like `get`, but undefined when absent. */
     getOrUndefined: (group: string, call?: CallOptions) =>
-      this.orUndefined(
-        this.getObject<ResourceGroup>(
-          '/v1/resource-groups/{resource_group}',
-          { resource_group: group },
-          undefined,
-          call,
-        ),
-      ),
+      this.orUndefined(this.resourceGroups.get(group, call)),
     /** `POST /v1/resource-groups`. The controller ignores `props` here: set them with `modify`. */
     create: (group: ResourceGroup, call?: CallOptions) =>
       this.mutate('POST', '/v1/resource-groups', {}, group, call),
