@@ -14,7 +14,7 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
-import type { PropsRec, RdRec, RgRec, RscConnRec, RscRec } from './model';
+import type { PropsRec, RdRec, RgRec, RscConnRec } from './model';
 
 /** Single keys the emulator accepts (linstor-common properties.json, the subset plugins use). */
 const KNOWN_KEYS = new Set([
@@ -154,11 +154,6 @@ export function rdPropsLayers(ctx: EmulatorContext, rd: RdRec): PropsLayer[] {
     { type: 'RSC_GRP', props: rg?.props ?? {} },
     { type: 'RESOURCE_DEFINITION', props: rd.props },
   ];
-}
-
-/** The inheritance chain of a resource: controller → RG → RD → resource. */
-export function rscPropsLayers(ctx: EmulatorContext, rd: RdRec, rsc: RscRec): PropsLayer[] {
-  return [...rdPropsLayers(ctx, rd), { type: 'RESOURCE', props: rsc.props }];
 }
 
 /** The winning value of `key` along a chain (highest priority last), or undefined. */
