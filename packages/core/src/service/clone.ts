@@ -24,7 +24,7 @@ import { CloneFailedError, LinstorApiError, OutcomeUnknownError } from '@linstor
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { wrapFailure } from '../failure';
 import { isOwnVolume, ownershipProps, snapshotNameFor } from '../naming';
-import { isDeleting, isDiskless, isTieBreaker, type ServiceCore, VOLUME_NUMBER } from './core';
+import { isDeleting, isDiskless, isTieBreaker, KIB, type ServiceCore, VOLUME_NUMBER } from './core';
 import { describeSnapshot } from './snapshots';
 import {
   chooseCopyNode,
@@ -43,7 +43,6 @@ import {
   requireReplicas,
 } from './volumes';
 
-const KIB = 1024;
 const THIN_KINDS = new Set(['LVM_THIN', 'ZFS_THIN', 'FILE_THIN']);
 
 function diskfulPools(resources: readonly ResourceWithVolumes[]): string[] {

@@ -24,7 +24,7 @@ import type { MigrationRecord, ReplicaInfo, ServiceDeadlines, SizeSpec, VolumeSe
 
 /** The only volume number linstor-hv uses: one volume per resource definition, as the official plugins do. */
 export const VOLUME_NUMBER = 0;
-const KIB = 1024;
+export const KIB = 1024;
 /** LINSTOR sizes are KiB in a Java long; JavaScript numbers stay exact up to 2^53. */
 const MAX_KIB = Math.floor(Number.MAX_SAFE_INTEGER / KIB);
 

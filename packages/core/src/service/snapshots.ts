@@ -15,7 +15,7 @@ import { RollbackBlockedError, VolumeError, VolumeNotFoundError } from '../error
 import { wrapFailure } from '../failure';
 import { ownershipProps, snapshotNameFor } from '../naming';
 import { healMigration } from './attach';
-import { isDeleting, isDiskless, type ServiceCore } from './core';
+import { isDeleting, isDiskless, KIB, type ServiceCore } from './core';
 import { snapshotViewName } from './snapshot-view';
 import {
   copyBetweenVolumes,
@@ -24,8 +24,6 @@ import {
   temporaryName,
 } from './temporary';
 import type { RollbackCheck, SnapshotInfo } from './types';
-
-const KIB = 1024;
 
 function snapshotProps(snapshot: Snapshot): Props {
   return snapshot.snapshot_definition_props ?? snapshot.props ?? {};

@@ -15,12 +15,10 @@ import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../erro
 import { describeReason, linstorReasons, wrapFailure } from '../failure';
 import { isOwnVolume, ownerFilter, ownershipProps } from '../naming';
 import { healMigration } from './attach';
-import { isDeleting, isDiskless, migrationOf, type ServiceCore, sizeKibOf, VOLUME_NUMBER } from './core';
+import { isDeleting, isDiskless, KIB, migrationOf, type ServiceCore, sizeKibOf, VOLUME_NUMBER } from './core';
 import { removeSnapshotViews } from './snapshot-view';
 import { listSnapshotsOf } from './snapshots';
 import type { CreateRequest, CreateResult, SizeSpec, VolumeInfo, VolumeSummary } from './types';
-
-const KIB = 1024;
 
 /** Refuses extra props that would overwrite linstor-hv's own bookkeeping. */
 export function checkExtraProps(props: Props | undefined): void {
