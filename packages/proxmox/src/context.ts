@@ -41,6 +41,11 @@ export class HandlerContext {
     return Math.max(1, this.deadline - Date.now());
   }
 
+  /** Milliseconds left minus the time kept back so a failed step can still be undone (at least 1). */
+  remainingBeforeCleanupMs(): number {
+    return Math.max(1, this.remainingMs() - CLEANUP_RESERVE_MS);
+  }
+
   /** The storage's resource group (`resourcegroup`, default linstor-proxmox's `drbdgrp`). */
   get resourceGroup(): string {
     return this.request.scfg.resourcegroup ?? DEFAULT_RESOURCE_GROUP;
@@ -101,7 +106,7 @@ export class HandlerContext {
         ownerId: this.request.storeid,
         deviceRoot: (n) => this.deviceRoot(n),
         // A clone must finish (or fail and clean up) before PVE's lock alarm, not after ten minutes.
-        deadlines: { cloneMs: Math.max(1_000, this.remainingMs() - CLEANUP_RESERVE_MS) },
+        deadlines: { cloneMs: Math.max(1_000, this.remainingBeforeCleanupMs()) },
         // Copies that must run on another node (a rollback to an older snapshot restored there) go
         // over the root ssh that every PVE cluster has between its nodes.
         executorFor: (n) =>

@@ -33,7 +33,7 @@ export async function volumeSnapshot(ctx: HandlerContext): Promise<Record<string
 /** `volume_snapshot_delete`: the volume the snapshot was read through (backups, clones), then the snapshot. */
 export async function volumeSnapshotDelete(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const { volume, snapshot } = volumeAndSnapshot(ctx);
-  await ctx.service.delete(snapshot, { deadlineMs: Math.max(1, ctx.remainingMs() - 5_000) });
+  await ctx.service.delete(snapshot, { deadlineMs: ctx.remainingBeforeCleanupMs() });
   await ctx.service.deleteSnapshot(coreName(volume), snapshot);
   return {};
 }

@@ -87,7 +87,7 @@ export async function freeImage(ctx: HandlerContext): Promise<Record<string, unk
       await ctx.service.delete(snapshot.name, { deadlineMs: ctx.remainingMs() });
     }
   }
-  await ctx.service.delete(name, { deadlineMs: Math.max(1, ctx.remainingMs() - 5_000) });
+  await ctx.service.delete(name, { deadlineMs: ctx.remainingBeforeCleanupMs() });
   return {};
 }
 
