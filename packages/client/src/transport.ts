@@ -672,15 +672,19 @@ export class Transport {
       }
     }
     if (signal?.aborted) throw signal.reason;
+    throw this.allFailed(req.method, req.path, failures, outOfTime || Date.now() >= deadline);
+  }
+
+  /** The final error of a call: each controller's last failure in configured order, the rest untried. */
+  private allFailed(
+    method: string,
+    path: string,
+    failures: Map<Controller, LinstorTransportError>,
+    deadlineExceeded: boolean,
+  ): AllControllersFailedError {
     const ordered = this.controllers.filter((c) => failures.has(c)).map((c) => failures.get(c)!);
     const untried = this.controllers.filter((c) => !failures.has(c)).map((c) => c.origin);
-    throw new AllControllersFailedError(
-      req.method,
-      req.path,
-      ordered,
-      outOfTime || Date.now() >= deadline,
-      untried,
-    );
+    return new AllControllersFailedError(method, path, ordered, deadlineExceeded, untried);
   }
 
   /**
@@ -728,9 +732,7 @@ export class Transport {
         }
       }
     }
-    const ordered = this.controllers.filter((c) => failures.has(c)).map((c) => failures.get(c)!);
-    const untried = this.controllers.filter((c) => !failures.has(c)).map((c) => c.origin);
-    throw new AllControllersFailedError('GET', req.path, ordered, Date.now() >= deadline, untried);
+    throw this.allFailed('GET', req.path, failures, Date.now() >= deadline);
   }
 
   /**
