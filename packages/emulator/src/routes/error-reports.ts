@@ -3,7 +3,7 @@
  * id of the controller's form `<instance>-<node>-<sequence>`, which the failing reply lists in
  * `error_report_ids`. List (filters node/since/to, `withContent`) and get by id (a list, as the spec says).
  */
-import type { ErrorReport } from '@linstor-hv/api';
+import { type ErrorReport, sameName } from '@linstor-hv/api';
 import { paginate, queryFlag } from '../domain/filters';
 import type { ErrorReportRec } from '../domain/model';
 import type { RouteDef } from '../http/route';
@@ -40,7 +40,7 @@ export const errorReportRoutes: RouteDef[] = [
       const withContent = queryFlag(req.query, 'withContent');
       const reports = ctx.store
         .list<ErrorReportRec>('errorReports')
-        .filter((r) => !node || r.nodeName.toUpperCase() === node.toUpperCase())
+        .filter((r) => !node || sameName(r.nodeName, node))
         .filter((r) => (since === undefined || r.time >= since) && (to === undefined || r.time <= to))
         .sort((a, b) => a.time - b.time || a.id.localeCompare(b.id));
       return {
