@@ -4,7 +4,7 @@
  * (`allow-two-primaries=yes` on the resource connection, RD or RG, with protocol C). Open and
  * close publish `may-promote-change` events on the `drbd/promotion` stream.
  */
-import { nameKey, PROP_ALLOW_TWO_PRIMARIES, PROP_DRBD_PROTOCOL } from '@linstor-hv/api';
+import { nameKey, PROP_ALLOW_TWO_PRIMARIES, PROP_DRBD_PROTOCOL, sameName } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { getRsc, isDiskless, isOnline, rscsOf } from './lookup';
 import type { OpenRec, RdRec, RscRec } from './model';
@@ -28,8 +28,7 @@ export function hasUpToDateData(ctx: EmulatorContext, rsc: RscRec): boolean {
   if (!isOnline(ctx, rsc.nodeName)) return false;
   if (!isDiskless(rsc)) return true;
   return rscsOf(ctx, rsc.rdName).some(
-    (peer) =>
-      nameKey(peer.nodeName) !== nameKey(rsc.nodeName) && !isDiskless(peer) && isOnline(ctx, peer.nodeName),
+    (peer) => !sameName(peer.nodeName, rsc.nodeName) && !isDiskless(peer) && isOnline(ctx, peer.nodeName),
   );
 }
 
@@ -41,7 +40,7 @@ export function mayPromote(ctx: EmulatorContext, rd: RdRec, rsc: RscRec): boolea
   if (!hasUpToDateData(ctx, rsc)) return false;
   const writers = ctx.store
     .list<OpenRec>('openDevices', [nameKey(rd.name)])
-    .filter((o) => o.mode === 'rw' && nameKey(o.nodeName) !== nameKey(rsc.nodeName));
+    .filter((o) => o.mode === 'rw' && !sameName(o.nodeName, rsc.nodeName));
   return writers.every((w) => dualPrimaryAllowed(ctx, rd, w.nodeName, rsc.nodeName));
 }
 
@@ -75,7 +74,7 @@ export function openDevice(
   if (mode === 'rw') {
     const others = ctx.store
       .list<OpenRec>('openDevices', [nameKey(rd.name)])
-      .filter((o) => o.mode === 'rw' && nameKey(o.nodeName) !== nameKey(rsc.nodeName));
+      .filter((o) => o.mode === 'rw' && !sameName(o.nodeName, rsc.nodeName));
     for (const other of others) {
       if (!dualPrimaryAllowed(ctx, rd, other.nodeName, rsc.nodeName)) {
         return {

@@ -7,7 +7,7 @@
  * go to the pool with the least volume size placed in it (so fresh thin pools fill evenly), then
  * to node and pool names, so placement is deterministic.
  */
-import { type AutoSelectFilter, nameKey, type Props, type ProviderKind } from '@linstor-hv/api';
+import { type AutoSelectFilter, nameKey, type Props, type ProviderKind, sameName } from '@linstor-hv/api';
 
 export interface CandidatePool {
   name: string;
@@ -54,7 +54,7 @@ const EXCLUDED_NODE_FLAGS = new Set(['EVICTED', 'EVACUATE', 'DELETE']);
 /** The storage pool names a filter allows, or undefined when any diskful pool will do. */
 export function filterPoolNames(filter: AutoSelectFilter): string[] | undefined {
   const names = [...(filter.storage_pool_list ?? [])];
-  if (filter.storage_pool && !names.some((n) => nameKey(n) === nameKey(filter.storage_pool!))) {
+  if (filter.storage_pool && !names.some((n) => sameName(n, filter.storage_pool!))) {
     names.push(filter.storage_pool);
   }
   return names.length ? names : undefined;

@@ -32,6 +32,7 @@ import {
   PROP_AUTO_TIEBREAKER,
   PROP_STOR_POOL_NAME,
   type Props,
+  sameName,
   WARN_NOT_CONNECTED,
   WARN_NOT_ENOUGH_NODES_FOR_TIE_BREAKER,
   WARN_RSC_ALREADY_DEPLOYED,
@@ -379,7 +380,7 @@ export function deleteResource(
       }),
     );
   }
-  const others = rscsOf(ctx, rsc.rdName).filter((r) => nameKey(r.nodeName) !== nameKey(rsc.nodeName));
+  const others = rscsOf(ctx, rsc.rdName).filter((r) => !sameName(r.nodeName, rsc.nodeName));
   if (!isDiskless(rsc) && !others.some((r) => !isDiskless(r)) && others.some((r) => isDiskless(r))) {
     throw new ApiCallError(
       entry(
@@ -731,9 +732,7 @@ export function pickPoolOnNode(ctx: EmulatorContext, rd: RdRec, nodeName: string
     additional_place_count: 1,
     node_name_list: [nodeName],
   });
-  const candidates = placementCandidates(ctx, rd, filter).filter(
-    (c) => nameKey(c.name) === nameKey(nodeName),
-  );
+  const candidates = placementCandidates(ctx, rd, filter).filter((c) => sameName(c.name, nodeName));
   const result = place({
     rdName: rd.name,
     filter,
@@ -811,7 +810,7 @@ export function removeDisk(
 ): RscRec {
   const mask = MASK_MOD | MASK_RSC;
   const otherDiskful = rscsOf(ctx, rsc.rdName).filter(
-    (r) => !isDiskless(r) && nameKey(r.nodeName) !== nameKey(rsc.nodeName),
+    (r) => !isDiskless(r) && !sameName(r.nodeName, rsc.nodeName),
   );
   if (otherDiskful.length === 0) {
     throw new ApiCallError(

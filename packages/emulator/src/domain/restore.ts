@@ -14,8 +14,8 @@ import {
   MASK_CRT,
   MASK_RSC,
   MASK_VLM_DFN,
-  nameKey,
   type SnapshotRestore,
+  sameName,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
@@ -86,7 +86,7 @@ function restorePool(snapNode: SnapNodeRec, rename: Record<string, string> | und
   if (!rename) return snapNode.poolName;
   const exact = rename[snapNode.poolName];
   if (exact !== undefined) return exact;
-  const key = Object.keys(rename).find((k) => nameKey(k) === nameKey(snapNode.poolName));
+  const key = Object.keys(rename).find((k) => sameName(k, snapNode.poolName));
   return key !== undefined ? (rename[key] ?? snapNode.poolName) : snapNode.poolName;
 }
 
@@ -141,7 +141,7 @@ export async function restoreResources(
 
   const wanted = body.nodes && body.nodes.length > 0 ? body.nodes : snap.nodes.map((n) => n.nodeName);
   const placements = wanted.map((nodeName) => {
-    const snapNode = snap.nodes.find((n) => nameKey(n.nodeName) === nameKey(nodeName));
+    const snapNode = snap.nodes.find((n) => sameName(n.nodeName, nodeName));
     if (!snapNode) {
       throw new ApiCallError(
         entry(
