@@ -9,9 +9,11 @@ import {
   FAIL_NOT_CONNECTED,
   isErrorCode,
   type Node,
+  nameKey,
   type ResourceGroup,
   type StoragePool,
   sameCode,
+  sameName,
   WARN_NOT_CONNECTED,
 } from '@linstor-hv/api';
 
@@ -98,8 +100,7 @@ function isUnreachable(reports: readonly ApiCallRc[] | undefined): boolean {
 
 function matches(name: string, wanted: readonly string[]): boolean {
   if (wanted.length === 0) return true;
-  const key = name.toUpperCase();
-  return wanted.some((w) => w.toUpperCase() === key);
+  return wanted.some((w) => sameName(w, name));
 }
 
 /** True when a node's satellite is connected and usable for new replicas. */
@@ -120,9 +121,7 @@ export function computeCapacity(
   placement: GroupPlacement,
   options: { overSubscriptionRatio?: number; nodes?: readonly Node[] } = {},
 ): GroupCapacity {
-  const down = new Set(
-    (options.nodes ?? []).filter((n) => !isNodeOnline(n)).map((n) => n.name.toUpperCase()),
-  );
+  const down = new Set((options.nodes ?? []).filter((n) => !isNodeOnline(n)).map((n) => nameKey(n.name)));
   const ratio = options.overSubscriptionRatio ?? DEFAULT_OVERSUBSCRIPTION_RATIO;
   const totalByNode = new Map<string, number>();
   const freeByNode = new Map<string, number>();
@@ -136,7 +135,7 @@ export function computeCapacity(
     if (node === undefined || !matches(node, placement.nodes)) continue;
     if (!matches(pool.storage_pool_name, placement.storagePools)) continue;
     if (
-      down.has(node.toUpperCase()) ||
+      down.has(nameKey(node)) ||
       pool.total_capacity === undefined ||
       pool.free_capacity === undefined ||
       isUnreachable(pool.reports)

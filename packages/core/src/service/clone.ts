@@ -14,6 +14,7 @@ import {
   FAIL_EXISTS_RSC_DFN,
   FAIL_INVLD_PROVIDER,
   FAIL_SNAPSHOTS_NOT_SUPPORTED,
+  nameKey,
   PROP_HV_MIGRATION,
   PROP_HV_PENDING,
   type Props,
@@ -49,7 +50,7 @@ function diskfulPools(resources: readonly ResourceWithVolumes[]): string[] {
   const pools = new Set<string>();
   for (const r of resources) {
     if (isDiskless(r) || isDeleting(r)) continue;
-    for (const v of r.volumes ?? []) if (v.storage_pool_name) pools.add(v.storage_pool_name.toUpperCase());
+    for (const v of r.volumes ?? []) if (v.storage_pool_name) pools.add(nameKey(v.storage_pool_name));
   }
   return [...pools];
 }
@@ -217,7 +218,7 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
 
     const sourceResources = await core.resources(sourceName);
     const sourcePools = diskfulPools(sourceResources);
-    const targetPools = placement.storagePools.map((p) => p.toUpperCase());
+    const targetPools = placement.storagePools.map(nameKey);
     const samePools = targetPools.length === 0 || sourcePools.every((p) => targetPools.includes(p));
 
     started = true;

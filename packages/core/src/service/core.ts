@@ -5,6 +5,7 @@
  */
 
 import {
+  nameKey,
   PROP_HV_CREATED_BY,
   PROP_HV_MIGRATION,
   PROP_HV_NAME,
@@ -170,7 +171,7 @@ export class ServiceCore {
    * are the client's; callers wrap them in their verb's words.
    */
   placement(group = this.group): Promise<GroupPlacement> {
-    const key = group.toUpperCase();
+    const key = nameKey(group);
     const cached = this.placements.get(key);
     if (cached && Date.now() - cached.at < PLACEMENT_TTL_MS) return cached.placement;
     const placement = this.client.resourceGroups.get(group).then(placementOf, (error: unknown) => {

@@ -5,9 +5,11 @@ import {
   FAIL_EXISTS_RSC_DFN,
   INFO_NO_RSC_SPAWNED,
   nodeNameProblem,
+  PROP_HV_NAME,
   PROP_HV_PENDING,
   type Props,
   type ResourceDefinition,
+  sameName,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
 import { LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor-hv/client';
@@ -66,7 +68,7 @@ export function collisionMessage(
   existing: ResourceDefinition,
   name: string,
 ): string {
-  const existingName = existing.props?.['Aux/linstor-hv/name'];
+  const existingName = existing.props?.[PROP_HV_NAME];
   const clash =
     existingName !== undefined && existingName !== name
       ? ` by the name '${existingName}' (LINSTOR names ignore case)`
@@ -388,10 +390,7 @@ export async function listVolumes(
       withVolumeDefinitions: true,
     });
     return definitions
-      .filter(
-        (rd) =>
-          options.allGroups || (rd.resource_group_name ?? '').toUpperCase() === core.group.toUpperCase(),
-      )
+      .filter((rd) => options.allGroups || sameName(rd.resource_group_name ?? '', core.group))
       .filter((rd) => rd.props?.[PROP_HV_PENDING] === undefined && !(rd.flags ?? []).includes('DELETE'))
       .map((rd) => {
         const kib = core.sizeKibOf(rd);
