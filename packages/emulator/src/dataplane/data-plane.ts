@@ -185,9 +185,10 @@ export class DataPlane {
 
   /** Takes a point-in-time copy of a volume as snapshot `snapName` (copy-on-write or sparse copy). */
   async snapshotVolume(rdName: string, snapName: string, volumeNumber: number): Promise<void> {
-    const dst = this.snapshotPath(rdName, snapName, volumeNumber);
-    await mkdir(dirname(dst), { recursive: true });
-    this.lastCopyMethod = await copySparse(this.volumePath(rdName, volumeNumber), dst);
+    await this.copyInto(
+      this.volumePath(rdName, volumeNumber),
+      this.snapshotPath(rdName, snapName, volumeNumber),
+    );
   }
 
   /** Replaces `targetRd`'s volume with the snapshot's data (snapshot restore into another RD). */
@@ -198,9 +199,10 @@ export class DataPlane {
     targetRd: string,
     targetVolumeNumber = volumeNumber,
   ): Promise<void> {
-    const dst = this.volumePath(targetRd, targetVolumeNumber);
-    await mkdir(dirname(dst), { recursive: true });
-    this.lastCopyMethod = await copySparse(this.snapshotPath(srcRd, snapName, volumeNumber), dst);
+    await this.copyInto(
+      this.snapshotPath(srcRd, snapName, volumeNumber),
+      this.volumePath(targetRd, targetVolumeNumber),
+    );
   }
 
   /**
@@ -226,9 +228,7 @@ export class DataPlane {
 
   /** Copies a volume's current data into another RD's volume (the clone's data step). */
   async cloneVolume(srcRd: string, volumeNumber: number, targetRd: string): Promise<void> {
-    const dst = this.volumePath(targetRd, volumeNumber);
-    await mkdir(dirname(dst), { recursive: true });
-    this.lastCopyMethod = await copySparse(this.volumePath(srcRd, volumeNumber), dst);
+    await this.copyInto(this.volumePath(srcRd, volumeNumber), this.volumePath(targetRd, volumeNumber));
   }
 
   /**
@@ -293,6 +293,12 @@ export class DataPlane {
       if (!isSymlink(link)) report.missingLinks.push(link);
     }
     return report;
+  }
+
+  /** Copies `src` over `dst` (creating `dst`'s directory) and records the copy method. */
+  private async copyInto(src: string, dst: string): Promise<void> {
+    await mkdir(dirname(dst), { recursive: true });
+    this.lastCopyMethod = await copySparse(src, dst);
   }
 
   private snapshotDir(rdName: string, snapName: string): string {
