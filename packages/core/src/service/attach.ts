@@ -30,7 +30,11 @@ import type { AttachOptions, AttachResult, DetachResult, MigrationRecord } from 
 /** The dual-primary settings a migration changes, with the values DRBD needs while it runs. */
 const DUAL_PRIMARY: Props = { [PROP_ALLOW_TWO_PRIMARIES]: 'yes', [PROP_DRBD_PROTOCOL]: 'C' };
 
-function onNode(resources: readonly ResourceWithVolumes[], node: string): ResourceWithVolumes | undefined {
+/** The resource of a volume on `node` (not being deleted), from a resource view. */
+export function onNode(
+  resources: readonly ResourceWithVolumes[],
+  node: string,
+): ResourceWithVolumes | undefined {
   return resources.find((r) => r.node_name !== undefined && sameName(r.node_name, node) && !isDeleting(r));
 }
 

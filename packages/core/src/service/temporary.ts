@@ -6,13 +6,13 @@
  */
 
 import { createHash } from 'node:crypto';
-import { PROP_HV_TEMPORARY, type Props, type ResourceWithVolumes, sameName } from '@linstor-hv/api';
+import { PROP_HV_TEMPORARY, type Props } from '@linstor-hv/api';
 import { LinstorApiError } from '@linstor-hv/client';
 import { copyData } from '../copy/copy';
 import type { ProgressCallback } from '../copy/progress';
 import { VolumeError } from '../errors';
 import { ownerTags } from '../naming';
-import { ensureAttached, removeOwnAttachment } from './attach';
+import { ensureAttached, onNode, removeOwnAttachment } from './attach';
 import { isDeleting, isDiskless, type ServiceCore } from './core';
 
 /** Prefix of every temporary resource definition and snapshot linstor-hv creates. */
@@ -73,13 +73,6 @@ export async function restoreIntoTemporary(
   });
 }
 
-function hasResource(
-  resources: readonly ResourceWithVolumes[],
-  node: string,
-): ResourceWithVolumes | undefined {
-  return resources.find((r) => r.node_name !== undefined && sameName(r.node_name, node) && !isDeleting(r));
-}
-
 /** Picks the node for a copy: one where both volumes have a replica with data, else the source's first. */
 export async function chooseCopyNode(core: ServiceCore, source: string, target: string): Promise<string> {
   const [sourceResources, targetResources] = await Promise.all([
@@ -88,7 +81,7 @@ export async function chooseCopyNode(core: ServiceCore, source: string, target: 
   ]);
   const sourceDiskful = sourceResources.filter((r) => !isDiskless(r) && !isDeleting(r));
   const both = sourceDiskful.find((r) => {
-    const peer = hasResource(targetResources, r.node_name ?? '');
+    const peer = onNode(targetResources, r.node_name ?? '');
     return peer !== undefined && !isDiskless(peer);
   });
   const chosen = both ?? sourceDiskful[0] ?? sourceResources[0];
