@@ -15,7 +15,7 @@ import type { PropsRec } from '../domain/model';
 import { applyPropsModify, controllerProps, validateProps } from '../domain/props';
 import { entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
-import { badRequestBody, objectBody } from './body';
+import { withObjectBody } from './body';
 
 /** The release the emulator reproduces: LINSTOR v1.34.1 ("prepare release v1.34.1", see linstor-api.md). */
 const GIT_HASH = 'c4ba920da9c8';
@@ -44,9 +44,7 @@ export const controllerRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: '/v1/controller/properties',
-    handler: (req, ctx) => {
-      const body = objectBody<PropsModify>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<PropsModify>((body, _req, ctx) => {
       const opMask = MASK_CRT | MASK_CTRL_CONF;
       validateProps(body.override_props, opMask);
       const before = controllerProps(ctx);
@@ -62,7 +60,7 @@ export const controllerRoutes: RouteDef[] = [
         }
       }
       return replyEntries(entries, 201);
-    },
+    }),
   },
   {
     method: 'DELETE',

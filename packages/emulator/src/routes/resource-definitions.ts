@@ -23,7 +23,7 @@ import type { RdRec } from '../domain/model';
 import { rdView, vdView } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
-import { badRequestBody, objectBody } from './body';
+import { withObjectBody } from './body';
 
 function vlmNr(raw: string | undefined, rd: RdRec, opObjMask: bigint): number {
   const nr = Number(raw);
@@ -66,24 +66,20 @@ export const resourceDefinitionRoutes: RouteDef[] = [
     method: 'POST',
     template: '/v1/resource-definitions',
     parseErrorStatus: 400,
-    handler: (req, ctx) => {
-      const body = objectBody<ResourceDefinitionCreate>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<ResourceDefinitionCreate>((body, _req, ctx) => {
       const entries: ApiCallRc[] = [];
       createRd(ctx, body, entries);
       return replyEntries(entries, 201);
-    },
+    }),
   },
   {
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}',
-    handler: (req, ctx) => {
-      const body = objectBody<ResourceDefinitionModify>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<ResourceDefinitionModify>((body, req, ctx) => {
       const entries: ApiCallRc[] = [];
       modifyRd(ctx, requireRd(ctx, req.params.rd!, MOD_RD), body, entries);
       return replyEntries(entries, 200);
-    },
+    }),
   },
   {
     method: 'DELETE',
@@ -125,26 +121,22 @@ export const resourceDefinitionRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/volume-definitions',
-    handler: (req, ctx) => {
-      const body = objectBody<VolumeDefinitionCreate>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<VolumeDefinitionCreate>((body, req, ctx) => {
       const entries: ApiCallRc[] = [];
       createVd(ctx, requireRd(ctx, req.params.rd!, CRT_VD), body, entries);
       return replyEntries(entries, 200);
-    },
+    }),
   },
   {
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}',
-    handler: (req, ctx) => {
-      const body = objectBody<VolumeDefinitionModify>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<VolumeDefinitionModify>((body, req, ctx) => {
       const rd = requireRd(ctx, req.params.rd!, MOD_VD);
       const vd = requireVd(ctx, rd, vlmNr(req.params.nr, rd, MOD_VD), MOD_VD);
       const entries: ApiCallRc[] = [];
       modifyVd(ctx, rd, vd, body, entries);
       return replyEntries(entries, 200);
-    },
+    }),
   },
   {
     method: 'DELETE',

@@ -38,7 +38,7 @@ import type { RgRec, VgRec } from '../domain/model';
 import { rgView, vgView } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
-import { badRequestBody, objectBody } from './body';
+import { badRequestBody, objectBody, withObjectBody } from './body';
 
 function vgNumber(raw: string | undefined, opObjMask: bigint, rgName: string): number {
   const nr = Number(raw);
@@ -92,24 +92,20 @@ export const resourceGroupRoutes: RouteDef[] = [
     method: 'POST',
     template: '/v1/resource-groups',
     parseErrorStatus: 400,
-    handler: (req, ctx) => {
-      const body = objectBody<ResourceGroup>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<ResourceGroup>((body, _req, ctx) => {
       const entries: ApiCallRc[] = [];
       createRg(ctx, body, entries);
       return replyEntries(entries, 201);
-    },
+    }),
   },
   {
     method: 'PUT',
     template: '/v1/resource-groups/{rg}',
-    handler: (req, ctx) => {
-      const body = objectBody<ResourceGroupModify>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<ResourceGroupModify>((body, req, ctx) => {
       const entries: ApiCallRc[] = [];
       modifyRg(ctx, requireRg(ctx, req.params.rg!, MOD_RG), body, entries);
       return replyEntries(entries, 200);
-    },
+    }),
   },
   {
     method: 'DELETE',
@@ -140,13 +136,11 @@ export const resourceGroupRoutes: RouteDef[] = [
     method: 'POST',
     template: '/v1/resource-groups/{rg}/volume-groups',
     parseErrorStatus: 400,
-    handler: (req, ctx) => {
-      const body = objectBody<VolumeGroup>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<VolumeGroup>((body, req, ctx) => {
       const entries: ApiCallRc[] = [];
       createVg(ctx, requireRg(ctx, req.params.rg!, MASK_CRT | MASK_VLM_GRP), body, entries);
       return replyEntries(entries, 201);
-    },
+    }),
   },
   {
     method: 'PUT',
@@ -175,34 +169,28 @@ export const resourceGroupRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: '/v1/resource-groups/{rg}/spawn',
-    handler: (req, ctx) => {
-      const body = objectBody<ResourceGroupSpawn>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<ResourceGroupSpawn>((body, req, ctx) => {
       const entries: ApiCallRc[] = [];
       spawn(ctx, requireRg(ctx, req.params.rg!, CRT_RG), body, entries);
       return replyEntries(entries, 201);
-    },
+    }),
   },
   {
     method: 'POST',
     template: '/v1/resource-groups/{rg}/query-size-info',
-    handler: (req, ctx) => {
-      const body = objectBody<QuerySizeInfoRequest>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<QuerySizeInfoRequest>((body, req, ctx) => {
       return { status: 200, json: querySizeInfo(ctx, requireRg(ctx, req.params.rg!), body.select_filter) };
-    },
+    }),
   },
   {
     method: 'POST',
     template: '/v1/queries/resource-groups/query-all-size-info',
-    handler: (req, ctx) => {
-      const body = objectBody<QueryAllSizeInfoRequest>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<QueryAllSizeInfoRequest>((body, _req, ctx) => {
       const result: Record<string, unknown> = {};
       for (const rg of ctx.store.list<RgRec>('rgs'))
         result[rg.name] = querySizeInfo(ctx, rg, body.select_filter);
       return { status: 200, json: { result } };
-    },
+    }),
   },
   {
     method: 'POST',

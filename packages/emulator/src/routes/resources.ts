@@ -67,7 +67,7 @@ import { files, rdKeysOfNode } from '../domain/storage';
 import { rscView, rscVolumeViews, ViewCache } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { EmuReply, EmuRequest, RouteDef } from '../http/route';
-import { badRequestBody, objectBody } from './body';
+import { badRequestBody, objectBody, withObjectBody } from './body';
 
 const CRT_RSC = MASK_CRT | MASK_RSC;
 const MOD_RSC = MASK_MOD | MASK_RSC;
@@ -443,9 +443,7 @@ export const resourceRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/resources/{node}',
-    handler: (req, ctx) => {
-      const body = objectBody<ResourceCreate>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<ResourceCreate>((body, req, ctx) => {
       const rd = requireRd(ctx, req.params.rd!, CRT_RSC);
       const before = promotionStates(ctx, rd);
       const entries: ApiCallRc[] = [];
@@ -453,14 +451,12 @@ export const resourceRoutes: RouteDef[] = [
       reconcileTieBreaker(ctx, rd, entries);
       publishPromotionChanges(ctx, rd, before);
       return replyEntries(entries, 201);
-    },
+    }),
   },
   {
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}/resources/{node}',
-    handler: (req, ctx) => {
-      const body = objectBody<ResourceModify>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<ResourceModify>((body, req, ctx) => {
       const rd = requireRd(ctx, req.params.rd!, MOD_RSC);
       const rsc = requireRsc(ctx, rd.name, req.params.node!, MOD_RSC);
       ctx.store.put('resources', [nameKey(rd.name), nameKey(rsc.nodeName)], {
@@ -475,7 +471,7 @@ export const resourceRoutes: RouteDef[] = [
       ];
       if (!isOnline(ctx, rsc.nodeName)) entries.push(notConnected(rsc.nodeName, MOD_RSC));
       return replyEntries(entries, 200);
-    },
+    }),
   },
   {
     method: 'DELETE',
@@ -503,23 +499,19 @@ export const resourceRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/resources/{node}/make-available',
-    handler: (req, ctx) => {
-      const body = objectBody<ResourceMakeAvailable>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<ResourceMakeAvailable>((body, req, ctx) => {
       const rd = requireRd(ctx, req.params.rd!, CRT_RSC);
       const before = promotionStates(ctx, rd);
       const entries: ApiCallRc[] = [];
       makeAvailable(ctx, rd, req.params.node!, body, entries);
       publishPromotionChanges(ctx, rd, before);
       return replyEntries(entries, 200);
-    },
+    }),
   },
   {
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/autoplace',
-    handler: (req, ctx) => {
-      const body = objectBody<AutoPlaceRequest>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<AutoPlaceRequest>((body, req, ctx) => {
       const rd = requireRd(ctx, req.params.rd!, CRT_RSC);
       const before = promotionStates(ctx, rd);
       // The controller copies the top-level diskless_on_remaining and layer_list into the filter.
@@ -533,7 +525,7 @@ export const resourceRoutes: RouteDef[] = [
       autoplaceRd(ctx, rd, { filter, disklessOnRemaining: filter.diskless_on_remaining }, entries);
       publishPromotionChanges(ctx, rd, before);
       return replyEntries(entries, 201);
-    },
+    }),
   },
   {
     method: 'PUT',

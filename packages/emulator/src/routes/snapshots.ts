@@ -26,7 +26,7 @@ import {
 } from '../domain/snapshots';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
-import { badRequestBody, objectBody } from './body';
+import { badRequestBody, objectBody, withObjectBody } from './body';
 
 const RD_SNAPSHOTS = '/v1/resource-definitions/{rd}/snapshots';
 
@@ -34,9 +34,7 @@ export const snapshotRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: RD_SNAPSHOTS,
-    handler: async (req, ctx) => {
-      const body = objectBody<Snapshot>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<Snapshot>(async (body, req, ctx) => {
       const entries = await createSnapshots(ctx, [
         {
           rdName: req.params.rd ?? '',
@@ -46,7 +44,7 @@ export const snapshotRoutes: RouteDef[] = [
         },
       ]);
       return replyEntries(entries, 201);
-    },
+    }),
   },
   {
     method: 'POST',
@@ -109,11 +107,9 @@ export const snapshotRoutes: RouteDef[] = [
   {
     method: 'PUT',
     template: `${RD_SNAPSHOTS}/{snap}`,
-    handler: (req, ctx) => {
-      const body = objectBody<SnapshotModify>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<SnapshotModify>((body, req, ctx) => {
       return replyEntries(modifySnapshot(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
-    },
+    }),
   },
   {
     method: 'DELETE',
@@ -131,36 +127,30 @@ export const snapshotRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/snapshot-restore-volume-definition/{snap}',
-    handler: (req, ctx) => {
-      const body = objectBody<SnapshotRestore>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<SnapshotRestore>((body, req, ctx) => {
       return replyEntries(
         restoreVolumeDefinitions(ctx, req.params.rd ?? '', req.params.snap ?? '', body),
         200,
       );
-    },
+    }),
   },
   {
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/snapshot-restore-resource/{snap}',
-    handler: async (req, ctx) => {
-      const body = objectBody<SnapshotRestore>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<SnapshotRestore>(async (body, req, ctx) => {
       return replyEntries(await restoreResources(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
-    },
+    }),
   },
   {
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/snapshot-rollback/{snap}',
-    handler: async (req, ctx) => {
-      const body = objectBody<SnapshotRollback>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<SnapshotRollback>(async (body, req, ctx) => {
       const strategy =
         typeof body.zfs_rollback_strategy === 'string' ? body.zfs_rollback_strategy : undefined;
       return replyEntries(
         await rollbackSnapshot(ctx, req.params.rd ?? '', req.params.snap ?? '', strategy),
         200,
       );
-    },
+    }),
   },
 ];

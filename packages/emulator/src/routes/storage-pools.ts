@@ -29,7 +29,7 @@ import { notConnected } from '../domain/resources';
 import { forgetThinUsage, rdKeysOfNode } from '../domain/storage';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { EmuRequest, RouteDef } from '../http/route';
-import { badRequestBody, objectBody } from './body';
+import { withObjectBody } from './body';
 
 /** Size of a new diskful pool when the create body does not say (KiB, 100 GiB). */
 const DEFAULT_POOL_KIB = 100 * 1024 * 1024;
@@ -98,9 +98,7 @@ export const storagePoolRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: '/v1/nodes/{node}/storage-pools',
-    handler: (req, ctx) => {
-      const body = objectBody<StoragePool>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<StoragePool>((body, req, ctx) => {
       const node = requireNode(ctx, req.params.node!, CRT_SP);
       const name = checkPoolName(body.storage_pool_name, CRT_SP);
       const kind = String(body.provider_kind ?? '').toUpperCase();
@@ -148,14 +146,12 @@ export const storagePoolRoutes: RouteDef[] = [
       ];
       if (!isOnline(ctx, node.name)) entries.push(notConnected(node.name, CRT_SP));
       return replyEntries(entries, 201);
-    },
+    }),
   },
   {
     method: 'PUT',
     template: '/v1/nodes/{node}/storage-pools/{sp}',
-    handler: (req, ctx) => {
-      const body = objectBody<PropsModify>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<PropsModify>((body, req, ctx) => {
       const node = requireNode(ctx, req.params.node!, MOD_SP);
       const pool = requirePool(ctx, node.name, req.params.sp!, MOD_SP);
       ctx.store.put('pools', [nameKey(node.name), nameKey(pool.name)], {
@@ -166,7 +162,7 @@ export const storagePoolRoutes: RouteDef[] = [
         [entry(MODIFIED | MOD_SP, `Storage pool '${pool.name}' on node '${node.name}' modified.`)],
         200,
       );
-    },
+    }),
   },
   {
     method: 'DELETE',
