@@ -3,7 +3,6 @@
  * spawn (201), query-size-info, query-all-size-info, adjust (200).
  */
 
-import type { AutoSelectFilter } from '@linstor-hv/api';
 import {
   type ApiCallRc,
   FAIL_NOT_FOUND_VLM_GRP,
@@ -15,6 +14,7 @@ import {
   type QueryAllSizeInfoRequest,
   type QuerySizeInfoRequest,
   type ResourceGroup,
+  type ResourceGroupAdjust,
   type ResourceGroupModify,
   type ResourceGroupSpawn,
   type VolumeGroup,
@@ -195,12 +195,10 @@ export const resourceGroupRoutes: RouteDef[] = [
   {
     method: 'POST',
     template: '/v1/resource-groups/{rg}/adjust',
-    handler: (req, ctx) => {
-      const body = objectBody<{ select_filter?: AutoSelectFilter }>(req.body);
-      if (!body) return badRequestBody();
+    handler: withObjectBody<ResourceGroupAdjust>((body, req, ctx) => {
       const entries: ApiCallRc[] = [];
       adjustRg(ctx, requireRg(ctx, req.params.rg!, MOD_RG), body.select_filter, entries);
       return replyEntries(entries, 200);
-    },
+    }),
   },
 ];
