@@ -23,24 +23,51 @@ export function dualPrimaryAllowed(ctx: EmulatorContext, rd: RdRec, nodeA: strin
   return allow === 'yes' && protocol === 'C';
 }
 
+/** What the may_promote rule reads about an RD; ViewCache (views.ts) supplies memoized ones for list views. */
+export interface PromoteFacts {
+  isOnline(nodeName: string): boolean;
+  /** The RD's resources. */
+  rscs(): readonly RscRec[];
+  /** The RD's open devices. */
+  opens(): readonly OpenRec[];
+}
+
+/** PromoteFacts read from the store on each call. */
+function storeFacts(ctx: EmulatorContext, rdName: string): PromoteFacts {
+  return {
+    isOnline: (nodeName) => isOnline(ctx, nodeName),
+    rscs: () => rscsOf(ctx, rdName),
+    opens: () => ctx.store.list<OpenRec>('openDevices', [nameKey(rdName)]),
+  };
+}
+
 /** True when the resource on this node can reach UpToDate data: its own disk, or an online diskful peer. */
-export function hasUpToDateData(ctx: EmulatorContext, rsc: RscRec): boolean {
-  if (!isOnline(ctx, rsc.nodeName)) return false;
+export function hasUpToDateData(
+  ctx: EmulatorContext,
+  rsc: RscRec,
+  facts: PromoteFacts = storeFacts(ctx, rsc.rdName),
+): boolean {
+  if (!facts.isOnline(rsc.nodeName)) return false;
   if (!isDiskless(rsc)) return true;
-  return rscsOf(ctx, rsc.rdName).some(
-    (peer) => !sameName(peer.nodeName, rsc.nodeName) && !isDiskless(peer) && isOnline(ctx, peer.nodeName),
-  );
+  return facts
+    .rscs()
+    .some(
+      (peer) => !sameName(peer.nodeName, rsc.nodeName) && !isDiskless(peer) && facts.isOnline(peer.nodeName),
+    );
 }
 
 /**
  * DRBD's may_promote for a resource on its node: it has UpToDate data and no other node holds the
  * device open read-write, unless dual-primary is allowed for that pair.
  */
-export function mayPromote(ctx: EmulatorContext, rd: RdRec, rsc: RscRec): boolean {
-  if (!hasUpToDateData(ctx, rsc)) return false;
-  const writers = ctx.store
-    .list<OpenRec>('openDevices', [nameKey(rd.name)])
-    .filter((o) => o.mode === 'rw' && !sameName(o.nodeName, rsc.nodeName));
+export function mayPromote(
+  ctx: EmulatorContext,
+  rd: RdRec,
+  rsc: RscRec,
+  facts: PromoteFacts = storeFacts(ctx, rd.name),
+): boolean {
+  if (!hasUpToDateData(ctx, rsc, facts)) return false;
+  const writers = facts.opens().filter((o) => o.mode === 'rw' && !sameName(o.nodeName, rsc.nodeName));
   return writers.every((w) => dualPrimaryAllowed(ctx, rd, w.nodeName, rsc.nodeName));
 }
 

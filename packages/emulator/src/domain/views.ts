@@ -6,7 +6,7 @@
  */
 import { nameKey } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
-import { dualPrimaryAllowed } from './devices';
+import { mayPromote, type PromoteFacts } from './devices';
 import { drbdDevicePath } from './drbd';
 import { isDiskless, isOnline, rscsOf, vdsOf } from './lookup';
 import type { OpenRec, PoolRec, RdRec, RgRec, RscRec, RscVolumeRec, VdRec, VgRec } from './model';
@@ -197,6 +197,15 @@ export class ViewCache {
     return this.pools.get(key);
   }
 
+  /** The memoized facts devices.mayPromote reads about an RD. */
+  promoteFacts(rd: RdRec): PromoteFacts {
+    return {
+      isOnline: (nodeName) => this.isOnline(nodeName),
+      rscs: () => this.rd(rd).rscs,
+      opens: () => this.rd(rd).opens,
+    };
+  }
+
   /** The RD's VDs, resources, props chain (controller → RG → RD) and open devices. */
   rd(rd: RdRec): { vds: VdRec[]; rscs: RscRec[]; layers: PropsLayer[]; opens: OpenRec[] } {
     const key = nameKey(rd.name);
@@ -220,22 +229,6 @@ export interface RscViewOptions {
   withVolumes?: boolean;
   /** Memo shared by the views of one request. */
   cache?: ViewCache;
-}
-
-/** DRBD's may_promote from cached facts (see devices.mayPromote for the rule). */
-function cachedMayPromote(ctx: EmulatorContext, cache: ViewCache, rd: RdRec, rsc: RscRec): boolean {
-  const { rscs, opens } = cache.rd(rd);
-  const self = nameKey(rsc.nodeName);
-  if (!cache.isOnline(rsc.nodeName)) return false;
-  if (isDiskless(rsc)) {
-    const reachable = rscs.some(
-      (p) => nameKey(p.nodeName) !== self && !isDiskless(p) && cache.isOnline(p.nodeName),
-    );
-    if (!reachable) return false;
-  }
-  return opens
-    .filter((o) => o.mode === 'rw' && nameKey(o.nodeName) !== self)
-    .every((w) => dualPrimaryAllowed(ctx, rd, w.nodeName, rsc.nodeName));
 }
 
 /** `Resource` / `ResourceWithVolumes` view of one resource. */
@@ -272,7 +265,7 @@ export function rscView(
       drbd_volumes: facts.map((f) => drbdVolume(f, online)),
       connections,
       promotion_score: online ? (diskless ? 1 : 10101) : undefined,
-      may_promote: online ? cachedMayPromote(ctx, cache, rd, rsc) : undefined,
+      may_promote: online ? mayPromote(ctx, rd, rsc, cache.promoteFacts(rd)) : undefined,
     },
     children: [
       {
