@@ -5,14 +5,8 @@ import { migrationOf, VolumeError, VolumeInUseError, wrapFailure } from '@linsto
 import type { HandlerContext } from '../context';
 import { booleanArg, integerArg, optionalStringArg, stringArg } from '../protocol';
 import { checkSnapshotName, coreName, parseVolname, snapshotCoreName, type VolumeName } from '../volname';
-import {
-  existingLocalDevice,
-  isControllerUnreachable,
-  unreachableController,
-  volumeProps,
-  withNewPmName,
-} from './common';
-import { createForPve } from './volumes';
+import { existingLocalDevice, unreachableController, volumeProps, withNewPmName } from './common';
+import { alreadyExists, createForPve } from './volumes';
 
 /**
  * The volume a snapshot is read through (`snap_<resource>_<snapshot>`), restored from the snapshot
@@ -109,7 +103,7 @@ export async function deactivateVolume(ctx: HandlerContext): Promise<Record<stri
     return {};
   } catch (error) {
     if (error instanceof VolumeError && error.kind === 'not-found') return {};
-    if (isControllerUnreachable(error)) {
+    if (unreachableController(error) !== undefined) {
       return {
         warnings: [`the LINSTOR controller is unreachable; '${volume.volname}' stays attached on '${node}'`],
       };
@@ -160,7 +154,7 @@ export async function volumeImport(ctx: HandlerContext): Promise<Record<string, 
     existed = true;
   }
   if (existed) {
-    if (!allowRename) throw new VolumeError('already-exists', `volume '${volume.volname}' already exists`);
+    if (!allowRename) throw alreadyExists(volume.volname);
     const resource = await withNewPmName((candidate) =>
       createForPve(ctx, candidate, sizeKib, volumeProps(volume.vmid)),
     );

@@ -74,11 +74,6 @@ export function unreachableController(error: unknown): Error | undefined {
   return undefined;
 }
 
-/** True when no configured controller could be reached (as opposed to a controller refusing). */
-export function isControllerUnreachable(error: unknown): boolean {
-  return unreachableController(error) !== undefined;
-}
-
 /** The local device of a volume (core's by-res path on this node), when it exists. */
 export function existingLocalDevice(ctx: HandlerContext, volume: VolumeName): string | undefined {
   const path = ctx.service.devicePath(coreName(volume), ctx.node);

@@ -67,7 +67,8 @@ export async function allocImage(ctx: HandlerContext): Promise<Record<string, un
   }
 }
 
-function alreadyExists(volname: string): VolumeError {
+/** The refusal of a volume name that is taken. */
+export function alreadyExists(volname: string): VolumeError {
   return new VolumeError('already-exists', `volume '${volname}' already exists`);
 }
 
