@@ -157,12 +157,8 @@ export const files = {
     const plane = dataPlane(ctx);
     plane.linkResource(nodeName, rdName, volumes);
     ctx.store.onRollback(() => {
-      const kept = volumes.filter((v) => linkedInStore(ctx, nodeName, rdName, v.volumeNumber));
-      plane.unlinkResource(
-        nodeName,
-        rdName,
-        volumes.filter((v) => !kept.includes(v)),
-      );
+      const gone = volumes.filter((v) => !linkedInStore(ctx, nodeName, rdName, v.volumeNumber));
+      plane.unlinkResource(nodeName, rdName, gone);
     });
   },
   /**
