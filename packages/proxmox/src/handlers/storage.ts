@@ -1,5 +1,6 @@
 /** status, check_connection, get_identity. */
 
+import { sameName } from '@linstor-hv/api';
 import { computeCapacity, placementOf, VolumeError } from '@linstor-hv/core';
 import type { HandlerContext } from '../context';
 import { type StatusFigures, writeStatusCache } from '../status-cache';
@@ -10,7 +11,7 @@ const THIN_KINDS = new Set(['LVM_THIN', 'ZFS_THIN', 'FILE_THIN']);
 
 function matches(name: string | undefined, wanted: readonly string[]): boolean {
   if (wanted.length === 0) return true;
-  return name !== undefined && wanted.some((w) => w.toUpperCase() === name.toUpperCase());
+  return name !== undefined && wanted.some((w) => sameName(w, name));
 }
 
 /**
