@@ -47,6 +47,7 @@ import {
   isTieBreaker,
   newUuid,
   requireNode,
+  requirePool,
   requireRd,
   rscsOf,
   vdsOf,
@@ -181,15 +182,10 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
   if (opts.diskless) {
     const requested = opts.poolName ?? props[PROP_STOR_POOL_NAME];
     const candidate = requested ? getPool(ctx, node.name, requested) : undefined;
-    pool = candidate?.providerKind === 'DISKLESS' ? candidate : getPool(ctx, node.name, DFLT_DISKLESS_POOL);
-    if (!pool) {
-      throw new ApiCallError(
-        entry(
-          FAIL_NOT_FOUND_STOR_POOL | mask,
-          `Storage pool '${DFLT_DISKLESS_POOL}' on node '${node.name}' not found.`,
-        ),
-      );
-    }
+    pool =
+      candidate?.providerKind === 'DISKLESS'
+        ? candidate
+        : requirePool(ctx, node.name, DFLT_DISKLESS_POOL, mask);
   } else {
     const poolName = opts.poolName ?? defaultPoolName(ctx, rd, node, props);
     pool = getPool(ctx, node.name, poolName);
