@@ -117,3 +117,21 @@ export function wrapFailure(
     volume: options.volume,
   });
 }
+
+/**
+ * {@link wrapFailure} for a verb that undid its own steps after failing: the message ends with
+ * `leftover`, the sentence `ServiceCore.cleanup` returned about steps it could not undo ('' when none).
+ */
+export function wrapFailureAfterCleanup(
+  what: string,
+  error: unknown,
+  leftover: string,
+  options: { volume?: string } = {},
+): VolumeError {
+  const failure = wrapFailure(what, error, options);
+  return new VolumeError(failure.kind, `${failure.message}${leftover}`, {
+    cause: error,
+    linstor: failure.linstor,
+    volume: options.volume,
+  });
+}

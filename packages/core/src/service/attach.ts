@@ -15,7 +15,7 @@ import {
 } from '@linstor-hv/api';
 import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import { VolumeError, VolumeInUseError, VolumeNotFoundError, VolumeValidationError } from '../errors';
-import { wrapFailure } from '../failure';
+import { wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { attachmentProps } from '../naming';
 import {
   definitionPropInView,
@@ -318,12 +318,7 @@ export async function beginMigration(
         ...(record.targetAttached ? [() => removeOwnAttachment(core, resourceName, to)] : []),
         () => core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] }),
       ]);
-      const failure = wrapFailure(what, error, { volume: name });
-      throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
-        cause: error,
-        linstor: failure.linstor,
-        volume: name,
-      });
+      throw wrapFailureAfterCleanup(what, error, leftover, { volume: name });
     }
   } catch (error) {
     throw wrapFailure(what, error, { volume: name });

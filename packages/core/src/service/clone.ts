@@ -23,7 +23,7 @@ import {
 } from '@linstor-hv/api';
 import { CloneFailedError, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
-import { wrapFailure } from '../failure';
+import { wrapFailureAfterCleanup } from '../failure';
 import { isOwnVolume, ownershipProps, snapshotNameFor } from '../naming';
 import { isDeleting, isDiskless, isTieBreaker, KIB, type ServiceCore, VOLUME_NUMBER } from './core';
 import { describeSnapshot } from './snapshots';
@@ -300,12 +300,7 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
         { cause: error, volume: request.name },
       );
     }
-    const failure = wrapFailure(what, error, { volume: request.name });
-    throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
-      cause: error,
-      linstor: failure.linstor,
-      volume: request.name,
-    });
+    throw wrapFailureAfterCleanup(what, error, leftover, { volume: request.name });
   }
 }
 

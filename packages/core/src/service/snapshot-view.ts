@@ -6,8 +6,8 @@
  */
 
 import { PROP_HV_TEMPORARY } from '@linstor-hv/api';
-import { VolumeError, VolumeNotFoundError } from '../errors';
-import { wrapFailure } from '../failure';
+import { VolumeNotFoundError } from '../errors';
+import { wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { snapshotNameFor } from '../naming';
 import { ensureAttached } from './attach';
 import type { ServiceCore } from './core';
@@ -51,12 +51,7 @@ export async function attachSnapshot(
         await restoreIntoTemporary(core, resourceName, snapshotName, view, snapshotViewPurpose(resourceName));
       } catch (error) {
         const leftover = await core.cleanup([() => removeTemporaryDefinition(core, view)]);
-        const failure = wrapFailure(what, error, { volume });
-        throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
-          cause: error,
-          linstor: failure.linstor,
-          volume,
-        });
+        throw wrapFailureAfterCleanup(what, error, leftover, { volume });
       }
     }
     try {
@@ -65,12 +60,7 @@ export async function attachSnapshot(
     } catch (error) {
       // A view restored by this call goes again; one that existed before may be in use elsewhere.
       const leftover = complete ? '' : await core.cleanup([() => removeTemporaryDefinition(core, view)]);
-      const failure = wrapFailure(what, error, { volume });
-      throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
-        cause: error,
-        linstor: failure.linstor,
-        volume,
-      });
+      throw wrapFailureAfterCleanup(what, error, leftover, { volume });
     }
   } catch (error) {
     throw wrapFailure(what, error, { volume });

@@ -12,7 +12,7 @@ import {
 import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import type { ProgressCallback } from '../copy/progress';
 import { RollbackBlockedError, VolumeError, VolumeNotFoundError } from '../errors';
-import { wrapFailure } from '../failure';
+import { wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { ownershipProps, snapshotNameFor } from '../naming';
 import { healMigration } from './attach';
 import { isDeleting, isDiskless, KIB, type ServiceCore } from './core';
@@ -302,12 +302,7 @@ export async function rollback(
       });
     } catch (error) {
       const leftover = await core.cleanup([() => removeTemporaryDefinition(core, temporary)]);
-      const failure = wrapFailure(what, error, { volume });
-      throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
-        cause: error,
-        linstor: failure.linstor,
-        volume,
-      });
+      throw wrapFailureAfterCleanup(what, error, leftover, { volume });
     }
     const leftover = await core.cleanup([() => removeTemporaryDefinition(core, temporary)]);
     if (leftover) {

@@ -14,7 +14,7 @@ import {
 } from '@linstor-hv/api';
 import { LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor-hv/client';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
-import { describeReason, linstorReasons, wrapFailure } from '../failure';
+import { describeReason, linstorReasons, wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { isOwnVolume, ownerFilter, ownershipProps } from '../naming';
 import { healMigration } from './attach';
 import { isDeleting, isDiskless, KIB, migrationOf, type ServiceCore, sizeKibOf, VOLUME_NUMBER } from './core';
@@ -141,12 +141,7 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
   /** Removes what this attempt made and fails with LINSTOR's words for `error`. */
   const undoAndFail = async (error: unknown): Promise<never> => {
     const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
-    const failure = wrapFailure(what, error, { volume: request.name });
-    throw new VolumeError(failure.kind, `${failure.message}${leftover}`, {
-      cause: error,
-      linstor: failure.linstor,
-      volume: request.name,
-    });
+    throw wrapFailureAfterCleanup(what, error, leftover, { volume: request.name });
   };
 
   let spawned = false;
