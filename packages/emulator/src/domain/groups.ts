@@ -45,13 +45,6 @@ const CRT_RG = MASK_CRT | MASK_RSC_GRP;
 const MOD_RG = MASK_MOD | MASK_RSC_GRP;
 const DEL_RG = MASK_DEL | MASK_RSC_GRP;
 
-/** Drops unset fields from a select filter (so merges and views only carry what was given). */
-function cleanFilter(filter: AutoSelectFilter | undefined): AutoSelectFilter {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(filter ?? {})) if (v !== undefined && v !== null) out[k] = v;
-  return out as AutoSelectFilter;
-}
-
 /** `POST /v1/resource-groups`; props in the body are ignored, as the controller does. */
 export function createRg(ctx: EmulatorContext, body: ResourceGroup, entries: ApiCallRc[]): RgRec {
   const name = checkRgName(body.name, CRT_RG);
@@ -67,7 +60,7 @@ export function createRg(ctx: EmulatorContext, body: ResourceGroup, entries: Api
     name,
     description: body.description || undefined,
     props: {},
-    selectFilter: cleanFilter(body.select_filter),
+    selectFilter: mergeFilter({}, body.select_filter),
     peerSlots: body.peer_slots,
     uuid: newUuid(),
   };
@@ -90,7 +83,7 @@ export function modifyRg(
 ): RgRec {
   const next: RgRec = { ...rg, props: applyPropsModify(rg.props, body, MOD_RG) };
   if (body.description !== undefined) next.description = body.description || undefined;
-  if (body.select_filter) next.selectFilter = mergeFilter(rg.selectFilter, cleanFilter(body.select_filter));
+  if (body.select_filter) next.selectFilter = mergeFilter(rg.selectFilter, body.select_filter);
   if (body.peer_slots !== undefined) next.peerSlots = body.peer_slots;
   ctx.store.put('rgs', [nameKey(rg.name)], next);
   entries.push(
@@ -287,7 +280,7 @@ export function spawn(ctx: EmulatorContext, rg: RgRec, body: ResourceGroupSpawn,
       { baseProps: vg?.props, baseFlags: vg?.flags },
     );
   });
-  const filter = mergeFilter(rg.selectFilter, cleanFilter(body.select_filter));
+  const filter = mergeFilter(rg.selectFilter, body.select_filter);
   if (body.definitions_only || !filter.place_count) {
     const reasons: string[] = [];
     if (!filter.place_count) {
@@ -325,7 +318,7 @@ export function querySizeInfo(
       reports: [entry(FAIL_INVLD_PLACE_COUNT | MASK_RSC_GRP, 'Replica count is required for this operation')],
     };
   }
-  const filter = mergeFilter(rg.selectFilter, cleanFilter(override));
+  const filter = mergeFilter(rg.selectFilter, override);
   const count = Math.max(1, filter.place_count ?? 1);
   const fakeRd = {
     name: '',
@@ -403,7 +396,7 @@ export function adjustRg(
   override: AutoSelectFilter | undefined,
   entries: ApiCallRc[],
 ): void {
-  const filter = mergeFilter(rg.selectFilter, cleanFilter(override));
+  const filter = mergeFilter(rg.selectFilter, override);
   if (!filter.place_count) return;
   for (const rd of rdsOfGroup(ctx, rg)) {
     try {
