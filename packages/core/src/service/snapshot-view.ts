@@ -15,7 +15,7 @@ import { removeTemporaryDefinition, restoreIntoTemporary, temporaryName } from '
 import type { AttachResult } from './types';
 
 /** The `Aux/linstor-hv/temporary` value of the snapshot views of a volume. */
-export function snapshotViewPurpose(resourceName: string): string {
+function snapshotViewPurpose(resourceName: string): string {
   return `snapshot-view:${resourceName}`;
 }
 

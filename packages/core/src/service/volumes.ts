@@ -97,7 +97,7 @@ export async function requireReplicas(
  * Places the replicas of a spawned definition: a diskful replica on the preferred node when it
  * can take one, then the group's autoplacer for the rest. Returns warnings in words.
  */
-export async function placeReplicas(
+async function placeReplicas(
   core: ServiceCore,
   resourceName: string,
   preferredNode: string | undefined,
