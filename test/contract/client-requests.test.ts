@@ -15,9 +15,10 @@ import {
   Waiters,
 } from '@linstor-hv/client';
 import { type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeResult, validateRequestBody, validateRequestParameters } from './openapi';
 import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from './recording-proxy';
+import { describeWithSpec } from './spec-gate';
 
 const SIZE_KIB = 10 * 1024;
 const WAIT = { timeoutMs: 5_000, intervalMs: 50, maxIntervalMs: 200 };
@@ -391,7 +392,7 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-describe('requests sent by @linstor-hv/client validate against the LINSTOR REST v1 contract', () => {
+describeWithSpec('requests sent by @linstor-hv/client validate against the LINSTOR REST v1 contract', () => {
   for (const call of CALLS) {
     it(`client.${call.name}`, async () => {
       calledNames.add(call.name);

@@ -9,8 +9,9 @@
  * that gets validated is the one the scenario is about (an object, not an error list).
  */
 import { type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ContractProbe } from './probe';
+import { describeWithSpec } from './spec-gate';
 
 const OK = 200;
 const CREATED = 201;
@@ -53,7 +54,7 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-describe('emulator replies validate against the LINSTOR REST v1 contract', () => {
+describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract', () => {
   it('controller: version, properties get/set/delete', async () => {
     const p = probe();
     await p.call('GET', '/v1/controller/version', { expect: OK });

@@ -3,7 +3,15 @@
  * passes, a deliberately wrong one fails with a message that names endpoint, status, pointer and rule,
  * and each deviation loosens exactly what its table entry says and nothing more.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +27,9 @@ import {
   validateRequestParameters,
   validateResponse,
 } from './openapi';
+import { describeWithSpec, itWithSpec, specLookup } from './spec-gate';
+import { referenceDir } from './spec-notice';
+import { fetchSpec, findSpec, SPEC_PIN } from './spec-source.mjs';
 
 const RD_EXISTS = -4611686018406940171n; // ERR|CRT|RSC_DFN|501, a real value beyond 2^53
 const RD_CREATED = 20447233;
@@ -30,31 +41,130 @@ function wire(text: string): unknown {
   return JSON.parse(text);
 }
 
-describe('spec location and routes', () => {
-  it('finds the shared contract beside the repository and reads its version', () => {
-    expect(locateSpec()).toMatch(/shared[/\\]linstor[/\\]rest_v1_openapi\.yaml$/);
+describe('spec lookup', () => {
+  const layout = () => {
+    const root = mkdtempSync(join(tmpdir(), 'contract-layout-'));
+    const nested = join(root, 'clone', 'test', 'contract');
+    mkdirSync(nested, { recursive: true });
+    return { root, nested, cacheFile: join(root, 'cache', 'rest_v1_openapi.yaml') };
+  };
+  const withLayout = async (body: (l: ReturnType<typeof layout>) => void | Promise<void>) => {
+    const l = layout();
+    try {
+      await body(l);
+    } finally {
+      rmSync(l.root, { recursive: true, force: true });
+    }
+  };
+
+  it('takes LINSTOR_OPENAPI first, then shared/linstor/ beside an ancestor', () =>
+    withLayout(({ root, nested, cacheFile }) => {
+      const shared = join(root, 'shared', 'linstor', 'rest_v1_openapi.yaml');
+      mkdirSync(dirname(shared), { recursive: true });
+      writeFileSync(shared, 'openapi: 3.0.2\n');
+      const explicit = join(root, 'mine.yaml');
+      writeFileSync(explicit, 'openapi: 3.0.2\n');
+      expect(findSpec({ env: { LINSTOR_OPENAPI: explicit }, startDir: nested, cacheFile })).toEqual({
+        found: true,
+        path: explicit,
+        origin: 'LINSTOR_OPENAPI',
+      });
+      expect(findSpec({ env: {}, startDir: nested, cacheFile })).toEqual({
+        found: true,
+        path: shared,
+        origin: 'shared',
+      });
+      expect(locateSpec({ env: {}, startDir: nested, cacheFile })).toBe(shared);
+    }));
+
+  it('says in one line why and how to get the file when none is found', () =>
+    withLayout(({ root, cacheFile }) => {
+      const lookup = findSpec({ env: {}, startDir: root, cacheFile });
+      expect(lookup.found).toBe(false);
+      const reason = lookup.found ? '' : lookup.reason;
+      expect(reason).not.toContain('\n');
+      expect(reason).toContain('rest_v1_openapi.yaml was not found');
+      expect(reason).toContain('set LINSTOR_OPENAPI=/path/to/rest_v1_openapi.yaml');
+      expect(reason).toContain('./.ci/setup');
+      expect(() => locateSpec({ env: {}, startDir: root, cacheFile })).toThrow(reason);
+      const wrongEnv = findSpec({
+        env: { LINSTOR_OPENAPI: join(root, 'nope.yaml') },
+        startDir: root,
+        cacheFile,
+      });
+      expect(wrongEnv).toEqual({
+        found: false,
+        reason: expect.stringMatching(
+          /^LINSTOR_OPENAPI=.*nope\.yaml is not a readable file; set LINSTOR_OPENAPI=/,
+        ),
+      });
+    }));
+
+  it('uses a cached download only when its sha256 is the pinned one', () =>
+    withLayout(({ root, cacheFile }) => {
+      mkdirSync(dirname(cacheFile), { recursive: true });
+      writeFileSync(cacheFile, 'openapi: 3.0.2\n');
+      const lookup = findSpec({ env: {}, startDir: root, cacheFile });
+      expect(lookup).toEqual({
+        found: false,
+        reason: expect.stringContaining(`pinned sha256 ${SPEC_PIN.sha256}`),
+      });
+    }));
+
+  it('fails soft when the download is refused or the bytes are not the pinned ones, leaving no file', () =>
+    withLayout(async ({ root, cacheFile }) => {
+      const refused = await fetchSpec({
+        cacheFile,
+        env: {},
+        startDir: root,
+        fetchImpl: async () => {
+          throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+        },
+      });
+      expect(refused).toEqual({
+        ok: false,
+        message: expect.stringContaining('ECONNREFUSED); the contract tests will be skipped'),
+      });
+      expect(refused.message).toContain(
+        `raw.githubusercontent.com/LINBIT/linstor-server/${SPEC_PIN.commit}/`,
+      );
+      const tampered = await fetchSpec({
+        cacheFile,
+        env: {},
+        startDir: root,
+        fetchImpl: async () => new Response('openapi: 3.0.2\n'),
+      });
+      expect(tampered).toEqual({ ok: false, message: expect.stringContaining('not the pinned') });
+      expect(existsSync(dirname(cacheFile)) ? readdirSync(dirname(cacheFile)) : []).toEqual([]);
+    }));
+
+  itWithSpec('stores a verified download where the lookup finds it', () =>
+    withLayout(async ({ root, cacheFile }) => {
+      const bytes = readFileSync(specLookup.found ? specLookup.path : '');
+      const fetched = await fetchSpec({
+        cacheFile,
+        env: {},
+        startDir: root,
+        fetchImpl: async () => new Response(bytes),
+      });
+      expect(fetched).toEqual({ ok: true, message: expect.stringContaining('sha256 verified') });
+      expect(findSpec({ env: {}, startDir: root, cacheFile })).toEqual({
+        found: true,
+        path: cacheFile,
+        origin: 'cache',
+      });
+    }),
+  );
+});
+
+describeWithSpec('spec contents and routes', () => {
+  it('loads the contract that was found and reads its version', () => {
+    expect(locateSpec()).toBe(specLookup.found ? specLookup.path : undefined);
     expect(specApiVersion()).toBe('1.28.0');
   });
 
   it('compiles every component schema of the spec in strict mode', () => {
     expect(compileAllSchemas()).toEqual([]);
-  });
-
-  it('finds the contract from a fresh clone laid out beside shared/', () => {
-    const root = mkdtempSync(join(tmpdir(), 'contract-layout-'));
-    try {
-      const nested = join(root, 'clone', 'test', 'contract');
-      mkdirSync(nested, { recursive: true });
-      mkdirSync(join(root, 'shared', 'linstor'), { recursive: true });
-      writeFileSync(join(root, 'shared', 'linstor', 'rest_v1_openapi.yaml'), 'openapi: 3.0.2\n');
-      expect(locateSpec(nested)).toBe(join(root, 'shared', 'linstor', 'rest_v1_openapi.yaml'));
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
-
-  it('throws a clear error when no shared/ directory is found above the start directory', () => {
-    expect(() => locateSpec('/')).toThrow(/shared[/\\]linstor[/\\]rest_v1_openapi\.yaml/);
   });
 
   it('prefers literal segments over parameters and decodes parameters', () => {
@@ -84,7 +194,7 @@ describe('spec location and routes', () => {
   });
 });
 
-describe('response validation', () => {
+describeWithSpec('response validation', () => {
   it('accepts a spec-conformant node list and rejects a node without its required type', () => {
     const good = wire(
       '[{"name":"pve1","type":"Satellite","connection_status":"ONLINE","props":{"Aux/a":"b"}}]',
@@ -358,7 +468,7 @@ describe('response validation', () => {
   });
 });
 
-describe('request validation', () => {
+describeWithSpec('request validation', () => {
   it('accepts a spawn body and rejects wrong field types with their pointers', () => {
     const ok = validateRequestBody('POST', '/v1/resource-groups/linstor-hv/spawn', {
       resource_definition_name: 'vm-100-disk-0',
@@ -421,7 +531,7 @@ describe('request validation', () => {
   });
 });
 
-describe('request parameters', () => {
+describeWithSpec('request parameters', () => {
   it('accepts declared query parameters, repeated where they are arrays', () => {
     const view = validateRequestParameters(
       'GET',
@@ -478,11 +588,11 @@ describe('request parameters', () => {
   });
 });
 
-describe('deviations table', () => {
+describe.skipIf(!specLookup.found || !existsSync(referenceDir(specLookup.path)))('deviations table', () => {
   it('gives every entry a unique id and a source, and quotes its source word for word', () => {
     const ids = DEVIATIONS.map((d) => d.id);
     expect(new Set(ids).size).toBe(ids.length);
-    const shared = dirname(dirname(locateSpec()));
+    const shared = dirname(referenceDir(locateSpec()));
     // Markdown emphasis, code spans, escaped pipes and line breaks are not part of the words.
     const plain = (text: string) =>
       text

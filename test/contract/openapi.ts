@@ -1,22 +1,20 @@
 /**
  * Validates LINSTOR REST v1 request and response bodies against the official OpenAPI 3.0 contract
- * (`shared/linstor/rest_v1_openapi.yaml`, loaded at run time and never copied into this tree).
+ * (`rest_v1_openapi.yaml`, found by `locateSpec`, loaded at run time and never copied into this tree).
  *
  * The only relaxations of the contract are the entries of `DEVIATIONS` (deviations.ts); every result
  * names the deviations it relied on, and every violation names the endpoint, the status, the JSON
  * pointer into the body and the schema rule (keyword and its location in the spec) that failed.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { DEVIATIONS, type Deviation, type DeviationRule, type HttpMethod } from './deviations';
+import { findSpec } from './spec-source.mjs';
 
 export type { HttpMethod } from './deviations';
 
-const SPEC_RELATIVE_PATH = join('shared', 'linstor', 'rest_v1_openapi.yaml');
 const HTTP_METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'];
 /** Base URI under which component schemas are registered with ajv. */
 const SCHEMA_BASE = 'linstor-openapi:/components/schemas/';
@@ -135,23 +133,15 @@ export function describeResult(result: ValidationResult): string {
 // Locating and loading the spec.
 
 /**
- * Finds `shared/linstor/rest_v1_openapi.yaml` beside the repository by walking up from `startDir`
- * (the repository checks it out as a sibling `shared/` directory; CI does the same in a fresh clone).
+ * The path of the spec: `$LINSTOR_OPENAPI`, else `shared/linstor/rest_v1_openapi.yaml` beside an
+ * ancestor of `startDir`, else the verified download `.ci/setup` keeps in `test/contract/.cache/`.
+ * Throws with one line saying why and how to get the file when there is none (suites that need the
+ * spec check `findSpec()` first and are skipped instead).
  */
-export function locateSpec(startDir: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = resolve(startDir);
-  for (;;) {
-    const candidate = join(dir, SPEC_RELATIVE_PATH);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new Error(
-        `LINSTOR OpenAPI contract not found: no ${SPEC_RELATIVE_PATH} beside any ancestor of ${startDir}. ` +
-          'Check out the shared/ directory next to the repository.',
-      );
-    }
-    dir = parent;
-  }
+export function locateSpec(options: Parameters<typeof findSpec>[0] = {}): string {
+  const lookup = findSpec(options);
+  if (!lookup.found) throw new Error(lookup.reason);
+  return lookup.path;
 }
 
 /** Escapes one JSON-pointer reference token (RFC 6901). */

@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContractProbe, nonInt64RetCodes, parseEventStream } from './probe';
 import { type RecordingProxy, startRecordingProxy } from './recording-proxy';
+import { describeWithSpec, itWithSpec } from './spec-gate';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -82,7 +83,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-describe('ContractProbe', () => {
+describeWithSpec('ContractProbe', () => {
   it('records nothing for a valid reply with the expected status', async () => {
     const p = new ContractProbe(baseUrl);
     await p.call('GET', '/v1/controller/version', { expect: 200 });
@@ -200,7 +201,7 @@ describe('recording proxy', () => {
     expect(proxy.requests).toEqual([]);
   });
 
-  it('streams event replies through', async () => {
+  itWithSpec('streams event replies through', async () => {
     const p = new ContractProbe(proxy.url);
     const events = await p.events('/v1/events/drbd/promotion', {
       headers: { 'Last-Event-ID': 'current' },
