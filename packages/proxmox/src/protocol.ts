@@ -65,6 +65,28 @@ const STORAGE_OPTIONS: readonly (keyof StorageConfig)[] = [
   'searchdomain',
 ];
 
+/** The longest deadline a caller may give (one hour, as the bridge allows); longer overflows timers. */
+export const MAX_DEADLINE_MS = 3_600_000;
+/** PVE's VM id range (pve-vmid). */
+export const MIN_VMID = 100;
+export const MAX_VMID = 999_999_999;
+/** Arguments that carry a VM id; checked for PVE's range as the request is read. */
+const VMID_ARGUMENTS = ['vmid', 'targetVmid'] as const;
+
+function isWholeNumberIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** Checks a VM id against PVE's range (100 to 999999999). */
+export function checkVmid(value: unknown, what = 'vmid'): number {
+  if (!isWholeNumberIn(value, MIN_VMID, MAX_VMID)) {
+    throw new ProtocolError(
+      `argument '${what}' must be a VM id from ${MIN_VMID} to ${MAX_VMID}, not ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -101,8 +123,15 @@ export function parseRequest(text: string, method: string): ProxmoxRequest {
     else if (typeof value === 'number') scfg[key] = String(value);
   }
   const deadlineMs = parsed.deadlineMs;
-  if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs <= 0) {
-    throw new ProtocolError('the request has no deadline');
+  if (deadlineMs === undefined || deadlineMs === null) throw new ProtocolError('the request has no deadline');
+  if (!isWholeNumberIn(deadlineMs, 1, MAX_DEADLINE_MS)) {
+    throw new ProtocolError(
+      `the request's deadlineMs ${JSON.stringify(deadlineMs)} is not a whole number of milliseconds from 1 to ${MAX_DEADLINE_MS}`,
+    );
+  }
+  const args = isRecord(parsed.args) ? parsed.args : {};
+  for (const key of VMID_ARGUMENTS) {
+    if (args[key] !== undefined && args[key] !== null) checkVmid(args[key], key);
   }
   const token = parsed.token;
   return {
@@ -116,7 +145,7 @@ export function parseRequest(text: string, method: string): ProxmoxRequest {
     statusCacheFile: requireString(parsed, 'statusCacheFile', 'status cache file'),
     deadlineMs,
     ...(typeof token === 'string' && token !== '' ? { token } : {}),
-    args: isRecord(parsed.args) ? parsed.args : {},
+    args,
   };
 }
 

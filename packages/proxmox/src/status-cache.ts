@@ -4,8 +4,10 @@
  * never sees half a file.
  */
 
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** What the Perl side reads. */
 export interface StatusFigures {
@@ -25,10 +27,42 @@ export interface StatusFigures {
   fetchedAt: string;
 }
 
-/** Writes the figures to `file` (temporary file in the same directory, then rename). */
+/** The cache directory is private to the service user: nobody else may plant or read files in it. */
+const DIRECTORY_MODE = 0o700;
+const FILE_MODE = 0o600;
+/** Create the temporary file, never reuse or follow what is there (a planted file or link fails). */
+const EXCLUSIVE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Writes the figures to `file`: the directory is created 0700 (an existing one is tightened to 0700,
+ * and one that is a symbolic link is refused), the figures go to a new temporary file with an
+ * unpredictable name created exclusively without following links, which is then renamed over `file`.
+ */
 export async function writeStatusCache(file: string, figures: StatusFigures): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(figures)}\n`, { mode: 0o644 });
-  await rename(temporary, file);
+  const directory = dirname(file);
+  await privateDirectory(directory);
+  const temporary = join(directory, `.${basename(file)}.${randomBytes(12).toString('hex')}.tmp`);
+  const handle = await open(temporary, EXCLUSIVE_NO_FOLLOW, FILE_MODE);
+  try {
+    try {
+      await handle.writeFile(`${JSON.stringify(figures)}\n`);
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+async function privateDirectory(directory: string): Promise<void> {
+  await mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
+  const info = await lstat(directory);
+  if (!info.isDirectory()) {
+    throw new Error(`status cache directory ${directory} is not a directory (a symbolic link?); remove it`);
+  }
+  if ((info.mode & 0o777) !== DIRECTORY_MODE && info.uid === process.getuid?.()) {
+    await chmod(directory, DIRECTORY_MODE);
+  }
 }

@@ -31,7 +31,8 @@ export interface VolumeName {
   readonly basevmid?: number;
 }
 
-const VMID = '[1-9][0-9]{0,8}';
+/** PVE's VM ids: 100 to 999999999. */
+const VMID = '[1-9][0-9]{2,8}';
 const NAME_TAIL = '[A-Za-z0-9][A-Za-z0-9_.+-]{0,119}';
 const PM_NAME = new RegExp(`^(pm-[0-9a-f]{8})_(${VMID})$`);
 const PM_BASE_NAME = new RegExp(`^base-(pm-[0-9a-f]{8})_(${VMID})$`);

@@ -45,7 +45,7 @@ describe('parseRequest', () => {
       "the request is for 'list_images' but the command is 'proxmox alloc_image'",
     );
     expect(() => parseRequest(JSON.stringify({ ...request, deadlineMs: 0 }), 'list_images')).toThrow(
-      'the request has no deadline',
+      "the request's deadlineMs 0 is not a whole number of milliseconds from 1 to 3600000",
     );
     expect(() => parseRequest(JSON.stringify({ ...request, node: '' }), 'list_images')).toThrow(
       'the request has no node name',

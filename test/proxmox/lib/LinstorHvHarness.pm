@@ -199,6 +199,8 @@ sub on_node {
     $PVE::INotify::NODENAME = $node;
     no warnings 'once';
     $PVE::Storage::Custom::LINSTORPlugin::DEVICE_ROOT = $self->data_dir() . '/nodes/{node}/dev';
+    # The emulator's by-res links lead to its volume files, as udev's lead into /dev on a real node.
+    @PVE::Storage::Custom::LINSTORPlugin::DEVICE_TARGET_ROOTS = ($self->data_dir());
     return;
 }
 

@@ -12,6 +12,7 @@ package PVE::Storage::Custom::LINSTORPlugin;
 use strict;
 use warnings;
 
+use Cwd ();
 use Digest::SHA qw(sha256_hex);
 use Fcntl qw(:flock);
 use JSON::PP;
@@ -34,6 +35,9 @@ our $LINSTOR_HV = '/usr/bin/linstor-hv';
 # `{node}` in it stands for the LINSTOR node name: the test harness emulates several nodes on one
 # machine, each with its own tree.
 our $DEVICE_ROOT = '/dev';
+# Where a device path may lead once its links are resolved, besides the device root itself: DRBD's
+# by-res links point into /dev; the test harness's links point at the emulator's volume files.
+our @DEVICE_TARGET_ROOTS = ();
 # How linstor-hv reaches another node's devices when data must be copied there (a rollback to an
 # older snapshot): 'ssh' (root ssh between the cluster's nodes, as PVE sets it up) or 'local' (every
 # node's tree is on this machine: tests).
@@ -60,6 +64,8 @@ my $CLI_KILL_GRACE = 5;
 my $FREE_DEADLINE = 300;
 # pvestatd asks every 10 s; a refresh must not hold it up for long.
 my $STATUS_DEADLINE = 10;
+# How long status figures are reused when the storage does not say (`statuscache`).
+my $STATUS_CACHE_SECONDS = 60;
 
 my $REQUEST_PROTOCOL = 1;
 
@@ -68,7 +74,8 @@ my $HASH_HEX_LENGTH = 12;
 my $HASH_MARK = '_h';
 
 # Patterns for values PVE hands us and for values linstor-hv hands back.
-my $VMID_RE = qr/[1-9][0-9]{0,8}/;
+# PVE's VM ids run from 100 to 999999999.
+my $VMID_RE = qr/[1-9][0-9]{2,8}/;
 my $NAME_TAIL_RE = qr/[A-Za-z0-9][A-Za-z0-9_.+-]{0,119}/;
 my $SNAPNAME_RE = qr/[A-Za-z][A-Za-z0-9_-]{0,63}/;
 my $STOREID_RE = qr/[a-z][a-z0-9\-\_\.]*[a-z0-9]/;
@@ -128,7 +135,7 @@ sub properties {
             type => 'integer',
             minimum => 0,
             maximum => 2 * 60 * 60,
-            default => 60,
+            default => $STATUS_CACHE_SECONDS,
         },
         apicrt => {
             description => "Client certificate (PEM file) for HTTPS to the controller.",
@@ -266,10 +273,42 @@ sub check_snapname {
     return $snapname;
 }
 
+sub untaint_vmid {
+    my ($vmid) = @_;
+    die "invalid VM id '" . ($vmid // '') . "': expected a whole number from 100 to 999999999\n"
+        if !defined($vmid) || "$vmid" !~ /^($VMID_RE)\z/;
+    return $1 + 0;
+}
+
+sub device_root {
+    my ($scfg) = @_;
+    (my $root = $DEVICE_ROOT) =~ s/\{node\}/linstor_node_name($scfg)/ge;
+    return $root;
+}
+
+# A device path from a linstor-hv reply (which took it from the controller), accepted only below this
+# node's device root: no '.' or '..' component, and after resolving every link still below the root
+# (or one of @DEVICE_TARGET_ROOTS). Anything else would let a controller make us read or overwrite
+# an arbitrary file.
+sub checked_device_path {
+    my ($scfg, $value) = @_;
+    my $path = untainted($value, $DEVICE_PATH_RE, 'device path');
+    my $root = device_root($scfg);
+    die "linstor-hv returned device path '$path', which is not below the device root '$root'\n"
+        if index($path, "$root/") != 0 || $path =~ m{(?:^|/)\.\.?(?:/|\z)|//};
+    my $resolved = Cwd::abs_path($path);
+    die "linstor-hv returned device path '$path', which does not exist\n"
+        if !defined($resolved) || !-e $resolved;
+    for my $allowed ($root, @DEVICE_TARGET_ROOTS) {
+        my $real = Cwd::abs_path($allowed);
+        return $path if defined($real) && ($resolved eq $real || index($resolved, "$real/") == 0);
+    }
+    die "linstor-hv returned device path '$path', which leads to '$resolved' outside the device root '$root'\n";
+}
+
 sub device_path {
     my ($scfg, $resource) = @_;
-    (my $root = $DEVICE_ROOT) =~ s/\{node\}/linstor_node_name($scfg)/ge;
-    return "$root/drbd/by-res/$resource/0";
+    return device_root($scfg) . "/drbd/by-res/$resource/0";
 }
 
 sub parse_volname {
@@ -573,14 +612,19 @@ sub read_status_cache {
     return $status;
 }
 
+# Seconds the cached figures may be reused (the `statuscache` option, default 60).
+sub status_max_age {
+    my ($scfg) = @_;
+    return $scfg->{statuscache} // $STATUS_CACHE_SECONDS;
+}
+
 sub status_from_cli {
     my ($storeid, $scfg, $method) = @_;
     my $result = run_cli($method, $storeid, $scfg, {}, deadline => $STATUS_DEADLINE);
-    my $status = ref($result->{status}) eq 'HASH' ? $result->{status} : $result;
     return {
-        total => untainted_size($status->{total}, 'total size'),
-        avail => untainted_size($status->{avail}, 'free size'),
-        used => untainted_size($status->{used}, 'used size'),
+        total => untainted_size($result->{total}, 'total size'),
+        avail => untainted_size($result->{avail}, 'free size'),
+        used => untainted_size($result->{used}, 'used size'),
     };
 }
 
@@ -589,9 +633,8 @@ sub status {
     my $memo_key = "linstor-hv-status:" . status_cache_file($scfg);
     my $figures = $cache->{$memo_key};
     if (!$figures) {
-        my $max_age = $scfg->{statuscache} // 60;
         my $cached = read_status_cache($storeid, $scfg);
-        if ($cached && $cached->{age} < $max_age) {
+        if ($cached && $cached->{age} < status_max_age($scfg)) {
             $figures = $cached;
         } else {
             $figures = eval { status_from_cli($storeid, $scfg, 'status') };
@@ -613,7 +656,7 @@ sub check_connection {
     my ($class, $storeid, $scfg) = @_;
     my $cached = read_status_cache($storeid, $scfg);
     # Fresh figures prove the controller answered recently; no need to ask again.
-    return 1 if $cached && $cached->{age} < ($scfg->{statuscache} // 60);
+    return 1 if $cached && $cached->{age} < status_max_age($scfg);
     my $online = eval { status_from_cli($storeid, $scfg, 'check_connection'); 1 };
     return 1 if $online;
     my $err = $@;
@@ -641,8 +684,7 @@ sub check_size_kib {
 sub alloc_image {
     my ($class, $storeid, $scfg, $vmid, $fmt, $name, $size) = @_;
     die "unsupported format '$fmt': drbd storage holds raw volumes only\n" if $fmt ne 'raw';
-    die "invalid VM id '$vmid'\n" if !defined($vmid) || "$vmid" !~ /^($VMID_RE)\z/;
-    my $owner = $1;
+    my $owner = untaint_vmid($vmid);
     my $size_kib = check_size_kib($size);
     my $wanted;
     if (defined($name) && $name ne '') {
@@ -652,7 +694,7 @@ sub alloc_image {
         $wanted = $name;
     }
     my $result = run_cli('alloc_image', $storeid, $scfg, {
-        vmid => $owner + 0,
+        vmid => $owner,
         name => $wanted,
         sizeKib => $size_kib,
     });
@@ -676,10 +718,7 @@ sub list_images {
     my $images = $cache ? $cache->{$memo_key} : undef;
     if (!$images) {
         my $filter_vmid;
-        if (defined($vmid)) {
-            die "invalid VM id '$vmid'\n" if "$vmid" !~ /^($VMID_RE)\z/;
-            $filter_vmid = $1 + 0;
-        }
+        $filter_vmid = untaint_vmid($vmid) if defined($vmid);
         my $result = run_cli('list_images', $storeid, $scfg, { vmid => $filter_vmid });
         my $list = ref($result->{images}) eq 'ARRAY' ? $result->{images} : [];
         $images = [];
@@ -770,8 +809,7 @@ sub volume_resize {
 sub rename_volume {
     my ($class, $scfg, $storeid, $source_volname, $target_vmid, $target_volname) = @_;
     volume_parts($source_volname);
-    die "invalid VM id '$target_vmid'\n" if !defined($target_vmid) || "$target_vmid" !~ /^($VMID_RE)\z/;
-    my $target = $1 + 0;
+    my $target = untaint_vmid($target_vmid);
     volume_parts($target_volname) if defined($target_volname);
     my $result = run_cli('rename_volume', $storeid, $scfg, {
         volname => $source_volname,
@@ -858,8 +896,7 @@ sub create_base {
 sub clone_image {
     my ($class, $scfg, $storeid, $volname, $vmid, $snap) = @_;
     volume_parts($volname);
-    die "invalid VM id '$vmid'\n" if !defined($vmid) || "$vmid" !~ /^($VMID_RE)\z/;
-    my $owner = $1 + 0;
+    my $owner = untaint_vmid($vmid);
     check_snapname($snap) if defined($snap);
     my $result = run_cli('clone_image', $storeid, $scfg, {
         volname => $volname,
@@ -902,10 +939,10 @@ sub volume_export {
     volume_parts($volname);
     check_snapname($snapshot) if defined($snapshot);
     my $result = run_cli('volume_export', $storeid, $scfg, { volname => $volname, snapname => $snapshot });
-    my $path = untainted($result->{path}, $DEVICE_PATH_RE, 'device path');
-    my $size = untainted_size($result->{size}, 'volume size');
     my $attached = $result->{attached} ? 1 : 0;
     eval {
+        my $path = checked_device_path($scfg, $result->{path});
+        my $size = untainted_size($result->{size}, 'volume size');
         write_all($fh, pack('Q<', $size));
         run_command(
             ['dd', "if=$path", 'bs=64k', "count=$size", 'iflag=count_bytes', 'status=none'],
@@ -940,8 +977,8 @@ sub volume_import {
         allowRename => $allow_rename ? JSON::PP::true : JSON::PP::false,
     });
     my $imported = untainted_volname($result->{volname});
-    my $path = untainted($result->{path}, $DEVICE_PATH_RE, 'device path');
     eval {
+        my $path = checked_device_path($scfg, $result->{path});
         run_command(
             ['dd', "of=$path", 'bs=64k', "count=$size", 'iflag=fullblock,count_bytes', 'conv=notrunc',
                 'status=none'],
