@@ -127,6 +127,11 @@ export const DEVIATIONS: readonly Deviation[] = [
   },
   singleObjectGet('single-get-node', '/v1/nodes/{node}', '/v1/nodes'),
   singleObjectGet(
+    'single-get-net-interface',
+    '/v1/nodes/{node}/net-interfaces/{netinterface}',
+    '/v1/nodes/{node}/net-interfaces',
+  ),
+  singleObjectGet(
     'single-get-resource-definition',
     '/v1/resource-definitions/{resource}',
     '/v1/resource-definitions',

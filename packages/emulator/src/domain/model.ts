@@ -40,6 +40,20 @@ export interface NodeRec {
   online: boolean;
   flags: string[];
   uuid: string;
+  /**
+   * Every net interface of the node once one was created, modified or deleted through the API
+   * (domain/net-interfaces.ts); absent until then, when the node has only `default` on `address`.
+   */
+  netInterfaces?: NetIfRec[];
+}
+
+export interface NetIfRec {
+  name: string;
+  address: string;
+  /** Set on interfaces that carry the satellite connection (port and encryption type). */
+  satellitePort?: number;
+  satelliteEncryptionType?: 'PLAIN' | 'SSL';
+  uuid: string;
 }
 
 export interface PoolRec {

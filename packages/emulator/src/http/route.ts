@@ -40,7 +40,7 @@ export interface EmuReply {
 export type RouteHandler = (req: EmuRequest, ctx: EmulatorContext) => EmuReply | Promise<EmuReply>;
 
 export interface RouteDef {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
   /** Path template with `{name}` segments; a final `{name:.*}` matches the rest of the path including `/`. */
   template: string;
   handler: RouteHandler;

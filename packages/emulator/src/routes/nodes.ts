@@ -5,7 +5,6 @@
  * Changes are published on the `nodes` event stream (`/v1/events/nodes`) once they have committed,
  * so a change that rolls back never shows there.
  */
-import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
   CREATED,
@@ -33,6 +32,7 @@ import { withNodePromotionEvents } from '../domain/devices';
 import { nameFilter, paginate, propsFilter, queryList } from '../domain/filters';
 import { requireNode } from '../domain/lookup';
 import type { NodeRec, PoolRec } from '../domain/model';
+import { netInterfaceViews } from '../domain/net-interfaces';
 import { applyPropsModify, validateProps } from '../domain/props';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import type { RouteDef } from '../http/route';
@@ -42,16 +42,9 @@ import { withObjectBody } from './body';
 export const NODES_STREAM = 'nodes';
 
 const NODE_TYPES = ['SATELLITE', 'COMBINED', 'CONTROLLER', 'AUXILIARY'];
-const SATELLITE_PORT = 3366;
 /** What a connected LINSTOR satellite on Linux with DRBD 9 and LVM/ZFS tools reports. */
 const STORAGE_PROVIDERS = ['DISKLESS', 'LVM', 'LVM_THIN', 'ZFS', 'ZFS_THIN', 'FILE', 'FILE_THIN'];
 const RESOURCE_LAYERS = ['DRBD', 'LUKS', 'NVME', 'WRITECACHE', 'CACHE', 'BCACHE', 'STORAGE'];
-
-/** A UUID derived from another one, so the net interface keeps the same id across restarts. */
-function derivedUuid(base: string, purpose: string): string {
-  const h = createHash('sha1').update(`${base}:${purpose}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
 
 /** The wire form of a node; satellite-reported fields are left out while it is offline. */
 export function nodeView(node: NodeRec): NodeView {
@@ -60,16 +53,7 @@ export function nodeView(node: NodeRec): NodeView {
     type: node.type,
     flags: node.flags,
     props: node.props,
-    net_interfaces: [
-      {
-        name: 'default',
-        address: node.address,
-        satellite_port: SATELLITE_PORT,
-        satellite_encryption_type: 'PLAIN',
-        is_active: true,
-        uuid: derivedUuid(node.uuid, 'netif-default'),
-      },
-    ],
+    net_interfaces: netInterfaceViews(node),
     connection_status: node.online ? 'ONLINE' : 'OFFLINE',
     uuid: node.uuid,
   };

@@ -1,0 +1,15 @@
+/**
+ * Return codes the routes for the rest of the REST API (remotes, schedules, files, evacuation, …)
+ * need and `@linstor-hv/api` does not list, with the values of linstor-common's `consts.json`
+ * (code number | type mask). Op and object bits are added where each entry is made.
+ */
+import { MASK_ERROR, MASK_WARN } from '@linstor-hv/api';
+
+export const FAIL_INVLD_CONF = 230n | MASK_ERROR;
+export const FAIL_INVLD_EXT_FILE_NAME = 235n | MASK_ERROR;
+export const FAIL_INVLD_REMOTE_NAME = 239n | MASK_ERROR;
+export const FAIL_INVLD_SCHEDULE_NAME = 241n | MASK_ERROR;
+export const FAIL_EXISTS_NODE_CONN = 506n | MASK_ERROR;
+export const FAIL_MISSING_EBS_TARGET = 611n | MASK_ERROR;
+export const FAIL_STLT_DOES_NOT_SUPPORT_LAYER = 988n | MASK_ERROR;
+export const WARN_NOT_EVACUATING = 1020n | MASK_WARN;
