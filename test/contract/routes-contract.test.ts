@@ -8,8 +8,9 @@
  * controller's (linstor-server's REST layer).
  */
 import { type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ContractProbe } from './probe';
+import { describeWithSpec } from './spec-gate';
 
 const OK = 200;
 const CREATED = 201;
@@ -42,7 +43,7 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-describe('the rest of the REST v1 routes validate against the contract', () => {
+describeWithSpec('the rest of the REST v1 routes validate against the contract', () => {
   it('net interfaces: list, get, create, modify, delete', async () => {
     const p = probe();
     await p.call('GET', '/v1/nodes/pve1/net-interfaces', { expect: OK });
