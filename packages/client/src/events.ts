@@ -1,8 +1,9 @@
 import type { EventMayPromoteChange } from '@linstor-hv/api';
-import { LinstorApiError, LinstorTransportError } from './errors';
-import { parseLinstorJson } from './json';
-import { entriesOf } from './reply';
-import { type CallOptions, excerpt, type Transport } from './transport';
+import { LinstorTransportError } from './errors';
+import { apiErrorOf } from './parse-reply';
+import { excerpt } from './text';
+import type { Transport } from './transport/transport';
+import type { CallOptions } from './transport/types';
 
 /** Options of the promotion event stream. */
 export interface PromotionEventOptions extends CallOptions {
@@ -72,30 +73,13 @@ export async function* readPromotionEvents(
         .setEncoding('utf8')
         .toArray()
         .then((parts) => parts.join(''));
-      let entries: ReturnType<typeof entriesOf> = [];
-      try {
-        entries = entriesOf(parseLinstorJson(text));
-      } catch {
-        // Not JSON: the excerpt below carries the text.
-      }
-      throw new LinstorApiError(
-        stream.status,
-        'GET',
-        PROMOTION_PATH,
-        entries,
-        stream.controller,
-        entries.length ? undefined : excerpt(text),
-      );
+      throw apiErrorOf({ status: stream.status, text, controller: stream.controller }, 'GET', PROMOTION_PATH);
     }
     for await (const sse of parseServerSentEvents(stream.body)) {
       if (sse.event === 'error') {
-        throw new LinstorApiError(
-          500,
-          'GET',
-          PROMOTION_PATH,
-          entriesOf(parseLinstorJson(sse.data)),
-          stream.controller,
-        );
+        // The controller reports a failure inside the stream as an event carrying ApiCallRc entries.
+        const reply = { status: 500, text: sse.data, controller: stream.controller };
+        throw apiErrorOf(reply, 'GET', PROMOTION_PATH);
       }
       if (sse.event !== 'may-promote-change') continue;
       let change: EventMayPromoteChange;

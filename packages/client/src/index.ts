@@ -1,18 +1,8 @@
 export {
-  CloneReply,
   createLinstorClient,
-  type ErrorReportFilter,
   LinstorClient,
-  type ListPaging,
-  type NodeListFilter,
-  type PropsFilter,
   type RawReply,
   type RawRequestOptions,
-  type ResourceDefinitionListFilter,
-  type ResourceGroupListFilter,
-  type ResourceViewFilter,
-  type SnapshotViewFilter,
-  type StoragePoolListFilter,
 } from './client';
 export {
   type ControllerAddress,
@@ -37,6 +27,14 @@ export {
 } from './errors';
 export { type PromotionEventOptions, parseServerSentEvents, type ServerSentEvent } from './events';
 export { parseLinstorJson, stringifyLinstorJson } from './json';
+export type { ErrorReportFilter } from './kinds/error-reports';
+export type { ListPaging, PropsFilter } from './kinds/filters';
+export type { NodeListFilter } from './kinds/nodes';
+export { CloneReply, type ResourceDefinitionListFilter } from './kinds/resource-definitions';
+export type { ResourceGroupListFilter } from './kinds/resource-groups';
+export type { ResourceViewFilter } from './kinds/resources';
+export type { SnapshotViewFilter } from './kinds/snapshots';
+export type { StoragePoolListFilter } from './kinds/storage-pools';
 export {
   DEFAULT_TOKEN_FILE,
   type LinstorClientOptions,
@@ -45,6 +43,6 @@ export {
   type TlsOptions,
 } from './options';
 export { describeEntry, LinstorReply } from './reply';
-export type { CallOptions, HttpMethod, QueryParams } from './transport';
+export type { CallOptions, HttpMethod, QueryParams } from './transport/types';
 export { CLIENT_VERSION } from './version';
-export { pollUntil, resourceNotReadyReason, Waiters, type WaitOptions } from './waiters';
+export { pollUntil, resourceNotReadyReason, type WaiterReads, Waiters, type WaitOptions } from './waiters';

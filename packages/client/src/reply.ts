@@ -1,4 +1,5 @@
 import { type ApiCallRc, classifyRetCode, type RetCodeKind, sameCode, toRetCode } from '@linstor-hv/api';
+import { joinLines } from './text';
 
 /** Entries of a kind, in reply order. */
 function ofKind(entries: readonly ApiCallRc[], kind: RetCodeKind): ApiCallRc[] {
@@ -61,20 +62,11 @@ export function errorEntries(entries: readonly ApiCallRc[]): ApiCallRc[] {
 /** One entry as a person reads it: message, cause, details, correction, error-report ids. */
 export function describeEntry(entry: ApiCallRc): string {
   const parts = [entry.message.trim().replace(/\.$/, '')];
-  if (entry.cause) parts.push(`cause: ${oneLine(entry.cause)}`);
-  if (entry.details) parts.push(`details: ${oneLine(entry.details)}`);
-  if (entry.correction) parts.push(`correction: ${oneLine(entry.correction)}`);
+  if (entry.cause) parts.push(`cause: ${joinLines(entry.cause)}`);
+  if (entry.details) parts.push(`details: ${joinLines(entry.details)}`);
+  if (entry.correction) parts.push(`correction: ${joinLines(entry.correction)}`);
   if (entry.error_report_ids?.length) parts.push(`error reports: ${entry.error_report_ids.join(', ')}`);
   return parts.join('; ');
-}
-
-/** Joins a multi-line field into one line; a final period is dropped because the sentence goes on. */
-function oneLine(text: string): string {
-  return text
-    .trim()
-    .split(/\s*\n\s*/)
-    .join(' / ')
-    .replace(/\.$/, '');
 }
 
 /** Pulls the ApiCallRc entries out of a reply body. */

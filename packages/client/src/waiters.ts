@@ -1,7 +1,14 @@
-import { type ResourceWithVolumes, sameName } from '@linstor-hv/api';
-import type { LinstorClient } from './client';
+import {
+  type CloneStatus,
+  type ResourceDefinitionSyncStatus,
+  type ResourceWithVolumes,
+  sameName,
+  type VolumeDefinition,
+} from '@linstor-hv/api';
 import { CloneFailedError, WaitTimeoutError } from './errors';
-import { sleep } from './transport';
+import type { ResourceViewFilter } from './kinds/resources';
+import { sleep } from './timers';
+import type { CallOptions } from './transport/types';
 
 /** How long and how often a waiter polls. */
 export interface WaitOptions {
@@ -72,9 +79,26 @@ export function resourceNotReadyReason(resource: ResourceWithVolumes | undefined
   return undefined;
 }
 
+/**
+ * The reads the waiters poll with. A LinstorClient is one; declaring them here keeps the waiters
+ * free of the client module (and lets a test hand in anything that answers these four reads).
+ */
+export interface WaiterReads {
+  resourceDefinitions: {
+    cloneStatus(source: string, clone: string, call?: CallOptions): Promise<CloneStatus>;
+    syncStatus(name: string, call?: CallOptions): Promise<ResourceDefinitionSyncStatus>;
+  };
+  resources: {
+    view(filter?: ResourceViewFilter, call?: CallOptions): Promise<ResourceWithVolumes[]>;
+  };
+  volumeDefinitions: {
+    get(resource: string, volumeNumber: number, call?: CallOptions): Promise<VolumeDefinition>;
+  };
+}
+
 /** Polling helpers bound to a client (there are no push events for these states). */
 export class Waiters {
-  constructor(private readonly client: LinstorClient) {}
+  constructor(private readonly client: WaiterReads) {}
 
   /** Waits until the clone of `source` into `clone` is COMPLETE; throws CloneFailedError on FAILED. */
   cloneComplete(source: string, clone: string, options?: WaitOptions): Promise<void> {
