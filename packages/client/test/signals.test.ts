@@ -95,3 +95,27 @@ describe('the overall deadline', () => {
     expect((error as AllControllersFailedError).deadlineExceeded).toBe(true);
   });
 });
+
+describe('a request that runs out of its own time', () => {
+  it('leaves the other calls on the same controller alone (POSTs in flight still get their reply)', async () => {
+    const slowPosts = await startHttpServer(
+      withHealth((req, res) => {
+        if (req.method !== 'POST') return; // GETs hang
+        setTimeout(() => {
+          res.writeHead(201, { 'content-type': 'application/json' });
+          res.end('[{"ret_code":1,"message":"created"}]');
+        }, 400);
+      }),
+    );
+    cleanups.push(() => slowPosts.close());
+    const c = client([slowPosts.origin], { retries: 0 });
+    await c.health();
+    const creates = ['a', 'b', 'c'].map((name) =>
+      c.resourceDefinitions.create({ resource_definition: { name } }),
+    );
+    const poll = await c.nodes.list(undefined, { timeoutMs: 100, deadlineMs: 150 }).catch((e: unknown) => e);
+    expect(poll).toBeInstanceOf(AllControllersFailedError);
+    const replies = await Promise.all(creates);
+    expect(replies.map((r) => r.messages)).toEqual([['created'], ['created'], ['created']]);
+  });
+});

@@ -25,8 +25,7 @@ const MAX_BACKOFF_MS = 5000;
 
 /**
  * Runs `attempt` on one controller after the other, in rounds with backoff, until one succeeds.
- * A LinstorTransportError moves on to the next controller (after dropping the failed controller's
- * connections); any other error ends the call at once, so `attempt` decides what must not be
+ * A LinstorTransportError moves on to the next controller; any other error ends the call at once, so `attempt` decides what must not be
  * repeated (a POST whose reply was lost throws OutcomeUnknownError). When every try failed, or the
  * deadline left no time for another, the call fails with AllControllersFailedError naming each
  * controller's last failure.
@@ -60,7 +59,6 @@ export async function withFailover<T>(
         return await attempt(ctrl);
       } catch (e) {
         if (!(e instanceof LinstorTransportError)) throw e;
-        ctrl.discardConnections();
         failures.set(ctrl, e);
       }
     }

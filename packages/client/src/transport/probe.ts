@@ -46,6 +46,8 @@ export class ControllerChecks {
     try {
       await this.probe(ctrl, deadline, this.options.signal);
     } catch (e) {
+      // A controller that fails its health check is not used until it passes one again.
+      ctrl.discardConnections();
       if (e instanceof LinstorTransportError && e.kind === 'response-timeout') {
         throw new LinstorTransportError(e.controller, e.kind, `health check, ${e.detail}`, false, {
           cause: e,

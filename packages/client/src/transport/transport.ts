@@ -103,8 +103,9 @@ export class Transport {
         this.markGood(ctrl);
         return { ...reply, controller: ctrl.origin, attempts };
       } catch (e) {
-        if (e instanceof LinstorTransportError && !idempotent && e.mayHaveReachedServer) {
-          ctrl.discardConnections();
+        if (!(e instanceof LinstorTransportError)) throw e;
+        dropAfterFailure(ctrl, e);
+        if (!idempotent && e.mayHaveReachedServer) {
           throw new OutcomeUnknownError(req.method, req.path, ctrl.origin, e);
         }
         throw e;
@@ -134,27 +135,10 @@ export class Transport {
     const pathAndQuery = `${req.path}${encodeQuery(req.query)}`;
     return withFailover(plan, async (ctrl) => {
       await this.checks.prepare(ctrl, plan.deadline, signal);
-      const opened = await withRedirects(
-        ctrl,
-        () => {
-          const headers: Record<string, string> = {
-            ...baseHeaders(this.options, ctrl, true),
-            accept: 'text/event-stream',
-            ...req.headers,
-          };
-          delete headers['accept-encoding'];
-          const timeoutMs = Math.min(
-            req.timeoutMs ?? this.options.requestTimeoutMs,
-            plan.deadline - Date.now(),
-          );
-          return openStreamOnce(
-            ctrl,
-            { pathAndQuery, headers, timeoutMs, signal, route: req.route ?? req.path, attempt: 1 },
-            this.emit,
-          );
-        },
-        async (redirect) => {
-          redirect.body.destroy();
+      const opened = await this.openStream(ctrl, req, pathAndQuery, plan.deadline, signal).catch(
+        (e: unknown) => {
+          if (e instanceof LinstorTransportError) dropAfterFailure(ctrl, e);
+          throw e;
         },
       );
       this.markGood(ctrl);
@@ -162,8 +146,48 @@ export class Transport {
     });
   }
 
+  private openStream(
+    ctrl: Controller,
+    req: TransportRequest,
+    pathAndQuery: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<TransportStream> {
+    return withRedirects(
+      ctrl,
+      () => {
+        const headers: Record<string, string> = {
+          ...baseHeaders(this.options, ctrl, true),
+          accept: 'text/event-stream',
+          ...req.headers,
+        };
+        delete headers['accept-encoding'];
+        const timeoutMs = Math.min(req.timeoutMs ?? this.options.requestTimeoutMs, deadline - Date.now());
+        return openStreamOnce(
+          ctrl,
+          { pathAndQuery, headers, timeoutMs, signal, route: req.route ?? req.path, attempt: 1 },
+          this.emit,
+        );
+      },
+      async (redirect) => {
+        redirect.body.destroy();
+      },
+    );
+  }
+
   /** Closes all keep-alive connections. */
   async close(): Promise<void> {
     await Promise.all(this.controllers.map((c) => c.close()));
   }
+}
+
+/**
+ * After a failed attempt: a broken connection, a refused or failed handshake, or a malformed reply
+ * drop the controller's pool (a fresh health check comes first next time). A request that only ran
+ * out of its own time leaves the pool alone: undici already closed that request's socket, and
+ * destroying the pool would cut the other calls' requests in flight on it, turning their POSTs into
+ * "outcome unknown" (50 parallel creates failed that way when one slow status poll timed out).
+ */
+function dropAfterFailure(ctrl: Controller, error: LinstorTransportError): void {
+  if (error.kind !== 'response-timeout') ctrl.discardConnections();
 }
