@@ -43,6 +43,9 @@ export interface EmulatorServerOptions {
   now?: () => number;
 }
 
+/** The index of controller records that switch token authentication on (`Auth/TokenAuthenticationEnabled`). */
+const TOKEN_AUTH_INDEX = 'tokenAuth';
+
 /** Holds the emulator's services and answers requests from any number of listeners. */
 export class EmulatorServer {
   readonly ctx: EmulatorContext;
@@ -58,6 +61,11 @@ export class EmulatorServer {
 
   constructor(private readonly options: EmulatorServerOptions) {
     defineIndexes(options.store);
+    // Token mode is checked on every request: the store keeps this index in step with every change
+    // of the controller props (and their rollback), so the check reads no record.
+    options.store.defineIndex('controller', TOKEN_AUTH_INDEX, (rec) =>
+      (rec as Partial<PropsRec>).props?.[PROP_TOKEN_AUTH_ENABLED]?.toLowerCase() === 'true' ? ['on'] : [],
+    );
     this.router = new Router(options.routes);
     this.tokens = new Set(options.tokens);
     const now = options.now ?? Date.now;
@@ -293,8 +301,7 @@ export class EmulatorServer {
 
   private tokenAuthActive(): boolean {
     if (this.tokens.size === 0) return false;
-    const controller = this.options.store.get<PropsRec>('controller', ['props']);
-    return controller?.props[PROP_TOKEN_AUTH_ENABLED]?.toLowerCase() === 'true';
+    return this.options.store.indexedKeys('controller', TOKEN_AUTH_INDEX, 'on').length > 0;
   }
 
   private validBearer(req: IncomingMessage): boolean {

@@ -19,6 +19,7 @@ import {
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
 import { createRd, createVd } from './definitions';
+import { type DeployOptions, deployResource, undeployResource } from './deployment';
 import {
   checkRscName,
   isDiskless,
@@ -32,7 +33,6 @@ import {
 import type { CloneRec, RdRec, RscRec } from './model';
 import { getPool } from './pools';
 import { applyPropsModify } from './props';
-import { type DeployOptions, deployResource, undeployResource } from './resources';
 import { dataPlane } from './storage';
 
 const CRT_RSC_DFN = MASK_CRT | MASK_RSC_DFN;

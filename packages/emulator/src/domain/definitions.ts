@@ -12,7 +12,6 @@ import {
   FAIL_EXISTS_RSC_DFN,
   FAIL_EXISTS_SNAPSHOT_DFN,
   FAIL_EXISTS_VLM_DFN,
-  FAIL_IN_USE,
   FAIL_INVLD_LAYER_STACK,
   FAIL_INVLD_VLM_NR,
   FAIL_INVLD_VLM_SIZE,
@@ -34,18 +33,19 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
+import {
+  addVolumeToResources,
+  inUseError,
+  isInUse,
+  notConnected,
+  removeVolumeFromResources,
+  undeployResource,
+} from './deployment';
 import { allocateMinor, allocatePort, releaseMinor, releasePort } from './drbd';
 import { checkRscName, isDiskless, isOnline, newUuid, requireRg, rscsOf, vdsOf } from './lookup';
 import type { RdRec, RgRec, VdRec } from './model';
 import { addReserved, getPool, placeableKib } from './pools';
 import { applyPropsModify, controllerProps, validateProps } from './props';
-import {
-  addVolumeToResources,
-  isInUse,
-  notConnected,
-  removeVolumeFromResources,
-  undeployResource,
-} from './resources';
 import { dataPlane, files } from './storage';
 
 /** The resource group every RD without an explicit one joins. */
@@ -209,13 +209,11 @@ export function deleteRd(ctx: EmulatorContext, rdName: string, entries: ApiCallR
   const rscs = rscsOf(ctx, rd.name);
   for (const rsc of rscs) {
     if (isInUse(ctx, rd.name, rsc.nodeName)) {
-      throw new ApiCallError(
-        entry(FAIL_IN_USE | DEL_RD, `Resource '${rd.name}' on node '${rsc.nodeName}' is still in use.`, {
-          cause: 'Resource is mounted/in use.',
-          correction: `Un-mount resource '${rd.name}' on the node '${rsc.nodeName}'.`,
-          objRefs: { RscDfn: rd.name },
-        }),
-      );
+      throw inUseError(rd.name, rsc.nodeName, DEL_RD, {
+        cause: 'Resource is mounted/in use.',
+        correction: `Un-mount resource '${rd.name}' on the node '${rsc.nodeName}'.`,
+        objRefs: { RscDfn: rd.name },
+      });
     }
   }
   for (const rsc of rscs) {
@@ -423,11 +421,7 @@ export function deleteVd(ctx: EmulatorContext, rd: RdRec, vlmNr: number, entries
   }
   for (const rsc of rscsOf(ctx, rd.name)) {
     if (isInUse(ctx, rd.name, rsc.nodeName)) {
-      throw new ApiCallError(
-        entry(FAIL_IN_USE | DEL_VD, `Resource '${rd.name}' on node '${rsc.nodeName}' is still in use.`, {
-          objRefs: refs,
-        }),
-      );
+      throw inUseError(rd.name, rsc.nodeName, DEL_VD, { objRefs: refs });
     }
   }
   const offline = rscsOf(ctx, rd.name).filter((r) => !isOnline(ctx, r.nodeName));

@@ -147,11 +147,19 @@ export function promotionStates(
 export const PROMOTION_STREAM = 'drbd/promotion';
 
 /**
- * Publishes `may-promote-change` for every resource of `rd` whose may_promote differs from `before`,
- * once the running transaction has committed: a change that rolls back never shows on the stream.
- * Only allowed inside a transaction.
+ * Runs `change` on an RD's resources and publishes `may-promote-change` for every resource of `rd`
+ * whose may_promote it flipped, once the running transaction has committed: a change that rolls
+ * back never shows on the stream. Only allowed inside a transaction.
  */
-export function publishPromotionChanges(
+export function withPromotionEvents<T>(ctx: EmulatorContext, rd: RdRec, change: () => T): T {
+  const before = promotionStates(ctx, rd);
+  const result = change();
+  publishPromotionChanges(ctx, rd, before);
+  return result;
+}
+
+/** Publishes `may-promote-change` for the resources of `rd` whose may_promote differs from `before`. */
+function publishPromotionChanges(
   ctx: EmulatorContext,
   rd: RdRec,
   before: readonly { node_name: string; may_promote: boolean }[],

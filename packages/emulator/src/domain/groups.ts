@@ -33,13 +33,14 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
+import { autoplaceRd } from './autoplacer';
+import { mergeFilter, placementCandidates } from './candidates';
 import { createRd, createVd, rdsOfGroup } from './definitions';
 import { checkRgName, newUuid } from './lookup';
 import type { NodeRec, PoolRec, RgRec, VgRec } from './model';
 import { place } from './placement';
 import { isThin, oversubscriptionRatio, poolCapacity } from './pools';
 import { applyPropsModify } from './props';
-import { autoplaceRd, mergeFilter, placementCandidates } from './resources';
 
 const CRT_RG = MASK_CRT | MASK_RSC_GRP;
 const MOD_RG = MASK_MOD | MASK_RSC_GRP;

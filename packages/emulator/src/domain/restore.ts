@@ -21,11 +21,12 @@ import {
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
 import { createVd } from './definitions';
+import { deployResource, undeployResource } from './deployment';
 import { checkRscName, requireRd, rscsOf, vdsOf } from './lookup';
 import type { RdRec, RscRec, SnapNodeRec, SnapRec } from './model';
-import { deployResource, reconcileTieBreaker, undeployResource } from './resources';
 import { requireSnapshot } from './snapshots';
 import { dataPlane } from './storage';
+import { reconcileTieBreaker } from './tie-breaker';
 
 const CRT_VLM_DFN = MASK_CRT | MASK_VLM_DFN;
 const CRT_RSC = MASK_CRT | MASK_RSC;

@@ -11,7 +11,6 @@ import {
   CREATED,
   DELETED,
   FAIL_EXISTS_SNAPSHOT_DFN,
-  FAIL_IN_USE,
   FAIL_INVLD_REQUEST,
   FAIL_INVLD_SNAPSHOT_NAME,
   FAIL_NOT_CONNECTED,
@@ -35,6 +34,7 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
+import { inUseError } from './deployment';
 import { nameFilter } from './filters';
 import { getRsc, isDiskless, isOnline, newUuid, requireRd, rscsOf, vdsOf } from './lookup';
 import type { CountersRec, OpenRec, PoolRec, RdRec, RscRec, SnapNodeRec, SnapRec } from './model';
@@ -427,12 +427,10 @@ export async function rollbackSnapshot(
 
   const open = ctx.store.list<OpenRec>('openDevices', [rdKey])[0];
   if (open) {
-    throw new ApiCallError(
-      entry(FAIL_IN_USE | MOD_SNAPSHOT, `Resource '${rd.name}' on node '${open.nodeName}' is still in use.`, {
-        cause: 'The resource is opened (DRBD Primary) on that node.',
-        correction: 'Close the device (stop the VM) on every node before rolling back.',
-      }),
-    );
+    throw inUseError(rd.name, open.nodeName, MOD_SNAPSHOT, {
+      cause: 'The resource is opened (DRBD Primary) on that node.',
+      correction: 'Close the device (stop the VM) on every node before rolling back.',
+    });
   }
 
   const resources = rscsOf(ctx, rd.name);

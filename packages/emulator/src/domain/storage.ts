@@ -1,5 +1,5 @@
 /**
- * The domain's access to E3's data plane (dataplane/data-plane.ts): one DataPlane per data
+ * The domain's access to the data plane (dataplane/data-plane.ts): one DataPlane per data
  * directory, the thin-pool usage figure the capacity code needs, and the file operations of a
  * transaction (`files`). Thin usage sums the real allocated sizes of the pool's volumes and
  * snapshots; it is cached for a short time, as the controller caches

@@ -1,15 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EmulatorContext } from '../context';
 
-/** A parsed request as route handlers see it. */
-export interface EmuRequest {
+/** A parsed request as route handlers see it; `P` names the route template's parameters. */
+export interface EmuRequest<P extends string = string> {
   method: string;
   /** Decoded path, e.g. `/v1/resource-definitions/vm-1`. */
   path: string;
   /** The route template that matched, e.g. `/v1/resource-definitions/{rd}` (used by the request log). */
   template: string;
   /** Decoded path parameters by template name (`{key}` params may contain `/`). */
-  params: Record<string, string>;
+  params: Record<P, string>;
   query: URLSearchParams;
   /** Parsed JSON body, or undefined when the body was empty. */
   body: unknown;
@@ -55,4 +55,26 @@ export interface RouteDef {
    * GET. Set false for handlers that manage transactions themselves (e.g. reset calls store.clear()).
    */
   transaction?: boolean;
+}
+
+/**
+ * The parameter names of a route template: `'/v1/resource-definitions/{rd}/resources/{node}'`
+ * gives `'rd' | 'node'`, a rest segment `{key:.*}` gives `'key'`.
+ */
+export type TemplateParams<T extends string> = T extends `${string}{${infer P}}${infer Rest}`
+  ? (P extends `${infer Name}:${string}` ? Name : P) | TemplateParams<Rest>
+  : never;
+
+/** A route definition whose handler sees exactly its template's parameters as fields of `req.params`. */
+export interface TypedRouteDef<T extends string> extends Omit<RouteDef, 'template' | 'handler'> {
+  template: T;
+  handler: (req: EmuRequest<TemplateParams<T>>, ctx: EmulatorContext) => EmuReply | Promise<EmuReply>;
+}
+
+/**
+ * Declares a route with typed path parameters. The router fills every parameter of the matched
+ * template (http/router.ts), which is what makes the narrowing of `params` sound.
+ */
+export function route<const T extends string>(def: TypedRouteDef<T>): RouteDef {
+  return def as unknown as RouteDef;
 }

@@ -16,22 +16,31 @@ export interface RequestLogEntry {
   body?: unknown;
 }
 
-/** Entries kept before the oldest are dropped (counts keep counting). */
+/** Entries kept before the oldest are overwritten (counts keep counting). */
 const MAX_ENTRIES = 200_000;
 
 export class RequestLog {
+  /** A ring buffer: once full, `next` is the oldest entry's slot, so recording never moves entries. */
   private entries: RequestLogEntry[] = [];
+  private next = 0;
   private counts = new Map<string, number>();
 
+  constructor(private readonly capacity = MAX_ENTRIES) {}
+
   record(entry: RequestLogEntry): void {
-    this.entries.push(entry);
-    if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
+    if (this.entries.length < this.capacity) {
+      this.entries.push(entry);
+    } else {
+      this.entries[this.next] = entry;
+      this.next = (this.next + 1) % this.capacity;
+    }
     const key = `${entry.method} ${entry.template}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
+  /** The entries kept, oldest first. */
   list(): RequestLogEntry[] {
-    return [...this.entries];
+    return [...this.entries.slice(this.next), ...this.entries.slice(0, this.next)];
   }
 
   /** `{"GET /v1/view/resources": n, ...}` keyed by method and route template. */
@@ -41,6 +50,7 @@ export class RequestLog {
 
   clear(): void {
     this.entries = [];
+    this.next = 0;
     this.counts.clear();
   }
 }

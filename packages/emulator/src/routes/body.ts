@@ -30,9 +30,9 @@ export function badRequestBody(): EmuReply {
 }
 
 /** A handler whose body must be a JSON object of type T; a body of another JSON type fails as in `badRequestBody`. */
-export function withObjectBody<T>(
-  handle: (body: T, req: EmuRequest, ctx: EmulatorContext) => ReturnType<RouteHandler>,
-): RouteHandler {
+export function withObjectBody<T, P extends string = string>(
+  handle: (body: T, req: EmuRequest<P>, ctx: EmulatorContext) => ReturnType<RouteHandler>,
+): (req: EmuRequest<P>, ctx: EmulatorContext) => ReturnType<RouteHandler> {
   return (req, ctx) => {
     const body = objectBody<T>(req.body);
     return body ? handle(body, req, ctx) : badRequestBody();

@@ -12,7 +12,7 @@ import {
 import { getClone, scheduleClone, setupClone } from '../domain/clone';
 import type { RdRec } from '../domain/model';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { EmuReply, RouteDef } from '../http/route';
+import { type EmuReply, type RouteDef, route } from '../http/route';
 import { badRequestBody, objectBody } from './body';
 
 function cloneStarted(
@@ -31,7 +31,7 @@ function cloneStarted(
 }
 
 export const cloneRoutes: RouteDef[] = [
-  {
+  route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/clone',
     // Own transaction: the background copy may only start once the clone's setup is committed.
@@ -53,8 +53,8 @@ export const cloneRoutes: RouteDef[] = [
         throw err;
       }
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/resource-definitions/{rd}/clone/{clone}',
     handler: (req, ctx) => {
@@ -66,5 +66,5 @@ export const cloneRoutes: RouteDef[] = [
       }
       return { status: 200, json: { status: rec.status } };
     },
-  },
+  }),
 ];

@@ -14,7 +14,7 @@ import {
 import type { PropsRec } from '../domain/model';
 import { applyPropsModify, controllerProps, validateProps } from '../domain/props';
 import { entry, replyEntries } from '../http/apicall';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 /** The release the emulator reproduces: LINSTOR v1.34.1 ("prepare release v1.34.1", see linstor-api.md). */
@@ -22,7 +22,7 @@ const GIT_HASH = 'c4ba920da9c8';
 const BUILD_TIME = '2026-07-09T00:00:00+00:00';
 
 export const controllerRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/controller/version',
     handler: (_req, ctx) => ({
@@ -34,17 +34,17 @@ export const controllerRoutes: RouteDef[] = [
         rest_api_version: ctx.config.restApiVersion,
       },
     }),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/controller/properties',
     // A props map is sent even when empty ({}), so it is written by hand rather than NON_EMPTY-pruned.
     handler: (_req, ctx) => ({ status: 200, json: { ...controllerProps(ctx) } }),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/controller/properties',
-    handler: withObjectBody<PropsModify>((body, _req, ctx) => {
+    handler: withObjectBody((body: PropsModify, _req, ctx) => {
       const opMask = MASK_CRT | MASK_CTRL_CONF;
       validateProps(body.override_props, opMask);
       const before = controllerProps(ctx);
@@ -61,8 +61,8 @@ export const controllerRoutes: RouteDef[] = [
       }
       return replyEntries(entries, 201);
     }),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/controller/properties/{key:.*}',
     handler: (req, ctx) => {
@@ -81,5 +81,5 @@ export const controllerRoutes: RouteDef[] = [
         200,
       );
     },
-  },
+  }),
 ];

@@ -15,18 +15,18 @@ import {
   openDevice,
   PROMOTION_STREAM,
   promotionStates,
-  publishPromotionChanges,
+  withPromotionEvents,
 } from '../domain/devices';
 import { getRsc, vdsOf } from '../domain/lookup';
 import type { RdRec } from '../domain/model';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 
 function refusal(status: number, error: string) {
   return { status, json: { error } };
 }
 
 export const deviceRoutes: RouteDef[] = [
-  {
+  route({
     method: 'POST',
     template: '/emulator/devices/{node}/{rd}/open',
     handler: (req, ctx) => {
@@ -36,34 +36,30 @@ export const deviceRoutes: RouteDef[] = [
       const mode = body.mode ?? 'rw';
       if (mode !== 'rw' && mode !== 'ro')
         return refusal(400, `mode must be 'rw' or 'ro', not ${JSON.stringify(mode)}.`);
-      const rd = ctx.store.get<RdRec>('rds', [nameKey(req.params.rd!)]);
+      const rd = ctx.store.get<RdRec>('rds', [nameKey(req.params.rd)]);
       if (!rd) return refusal(404, `Resource definition '${req.params.rd}' not found.`);
       if (body.volume !== undefined && !vdsOf(ctx, rd.name).some((vd) => vd.volumeNumber === body.volume)) {
         return refusal(404, `Resource '${rd.name}' has no volume ${JSON.stringify(body.volume)}.`);
       }
-      const before = promotionStates(ctx, rd);
-      const refused = openDevice(ctx, rd, req.params.node!, mode);
+      const refused = withPromotionEvents(ctx, rd, () => openDevice(ctx, rd, req.params.node, mode));
       if (refused) return refusal(refused.status, refused.error);
-      publishPromotionChanges(ctx, rd, before);
-      const rsc = getRsc(ctx, rd.name, req.params.node!)!;
+      const rsc = getRsc(ctx, rd.name, req.params.node)!;
       return { status: 200, json: { resource_name: rd.name, node_name: rsc.nodeName, mode, in_use: true } };
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/emulator/devices/{node}/{rd}/close',
     handler: (req, ctx) => {
-      const rd = ctx.store.get<RdRec>('rds', [nameKey(req.params.rd!)]);
+      const rd = ctx.store.get<RdRec>('rds', [nameKey(req.params.rd)]);
       if (!rd) return refusal(404, `Resource definition '${req.params.rd}' not found.`);
-      const rsc = getRsc(ctx, rd.name, req.params.node!);
+      const rsc = getRsc(ctx, rd.name, req.params.node);
       if (!rsc) return refusal(404, `Resource '${rd.name}' is not deployed on node '${req.params.node}'.`);
-      const before = promotionStates(ctx, rd);
-      closeDevice(ctx, rd, rsc.nodeName);
-      publishPromotionChanges(ctx, rd, before);
+      withPromotionEvents(ctx, rd, () => closeDevice(ctx, rd, rsc.nodeName));
       return { status: 200, json: { resource_name: rd.name, node_name: rsc.nodeName, in_use: false } };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/events/drbd/promotion',
     handler: (_req, ctx) => ({
@@ -79,5 +75,5 @@ export const deviceRoutes: RouteDef[] = [
         }
       },
     }),
-  },
+  }),
 ];

@@ -6,7 +6,7 @@
 import { type ErrorReport, sameName } from '@linstor-hv/api';
 import { paginate, queryFlag } from '../domain/filters';
 import type { ErrorReportRec } from '../domain/model';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 
 function reportView(rec: ErrorReportRec, version: string, withContent: boolean): ErrorReport {
   const firstLine = rec.text.split('\n').find((l) => l.trim() !== '') ?? '';
@@ -30,7 +30,7 @@ function timeBound(query: URLSearchParams, key: string): number | undefined {
 }
 
 export const errorReportRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/error-reports',
     handler: (req, ctx) => {
@@ -48,14 +48,14 @@ export const errorReportRoutes: RouteDef[] = [
         json: paginate(reports, req.query).map((r) => reportView(r, ctx.config.version, withContent)),
       };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/error-reports/{reportid}',
     handler: (req, ctx) => {
-      const rec = ctx.store.get<ErrorReportRec>('errorReports', [req.params.reportid!]);
+      const rec = ctx.store.get<ErrorReportRec>('errorReports', [req.params.reportid]);
       const withContent = req.query.get('withContent') === null || queryFlag(req.query, 'withContent');
       return { status: 200, json: rec ? [reportView(rec, ctx.config.version, withContent)] : [] };
     },
-  },
+  }),
 ];

@@ -20,7 +20,7 @@ import {
 import type { EmulatorContext } from '../context';
 import type { KvsRec } from '../domain/model';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 function kvsView(rec: KvsRec): { name: string; props: Props } {
@@ -55,30 +55,30 @@ function modifyKvs(ctx: EmulatorContext, name: string, body: PropsModify) {
 }
 
 export const kvsRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/key-value-store',
     handler: (_req, ctx) => ({ status: 200, json: ctx.store.list<KvsRec>('kvs').map(kvsView) }),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/key-value-store/{instance}',
     handler: (req, ctx) => {
-      const rec = ctx.store.get<KvsRec>('kvs', [nameKey(req.params.instance!)]);
+      const rec = ctx.store.get<KvsRec>('kvs', [nameKey(req.params.instance)]);
       return { status: 200, json: rec ? [kvsView(rec)] : [] };
     },
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/key-value-store/{instance}',
-    handler: withObjectBody<PropsModify>((body, req, ctx) => modifyKvs(ctx, req.params.instance!, body)),
-  },
-  {
+    handler: withObjectBody((body: PropsModify, req, ctx) => modifyKvs(ctx, req.params.instance, body)),
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/key-value-store/{instance}',
     handler: (req, ctx) => {
       const opMask = MASK_DEL | MASK_KVS;
-      const name = req.params.instance!;
+      const name = req.params.instance;
       const rec = ctx.store.get<KvsRec>('kvs', [nameKey(name)]);
       if (!rec)
         return replyEntries([entry(WARN_NOT_FOUND | opMask, `Key-value store '${name}' not found.`)], 200);
@@ -92,5 +92,5 @@ export const kvsRoutes: RouteDef[] = [
         200,
       );
     },
-  },
+  }),
 ];

@@ -35,7 +35,7 @@ import type { NodeRec, PoolRec } from '../domain/model';
 import { netInterfaceViews } from '../domain/net-interfaces';
 import { applyPropsModify, validateProps } from '../domain/props';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 /** The stream `/v1/events/nodes` serves. */
@@ -214,39 +214,39 @@ function setOnline(ctx: EmulatorContext, nodeName: string, online: boolean) {
 }
 
 export const nodeRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/nodes',
     handler: (req, ctx) => ({ status: 200, json: listNodes(ctx, req.query).map(nodeView) }),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/nodes/{node}',
-    handler: (req, ctx) => ({ status: 200, json: nodeView(requireNode(ctx, req.params.node!)) }),
-  },
-  {
+    handler: (req, ctx) => ({ status: 200, json: nodeView(requireNode(ctx, req.params.node)) }),
+  }),
+  route({
     method: 'POST',
     template: '/v1/nodes',
-    handler: withObjectBody<NodeCreateBody>((body, _req, ctx) => createNode(ctx, body)),
-  },
-  {
+    handler: withObjectBody((body: NodeCreateBody, _req, ctx) => createNode(ctx, body)),
+  }),
+  route({
     method: 'PUT',
     template: '/v1/nodes/{node}',
-    handler: withObjectBody<NodeModify>((body, req, ctx) => modifyNode(ctx, req.params.node!, body)),
-  },
-  {
+    handler: withObjectBody((body: NodeModify, req, ctx) => modifyNode(ctx, req.params.node, body)),
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/nodes/{node}',
-    handler: (req, ctx) => deleteNode(ctx, req.params.node!),
-  },
-  {
+    handler: (req, ctx) => deleteNode(ctx, req.params.node),
+  }),
+  route({
     method: 'POST',
     template: '/emulator/nodes/{node}/offline',
-    handler: (req, ctx) => setOnline(ctx, req.params.node!, false),
-  },
-  {
+    handler: (req, ctx) => setOnline(ctx, req.params.node, false),
+  }),
+  route({
     method: 'POST',
     template: '/emulator/nodes/{node}/online',
-    handler: (req, ctx) => setOnline(ctx, req.params.node!, true),
-  },
+    handler: (req, ctx) => setOnline(ctx, req.params.node, true),
+  }),
 ];

@@ -22,7 +22,7 @@ import { isDiskless, isOnline, rdsByFilters, requireRd, requireVd, rscsOf, vdsOf
 import type { RdRec } from '../domain/model';
 import { rdView, vdView } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 function vlmNr(raw: string | undefined, rd: RdRec, opObjMask: bigint): number {
@@ -44,7 +44,7 @@ const MOD_VD = MASK_MOD | MASK_VLM_DFN;
 const DEL_VD = MASK_DEL | MASK_VLM_DFN;
 
 export const resourceDefinitionRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/resource-definitions',
     handler: (req, ctx) => {
@@ -56,96 +56,96 @@ export const resourceDefinitionRoutes: RouteDef[] = [
       );
       return { status: 200, json: paginate(rds, req.query).map((rd) => rdView(ctx, rd, withVds)) };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/resource-definitions/{rd}',
-    handler: (req, ctx) => ({ status: 200, json: rdView(ctx, requireRd(ctx, req.params.rd!)) }),
-  },
-  {
+    handler: (req, ctx) => ({ status: 200, json: rdView(ctx, requireRd(ctx, req.params.rd)) }),
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-definitions',
     parseErrorStatus: 400,
-    handler: withObjectBody<ResourceDefinitionCreate>((body, _req, ctx) => {
+    handler: withObjectBody((body: ResourceDefinitionCreate, _req, ctx) => {
       const entries: ApiCallRc[] = [];
       createRd(ctx, body, entries);
       return replyEntries(entries, 201);
     }),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}',
-    handler: withObjectBody<ResourceDefinitionModify>((body, req, ctx) => {
+    handler: withObjectBody((body: ResourceDefinitionModify, req, ctx) => {
       const entries: ApiCallRc[] = [];
-      modifyRd(ctx, requireRd(ctx, req.params.rd!, MOD_RD), body, entries);
+      modifyRd(ctx, requireRd(ctx, req.params.rd, MOD_RD), body, entries);
       return replyEntries(entries, 200);
     }),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/resource-definitions/{rd}',
     handler: (req, ctx) => {
       const entries: ApiCallRc[] = [];
-      deleteRd(ctx, req.params.rd!, entries);
+      deleteRd(ctx, req.params.rd, entries);
       return replyEntries(entries, 200);
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/resource-definitions/{rd}/sync-status',
     handler: (req, ctx) => {
-      const rd = requireRd(ctx, req.params.rd!);
+      const rd = requireRd(ctx, req.params.rd);
       // Replicas are in sync when every diskful replica's node is online (the emulator syncs at once).
       const synced = rscsOf(ctx, rd.name)
         .filter((r) => !isDiskless(r))
         .every((r) => isOnline(ctx, r.nodeName));
       return { status: 200, json: { synced_on_all: synced } };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/resource-definitions/{rd}/volume-definitions',
     handler: (req, ctx) => {
-      const rd = requireRd(ctx, req.params.rd!);
+      const rd = requireRd(ctx, req.params.rd);
       return { status: 200, json: vdsOf(ctx, rd.name).map(vdView) };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}',
     handler: (req, ctx) => {
-      const rd = requireRd(ctx, req.params.rd!);
+      const rd = requireRd(ctx, req.params.rd);
       return { status: 200, json: vdView(requireVd(ctx, rd, vlmNr(req.params.nr, rd, 0n))) };
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/volume-definitions',
-    handler: withObjectBody<VolumeDefinitionCreate>((body, req, ctx) => {
+    handler: withObjectBody((body: VolumeDefinitionCreate, req, ctx) => {
       const entries: ApiCallRc[] = [];
-      createVd(ctx, requireRd(ctx, req.params.rd!, CRT_VD), body, entries);
+      createVd(ctx, requireRd(ctx, req.params.rd, CRT_VD), body, entries);
       return replyEntries(entries, 200);
     }),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}',
-    handler: withObjectBody<VolumeDefinitionModify>((body, req, ctx) => {
-      const rd = requireRd(ctx, req.params.rd!, MOD_VD);
+    handler: withObjectBody((body: VolumeDefinitionModify, req, ctx) => {
+      const rd = requireRd(ctx, req.params.rd, MOD_VD);
       const vd = requireVd(ctx, rd, vlmNr(req.params.nr, rd, MOD_VD), MOD_VD);
       const entries: ApiCallRc[] = [];
       modifyVd(ctx, rd, vd, body, entries);
       return replyEntries(entries, 200);
     }),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}',
     handler: (req, ctx) => {
-      const rd = requireRd(ctx, req.params.rd!, DEL_VD);
+      const rd = requireRd(ctx, req.params.rd, DEL_VD);
       const entries: ApiCallRc[] = [];
       deleteVd(ctx, rd, vlmNr(req.params.nr, rd, DEL_VD), entries);
       return replyEntries(entries, 200);
     },
-  },
+  }),
 ];

@@ -37,7 +37,7 @@ import { byName, requireRg } from '../domain/lookup';
 import type { RgRec, VgRec } from '../domain/model';
 import { rgView, vgView } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 import { badRequestBody, objectBody, withObjectBody } from './body';
 
 function vgNumber(raw: string | undefined, opObjMask: bigint, rgName: string): number {
@@ -71,7 +71,7 @@ const CRT_RG = MASK_CRT | MASK_RSC_GRP;
 const MOD_RG = MASK_MOD | MASK_RSC_GRP;
 
 export const resourceGroupRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/resource-groups',
     handler: (req, ctx) => {
@@ -82,123 +82,123 @@ export const resourceGroupRoutes: RouteDef[] = [
       );
       return { status: 200, json: paginate(rgs.map(rgView), req.query) };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/resource-groups/{rg}',
-    handler: (req, ctx) => ({ status: 200, json: rgView(requireRg(ctx, req.params.rg!)) }),
-  },
-  {
+    handler: (req, ctx) => ({ status: 200, json: rgView(requireRg(ctx, req.params.rg)) }),
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-groups',
     parseErrorStatus: 400,
-    handler: withObjectBody<ResourceGroup>((body, _req, ctx) => {
+    handler: withObjectBody((body: ResourceGroup, _req, ctx) => {
       const entries: ApiCallRc[] = [];
       createRg(ctx, body, entries);
       return replyEntries(entries, 201);
     }),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/resource-groups/{rg}',
-    handler: withObjectBody<ResourceGroupModify>((body, req, ctx) => {
+    handler: withObjectBody((body: ResourceGroupModify, req, ctx) => {
       const entries: ApiCallRc[] = [];
-      modifyRg(ctx, requireRg(ctx, req.params.rg!, MOD_RG), body, entries);
+      modifyRg(ctx, requireRg(ctx, req.params.rg, MOD_RG), body, entries);
       return replyEntries(entries, 200);
     }),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/resource-groups/{rg}',
     handler: (req, ctx) => {
       const entries: ApiCallRc[] = [];
-      deleteRg(ctx, req.params.rg!, entries);
+      deleteRg(ctx, req.params.rg, entries);
       return replyEntries(entries, 200);
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/resource-groups/{rg}/volume-groups',
     handler: (req, ctx) => {
-      const rg = requireRg(ctx, req.params.rg!);
+      const rg = requireRg(ctx, req.params.rg);
       return { status: 200, json: vgsOf(ctx, rg).map(vgView) };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/resource-groups/{rg}/volume-groups/{nr}',
     handler: (req, ctx) => {
-      const rg = requireRg(ctx, req.params.rg!);
+      const rg = requireRg(ctx, req.params.rg);
       return { status: 200, json: vgView(requireVg(rg, vgsOf(ctx, rg), req.params.nr, 0n)) };
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-groups/{rg}/volume-groups',
     parseErrorStatus: 400,
-    handler: withObjectBody<VolumeGroup>((body, req, ctx) => {
+    handler: withObjectBody((body: VolumeGroup, req, ctx) => {
       const entries: ApiCallRc[] = [];
-      createVg(ctx, requireRg(ctx, req.params.rg!, MASK_CRT | MASK_VLM_GRP), body, entries);
+      createVg(ctx, requireRg(ctx, req.params.rg, MASK_CRT | MASK_VLM_GRP), body, entries);
       return replyEntries(entries, 201);
     }),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/resource-groups/{rg}/volume-groups/{nr}',
     handler: (req, ctx) => {
       const body = objectBody<VolumeGroupModify>(req.body);
       const mask = MASK_MOD | MASK_VLM_GRP;
       if (!body) return badRequestBody();
-      const rg = requireRg(ctx, req.params.rg!, mask);
+      const rg = requireRg(ctx, req.params.rg, mask);
       const entries: ApiCallRc[] = [];
       modifyVg(ctx, requireVg(rg, vgsOf(ctx, rg), req.params.nr, mask), body, entries);
       return replyEntries(entries, 200);
     },
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/resource-groups/{rg}/volume-groups/{nr}',
     handler: (req, ctx) => {
       const mask = MASK_DEL | MASK_VLM_GRP;
-      const rg = requireRg(ctx, req.params.rg!, mask);
+      const rg = requireRg(ctx, req.params.rg, mask);
       const entries: ApiCallRc[] = [];
       deleteVg(ctx, rg, vgNumber(req.params.nr, mask, rg.name), entries);
       return replyEntries(entries, 200);
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-groups/{rg}/spawn',
-    handler: withObjectBody<ResourceGroupSpawn>((body, req, ctx) => {
+    handler: withObjectBody((body: ResourceGroupSpawn, req, ctx) => {
       const entries: ApiCallRc[] = [];
-      spawn(ctx, requireRg(ctx, req.params.rg!, CRT_RG), body, entries);
+      spawn(ctx, requireRg(ctx, req.params.rg, CRT_RG), body, entries);
       return replyEntries(entries, 201);
     }),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-groups/{rg}/query-size-info',
-    handler: withObjectBody<QuerySizeInfoRequest>((body, req, ctx) => {
-      return { status: 200, json: querySizeInfo(ctx, requireRg(ctx, req.params.rg!), body.select_filter) };
+    handler: withObjectBody((body: QuerySizeInfoRequest, req, ctx) => {
+      return { status: 200, json: querySizeInfo(ctx, requireRg(ctx, req.params.rg), body.select_filter) };
     }),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/queries/resource-groups/query-all-size-info',
-    handler: withObjectBody<QueryAllSizeInfoRequest>((body, _req, ctx) => {
+    handler: withObjectBody((body: QueryAllSizeInfoRequest, _req, ctx) => {
       const result: Record<string, unknown> = {};
       for (const rg of ctx.store.list<RgRec>('rgs'))
         result[rg.name] = querySizeInfo(ctx, rg, body.select_filter);
       return { status: 200, json: { result } };
     }),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-groups/{rg}/adjust',
-    handler: withObjectBody<ResourceGroupAdjust>((body, req, ctx) => {
+    handler: withObjectBody((body: ResourceGroupAdjust, req, ctx) => {
       const entries: ApiCallRc[] = [];
-      adjustRg(ctx, requireRg(ctx, req.params.rg!, MOD_RG), body.select_filter, entries);
+      adjustRg(ctx, requireRg(ctx, req.params.rg, MOD_RG), body.select_filter, entries);
       return replyEntries(entries, 200);
     }),
-  },
+  }),
 ];

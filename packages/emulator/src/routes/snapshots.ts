@@ -25,13 +25,13 @@ import {
   viewSnapshots,
 } from '../domain/snapshots';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 import { badRequestBody, objectBody, withObjectBody } from './body';
 
 const RD_SNAPSHOTS = '/v1/resource-definitions/{rd}/snapshots';
 
 export const snapshotRoutes: RouteDef[] = [
-  {
+  route({
     method: 'POST',
     template: RD_SNAPSHOTS,
     handler: withObjectBody<Snapshot>(async (body, req, ctx) => {
@@ -45,8 +45,8 @@ export const snapshotRoutes: RouteDef[] = [
       ]);
       return replyEntries(entries, 201);
     }),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/actions/snapshot/multi',
     handler: async (req, ctx) => {
@@ -65,8 +65,8 @@ export const snapshotRoutes: RouteDef[] = [
       );
       return replyEntries(entries, 201);
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: RD_SNAPSHOTS,
     handler: (req, ctx) => {
@@ -76,8 +76,8 @@ export const snapshotRoutes: RouteDef[] = [
         json: paginate(snapshotsOf(ctx, rd.name), req.query).map((s) => snapshotView(s)),
       };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: `${RD_SNAPSHOTS}/{snap}`,
     handler: (req, ctx) => {
@@ -91,8 +91,8 @@ export const snapshotRoutes: RouteDef[] = [
       }
       return { status: 200, json: snapshotView(snap) };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/view/snapshots',
     handler: (req, ctx) => {
@@ -103,15 +103,15 @@ export const snapshotRoutes: RouteDef[] = [
       });
       return { status: 200, json: paginate(list, req.query) };
     },
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: `${RD_SNAPSHOTS}/{snap}`,
-    handler: withObjectBody<SnapshotModify>((body, req, ctx) => {
+    handler: withObjectBody((body: SnapshotModify, req, ctx) => {
       return replyEntries(modifySnapshot(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
     }),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: `${RD_SNAPSHOTS}/{snap}`,
     handler: (req, ctx) => {
@@ -123,25 +123,25 @@ export const snapshotRoutes: RouteDef[] = [
       );
       return replyEntries(deletion.entries, 200);
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/snapshot-restore-volume-definition/{snap}',
-    handler: withObjectBody<SnapshotRestore>((body, req, ctx) => {
+    handler: withObjectBody((body: SnapshotRestore, req, ctx) => {
       return replyEntries(
         restoreVolumeDefinitions(ctx, req.params.rd ?? '', req.params.snap ?? '', body),
         200,
       );
     }),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/snapshot-restore-resource/{snap}',
     handler: withObjectBody<SnapshotRestore>(async (body, req, ctx) => {
       return replyEntries(await restoreResources(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
     }),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/snapshot-rollback/{snap}',
     handler: withObjectBody<SnapshotRollback>(async (body, req, ctx) => {
@@ -152,5 +152,5 @@ export const snapshotRoutes: RouteDef[] = [
         200,
       );
     }),
-  },
+  }),
 ];

@@ -20,15 +20,15 @@ import {
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
+import { notConnected } from '../domain/deployment';
 import { nameFilter, paginate, propsFilter, queryFlag, queryList } from '../domain/filters';
 import { byName, checkPoolName, isOnline, newUuid, requireNode, requirePool } from '../domain/lookup';
 import type { NodeRec, PoolRec, RscRec, SnapRec } from '../domain/model';
 import { poolView, SUPPORTED_KINDS } from '../domain/pools';
 import { applyPropsModify } from '../domain/props';
-import { notConnected } from '../domain/resources';
 import { forgetThinUsage, rdKeysOfNode } from '../domain/storage';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { EmuRequest, RouteDef } from '../http/route';
+import { type EmuRequest, type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 /** Size of a new diskful pool when the create body does not say (KiB, 100 GiB). */
@@ -68,7 +68,7 @@ const MOD_SP = MASK_MOD | MASK_STOR_POOL;
 const DEL_SP = MASK_DEL | MASK_STOR_POOL;
 
 export const storagePoolRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/view/storage-pools',
     handler: (req, ctx) => {
@@ -78,28 +78,28 @@ export const storagePoolRoutes: RouteDef[] = [
       );
       return { status: 200, json: listPools(ctx, req, nodes) };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/nodes/{node}/storage-pools',
     handler: (req, ctx) => {
-      const node = requireNode(ctx, req.params.node!);
+      const node = requireNode(ctx, req.params.node);
       return { status: 200, json: listPools(ctx, req, [node]) };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/nodes/{node}/storage-pools/{sp}',
     handler: (req, ctx) => {
-      const node = requireNode(ctx, req.params.node!);
-      return { status: 200, json: poolView(ctx, requirePool(ctx, node.name, req.params.sp!)) };
+      const node = requireNode(ctx, req.params.node);
+      return { status: 200, json: poolView(ctx, requirePool(ctx, node.name, req.params.sp)) };
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/nodes/{node}/storage-pools',
-    handler: withObjectBody<StoragePool>((body, req, ctx) => {
-      const node = requireNode(ctx, req.params.node!, CRT_SP);
+    handler: withObjectBody((body: StoragePool, req, ctx) => {
+      const node = requireNode(ctx, req.params.node, CRT_SP);
       const name = checkPoolName(body.storage_pool_name, CRT_SP);
       const kind = String(body.provider_kind ?? '').toUpperCase();
       if (!SUPPORTED_KINDS.has(kind)) {
@@ -147,13 +147,13 @@ export const storagePoolRoutes: RouteDef[] = [
       if (!isOnline(ctx, node.name)) entries.push(notConnected(node.name, CRT_SP));
       return replyEntries(entries, 201);
     }),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/nodes/{node}/storage-pools/{sp}',
-    handler: withObjectBody<PropsModify>((body, req, ctx) => {
-      const node = requireNode(ctx, req.params.node!, MOD_SP);
-      const pool = requirePool(ctx, node.name, req.params.sp!, MOD_SP);
+    handler: withObjectBody((body: PropsModify, req, ctx) => {
+      const node = requireNode(ctx, req.params.node, MOD_SP);
+      const pool = requirePool(ctx, node.name, req.params.sp, MOD_SP);
       ctx.store.put('pools', [nameKey(node.name), nameKey(pool.name)], {
         ...pool,
         props: applyPropsModify(pool.props, body, MOD_SP),
@@ -163,13 +163,13 @@ export const storagePoolRoutes: RouteDef[] = [
         200,
       );
     }),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/nodes/{node}/storage-pools/{sp}',
     handler: (req, ctx) => {
-      const node = requireNode(ctx, req.params.node!, DEL_SP);
-      const pool = ctx.store.get<PoolRec>('pools', [nameKey(node.name), nameKey(req.params.sp!)]);
+      const node = requireNode(ctx, req.params.node, DEL_SP);
+      const pool = ctx.store.get<PoolRec>('pools', [nameKey(node.name), nameKey(req.params.sp)]);
       if (!pool) {
         return replyEntries(
           [
@@ -201,5 +201,5 @@ export const storagePoolRoutes: RouteDef[] = [
         200,
       );
     },
-  },
+  }),
 ];
