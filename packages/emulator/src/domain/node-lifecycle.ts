@@ -29,20 +29,16 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
+import { autoplaceRd } from './autoplacer';
+import { mergeFilter } from './candidates';
 import { WARN_NOT_EVACUATING } from './codes';
+import { isInUse, rgOf, undeployResource } from './deployment';
 import { isDiskless, requireNode, rscsOf } from './lookup';
 import type { NodeRec, PoolRec, RdRec, RscRec, SnapRec } from './model';
-import {
-  autoplaceRd,
-  deleteResource,
-  isInUse,
-  mergeFilter,
-  reconcileTieBreaker,
-  rgOf,
-  undeployResource,
-} from './resources';
+import { deleteResource } from './resources';
 import { deleteSnapshot } from './snapshots';
 import { rdKeysOfNode } from './storage';
+import { reconcileTieBreaker } from './tie-breaker';
 
 /** The replica count a group asks for when its filter names none (the controller's default). */
 const DEFAULT_REPLICA_COUNT = 2;

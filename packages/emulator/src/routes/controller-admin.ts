@@ -36,7 +36,7 @@ import { enterPassphrase, passphraseStatus, setPassphrase } from '../domain/encr
 import type { ErrorReportRec } from '../domain/model';
 import { allPropsInfo, type PropsObject, propsInfo } from '../domain/props-info';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { EmuReply, RouteDef } from '../http/route';
+import { type EmuReply, type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 const INFO_NOOP = 10007n | MASK_INFO;
@@ -222,11 +222,11 @@ function firstLine(text: string): string {
 
 export const controllerAdminRoutes: RouteDef[] = [
   infoRoute('/v1/controller/properties/info', 'CTRL'),
-  {
+  route({
     method: 'GET',
     template: '/v1/controller/properties/info/all',
     handler: () => ({ status: 200, json: allPropsInfo() }),
-  },
+  }),
   infoRoute('/v1/nodes/properties/info', 'NODE'),
   infoRoute('/v1/nodes/{node}/storage-pools/properties/info', 'STOR_POOL'),
   infoRoute('/v1/storage-pool-definitions/properties/info', 'STOR_POOL_DFN'),
@@ -238,33 +238,33 @@ export const controllerAdminRoutes: RouteDef[] = [
   infoRoute('/v1/resource-definitions/{rd}/resources/{node}/volumes/properties/info', 'VLM'),
   infoRoute('/v1/resource-definitions/{rd}/resource-connections/properties/info', 'RSC_CONN'),
   infoRoute('/v1/resource-definitions/{rd}/drbd-proxy/properties/info', 'DRBD_PROXY'),
-  {
+  route({
     method: 'GET',
     template: '/v1/controller/config',
     handler: (_req, ctx) => ({ status: 200, json: configView(ctx) }),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/controller/config',
     parseErrorStatus: 400,
-    handler: withObjectBody<{ log?: { level?: unknown; level_linstor?: unknown } }>((body, _req, ctx) =>
+    handler: withObjectBody((body: { log?: { level?: unknown; level_linstor?: unknown } }, _req, ctx) =>
       setConfig(ctx, body),
     ),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/controller/backup/db',
     handler: () => databaseCopy('Database backup'),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/controller/database/export',
     handler: () => databaseCopy('Database export'),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/controller/auth/initialize-token-auth',
-    handler: withObjectBody<{ description?: string }>((body, _req, ctx) => {
+    handler: withObjectBody((body: { description?: string }, _req, ctx) => {
       const mask = MASK_CRT | MASK_CTRL_CONF;
       const props = ctx.store.get<{ props: Record<string, string> }>('controller', ['props'])?.props ?? {};
       if (props['Auth/TokenAuthenticationEnabled']?.toLowerCase() === 'true') {
@@ -279,8 +279,8 @@ export const controllerAdminRoutes: RouteDef[] = [
         201,
       );
     }),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/controller/auth/token',
     handler: (_req, ctx) => {
@@ -290,12 +290,12 @@ export const controllerAdminRoutes: RouteDef[] = [
         .map(tokenView);
       return { status: 200, json: { count: list.length, list } };
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/controller/auth/token',
-    handler: withObjectBody<{ description?: unknown; expires_at?: unknown; ip_filter?: unknown }>(
-      (body, _req, ctx) => {
+    handler: withObjectBody(
+      (body: { description?: unknown; expires_at?: unknown; ip_filter?: unknown }, _req, ctx) => {
         const mask = MASK_CRT | MASK_CTRL_CONF;
         const extra: Partial<AuthTokenRec> = {};
         if (body.expires_at !== undefined && body.expires_at !== null) {
@@ -315,14 +315,14 @@ export const controllerAdminRoutes: RouteDef[] = [
         return ok([entry(CREATED | mask, `Auth token created successfully: ${token}`)], 201);
       },
     ),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/controller/auth/token/{id}',
-    handler: withObjectBody<{ description?: unknown; ip_filter?: unknown; is_active?: unknown }>(
-      (body, req, ctx) => {
+    handler: withObjectBody(
+      (body: { description?: unknown; ip_filter?: unknown; is_active?: unknown }, req, ctx) => {
         const mask = MASK_MOD | MASK_CTRL_CONF;
-        const rec = { ...requireToken(ctx, req.params.id!, mask) };
+        const rec = { ...requireToken(ctx, req.params.id, mask) };
         if (typeof body.description === 'string') rec.description = body.description;
         if (body.ip_filter !== undefined) {
           const filter = checkIpFilter(body.ip_filter, mask);
@@ -334,13 +334,13 @@ export const controllerAdminRoutes: RouteDef[] = [
         return ok([entry(MODIFIED | mask, 'Auth token modified successfully')]);
       },
     ),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/controller/auth/token/{id}',
     handler: (req, ctx) => {
       const mask = MASK_DEL | MASK_CTRL_CONF;
-      const rec = requireToken(ctx, req.params.id!, mask);
+      const rec = requireToken(ctx, req.params.id, mask);
       ctx.store.put('authTokens', [String(rec.id)], {
         ...rec,
         isActive: false,
@@ -348,42 +348,42 @@ export const controllerAdminRoutes: RouteDef[] = [
       });
       return ok([entry(DELETED | mask, 'Auth token revoked successfully')]);
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/encryption/passphrase',
     // The spec and linstor-api.md say a one-element list (linstor-server's Encryption.java writes
     // the object alone; python-linstor reads both).
     handler: (_req, ctx) => ({ status: 200, json: [{ status: passphraseStatus(ctx) }] }),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/encryption/passphrase',
-    handler: withObjectBody<{ new_passphrase?: unknown }>((body, _req, ctx) =>
+    handler: withObjectBody((body: { new_passphrase?: unknown }, _req, ctx) =>
       ok(setPassphrase(ctx, body.new_passphrase, undefined, false), 201),
     ),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/encryption/passphrase',
-    handler: withObjectBody<{ new_passphrase?: unknown; old_passphrase?: unknown }>((body, _req, ctx) =>
+    handler: withObjectBody((body: { new_passphrase?: unknown; old_passphrase?: unknown }, _req, ctx) =>
       ok(setPassphrase(ctx, body.new_passphrase, body.old_passphrase, true)),
     ),
-  },
-  {
+  }),
+  route({
     method: 'PATCH',
     template: '/v1/encryption/passphrase',
     handler: (req, ctx) => ok(enterPassphrase(ctx, req.body)),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/error-reports/{reportid}',
     handler: (req, ctx) => deleteReports(ctx, (r) => r.id === req.params.reportid),
-  },
-  {
+  }),
+  route({
     method: 'PATCH',
     template: '/v1/error-reports',
-    handler: withObjectBody<ErrorReportDeleteBody>((body, _req, ctx) =>
+    handler: withObjectBody((body: ErrorReportDeleteBody, _req, ctx) =>
       deleteReports(ctx, (r) => {
         if (body.ids?.length && !body.ids.includes(r.id)) return false;
         if (body.since !== undefined && r.time < body.since) return false;
@@ -394,8 +394,8 @@ export const controllerAdminRoutes: RouteDef[] = [
         return true;
       }),
     ),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/sos-report',
     handler: () =>
@@ -408,8 +408,8 @@ export const controllerAdminRoutes: RouteDef[] = [
         ],
         500,
       ),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/sos-report/download',
     handler: () =>
@@ -422,5 +422,5 @@ export const controllerAdminRoutes: RouteDef[] = [
         ],
         500,
       ),
-  },
+  }),
 ];

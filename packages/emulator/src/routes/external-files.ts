@@ -26,7 +26,7 @@ import { queryFlag } from '../domain/filters';
 import { requireNode, requireRd } from '../domain/lookup';
 import type { RdRec } from '../domain/model';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 interface ExtFileRec {
@@ -96,7 +96,7 @@ function setRdFile(ctx: EmulatorContext, rdName: string, rawPath: string, deploy
 }
 
 export const externalFileRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/files',
     handler: (req, ctx) => {
@@ -104,12 +104,12 @@ export const externalFileRoutes: RouteDef[] = [
       const files = ctx.store.list<ExtFileRec>('extFiles').sort((a, b) => a.path.localeCompare(b.path));
       return { status: 200, json: files.map((f) => view(f, withContent)) };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/files/{path:.*}',
     handler: (req, ctx) => {
-      const path = normalized(req.params.path!);
+      const path = normalized(req.params.path);
       const check = /^(.*)\/(check|status)\/([^/]+)$/.exec(path);
       if (check && !getFile(ctx, path)) {
         // `/v1/files/{file}/check/{node}` and `.../status/{node}` share the greedy file path.
@@ -124,13 +124,13 @@ export const externalFileRoutes: RouteDef[] = [
         return { status: 404, json: [entry(FAIL_UNKNOWN_ERROR, `External file '${path}' not found.`)] };
       return { status: 200, json: view(file, true) };
     },
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/files/{path:.*}',
-    handler: withObjectBody<{ path?: string; content?: string; alt_suffixes?: string[] }>(
-      (body, req, ctx) => {
-        const path = normalized(req.params.path!);
+    handler: withObjectBody(
+      (body: { path?: string; content?: string; alt_suffixes?: string[] }, req, ctx) => {
+        const path = normalized(req.params.path);
         const existing = getFile(ctx, path);
         const mask = (existing ? MASK_MOD : MASK_CRT) | MASK_EXT_FILES;
         checkPath(path, mask);
@@ -154,13 +154,13 @@ export const externalFileRoutes: RouteDef[] = [
         );
       },
     ),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/files/{path:.*}',
     handler: (req, ctx) => {
       const mask = MASK_DEL | MASK_EXT_FILES;
-      const path = normalized(req.params.path!);
+      const path = normalized(req.params.path);
       const file = getFile(ctx, path);
       if (!file)
         return replyEntries([entry(WARN_NOT_FOUND | mask, `External file '${path}' not found.`)], 200);
@@ -175,15 +175,15 @@ export const externalFileRoutes: RouteDef[] = [
       ctx.store.delete('extFiles', key(path));
       return replyEntries([entry(DELETED | mask, `External file '${file.path}' deleted.`)], 200);
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/files/{path:.*}',
-    handler: (req, ctx) => setRdFile(ctx, req.params.rd!, req.params.path!, true),
-  },
-  {
+    handler: (req, ctx) => setRdFile(ctx, req.params.rd, req.params.path, true),
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/resource-definitions/{rd}/files/{path:.*}',
-    handler: (req, ctx) => setRdFile(ctx, req.params.rd!, req.params.path!, false),
-  },
+    handler: (req, ctx) => setRdFile(ctx, req.params.rd, req.params.path, false),
+  }),
 ];

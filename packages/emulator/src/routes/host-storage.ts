@@ -29,7 +29,7 @@ import { getRsc, requireNode, requireRd, requireVd } from '../domain/lookup';
 import type { RscConnRec } from '../domain/model';
 import { rscConnKey } from '../domain/props';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { EmuReply, RouteDef } from '../http/route';
+import { type EmuReply, type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 const PROXY_FLAG = 'LOCAL_DRBD_PROXY';
@@ -106,25 +106,25 @@ function modifyProxy(ctx: EmulatorContext, rdName: string, body: DrbdProxyModify
 }
 
 export const hostStorageRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/physical-storage',
     handler: () => ({ status: 200, json: [] }),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/physical-storage/{node}',
     handler: (req, ctx) => {
-      requireNode(ctx, req.params.node!);
+      requireNode(ctx, req.params.node);
       return { status: 200, json: [] };
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/physical-storage/{node}',
-    handler: withObjectBody<{ device_paths?: string[] }>((body, req, ctx) => {
+    handler: withObjectBody((body: { device_paths?: string[] }, req, ctx) => {
       const mask = MASK_CRT | MASK_PHYSICAL_DEVICE;
-      const node = requireNode(ctx, req.params.node!, mask);
+      const node = requireNode(ctx, req.params.node, mask);
       const devices = (body.device_paths ?? []).join(', ') || '(none)';
       throw new ApiCallError(
         entry(FAIL_UNKNOWN_ERROR | mask, `Creating a device pool on node '${node.name}' failed.`, {
@@ -133,30 +133,30 @@ export const hostStorageRoutes: RouteDef[] = [
         }),
       );
     }),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}/drbd-proxy',
-    handler: withObjectBody<DrbdProxyModifyBody>((body, req, ctx) => modifyProxy(ctx, req.params.rd!, body)),
-  },
-  {
+    handler: withObjectBody((body: DrbdProxyModifyBody, req, ctx) => modifyProxy(ctx, req.params.rd, body)),
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/drbd-proxy/enable/{a}/{b}',
-    handler: withObjectBody<Record<string, unknown>>((_body, req, ctx) =>
-      setProxy(ctx, req.params.rd!, req.params.a!, req.params.b!, true),
+    handler: withObjectBody((_body: Record<string, unknown>, req, ctx) =>
+      setProxy(ctx, req.params.rd, req.params.a, req.params.b, true),
     ),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/drbd-proxy/disable/{a}/{b}',
-    handler: (req, ctx) => setProxy(ctx, req.params.rd!, req.params.a!, req.params.b!, false),
-  },
-  {
+    handler: (req, ctx) => setProxy(ctx, req.params.rd, req.params.a, req.params.b, false),
+  }),
+  route({
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}/encryption-passphrase',
-    handler: withObjectBody<{ new_passphrase?: unknown }>((_body, req, ctx) => {
+    handler: withObjectBody((_body: { new_passphrase?: unknown }, req, ctx) => {
       const mask = MASK_MOD | MASK_VLM_DFN;
-      const rd = requireRd(ctx, req.params.rd!, mask);
+      const rd = requireRd(ctx, req.params.rd, mask);
       const vd = requireVd(ctx, rd, Number(req.params.nr), mask);
       throw new ApiCallError(
         entry(
@@ -166,5 +166,5 @@ export const hostStorageRoutes: RouteDef[] = [
         ),
       );
     }),
-  },
+  }),
 ];

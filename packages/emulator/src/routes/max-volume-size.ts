@@ -19,14 +19,14 @@ import {
   type ResourceGroupAdjust,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
+import { mergeFilter, placementCandidates } from '../domain/candidates';
 import { adjustRg } from '../domain/groups';
 import { requireRg } from '../domain/lookup';
 import type { PoolRec, RdRec, RgRec } from '../domain/model';
 import { place } from '../domain/placement';
 import { DEFAULT_OVERSUBSCRIPTION_RATIO, isThin } from '../domain/pools';
-import { mergeFilter, placementCandidates } from '../domain/resources';
 import { entry, replyEntries } from '../http/apicall';
-import type { EmuReply, RouteDef } from '../http/route';
+import { type EmuReply, type RouteDef, route } from '../http/route';
 import { badRequestBody, objectBody, withObjectBody } from './body';
 
 /** A stand-in RD for placing "one more resource" of no existing definition. */
@@ -104,31 +104,31 @@ function maxVolumeSize(ctx: EmulatorContext, filter: AutoSelectFilter, rgName: s
 }
 
 export const maxVolumeSizeRoutes: RouteDef[] = [
-  {
+  route({
     method: 'OPTIONS',
     template: '/v1/query-max-volume-size',
     handler: (req, ctx) => {
       const filter = objectBody<AutoSelectFilter>(req.body);
       return filter ? maxVolumeSize(ctx, filter, '') : badRequestBody();
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/resource-groups/{rg}/query-max-volume-size',
     handler: (req, ctx) => {
-      const rg = requireRg(ctx, req.params.rg!);
+      const rg = requireRg(ctx, req.params.rg);
       return maxVolumeSize(ctx, mergeFilter(rg.selectFilter, undefined), rg.name);
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/resource-groups/adjustall',
-    handler: withObjectBody<ResourceGroupAdjust>((body, _req, ctx) => {
+    handler: withObjectBody((body: ResourceGroupAdjust, _req, ctx) => {
       const entries: ApiCallRc[] = [];
       const groups = ctx.store.list<RgRec>('rgs').sort((a, b) => a.name.localeCompare(b.name));
       for (const rg of groups)
         adjustRg(ctx, requireRg(ctx, rg.name, MASK_MOD | MASK_RSC_GRP), body.select_filter, entries);
       return replyEntries(entries, 200);
     }),
-  },
+  }),
 ];

@@ -19,7 +19,7 @@ import { nameFilter, queryList } from '../domain/filters';
 import type { NodeRec } from '../domain/model';
 import { applyPropsModify } from '../domain/props';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 interface NodeConnRec {
@@ -46,7 +46,7 @@ function requireNodeFor(ctx: EmulatorContext, name: string, mask: bigint): NodeR
 }
 
 export const nodeConnectionRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/node-connections',
     handler: (req, ctx) => {
@@ -63,15 +63,15 @@ export const nodeConnectionRoutes: RouteDef[] = [
         .map((c) => ({ node_a: c.nodeA, node_b: c.nodeB, props: c.props }));
       return { status: 200, json };
     },
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/node-connections/{node_a}/{node_b}',
-    handler: withObjectBody<PropsModify>((body, req, ctx) => {
+    handler: withObjectBody((body: PropsModify, req, ctx) => {
       const mask = MASK_MOD | MASK_NODE_CONN;
       const [first, second] = ordered(
-        requireNodeFor(ctx, req.params.node_a!, mask),
-        requireNodeFor(ctx, req.params.node_b!, mask),
+        requireNodeFor(ctx, req.params.node_a, mask),
+        requireNodeFor(ctx, req.params.node_b, mask),
       );
       if (sameName(first.name, second.name)) {
         throw new ApiCallError(
@@ -92,5 +92,5 @@ export const nodeConnectionRoutes: RouteDef[] = [
         200,
       );
     }),
-  },
+  }),
 ];

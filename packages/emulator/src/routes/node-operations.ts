@@ -32,7 +32,7 @@ import {
 import { evacuateNode, lostNode, reconnectNode, restoreNode } from '../domain/node-lifecycle';
 import { getRemote } from '../domain/remotes';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { EmuReply, RouteDef } from '../http/route';
+import { type EmuReply, type RouteDef, route } from '../http/route';
 import { badRequestBody, withObjectBody } from './body';
 import { NODES_STREAM, nodeView } from './nodes';
 
@@ -201,110 +201,110 @@ const reactorRoute = (command: ReactorCommand): RouteDef => ({
   method: 'POST',
   template: `/v1/nodes/exec/drbd-reactorctl/${command}`,
   parseErrorStatus: 400,
-  handler: withObjectBody<ReactorBody>((body, _req, ctx) => reactorExec(ctx, command, body)),
+  handler: withObjectBody((body: ReactorBody, _req, ctx) => reactorExec(ctx, command, body)),
 });
 
 export const nodeOperationRoutes: RouteDef[] = [
-  {
+  route({
     method: 'DELETE',
     template: '/v1/nodes/{node}/lost',
     handler: (req, ctx) => {
-      const { entries, node } = lostNode(ctx, req.params.node!);
+      const { entries, node } = lostNode(ctx, req.params.node);
       publishNode(ctx, 'node-delete', node);
       return reply(entries);
     },
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/nodes/{node}/reconnect',
-    handler: (req, ctx) => reply(reconnectNode(ctx, req.params.node!)),
-  },
-  {
+    handler: (req, ctx) => reply(reconnectNode(ctx, req.params.node)),
+  }),
+  route({
     method: 'PUT',
     template: '/v1/nodes/{node}/evacuate',
-    handler: withObjectBody<NodeEvacuateBody>((body, req, ctx) => {
-      const result = evacuateNode(ctx, req.params.node!, {
+    handler: withObjectBody((body: NodeEvacuateBody, req, ctx) => {
+      const result = evacuateNode(ctx, req.params.node, {
         target: body.target,
         doNotTarget: body.do_not_target,
       });
       publishNode(ctx, 'node-evacuate', result.node);
       return reply(result.entries);
     }),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/nodes/{node}/restore',
-    handler: withObjectBody<NodeRestoreBody>((body, req, ctx) => {
-      const result = restoreNode(ctx, req.params.node!, {
+    handler: withObjectBody((body: NodeRestoreBody, req, ctx) => {
+      const result = restoreNode(ctx, req.params.node, {
         deleteResources: body.delete_resources === true,
         deleteSnapshots: body.delete_snapshots === true,
       });
       publishNode(ctx, 'node-restored', result.node);
       return reply(result.entries);
     }),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/nodes/{node}/net-interfaces',
     handler: (req, ctx) => ({
       status: 200,
-      json: paginate(netInterfaceViews(requireNode(ctx, req.params.node!)), req.query),
+      json: paginate(netInterfaceViews(requireNode(ctx, req.params.node)), req.query),
     }),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/nodes/{node}/net-interfaces/{netif}',
     handler: (req, ctx) => {
-      const node = requireNode(ctx, req.params.node!);
-      const found = netInterfaceViews(node).find((n) => sameName(n.name, req.params.netif!));
+      const node = requireNode(ctx, req.params.node);
+      const found = netInterfaceViews(node).find((n) => sameName(n.name, req.params.netif));
       if (found) return { status: 200, json: found };
       return replyEntries(
         [entry(FAIL_NOT_FOUND_NET_IF, `Netinterface '${req.params.netif}' not found.`)],
         404,
       );
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/nodes/{node}/net-interfaces',
     parseErrorStatus: 400,
-    handler: withObjectBody<NetInterface>((body, req, ctx) =>
-      reply(createNetInterface(ctx, req.params.node!, body), 201),
+    handler: withObjectBody((body: NetInterface, req, ctx) =>
+      reply(createNetInterface(ctx, req.params.node, body), 201),
     ),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/nodes/{node}/net-interfaces/{netif}',
     parseErrorStatus: 400,
-    handler: withObjectBody<NetInterface>((body, req, ctx) =>
-      reply(modifyNetInterface(ctx, req.params.node!, req.params.netif!, body)),
+    handler: withObjectBody((body: NetInterface, req, ctx) =>
+      reply(modifyNetInterface(ctx, req.params.node, req.params.netif, body)),
     ),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/nodes/{node}/net-interfaces/{netif}',
-    handler: (req, ctx) => reply(deleteNetInterface(ctx, req.params.node!, req.params.netif!)),
-  },
-  {
+    handler: (req, ctx) => reply(deleteNetInterface(ctx, req.params.node, req.params.netif)),
+  }),
+  route({
     method: 'GET',
     template: '/v1/nodes/{node}/config',
-    handler: (req, ctx) => satelliteConfigReply(ctx, req.params.node!),
-  },
-  {
+    handler: (req, ctx) => satelliteConfigReply(ctx, req.params.node),
+  }),
+  route({
     method: 'PUT',
     template: '/v1/nodes/{node}/config',
     parseErrorStatus: 400,
-    handler: withObjectBody<SatelliteConfigBody>((body, req, ctx) =>
-      setSatelliteConfig(ctx, req.params.node!, body),
+    handler: withObjectBody((body: SatelliteConfigBody, req, ctx) =>
+      setSatelliteConfig(ctx, req.params.node, body),
     ),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/nodes/ebs',
-    handler: withObjectBody<{ name?: unknown; ebs_remote_name?: unknown }>((body, _req, ctx) =>
+    handler: withObjectBody((body: { name?: unknown; ebs_remote_name?: unknown }, _req, ctx) =>
       createEbsNode(ctx, body),
     ),
-  },
+  }),
   reactorRoute('status'),
   reactorRoute('evict'),
   reactorRoute('disable'),

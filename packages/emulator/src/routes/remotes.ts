@@ -24,7 +24,7 @@ import {
 } from '../domain/remotes';
 import { deleteSchedulesOfRemote } from '../domain/schedules';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { EmuReply, RouteDef } from '../http/route';
+import { type EmuReply, type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 type Body = Record<string, unknown>;
@@ -79,7 +79,7 @@ const typedList = (type: RemoteType): RouteDef => ({
 });
 
 export const remoteRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/remotes',
     handler: (_req, ctx) => {
@@ -92,8 +92,8 @@ export const remoteRoutes: RouteDef[] = [
       if (ebs.length) list.ebs_remotes = ebs;
       return { status: 200, json: [list] };
     },
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/remotes',
     handler: (req, ctx) => {
@@ -102,78 +102,78 @@ export const remoteRoutes: RouteDef[] = [
       deleteSchedulesOfRemote(ctx, name);
       return ok(entries);
     },
-  },
+  }),
   typedList('s3'),
   typedList('linstor'),
   typedList('ebs'),
-  {
+  route({
     method: 'POST',
     template: '/v1/remotes/s3',
-    handler: withObjectBody<Body>((body, _req, ctx) => ok(createS3Remote(ctx, body))),
-  },
-  {
+    handler: withObjectBody((body: Body, _req, ctx) => ok(createS3Remote(ctx, body))),
+  }),
+  route({
     method: 'PUT',
     template: '/v1/remotes/s3/{remote}',
-    handler: withObjectBody<Body>((_body, req, ctx) => ok(modifyS3Remote(ctx, req.params.remote!))),
-  },
-  {
+    handler: withObjectBody((_body: Body, req, ctx) => ok(modifyS3Remote(ctx, req.params.remote))),
+  }),
+  route({
     method: 'POST',
     template: '/v1/remotes/linstor',
-    handler: withObjectBody<Body>((body, _req, ctx) => ok(createLinstorRemote(ctx, body))),
-  },
-  {
+    handler: withObjectBody((body: Body, _req, ctx) => ok(createLinstorRemote(ctx, body))),
+  }),
+  route({
     method: 'PUT',
     template: '/v1/remotes/linstor/{remote}',
-    handler: withObjectBody<Body>((body, req, ctx) => ok(modifyLinstorRemote(ctx, req.params.remote!, body))),
-  },
-  {
+    handler: withObjectBody((body: Body, req, ctx) => ok(modifyLinstorRemote(ctx, req.params.remote, body))),
+  }),
+  route({
     method: 'POST',
     template: '/v1/remotes/ebs',
-    handler: withObjectBody<Body>((body, _req, ctx) => ok(createEbsRemote(ctx, body))),
-  },
-  {
+    handler: withObjectBody((body: Body, _req, ctx) => ok(createEbsRemote(ctx, body))),
+  }),
+  route({
     method: 'PUT',
     template: '/v1/remotes/ebs/{remote}',
-    handler: withObjectBody<Body>((body, req, ctx) => ok(modifyEbsRemote(ctx, req.params.remote!, body))),
-  },
-  {
+    handler: withObjectBody((body: Body, req, ctx) => ok(modifyEbsRemote(ctx, req.params.remote, body))),
+  }),
+  route({
     method: 'GET',
     template: '/v1/remotes/{remote}/backups',
-    handler: (req, ctx) => s3Backup(ctx, req.params.remote!),
-  },
-  {
+    handler: (req, ctx) => s3Backup(ctx, req.params.remote),
+  }),
+  route({
     method: 'POST',
     template: '/v1/remotes/{remote}/backups',
-    handler: withObjectBody<Body>((_body, req, ctx) => s3Backup(ctx, req.params.remote!)),
-  },
-  {
+    handler: withObjectBody((_body: Body, req, ctx) => s3Backup(ctx, req.params.remote)),
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/remotes/{remote}/backups',
-    handler: (req, ctx) => s3Backup(ctx, req.params.remote!),
-  },
-  {
+    handler: (req, ctx) => s3Backup(ctx, req.params.remote),
+  }),
+  route({
     method: 'POST',
     template: '/v1/remotes/{remote}/backups/restore',
-    handler: withObjectBody<Body>((_body, req, ctx) => s3Backup(ctx, req.params.remote!)),
-  },
-  {
+    handler: withObjectBody((_body: Body, req, ctx) => s3Backup(ctx, req.params.remote)),
+  }),
+  route({
     method: 'POST',
     template: '/v1/remotes/{remote}/backups/info',
-    handler: withObjectBody<Body>((_body, req, ctx) => s3Backup(ctx, req.params.remote!)),
-  },
-  {
+    handler: withObjectBody((_body: Body, req, ctx) => s3Backup(ctx, req.params.remote)),
+  }),
+  route({
     method: 'POST',
     template: '/v1/remotes/{remote}/backups/abort',
-    handler: withObjectBody<Body>((_body, req, ctx) => s3Backup(ctx, req.params.remote!)),
-  },
-  {
+    handler: withObjectBody((_body: Body, req, ctx) => s3Backup(ctx, req.params.remote)),
+  }),
+  route({
     method: 'POST',
     template: '/v1/remotes/{remote}/backups/ship',
-    handler: withObjectBody<Body>((_body, req, ctx) => shipBackup(ctx, req.params.remote!)),
-  },
-  {
+    handler: withObjectBody((_body: Body, req, ctx) => shipBackup(ctx, req.params.remote)),
+  }),
+  route({
     method: 'GET',
     template: '/v1/view/backup/queue',
     handler: () => ({ status: 200, json: {} }),
-  },
+  }),
 ];

@@ -13,10 +13,10 @@ import {
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
+import { rgOf } from '../domain/deployment';
 import { requireRd, requireRg } from '../domain/lookup';
 import type { RdRec } from '../domain/model';
 import { requireRemote } from '../domain/remotes';
-import { rgOf } from '../domain/resources';
 import {
   createSchedule,
   deleteSchedule,
@@ -32,7 +32,7 @@ import {
   setScheduleSwitch,
 } from '../domain/schedules';
 import { entry, replyEntries } from '../http/apicall';
-import type { EmuReply, RouteDef } from '../http/route';
+import { type EmuReply, type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 type Body = Record<string, unknown>;
@@ -140,47 +140,47 @@ function scheduledRscs(ctx: EmulatorContext, rd: RdRec): Record<string, unknown>
 }
 
 export const scheduleRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/schedules',
     handler: (_req, ctx) => ({ status: 200, json: { data: listSchedules(ctx).map(scheduleView) } }),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/schedules',
-    handler: withObjectBody<Body>((body, _req, ctx) => ok(createSchedule(ctx, body))),
-  },
-  {
+    handler: withObjectBody((body: Body, _req, ctx) => ok(createSchedule(ctx, body))),
+  }),
+  route({
     method: 'PUT',
     template: '/v1/schedules/{schedule}',
-    handler: withObjectBody<Body>((body, req, ctx) => ok(modifySchedule(ctx, req.params.schedule!, body))),
-  },
-  {
+    handler: withObjectBody((body: Body, req, ctx) => ok(modifySchedule(ctx, req.params.schedule, body))),
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/schedules/{schedule}',
-    handler: (req, ctx) => ok(deleteSchedule(ctx, req.params.schedule!)),
-  },
-  {
+    handler: (req, ctx) => ok(deleteSchedule(ctx, req.params.schedule)),
+  }),
+  route({
     method: 'PUT',
     template: '/v1/remotes/{remote}/backups/schedule/{schedule}/enable',
-    handler: withObjectBody<Body>((body, req, ctx) =>
-      switchSchedule(ctx, req.params.remote!, req.params.schedule!, body, true),
+    handler: withObjectBody((body: Body, req, ctx) =>
+      switchSchedule(ctx, req.params.remote, req.params.schedule, body, true),
     ),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/remotes/{remote}/backups/schedule/{schedule}/disable',
-    handler: withObjectBody<Body>((body, req, ctx) =>
-      switchSchedule(ctx, req.params.remote!, req.params.schedule!, body, false),
+    handler: withObjectBody((body: Body, req, ctx) =>
+      switchSchedule(ctx, req.params.remote, req.params.schedule, body, false),
     ),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/remotes/{remote}/backups/schedule/{schedule}/delete',
     handler: (req, ctx) => {
       const mask = MASK_DEL | MASK_SCHEDULE;
-      const rem = requireRemote(ctx, req.params.remote!, mask);
-      const sched = requireSchedule(ctx, req.params.schedule!, mask);
+      const rem = requireRemote(ctx, req.params.remote, mask);
+      const sched = requireSchedule(ctx, req.params.schedule, mask);
       const { level, target, what } = levelOf(
         ctx,
         req.query.get('rsc_dfn_name'),
@@ -200,8 +200,8 @@ export const scheduleRoutes: RouteDef[] = [
             ),
       ]);
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/view/schedules-by-resource',
     handler: (req, ctx) => {
@@ -212,12 +212,12 @@ export const scheduleRoutes: RouteDef[] = [
         .sort((a, b) => nameKey(a.name).localeCompare(nameKey(b.name)));
       return { status: 200, json: { data: rds.flatMap((rd) => scheduledRscs(ctx, rd)) } };
     },
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/view/schedules-by-resource/{rsc}',
     handler: (req, ctx) => {
-      const rd = requireRd(ctx, req.params.rsc!);
+      const rd = requireRd(ctx, req.params.rsc);
       const rgName = rgOf(ctx, rd).name;
       const data = listScheduleSwitches(ctx)
         .filter(
@@ -235,5 +235,5 @@ export const scheduleRoutes: RouteDef[] = [
         }, new Map());
       return { status: 200, json: { data: [...data.values()] } };
     },
-  },
+  }),
 ];

@@ -34,7 +34,7 @@ export const snapshotRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: RD_SNAPSHOTS,
-    handler: withObjectBody<Snapshot>(async (body, req, ctx) => {
+    handler: withObjectBody(async (body: Snapshot, req, ctx) => {
       const entries = await createSnapshots(ctx, [
         {
           rdName: req.params.rd ?? '',
@@ -137,14 +137,14 @@ export const snapshotRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/snapshot-restore-resource/{snap}',
-    handler: withObjectBody<SnapshotRestore>(async (body, req, ctx) => {
+    handler: withObjectBody(async (body: SnapshotRestore, req, ctx) => {
       return replyEntries(await restoreResources(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
     }),
   }),
   route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/snapshot-rollback/{snap}',
-    handler: withObjectBody<SnapshotRollback>(async (body, req, ctx) => {
+    handler: withObjectBody(async (body: SnapshotRollback, req, ctx) => {
       const strategy =
         typeof body.zfs_rollback_strategy === 'string' ? body.zfs_rollback_strategy : undefined;
       return replyEntries(

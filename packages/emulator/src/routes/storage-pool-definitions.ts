@@ -29,7 +29,7 @@ import type { PoolRec } from '../domain/model';
 import { DFLT_DISKLESS_POOL } from '../domain/pools';
 import { applyPropsModify } from '../domain/props';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
-import type { RouteDef } from '../http/route';
+import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 interface SpdRec {
@@ -78,24 +78,24 @@ function notFound(name: string, mask = 0n): ApiCallError {
 }
 
 export const storagePoolDefinitionRoutes: RouteDef[] = [
-  {
+  route({
     method: 'GET',
     template: '/v1/storage-pool-definitions',
     handler: (req, ctx) => ({ status: 200, json: paginate(allDefinitions(ctx), req.query).map(view) }),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     template: '/v1/storage-pool-definitions/{spd}',
     handler: (req, ctx) => {
-      const spd = findDefinition(ctx, req.params.spd!);
-      if (!spd) throw notFound(req.params.spd!);
+      const spd = findDefinition(ctx, req.params.spd);
+      if (!spd) throw notFound(req.params.spd);
       return { status: 200, json: view(spd) };
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     template: '/v1/storage-pool-definitions',
-    handler: withObjectBody<{ storage_pool_name?: unknown; props?: Props }>((body, _req, ctx) => {
+    handler: withObjectBody((body: { storage_pool_name?: unknown; props?: Props }, _req, ctx) => {
       const mask = MASK_CRT | MASK_STOR_POOL_DFN;
       const name = checkPoolName(body.storage_pool_name, mask);
       if (findDefinition(ctx, name)) {
@@ -118,14 +118,14 @@ export const storagePoolDefinitionRoutes: RouteDef[] = [
         201,
       );
     }),
-  },
-  {
+  }),
+  route({
     method: 'PUT',
     template: '/v1/storage-pool-definitions/{spd}',
-    handler: withObjectBody<PropsModify>((body, req, ctx) => {
+    handler: withObjectBody((body: PropsModify, req, ctx) => {
       const mask = MASK_MOD | MASK_STOR_POOL_DFN;
-      const spd = findDefinition(ctx, req.params.spd!);
-      if (!spd) throw notFound(req.params.spd!, mask);
+      const spd = findDefinition(ctx, req.params.spd);
+      if (!spd) throw notFound(req.params.spd, mask);
       const next: SpdRec = {
         ...spd,
         uuid: spd.uuid || newUuid(),
@@ -141,16 +141,16 @@ export const storagePoolDefinitionRoutes: RouteDef[] = [
         200,
       );
     }),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     template: '/v1/storage-pool-definitions/{spd}',
     handler: (req, ctx) => {
       const mask = MASK_DEL | MASK_STOR_POOL_DFN;
-      const spd = findDefinition(ctx, req.params.spd!);
+      const spd = findDefinition(ctx, req.params.spd);
       if (!spd) {
         return replyEntries(
-          [entry(WARN_NOT_FOUND | mask, `Deletion of ${describe(req.params.spd!)} had no effect.`)],
+          [entry(WARN_NOT_FOUND | mask, `Deletion of ${describe(req.params.spd)} had no effect.`)],
           200,
         );
       }
@@ -170,5 +170,5 @@ export const storagePoolDefinitionRoutes: RouteDef[] = [
       ctx.store.delete('spds', [nameKey(spd.name)]);
       return replyEntries([entry(DELETED | mask, `${capitalized(describe(spd.name))} deleted.`)], 200);
     },
-  },
+  }),
 ];
