@@ -1,4 +1,5 @@
 import type { ApiCallRc } from '@linstor-hv/api';
+import { LinstorArgumentError } from './errors';
 import { type PromotionEventOptions, readPromotionEvents } from './events';
 import { type ControllerApi, controllerApi } from './kinds/controller';
 import { type ErrorReportsApi, errorReportsApi } from './kinds/error-reports';
@@ -136,7 +137,9 @@ export class LinstorClient {
     options: RawRequestOptions = {},
   ): Promise<RawReply<T>> {
     const { query, body, route, idempotent, throwOnError = true, ...call } = options;
-    if (!path.startsWith('/')) throw new Error(`request path must start with '/': ${path}`);
+    if (!path.startsWith('/')) {
+      throw new LinstorArgumentError(`The request path must start with '/', not '${path}'.`);
+    }
     if (throwOnError) {
       const reply = await this.rest.sendPath(method, path, route ?? path, { query, body, call, idempotent });
       return {

@@ -1,3 +1,5 @@
+import { type ClientErrorCode, LinstorConfigError } from './errors';
+
 /** Default REST ports of a LINSTOR controller (DFLT_CTRL_PORT_PLAIN / DFLT_CTRL_PORT_SSL). */
 export const DEFAULT_HTTP_PORT = 3370;
 export const DEFAULT_HTTPS_PORT = 3371;
@@ -14,8 +16,9 @@ export interface ControllerAddress {
   readonly port: number;
 }
 
-/** Thrown for a controller list entry that cannot be understood. */
-export class ControllerAddressError extends Error {
+/** Thrown for a controller list entry that cannot be understood (a configuration error). */
+export class ControllerAddressError extends LinstorConfigError {
+  static override readonly code: ClientErrorCode = 'LINSTOR_CONTROLLER_ADDRESS_INVALID';
   override name = 'ControllerAddressError';
 }
 

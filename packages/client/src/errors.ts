@@ -6,17 +6,78 @@ import {
   isAlreadyExistsCode,
   isNotFoundCode,
   sameCode,
+  toSignedRetCode,
 } from '@linstor-hv/api';
 import { describeEntry, errorEntries } from './reply';
 
-/** Base class of every error this client throws, so callers can tell them from their own bugs. */
+/**
+ * The stable codes of every error the client throws, one per class. Callers (and processes on the
+ * other side of the bridge) match on these, never on messages or class names.
+ */
+export const CLIENT_ERROR_CODES = [
+  'LINSTOR_CLIENT_ERROR',
+  'LINSTOR_CONFIG_INVALID',
+  'LINSTOR_CONTROLLER_ADDRESS_INVALID',
+  'LINSTOR_INVALID_ARGUMENT',
+  'LINSTOR_API_ERROR',
+  'LINSTOR_TRANSPORT_FAILED',
+  'LINSTOR_NO_CONTROLLER_ANSWERED',
+  'LINSTOR_OUTCOME_UNKNOWN',
+  'LINSTOR_API_VERSION_UNSUPPORTED',
+  'LINSTOR_WAIT_TIMEOUT',
+  'LINSTOR_CLONE_FAILED',
+] as const;
+
+/** One of {@link CLIENT_ERROR_CODES}. */
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
+
+/** The registry symbol that marks an instance of the class with `code` (and of its subclasses). */
+function brandOf(code: ClientErrorCode): symbol {
+  return Symbol.for(`linstor-hv.client.error.${code}`);
+}
+
+/**
+ * Base class of every error this client throws, so callers can tell them from their own bugs.
+ *
+ * Each class has its own stable `code` (a static, copied onto each instance). Instances are
+ * branded with `Symbol.for` keys, one per class up the chain, and `instanceof` checks the brand: a
+ * bundle and a package can each hold a copy of this module, and an error made by one copy still
+ * passes `instanceof` against the other's classes (undici does the same, `lib/core/errors.js`).
+ */
 export class LinstorClientError extends Error {
+  static readonly code: ClientErrorCode = 'LINSTOR_CLIENT_ERROR';
   override name = 'LinstorClientError';
+  /** Stable code of this error's class, one of {@link CLIENT_ERROR_CODES}. */
+  readonly code: ClientErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = new.target.code;
+    const marks = this as unknown as Record<symbol, boolean>;
+    for (let c: unknown = new.target; c !== Error && typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+      const code = (c as { code?: ClientErrorCode }).code;
+      if (code !== undefined) marks[brandOf(code)] = true;
+    }
+  }
+
+  /** `instanceof` by brand: `this` is the class the check asks about (a subclass inherits this method). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` must be the class on the right of instanceof.
+    const brand = brandOf(this.code);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
 }
 
 /** Invalid client configuration (bad option, unreadable token or certificate file, unsafe token use). */
 export class LinstorConfigError extends LinstorClientError {
+  static override readonly code: ClientErrorCode = 'LINSTOR_CONFIG_INVALID';
   override name = 'LinstorConfigError';
+}
+
+/** A method was called with an argument it cannot send (an empty name, a path without `/`). */
+export class LinstorArgumentError extends LinstorClientError {
+  static override readonly code: ClientErrorCode = 'LINSTOR_INVALID_ARGUMENT';
+  override name = 'LinstorArgumentError';
 }
 
 /**
@@ -24,9 +85,15 @@ export class LinstorConfigError extends LinstorClientError {
  * `entries` holds every ApiCallRc the controller sent.
  */
 export class LinstorApiError extends LinstorClientError {
+  static override readonly code: ClientErrorCode = 'LINSTOR_API_ERROR';
   override name = 'LinstorApiError';
   /** All error-report ids named by any entry (look them up with `client.errorReports`). */
   readonly errorReportIds: readonly string[];
+  /**
+   * The entries' ret_codes as LINSTOR writes them (signed 64-bit decimal strings, exact), for
+   * callers across a process boundary where a bigint cannot travel; `entries` keeps them as bigint.
+   */
+  readonly retCodes: readonly string[];
 
   constructor(
     readonly status: number,
@@ -48,6 +115,7 @@ export class LinstorApiError extends LinstorClientError {
           : 'the reply carried no message';
     super(`${what}: ${why}.`);
     this.errorReportIds = [...new Set(entries.flatMap((e) => e.error_report_ids ?? []))];
+    this.retCodes = entries.map((e) => toSignedRetCode(e.ret_code).toString());
   }
 
   /** The error entries (both type bits set). */
@@ -123,6 +191,7 @@ const KIND_TEXT: Record<TransportFailureKind, string> = {
 
 /** One controller could not be used for one request. */
 export class LinstorTransportError extends LinstorClientError {
+  static override readonly code: ClientErrorCode = 'LINSTOR_TRANSPORT_FAILED';
   override name = 'LinstorTransportError';
 
   constructor(
@@ -139,6 +208,7 @@ export class LinstorTransportError extends LinstorClientError {
 
 /** No controller answered: names each controller and why it failed. */
 export class AllControllersFailedError extends LinstorClientError {
+  static override readonly code: ClientErrorCode = 'LINSTOR_NO_CONTROLLER_ANSWERED';
   override name = 'AllControllersFailedError';
 
   constructor(
@@ -164,6 +234,7 @@ export class AllControllersFailedError extends LinstorClientError {
  * reconcile before trying again.
  */
 export class OutcomeUnknownError extends LinstorClientError {
+  static override readonly code: ClientErrorCode = 'LINSTOR_OUTCOME_UNKNOWN';
   override name = 'OutcomeUnknownError';
 
   constructor(
@@ -181,6 +252,7 @@ export class OutcomeUnknownError extends LinstorClientError {
 
 /** The controller's REST API is older than a feature needs. */
 export class UnsupportedApiVersionError extends LinstorClientError {
+  static override readonly code: ClientErrorCode = 'LINSTOR_API_VERSION_UNSUPPORTED';
   override name = 'UnsupportedApiVersionError';
 
   constructor(
@@ -196,6 +268,7 @@ export class UnsupportedApiVersionError extends LinstorClientError {
 
 /** A waiter gave up at its deadline; `lastState` says what it saw last. */
 export class WaitTimeoutError extends LinstorClientError {
+  static override readonly code: ClientErrorCode = 'LINSTOR_WAIT_TIMEOUT';
   override name = 'WaitTimeoutError';
 
   constructor(
@@ -209,6 +282,7 @@ export class WaitTimeoutError extends LinstorClientError {
 
 /** A resource-definition clone ended in FAILED. */
 export class CloneFailedError extends LinstorClientError {
+  static override readonly code: ClientErrorCode = 'LINSTOR_CLONE_FAILED';
   override name = 'CloneFailedError';
 
   constructor(

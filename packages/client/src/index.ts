@@ -15,8 +15,11 @@ export {
 } from './controllers';
 export {
   AllControllersFailedError,
+  CLIENT_ERROR_CODES,
+  type ClientErrorCode,
   CloneFailedError,
   LinstorApiError,
+  LinstorArgumentError,
   LinstorClientError,
   LinstorConfigError,
   LinstorTransportError,

@@ -207,12 +207,8 @@ export function resolveOptions(options: LinstorClientOptions, clientVersion: str
 
   // An empty LS_CONTROLLERS counts as unset, as it does for the linstor command.
   const list = options.controllers ?? (env.LS_CONTROLLERS?.trim() || undefined) ?? 'localhost';
-  let controllers: ControllerAddress[];
-  try {
-    controllers = parseControllerList(list, preferTls);
-  } catch (e) {
-    throw new LinstorConfigError((e as Error).message);
-  }
+  // A bad entry throws ControllerAddressError, itself a LinstorConfigError.
+  const controllers: ControllerAddress[] = parseControllerList(list, preferTls);
   if (controllers.length === 0) {
     throw new LinstorConfigError('The controller list is empty; name at least one LINSTOR controller.');
   }

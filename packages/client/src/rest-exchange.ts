@@ -1,5 +1,5 @@
 import type { ControllerVersion } from '@linstor-hv/api';
-import { LinstorTransportError, UnsupportedApiVersionError } from './errors';
+import { LinstorArgumentError, LinstorTransportError, UnsupportedApiVersionError } from './errors';
 import type { CheckedReply, Exchange, RouteParams, SendOptions } from './exchange';
 import { checkReply } from './parse-reply';
 import { LinstorReply } from './reply';
@@ -12,9 +12,10 @@ const ROUTE_PARAM = /\{([a-z_]+)\}/gi;
 export function buildPath(route: string, params: RouteParams): string {
   return route.replace(ROUTE_PARAM, (_m, name: string) => {
     const value = params[name];
-    if (value === undefined) throw new Error(`missing route parameter ${name} for ${route}`);
+    if (value === undefined)
+      throw new LinstorArgumentError(`The route ${route} needs a ${name}, and none was given.`);
     const text = String(value);
-    if (text === '') throw new TypeError(`The ${name} given for ${route} is empty.`);
+    if (text === '') throw new LinstorArgumentError(`The ${name} given for ${route} is empty.`);
     return name === 'key' ? text.split('/').map(encodeURIComponent).join('/') : encodeURIComponent(text);
   });
 }
