@@ -65,7 +65,10 @@ export {
   snapshotNameFor,
   validateOwnership,
 } from './naming';
+export type { AdoptedVolume } from './service/adopt';
 export { migrationOf } from './service/core';
+export type { EnsureGroupResult, GroupShape } from './service/groups';
+export { type HostIdentity, matchNode } from './service/nodes';
 export { TEMPORARY_PREFIX } from './service/temporary';
 export type {
   AttachOptions,
@@ -84,4 +87,5 @@ export type {
   VolumeServiceOptions,
   VolumeSummary,
 } from './service/types';
+export type { OwnerUsage } from './service/usage';
 export { createVolumeService, VolumeService } from './service/volume-service';

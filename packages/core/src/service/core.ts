@@ -182,6 +182,11 @@ export class ServiceCore {
     return placement;
   }
 
+  /** Drops a group's cached placement (after the group was changed). */
+  forgetPlacement(group: string): void {
+    this.placements.delete(nameKey(group));
+  }
+
   /** A resource definition with its volume definitions, in one request; undefined when absent. */
   async definition(resourceName: string): Promise<ResourceDefinition | undefined> {
     const list = await this.client.resourceDefinitions.list({

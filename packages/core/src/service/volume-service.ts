@@ -3,9 +3,12 @@ import { computeCapacity, type GroupCapacity } from '../capacity';
 import { type CopyOptions, type CopyResult, type CopySource, type CopyTarget, copyData } from '../copy/copy';
 import type { ProgressCallback } from '../copy/progress';
 import { wrapFailure } from '../failure';
+import { type AdoptedVolume, adoptVolume, releaseVolume } from './adopt';
 import { abortMigration, attachVolume, beginMigration, commitMigration, detachVolume } from './attach';
 import { cloneVolume } from './clone';
 import { ServiceCore } from './core';
+import { type EnsureGroupResult, ensureGroup, type GroupShape, moveToGroup } from './groups';
+import { findNode, type HostIdentity } from './nodes';
 import { attachSnapshot, detachSnapshot } from './snapshot-view';
 import { canRollback, createSnapshot, deleteSnapshot, listSnapshots, rollback } from './snapshots';
 import type {
@@ -22,6 +25,7 @@ import type {
   VolumeServiceOptions,
   VolumeSummary,
 } from './types';
+import { type OwnerUsage, ownerUsage } from './usage';
 import { createVolume, deleteVolume, listVolumes, resizeVolume, volumeInfo } from './volumes';
 
 /**
@@ -189,6 +193,36 @@ export class VolumeService {
     } catch (error) {
       throw wrapFailure(`Reading the capacity of resource group '${group}' failed`, error);
     }
+  }
+
+  /** Makes a resource group match a shape (created when absent, only differing fields changed). */
+  ensureGroup(group: string, shape: GroupShape): Promise<EnsureGroupResult> {
+    return ensureGroup(this.core, group, shape);
+  }
+
+  /** Moves a volume into another resource group; its replicas stay where they are. */
+  moveToGroup(name: string, group: string): Promise<{ moved: boolean }> {
+    return moveToGroup(this.core, name, group);
+  }
+
+  /** Capacity of a group plus the size and count of this owner's volumes, in two requests. */
+  usage(group = this.core.group): Promise<OwnerUsage> {
+    return ownerUsage(this.core, group);
+  }
+
+  /** Tags an existing resource definition as this owner's volume (manage); `dryRun` only checks it. */
+  adopt(name: string, options: { props?: Props; dryRun?: boolean } = {}): Promise<AdoptedVolume> {
+    return adoptVolume(this.core, name, options);
+  }
+
+  /** Removes this owner's tags from a volume, which stays in LINSTOR (unmanage). */
+  release(name: string, options: { deleteProps?: readonly string[] } = {}): Promise<{ released: boolean }> {
+    return releaseVolume(this.core, name, options);
+  }
+
+  /** The LINSTOR node of a platform host (by node property, name, NodeUname, then address). */
+  findNode(host: HostIdentity): Promise<string> {
+    return findNode(this.core, host);
   }
 
   /** Copies data between device paths, files and streams on a node (dd / qemu-img, with progress). */

@@ -1,0 +1,203 @@
+/**
+ * One Cinder backend as the bridge keeps it between calls: a LINSTOR client for its controllers,
+ * a volume service per resource group, and short-lived memories of group shapes and node lookups,
+ * so a steady stream of calls costs only the requests the operations themselves need. Backends
+ * are keyed by their connection settings; every call carries its backend's settings, so a
+ * restarted bridge needs no setup call.
+ */
+
+import { createLinstorClient, type LinstorClient } from '@linstor-hv/client';
+import {
+  type GroupShape,
+  type HostExecutor,
+  LocalExecutor,
+  VolumeError,
+  VolumeService,
+} from '@linstor-hv/core';
+import { CinderError } from './errors';
+import { defaultGroupShape, groupNameOf, groupShapeOf } from './extra-specs';
+import type { BackendConfig, Connector, VolumeType } from './protocol';
+
+/** The platform name in linstor-hv's ownership tags. */
+export const PLATFORM = 'cinder';
+/** How long a group known to match its type's specs, or a host's node, is trusted. */
+const MEMORY_TTL_MS = 60_000;
+const CONNECT_TIMEOUT_MS = 3_000;
+/** How long delete and revert wait for a device that is still open somewhere. */
+const NOT_IN_USE_MS = 3_000;
+
+/**
+ * The Cinder host cannot look into another node's `/dev`; for those nodes LINSTOR's report that
+ * the resource is deployed is trusted, and commands are refused.
+ */
+class RemoteNodeExecutor implements HostExecutor {
+  constructor(readonly node: string) {}
+  get description(): string {
+    return `node ${this.node} (not reachable from the Cinder host)`;
+  }
+  run(): never {
+    throw new VolumeError(
+      'not-supported',
+      `Commands cannot run on node '${this.node}' from the Cinder host.`,
+    );
+  }
+  async pathExists(): Promise<boolean> {
+    return true;
+  }
+}
+
+class Memory<T> {
+  private readonly entries = new Map<string, { at: number; value: T }>();
+  get(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    if (!entry || Date.now() - entry.at > MEMORY_TTL_MS) return undefined;
+    return entry.value;
+  }
+  set(key: string, value: T): void {
+    this.entries.set(key, { at: Date.now(), value });
+  }
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** One backend's client, services and memories. */
+export class Backend {
+  readonly client: LinstorClient;
+  private readonly services = new Map<string, VolumeService>();
+  private readonly shapes = new Memory<string>();
+  private readonly hosts = new Memory<string>();
+  private readonly local = new LocalExecutor();
+  private cinderNodeName: string | undefined;
+
+  constructor(readonly config: BackendConfig) {
+    const tls =
+      config.trustedCa || config.clientCert || config.clientKey
+        ? {
+            ...(config.trustedCa ? { caFile: config.trustedCa } : {}),
+            ...(config.clientCert ? { certFile: config.clientCert } : {}),
+            ...(config.clientKey ? { keyFile: config.clientKey } : {}),
+          }
+        : undefined;
+    this.client = createLinstorClient({
+      controllers: config.uris,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: config.timeoutS * 1000,
+      ...(tls ? { tls } : {}),
+      userAgent: 'cinder',
+      env: {},
+    });
+  }
+
+  /** The volume service of a resource group (created on first use). */
+  service(group = this.config.defaultResourceGroup): VolumeService {
+    const key = group.toLowerCase();
+    let service = this.services.get(key);
+    if (!service) {
+      service = new VolumeService({
+        client: this.client,
+        resourceGroup: group,
+        platform: PLATFORM,
+        deviceRoot: (node) => this.deviceRoot(node),
+        executorFor: (node) => this.executor(node),
+        // Cinder deletes and reverts only detached volumes; a device still open is a real conflict.
+        deadlines: { notInUseMs: NOT_IN_USE_MS },
+        ...(this.config.maxOverSubscriptionRatio !== undefined
+          ? { overSubscriptionRatio: this.config.maxOverSubscriptionRatio }
+          : {}),
+      });
+      this.services.set(key, service);
+    }
+    return service;
+  }
+
+  /** `/dev` of a node (`{node}` in the configured root stands for the node's name). */
+  deviceRoot(node: string): string {
+    return this.config.deviceRoot.replaceAll('{node}', node).replace(/\/+$/, '');
+  }
+
+  /**
+   * Commands and device checks run here for the Cinder host's node; a root with `{node}` means
+   * every emulated node lives on this machine. Other nodes cannot be reached.
+   */
+  private executor(node: string): HostExecutor {
+    if (this.config.deviceRoot.includes('{node}')) return this.local;
+    if (this.cinderNodeName !== undefined && node.toLowerCase() === this.cinderNodeName.toLowerCase()) {
+      return this.local;
+    }
+    return new RemoteNodeExecutor(node);
+  }
+
+  /**
+   * The volume service for a volume type's group, with the group made to match the type's
+   * `linstor:*` specs (checked at most once a minute per shape; untyped volumes use the default
+   * group, created with the backend's defaults only when absent).
+   */
+  async serviceForType(type: VolumeType | undefined): Promise<VolumeService> {
+    const group = groupNameOf(type, this.config);
+    const shape: GroupShape = type ? groupShapeOf(type, this.config) : defaultGroupShape(this.config);
+    const service = this.service(group);
+    const key = `${group.toLowerCase()}\n${JSON.stringify(shape)}`;
+    if (this.shapes.get(key) === undefined) {
+      await service.ensureGroup(group, shape);
+      this.shapes.set(key, group);
+    }
+    return service;
+  }
+
+  /** The LINSTOR node of a connector (by `linstor_connector_host_property`, name, NodeUname, address). */
+  async nodeOf(connector: Connector): Promise<string> {
+    return this.lookup([connector.host], connector.ip);
+  }
+
+  /** The LINSTOR node of the Cinder host itself (image copies, iSCSI export). */
+  async cinderNode(): Promise<string> {
+    if (this.config.cinderHosts.length === 0 && this.config.cinderIp === undefined) {
+      throw new CinderError(
+        'CINDER_NODE_NOT_FOUND',
+        'not-found',
+        'The Cinder host has no name to look up in LINSTOR; set linstor_hostname_file.',
+      );
+    }
+    this.cinderNodeName = await this.lookup(this.config.cinderHosts, this.config.cinderIp);
+    return this.cinderNodeName;
+  }
+
+  private async lookup(names: readonly string[], ip: string | undefined): Promise<string> {
+    const key = `${names.join('\n')}\n${ip ?? ''}`;
+    const known = this.hosts.get(key);
+    if (known !== undefined) return known;
+    const node = await this.service().findNode({
+      names,
+      ip,
+      property: this.config.connectorHostProperty,
+    });
+    this.hosts.set(key, node);
+    return node;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** Backends by their settings; the bridge keeps one registry for its lifetime. */
+export class BackendRegistry {
+  private readonly backends = new Map<string, Backend>();
+
+  /** The backend for these settings (one per distinct configuration). */
+  get(config: BackendConfig): Backend {
+    const key = JSON.stringify(config);
+    let backend = this.backends.get(key);
+    if (!backend) {
+      backend = new Backend(config);
+      this.backends.set(key, backend);
+    }
+    return backend;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.backends.values()].map((b) => b.close()));
+    this.backends.clear();
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The `linstor:*` extra specs of a volume type (the keys of LINBIT's v2 driver), parsed into the
+ * shape of the type's resource group. Values arrive as strings ("3", "True", Cinder's `<is> True`);
+ * an unknown `linstor:` key or a bad value is refused with the key and the reason. Keys of other
+ * scopes belong to other consumers and are ignored.
+ */
+
+import type { AutoSelectFilter, Props } from '@linstor-hv/api';
+import type { GroupShape } from '@linstor-hv/core';
+import { CinderError } from './errors';
+import type { BackendConfig, VolumeType } from './protocol';
+
+const PREFIX = 'linstor:';
+const PROPERTY_PREFIX = 'linstor:property:';
+
+const LAYERS = new Set(['DRBD', 'STORAGE', 'LUKS', 'NVME', 'WRITECACHE', 'CACHE', 'BCACHE', 'OPENFLEX']);
+const PROVIDERS = new Set([
+  'LVM',
+  'LVM_THIN',
+  'ZFS',
+  'ZFS_THIN',
+  'FILE',
+  'FILE_THIN',
+  'DISKLESS',
+  'SPDK',
+  'REMOTE_SPDK',
+  'EBS_INIT',
+  'EBS_TARGET',
+  'STORAGE_SPACES',
+  'STORAGE_SPACES_THIN',
+  'EXOS',
+]);
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{1,47}$/;
+const PROP_KEY = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
+
+function bad(type: VolumeType, key: string, why: string): CinderError {
+  return new CinderError(
+    'CINDER_INVALID_EXTRA_SPEC',
+    'invalid-argument',
+    `Volume type '${type.name || type.id}' has a bad extra spec '${key}': ${why}.`,
+  );
+}
+
+/** Cinder's scheduler syntax `<is> True` or a plain word. */
+function parseBool(type: VolumeType, key: string, raw: string): boolean {
+  const value = raw
+    .replace(/^<is>\s*/i, '')
+    .trim()
+    .toLowerCase();
+  if (['true', 'yes', '1', 'on'].includes(value)) return true;
+  if (['false', 'no', '0', 'off'].includes(value)) return false;
+  throw bad(type, key, `'${raw}' is not true or false`);
+}
+
+function parseList(type: VolumeType, key: string, raw: string): string[] {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0) throw bad(type, key, 'the list is empty');
+  return items;
+}
+
+function parseChoices(type: VolumeType, key: string, raw: string, allowed: ReadonlySet<string>): string[] {
+  return parseList(type, key, raw).map((item) => {
+    const upper = item.toUpperCase();
+    if (!allowed.has(upper)) throw bad(type, key, `'${item}' is not one of ${[...allowed].join(', ')}`);
+    return upper;
+  });
+}
+
+/** `key` or `key=value` items of replicas_on_same/different, under `Aux/` as v2 puts them. */
+function parseAuxList(type: VolumeType, key: string, raw: string): string[] {
+  return parseList(type, key, raw).map((item) => {
+    const [name] = item.split('=', 1);
+    if (name === undefined || !PROP_KEY.test(name)) throw bad(type, key, `'${item}' is not a property name`);
+    return `Aux/${item}`;
+  });
+}
+
+/** The resource group of a volume type. */
+export function groupNameOf(type: VolumeType | undefined, backend: BackendConfig): string {
+  return type ? `cinder-${type.id}` : backend.defaultResourceGroup;
+}
+
+/**
+ * The shape the group of `type` must have: its `linstor:*` specs over the backend's defaults
+ * (`linstor_default_storage_pool_name`, `linstor_autoplace_count`).
+ */
+export function groupShapeOf(type: VolumeType, backend: BackendConfig): GroupShape {
+  const filter: AutoSelectFilter = {};
+  const props: Props = {};
+  for (const [key, raw] of Object.entries(type.extraSpecs)) {
+    if (!key.startsWith(PREFIX)) continue;
+    if (key.startsWith(PROPERTY_PREFIX)) {
+      const propKey = key.slice(PROPERTY_PREFIX.length).replaceAll(':', '/');
+      if (!PROP_KEY.test(propKey) || propKey.startsWith('Aux/linstor-hv')) {
+        throw bad(type, key, `'${propKey}' is not a usable LINSTOR property key`);
+      }
+      props[propKey] = raw;
+      continue;
+    }
+    const name = key.slice(PREFIX.length);
+    switch (name) {
+      case 'storage_pool':
+        filter.storage_pool_list = parseList(type, key, raw).map((pool) => {
+          if (!NAME.test(pool)) throw bad(type, key, `'${pool}' is not a storage pool name`);
+          return pool;
+        });
+        break;
+      case 'redundancy': {
+        const value = raw.trim();
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 32) {
+          throw bad(type, key, `'${raw}' is not a replica count from 1 to 32`);
+        }
+        filter.place_count = Number(value);
+        break;
+      }
+      case 'diskless_on_remaining':
+        filter.diskless_on_remaining = parseBool(type, key, raw);
+        break;
+      case 'do_not_place_with_regex':
+        try {
+          new RegExp(raw);
+        } catch {
+          throw bad(type, key, `'${raw}' is not a regular expression`);
+        }
+        filter.not_place_with_rsc_regex = raw;
+        break;
+      case 'layer_list':
+        filter.layer_stack = parseChoices(type, key, raw, LAYERS);
+        break;
+      case 'provider_list':
+        filter.provider_list = parseChoices(type, key, raw, PROVIDERS);
+        break;
+      case 'replicas_on_same':
+        filter.replicas_on_same = parseAuxList(type, key, raw);
+        break;
+      case 'replicas_on_different':
+        filter.replicas_on_different = parseAuxList(type, key, raw);
+        break;
+      default:
+        throw bad(
+          type,
+          key,
+          'unknown key; use storage_pool, redundancy, diskless_on_remaining, do_not_place_with_regex, layer_list, provider_list, replicas_on_same, replicas_on_different or property:<Key>',
+        );
+    }
+  }
+  if (filter.storage_pool_list === undefined && backend.defaultStoragePool !== undefined) {
+    filter.storage_pool_list = [backend.defaultStoragePool];
+  }
+  if (filter.place_count === undefined && backend.autoplaceCount > 0)
+    filter.place_count = backend.autoplaceCount;
+  return {
+    description: `For volume type "${type.name || type.id}"`,
+    selectFilter: filter,
+    ...(Object.keys(props).length > 0 ? { props } : {}),
+  };
+}
+
+/** The shape of the group of untyped volumes when it has to be created (never changed once it exists). */
+export function defaultGroupShape(backend: BackendConfig): GroupShape {
+  const filter: AutoSelectFilter = {};
+  if (backend.defaultStoragePool !== undefined) filter.storage_pool_list = [backend.defaultStoragePool];
+  if (backend.autoplaceCount > 0) filter.place_count = backend.autoplaceCount;
+  return {
+    description: 'For Cinder volumes without a volume type',
+    selectFilter: filter,
+    keepExisting: true,
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Resource groups shaped by a platform (Cinder's volume types become groups): make a group match a
+ * wanted shape in as few requests as possible, and move a volume into another group.
+ */
+
+import type { AutoSelectFilter, Props, ResourceGroup } from '@linstor-hv/api';
+import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
+import { wrapFailure } from '../failure';
+import type { ServiceCore } from './core';
+import { checkExtraProps } from './volumes';
+
+/** What a platform wants a resource group to be; fields left out are not touched. */
+export interface GroupShape {
+  readonly description?: string;
+  /** Select-filter fields to set (each compared on its own; unset fields are left as they are). */
+  readonly selectFilter?: AutoSelectFilter;
+  /** Properties to set on the group. */
+  readonly props?: Props;
+  /** Only create the group when absent; an existing group is left as it is (e.g. LINSTOR's `DfltRscGrp`). */
+  readonly keepExisting?: boolean;
+}
+
+/** What {@link ensureGroup} did. */
+export interface EnsureGroupResult {
+  readonly created: boolean;
+  /** Fields that differed and were changed (select-filter keys, `props:<key>`, `description`). */
+  readonly changed: readonly string[];
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => String(v).toLowerCase() === String(b[i]).toLowerCase());
+  }
+  return a === b;
+}
+
+/** The select-filter fields of `wanted` that `current` does not already have. */
+function filterChanges(current: AutoSelectFilter | undefined, wanted: AutoSelectFilter): AutoSelectFilter {
+  const changes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(wanted)) {
+    if (value === undefined) continue;
+    if (!sameValue((current as Record<string, unknown> | undefined)?.[key], value)) changes[key] = value;
+  }
+  return changes as AutoSelectFilter;
+}
+
+/**
+ * Makes resource group `name` match `shape`: creates it (with volume group 0) when absent, else
+ * changes only the fields that differ, in one request. Costs one read when nothing differs. Safe
+ * to run concurrently: a create that loses a race re-reads and reconciles.
+ */
+export async function ensureGroup(
+  core: ServiceCore,
+  name: string,
+  shape: GroupShape,
+): Promise<EnsureGroupResult> {
+  const what = `Preparing resource group '${name}' failed`;
+  checkExtraProps(shape.props);
+  try {
+    let current = await core.client.resourceGroups.getOrUndefined(name);
+    if (!current) {
+      const created = await createGroup(core, name, shape);
+      if (created) return { created: true, changed: [] };
+      current = await core.client.resourceGroups.getOrUndefined(name);
+      if (!current)
+        throw new VolumeError('linstor', `${what}: it vanished while it was being created; try again.`);
+    }
+    if (shape.keepExisting) return { created: false, changed: [] };
+    return { created: false, changed: await reconcileGroup(core, current, shape) };
+  } catch (error) {
+    throw wrapFailure(what, error);
+  }
+}
+
+/** Creates the group with its volume group; false when another caller created it first. */
+async function createGroup(core: ServiceCore, name: string, shape: GroupShape): Promise<boolean> {
+  const group: ResourceGroup = {
+    name,
+    ...(shape.description !== undefined ? { description: shape.description } : {}),
+    ...(shape.selectFilter ? { select_filter: shape.selectFilter } : {}),
+  };
+  try {
+    await core.client.resourceGroups.create(group);
+  } catch (error) {
+    const exists = error instanceof LinstorApiError && error.isAlreadyExists();
+    if (!exists && !(error instanceof OutcomeUnknownError)) throw error;
+    return false;
+  }
+  // The controller ignores props on create; they are set with the volume group in place.
+  if (shape.props && Object.keys(shape.props).length > 0) {
+    await core.client.resourceGroups.modify(name, { override_props: shape.props });
+  }
+  try {
+    await core.client.volumeGroups.create(name, { volume_number: 0 });
+  } catch (error) {
+    if (!(error instanceof LinstorApiError && error.isAlreadyExists())) throw error;
+  }
+  core.forgetPlacement(name);
+  return true;
+}
+
+async function reconcileGroup(
+  core: ServiceCore,
+  current: ResourceGroup,
+  shape: GroupShape,
+): Promise<string[]> {
+  const filter = filterChanges(current.select_filter, shape.selectFilter ?? {});
+  const props: Props = {};
+  for (const [key, value] of Object.entries(shape.props ?? {})) {
+    if (current.props?.[key] !== value) props[key] = value;
+  }
+  const description = shape.description !== undefined && shape.description !== current.description;
+  const changed = [
+    ...Object.keys(filter),
+    ...Object.keys(props).map((key) => `props:${key}`),
+    ...(description ? ['description'] : []),
+  ];
+  if (changed.length === 0) return [];
+  await core.client.resourceGroups.modify(current.name, {
+    ...(Object.keys(filter).length > 0 ? { select_filter: filter } : {}),
+    ...(Object.keys(props).length > 0 ? { override_props: props } : {}),
+    ...(description ? { description: shape.description } : {}),
+  });
+  core.forgetPlacement(current.name);
+  return changed;
+}
+
+/**
+ * Moves a volume into another resource group (its replicas stay where they are; the group's rules
+ * apply to later placements). Moving into the group it is in changes nothing.
+ */
+export async function moveToGroup(
+  core: ServiceCore,
+  name: string,
+  group: string,
+): Promise<{ moved: boolean }> {
+  const resourceName = core.resourceName(name);
+  const what = `Moving volume '${name}' into resource group '${group}' failed`;
+  try {
+    const definition = await core.definition(resourceName);
+    if (!definition) throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume: name });
+    const foreign = core.foreignOwner(definition.props);
+    if (foreign !== undefined) {
+      throw new VolumeValidationError(`${what}: the volume belongs to ${foreign}, not to this owner.`, {
+        volume: name,
+      });
+    }
+    if ((definition.resource_group_name ?? '').toLowerCase() === group.toLowerCase()) return { moved: false };
+    await core.client.resourceDefinitions.modify(resourceName, { resource_group: group });
+    return { moved: true };
+  } catch (error) {
+    throw wrapFailure(what, error, { volume: name });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * A platform's whole footprint in one poll: the capacity of the group new volumes go to and what
+ * the platform's volumes provision, from two requests that do not grow with the cluster's other
+ * resources (the uncached pool view and the owner-filtered definition list).
+ */
+
+import { PROP_HV_PENDING } from '@linstor-hv/api';
+import { computeCapacity, type GroupCapacity } from '../capacity';
+import { wrapFailure } from '../failure';
+import { ownerFilter } from '../naming';
+import { KIB, type ServiceCore } from './core';
+
+/** Capacity of a group plus what this owner's volumes provision. */
+export interface OwnerUsage {
+  readonly capacity: GroupCapacity;
+  /** Sum of the sizes of this owner's volumes (every group). */
+  readonly provisionedBytes: number;
+  /** How many volumes this owner has (every group). */
+  readonly volumes: number;
+}
+
+/**
+ * Capacity of `group` and the provisioned size of this owner's volumes. The pool view is read
+ * uncached so an offline satellite shows up as such (its pools carry a not-connected report)
+ * without a third request for the node list.
+ */
+export async function ownerUsage(core: ServiceCore, group = core.group): Promise<OwnerUsage> {
+  try {
+    const placement = await core.placement(group);
+    const [pools, definitions] = await Promise.all([
+      core.client.storagePools.list({
+        ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
+      }),
+      core.client.resourceDefinitions.list({
+        props: ownerFilter(core.ownership),
+        withVolumeDefinitions: true,
+      }),
+    ]);
+    let provisionedKib = 0;
+    let volumes = 0;
+    for (const definition of definitions) {
+      if (definition.props?.[PROP_HV_PENDING] !== undefined || (definition.flags ?? []).includes('DELETE'))
+        continue;
+      volumes++;
+      provisionedKib += core.sizeKibOf(definition) ?? 0;
+    }
+    const capacity = computeCapacity(pools, placement, {
+      ...(core.overSubscriptionRatio !== undefined
+        ? { overSubscriptionRatio: core.overSubscriptionRatio }
+        : {}),
+    });
+    return { capacity, provisionedBytes: provisionedKib * KIB, volumes };
+  } catch (error) {
+    throw wrapFailure(`Reading the usage of resource group '${group}' failed`, error);
+  }
+}
