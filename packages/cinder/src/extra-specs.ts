@@ -5,7 +5,7 @@
  * scopes belong to other consumers and are ignored.
  */
 
-import type { AutoSelectFilter, Props } from '@linstor-hv/api';
+import type { AutoSelectFilter, LayerType, Props, ProviderKind } from '@linstor-hv/api';
 import type { GroupShape } from '@linstor-hv/core';
 import { CinderError } from './errors';
 import type { BackendConfig, VolumeType } from './protocol';
@@ -13,23 +13,35 @@ import type { BackendConfig, VolumeType } from './protocol';
 const PREFIX = 'linstor:';
 const PROPERTY_PREFIX = 'linstor:property:';
 
-const LAYERS = new Set(['DRBD', 'STORAGE', 'LUKS', 'NVME', 'WRITECACHE', 'CACHE', 'BCACHE', 'OPENFLEX']);
-const PROVIDERS = new Set([
-  'LVM',
-  'LVM_THIN',
-  'ZFS',
-  'ZFS_THIN',
-  'FILE',
-  'FILE_THIN',
-  'DISKLESS',
-  'SPDK',
-  'REMOTE_SPDK',
-  'EBS_INIT',
-  'EBS_TARGET',
-  'STORAGE_SPACES',
-  'STORAGE_SPACES_THIN',
-  'EXOS',
-]);
+/** Every layer and provider kind LINSTOR knows (the api's types keep these lists complete). */
+const LAYER_WORDS: Record<LayerType, true> = {
+  DRBD: true,
+  LUKS: true,
+  STORAGE: true,
+  NVME: true,
+  WRITECACHE: true,
+  CACHE: true,
+  BCACHE: true,
+  OPENFLEX: true,
+};
+const PROVIDER_WORDS: Record<ProviderKind, true> = {
+  DISKLESS: true,
+  LVM: true,
+  LVM_THIN: true,
+  ZFS: true,
+  ZFS_THIN: true,
+  FILE: true,
+  FILE_THIN: true,
+  SPDK: true,
+  REMOTE_SPDK: true,
+  EBS_TARGET: true,
+  EBS_INIT: true,
+  STORAGE_SPACES: true,
+  STORAGE_SPACES_THIN: true,
+  EXOS: true,
+};
+const LAYERS: ReadonlySet<string> = new Set(Object.keys(LAYER_WORDS));
+const PROVIDERS: ReadonlySet<string> = new Set(Object.keys(PROVIDER_WORDS));
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{1,47}$/;
 const PROP_KEY = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
 

@@ -1,5 +1,6 @@
 /** Volumes: create, delete, extend, clone, create from snapshot, retype, migrate, manage. */
 
+import type { VolumeService } from '@linstor-hv/core';
 import type { BackendRegistry } from '../backend';
 import { CinderError } from '../errors';
 import { groupNameOf, groupShapeOf } from '../extra-specs';
@@ -11,12 +12,30 @@ import {
   volumeKib,
   volumeNameCandidates,
 } from '../names';
-import { parseSnapshot, parseVolume, parseVolumeType } from '../protocol';
+import { type CinderVolume, parseSnapshot, parseVolume, parseVolumeType } from '../protocol';
 import { firstFound, method } from './common';
 
 /** Cinder's volume id on every definition this driver makes or manages. */
 export const PROP_CINDER_VOLUME_ID = 'Aux/cinder/volume-id';
 const GIB = 1024 ** 3;
+
+/** Clones a source volume (or one of its snapshots) into the new volume's type group, at the volume's size. */
+async function cloneInto(
+  service: VolumeService,
+  volume: CinderVolume,
+  source: string,
+  snapshot: string | undefined,
+): Promise<{ resourceName: string; existed: boolean }> {
+  const created = await service.clone({
+    source,
+    ...(snapshot !== undefined ? { snapshot } : {}),
+    name: newVolumeName(volume),
+    resourceGroup: service.resourceGroup,
+    sizeBytes: volume.size * GIB,
+    props: { [PROP_CINDER_VOLUME_ID]: volume.id },
+  });
+  return { resourceName: created.resourceName, existed: created.existed };
+}
 
 /** Methods for volumes. */
 export function volumeMethods(registry: BackendRegistry) {
@@ -59,16 +78,9 @@ export function volumeMethods(registry: BackendRegistry) {
       const volume = parseVolume(params);
       const source = parseVolume(params, 'source');
       const service = await backend.serviceForType(volume.volumeType);
-      return firstFound(volumeNameCandidates(source), async (sourceName) => {
-        const created = await service.clone({
-          source: sourceName,
-          name: newVolumeName(volume),
-          resourceGroup: service.resourceGroup,
-          sizeBytes: volume.size * GIB,
-          props: { [PROP_CINDER_VOLUME_ID]: volume.id },
-        });
-        return { resourceName: created.resourceName, existed: created.existed };
-      });
+      return firstFound(volumeNameCandidates(source), (sourceName) =>
+        cloneInto(service, volume, sourceName, undefined),
+      );
     }),
 
     /** A new volume restored from a snapshot (v2 or v1 names), grown to the volume's size. */
@@ -79,17 +91,9 @@ export function volumeMethods(registry: BackendRegistry) {
       const pairs = volumeNameCandidates(snapshot.volume).flatMap((v) =>
         snapshotNameCandidates(snapshot).map((s) => `${v}\n${s}`),
       );
-      return firstFound(pairs, async (pair) => {
+      return firstFound(pairs, (pair) => {
         const [sourceName = '', snapshotName = ''] = pair.split('\n');
-        const created = await service.clone({
-          source: sourceName,
-          snapshot: snapshotName,
-          name: newVolumeName(volume),
-          resourceGroup: service.resourceGroup,
-          sizeBytes: volume.size * GIB,
-          props: { [PROP_CINDER_VOLUME_ID]: volume.id },
-        });
-        return { resourceName: created.resourceName, existed: created.existed };
+        return cloneInto(service, volume, sourceName, snapshotName);
       });
     }),
 
