@@ -117,16 +117,20 @@ class Cluster(object):
 
     # ---------------------------------------------------------------- the emulator as test tool
 
-    def control(self, method, path, body=None):
+    def call(self, method, path, body=None):
+        """(HTTP status, parsed body) of one request to the emulator."""
         data = None if body is None else json.dumps(body).encode('utf-8')
         request = urllib.request.Request(self.url + path, data=data, method=method,
                                          headers={'Content-Type': 'application/json'})
         try:
             with urllib.request.urlopen(request, timeout=30) as reply:
-                text = reply.read().decode('utf-8')
+                status, text = reply.status, reply.read().decode('utf-8')
         except urllib.error.HTTPError as error:
-            text = error.read().decode('utf-8')
-        return json.loads(text) if text else None
+            status, text = error.code, error.read().decode('utf-8')
+        return status, (json.loads(text) if text else None)
+
+    def control(self, method, path, body=None):
+        return self.call(method, path, body)[1]
 
     def requests(self):
         return ['%s %s' % (r['method'], r['template']) for r in self.control('GET', '/emulator/requests')]
@@ -138,10 +142,19 @@ class Cluster(object):
         return os.path.join(self.data_dir, 'nodes', node, 'dev', 'drbd', 'by-res', resource, '0')
 
     def open_device(self, node, resource):
-        return self.control('POST', '/emulator/devices/%s/%s/open' % (node, resource), {'mode': 'rw'})
+        """Opens the device read-write on a node as QEMU would; returns the HTTP status."""
+        return self.call('POST', '/emulator/devices/%s/%s/open' % (node, resource), {'mode': 'rw'})[0]
 
     def close_device(self, node, resource):
-        return self.control('POST', '/emulator/devices/%s/%s/close' % (node, resource))
+        return self.call('POST', '/emulator/devices/%s/%s/close' % (node, resource))[0]
+
+    def make_definition(self, name, kib):
+        """A volume made without linstor-hv (as the v1 driver or an operator made it), 2 replicas."""
+        self.control('POST', '/v1/resource-definitions', {'resource_definition': {'name': name}})
+        self.control('POST', '/v1/resource-definitions/%s/volume-definitions' % name,
+                     {'volume_definition': {'size_kib': kib}})
+        self.control('POST', '/v1/resource-definitions/%s/autoplace' % name,
+                     {'select_filter': {'place_count': 2, 'storage_pool': 'thinpool'}})
 
     def definitions(self):
         return sorted(rd['name'] for rd in self.control('GET', '/v1/resource-definitions') or [])
