@@ -43,6 +43,8 @@ export interface AuditScope {
   readonly ownerId?: string;
   /** Also read every audited definition's resource connections (one request each; default true). */
   readonly connections?: boolean;
+  /** Aborts the audit (its requests in flight too). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 function ownedBy(props: Props | undefined, scope: AuditScope): boolean {
@@ -60,10 +62,11 @@ function ownedBy(props: Props | undefined, scope: AuditScope): boolean {
 export async function auditOrphans(client: LinstorClient, scope: AuditScope = {}): Promise<OrphanReport> {
   const filter = [scope.platform !== undefined ? `${PROP_HV_PLATFORM}=${scope.platform}` : PROP_HV_PLATFORM];
   if (scope.ownerId !== undefined) filter.push(`${PROP_HV_OWNER}=${scope.ownerId}`);
+  const call = scope.signal ? { signal: scope.signal } : {};
   const [definitions, snapshots, attachments] = await Promise.all([
-    client.resourceDefinitions.list({ props: filter }),
-    client.snapshots.view(),
-    client.resources.view({ props: [PROP_HV_CREATED_BY] }),
+    client.resourceDefinitions.list({ props: filter }, call),
+    client.snapshots.view(undefined, call),
+    client.resources.view({ props: [PROP_HV_CREATED_BY] }, call),
   ]);
   const orphans: Orphan[] = [];
   const unfinished = new Set<string>();
@@ -144,7 +147,8 @@ export async function auditOrphans(client: LinstorClient, scope: AuditScope = {}
   if (scope.connections ?? true) {
     for (const rd of definitions) {
       const name = rd.name ?? '';
-      const connections = await client.resourceConnections.list(name).catch(() => []);
+      scope.signal?.throwIfAborted();
+      const connections = await client.resourceConnections.list(name, call).catch(() => []);
       for (const connection of connections) {
         if (connection.props?.[PROP_ALLOW_TWO_PRIMARIES] === 'yes') {
           orphans.push({

@@ -18,7 +18,15 @@ import {
   OutcomeUnknownError,
   WaitTimeoutError,
 } from '@linstor-hv/client';
-import { type LinstorReason, VolumeError, type VolumeErrorKind, VolumeNotFoundError } from './errors';
+import {
+  isAbortError,
+  type LinstorReason,
+  VolumeAbortedError,
+  VolumeError,
+  type VolumeErrorKind,
+  VolumeNotFoundError,
+  type VolumeOutcome,
+} from './errors';
 
 function reasonOf(entry: ApiCallRc): LinstorReason {
   return {
@@ -27,6 +35,7 @@ function reasonOf(entry: ApiCallRc): LinstorReason {
     details: entry.details,
     correction: entry.correction,
     errorReportIds: entry.error_report_ids ?? [],
+    retCode: String(entry.ret_code),
   };
 }
 
@@ -82,9 +91,10 @@ export function kindOfRefusal(error: LinstorApiError): VolumeErrorKind {
 export function wrapFailure(
   what: string,
   error: unknown,
-  options: { volume?: string; kind?: VolumeErrorKind } = {},
+  options: { volume?: string; kind?: VolumeErrorKind; outcome?: VolumeOutcome } = {},
 ): VolumeError {
   if (error instanceof VolumeError) return error;
+  const base = { cause: error, volume: options.volume, outcome: options.outcome };
   if (error instanceof LinstorApiError) {
     const reasons = linstorReasons(error.entries);
     const kind = options.kind ?? kindOfRefusal(error);
@@ -92,30 +102,30 @@ export function wrapFailure(
       reasons.length > 0 ? reasons.map(describeReason).join(' ') : `${error.message.replace(/\.$/, '')}.`;
     const message = `${what}: ${because}`;
     return kind === 'not-found'
-      ? new VolumeNotFoundError(message, { cause: error, linstor: reasons, volume: options.volume })
-      : new VolumeError(kind, message, { cause: error, linstor: reasons, volume: options.volume });
+      ? new VolumeNotFoundError(message, { ...base, linstor: reasons })
+      : new VolumeError(kind, message, { ...base, linstor: reasons });
+  }
+  if (isAbortError(error)) {
+    return new VolumeAbortedError(
+      `${what}: the operation was cancelled (its deadline passed or the caller went away).`,
+      base,
+    );
   }
   if (error instanceof WaitTimeoutError) {
-    return new VolumeError('timeout', `${what}: ${error.message}`, { cause: error, volume: options.volume });
+    return new VolumeError('timeout', `${what}: ${error.message}`, base);
   }
   if (error instanceof AllControllersFailedError || error instanceof LinstorTransportError) {
-    return new VolumeError('unavailable', `${what}: ${error.message.replace(/\.$/, '')}.`, {
-      cause: error,
-      volume: options.volume,
-    });
+    return new VolumeError('unavailable', `${what}: ${error.message.replace(/\.$/, '')}.`, base);
   }
   if (error instanceof OutcomeUnknownError) {
     return new VolumeError(
       options.kind ?? 'linstor',
       `${what}: the controller's reply was lost and the state could not be confirmed; repeat the operation.`,
-      { cause: error, volume: options.volume },
+      { ...base, code: 'VOLUME_OUTCOME_UNKNOWN', outcome: 'unknown' },
     );
   }
   const text = error instanceof Error ? error.message : String(error);
-  return new VolumeError(options.kind ?? 'linstor', `${what}: ${text.replace(/\.$/, '')}.`, {
-    cause: error,
-    volume: options.volume,
-  });
+  return new VolumeError(options.kind ?? 'linstor', `${what}: ${text.replace(/\.$/, '')}.`, base);
 }
 
 /**
@@ -129,9 +139,20 @@ export function wrapFailureAfterCleanup(
   options: { volume?: string } = {},
 ): VolumeError {
   const failure = wrapFailure(what, error, options);
-  return new VolumeError(failure.kind, `${failure.message}${leftover}`, {
+  const outcome: VolumeOutcome = leftover === '' ? 'undone' : 'unknown';
+  const message = `${failure.message}${leftover}`;
+  if (failure instanceof VolumeAbortedError) {
+    return new VolumeAbortedError(`${message}${leftover === '' ? ' What it had done was undone.' : ''}`, {
+      cause: error,
+      volume: options.volume,
+      outcome,
+    });
+  }
+  return new VolumeError(failure.kind, message, {
     cause: error,
     linstor: failure.linstor,
     volume: options.volume,
+    code: failure.code,
+    outcome,
   });
 }

@@ -31,12 +31,18 @@ export {
   sniffStreamFormat,
 } from './copy';
 export {
+  isAbortError,
   type LinstorReason,
   RollbackBlockedError,
+  VOLUME_ERROR_CODES,
+  VolumeAbortedError,
   VolumeError,
+  type VolumeErrorCode,
   type VolumeErrorKind,
+  type VolumeErrorOptions,
   VolumeInUseError,
   VolumeNotFoundError,
+  type VolumeOutcome,
   VolumeValidationError,
 } from './errors';
 export {
@@ -66,7 +72,7 @@ export {
   validateOwnership,
 } from './naming';
 export type { AdoptedVolume } from './service/adopt';
-export { migrationOf } from './service/core';
+export { CLEANUP_BUDGET_MS, migrationOf, type SignalOptions } from './service/core';
 export type { EnsureGroupResult, GroupShape } from './service/groups';
 export { type HostIdentity, matchNode } from './service/nodes';
 export { TEMPORARY_PREFIX } from './service/temporary';

@@ -28,6 +28,8 @@ export class HandlerContext {
   private serviceInstance: VolumeService | undefined;
   /** When the handler must be done (epoch ms); leaves time to answer before the Perl side gives up. */
   readonly deadline: number;
+  /** Aborts the handler's work (the bridge fires it at the deadline or when the caller goes away). */
+  readonly signal: AbortSignal = new AbortController().signal;
 
   constructor(
     readonly request: ProxmoxRequest,

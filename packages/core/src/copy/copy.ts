@@ -10,7 +10,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable, Writable } from 'node:stream';
-import { VolumeError } from '../errors';
+import { VolumeAbortedError, VolumeError } from '../errors';
 import { LocalExecutor, lineSplitter } from '../exec/local';
 import { CommandFailedError, type HostExecutor } from '../exec/types';
 import { monotonicProgress, type ProgressCallback, parseDdProgress, parseQemuImgProgress } from './progress';
@@ -60,6 +60,8 @@ export interface CopyResult {
 
 /** dd block size: large enough to keep a DRBD device busy, small enough to bound memory. */
 const DD_BLOCK = '4M';
+/** How long removing a staged image may take once the copy ended (or was aborted). */
+const STAGE_REMOVAL_MS = 10_000;
 const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]);
 
 /** A copy failed; the message names the tool, the host and the tool's own complaint. */
@@ -81,8 +83,12 @@ function describe(endpoint: CopySource | CopyTarget): string {
 export async function probeImage(
   executor: HostExecutor,
   path: string,
+  options: { readonly signal?: AbortSignal | undefined } = {},
 ): Promise<{ format: ImageFormat; virtualBytes: number }> {
-  const { stdout } = await executor.run(['qemu-img', 'info', '--output=json', path]);
+  const { stdout } = await executor.run(
+    ['qemu-img', 'info', '--output=json', path],
+    options.signal ? { signal: options.signal } : {},
+  );
   const info = JSON.parse(stdout) as {
     format?: string;
     'virtual-size'?: number;
@@ -209,7 +215,7 @@ export async function copyData(
     let sourceBytes = options.sourceBytes;
     if ('path' in source) {
       if (source.format === undefined || source.format === 'auto' || sourceBytes === undefined) {
-        const probed = await probeImage(executor, source.path);
+        const probed = await probeImage(executor, source.path, options);
         format = source.format === undefined || source.format === 'auto' ? probed.format : source.format;
         if (format !== probed.format) {
           throw new DataCopyError(`${what} failed: the source is ${probed.format}, not ${format}.`);
@@ -241,9 +247,15 @@ export async function copyData(
     }
     return await convertStreamedImage(executor, source.stream, format, target.path, options, what);
   } catch (error) {
-    if (error instanceof VolumeError) throw error;
+    // A command killed by the caller's signal failed because of the abort, not of the data.
+    if (options.signal?.aborted) {
+      throw new VolumeAbortedError(`${what} was cancelled (its deadline passed or the caller went away).`, {
+        cause: error,
+      });
+    }
     if (error instanceof CommandFailedError)
       throw new DataCopyError(`${what} failed: ${error.message}.`, { cause: error });
+    if (error instanceof VolumeError) throw error;
     throw new DataCopyError(`${what} failed: ${error instanceof Error ? error.message : String(error)}.`, {
       cause: error,
     });
@@ -312,7 +324,7 @@ async function convertImage(
   sourceBytes: number | undefined,
   options: CopyOptions,
 ): Promise<CopyResult> {
-  const total = sourceBytes ?? (await probeImage(executor, sourcePath)).virtualBytes;
+  const total = sourceBytes ?? (await probeImage(executor, sourcePath, options)).virtualBytes;
   if (options.targetBytes !== undefined && total > options.targetBytes) {
     throw new DataCopyError(
       `The ${format} image '${sourcePath}' has a virtual size of ${total} bytes, more than the ${options.targetBytes} bytes of '${targetPath}'; grow the target first.`,
@@ -351,12 +363,13 @@ async function convertStreamedImage(
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     });
-    const probed = await probeImage(executor, stagePath);
+    const probed = await probeImage(executor, stagePath, options);
     if (probed.format !== format) {
       throw new DataCopyError(`${what} failed: the stream holds a ${probed.format} image, not ${format}.`);
     }
     return await convertImage(executor, stagePath, format, targetPath, probed.virtualBytes, options);
   } finally {
-    await executor.run(['rm', '-f', '--', stagePath]).catch(() => undefined);
+    // Its own budget: the staged file goes even when the caller's signal ended the copy.
+    await executor.run(['rm', '-f', '--', stagePath], { timeoutMs: STAGE_REMOVAL_MS }).catch(() => undefined);
   }
 }

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
+import { VolumeValidationError } from '../errors';
 import { CommandFailedError, type HostExecutor, type RunOptions, type RunResult } from './types';
 
 /** How much of standard error is kept for messages: the end is where tools say what went wrong. */
@@ -30,7 +31,7 @@ export class LocalExecutor implements HostExecutor {
   /** Runs `argv` locally; rejects with {@link CommandFailedError} on a non-zero exit, timeout or abort. */
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const [file, ...args] = argv;
-    if (file === undefined) throw new TypeError('LocalExecutor.run needs a command');
+    if (file === undefined) throw new VolumeValidationError('LocalExecutor.run needs a command');
     let stderrTail = '';
     const lines = lineSplitter((line) => options.onStderrLine?.(line));
     const subprocess = execa(file, args, {
@@ -87,7 +88,8 @@ export class LocalExecutor implements HostExecutor {
   }
 
   /** True when `path` exists here (symlinks are followed, as a device link would be). */
-  async pathExists(path: string): Promise<boolean> {
+  async pathExists(path: string, options: { signal?: AbortSignal | undefined } = {}): Promise<boolean> {
+    options.signal?.throwIfAborted();
     try {
       await stat(path);
       return true;

@@ -1,3 +1,4 @@
+import { VolumeValidationError } from '../errors';
 import { LocalExecutor } from './local';
 import { CommandFailedError, type HostExecutor, type RunOptions, type RunResult } from './types';
 
@@ -41,16 +42,16 @@ export function remoteCommandLine(argv: readonly string[]): string {
  */
 export function sshArgv(target: SshTarget, argv: readonly string[]): string[] {
   if (target.host.startsWith('-') || !HOST.test(target.host)) {
-    throw new TypeError(`'${target.host}' is not a host name ssh can be given safely`);
+    throw new VolumeValidationError(`'${target.host}' is not a host name ssh can be given safely`);
   }
   if (target.user !== undefined && !USER.test(target.user)) {
-    throw new TypeError(`'${target.user}' is not a user name ssh can be given safely`);
+    throw new VolumeValidationError(`'${target.user}' is not a user name ssh can be given safely`);
   }
   if (
     target.port !== undefined &&
     !(Number.isInteger(target.port) && target.port > 0 && target.port < 65536)
   ) {
-    throw new TypeError(`${target.port} is not a TCP port`);
+    throw new VolumeValidationError(`${target.port} is not a TCP port`);
   }
   const out = [
     target.sshCommand ?? 'ssh',
@@ -61,7 +62,7 @@ export function sshArgv(target: SshTarget, argv: readonly string[]): string[] {
   ];
   for (const [key, value] of Object.entries(target.options ?? {})) {
     if (!OPTION_KEY.test(key) || /[\r\n]/.test(value)) {
-      throw new TypeError(`'${key}' is not an ssh option that can be passed safely`);
+      throw new VolumeValidationError(`'${key}' is not an ssh option that can be passed safely`);
     }
     out.push('-o', `${key}=${value}`);
   }
@@ -104,9 +105,9 @@ export class SshExecutor implements HostExecutor {
   }
 
   /** True when `path` exists on the remote host (`test -e`); an ssh failure is an error, not "absent". */
-  async pathExists(path: string): Promise<boolean> {
+  async pathExists(path: string, options: { signal?: AbortSignal | undefined } = {}): Promise<boolean> {
     try {
-      await this.run(['test', '-e', path]);
+      await this.run(['test', '-e', path], options.signal ? { signal: options.signal } : {});
       return true;
     } catch (error) {
       if (error instanceof CommandFailedError && error.exitCode === 1) return false;

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { VolumeError } from '../errors';
 
 /** How one command runs on a host. */
 export interface RunOptions {
@@ -34,12 +35,12 @@ export interface HostExecutor {
   /** Runs `argv` and resolves when it ends; a non-zero exit is a {@link CommandFailedError}. */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** True when `path` exists on the host (a device node, file or symlink target). */
-  pathExists(path: string): Promise<boolean>;
+  pathExists(path: string, options?: { readonly signal?: AbortSignal | undefined }): Promise<boolean>;
 }
 
 /** A command ended with a non-zero status (or was killed); stderr's tail says why. */
-export class CommandFailedError extends Error {
-  override readonly name = 'CommandFailedError';
+export class CommandFailedError extends VolumeError {
+  override name = 'CommandFailedError';
   constructor(
     readonly argv: readonly string[],
     readonly host: string,
@@ -49,6 +50,9 @@ export class CommandFailedError extends Error {
   ) {
     const reason = stderr.trim().split('\n').slice(-3).join(' ').trim();
     const status = exitCode === undefined ? 'was stopped' : `exited with status ${exitCode}`;
-    super(`'${argv[0] ?? ''}' on ${host} ${status}${reason ? `: ${reason}` : ''}`, options);
+    super('copy-failed', `'${argv[0] ?? ''}' on ${host} ${status}${reason ? `: ${reason}` : ''}`, {
+      ...options,
+      code: 'VOLUME_COMMAND_FAILED',
+    });
   }
 }

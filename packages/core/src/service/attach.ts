@@ -13,17 +13,20 @@ import {
   type ResourceWithVolumes,
   sameName,
 } from '@linstor-hv/api';
-import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import { type CallOptions, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import { VolumeError, VolumeInUseError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { attachmentProps } from '../naming';
 import {
+  beforeChange,
+  callOf,
   definitionPropInView,
   isDeleting,
   isDiskless,
   isTieBreaker,
   migrationOf,
   type ServiceCore,
+  type SignalOptions,
 } from './core';
 import type { AttachOptions, AttachResult, DetachResult, MigrationRecord } from './types';
 
@@ -56,34 +59,46 @@ export async function ensureAttached(
   extraProps: Props = {},
   /** The volume's resources when the caller has just read them (saves a request). */
   known?: readonly ResourceWithVolumes[],
+  call: CallOptions = {},
 ): Promise<AttachResult> {
-  const existing = onNode(known ?? (await core.resources(resourceName, [node])), node);
+  const existing = onNode(known ?? (await core.resources(resourceName, [node], call)), node);
   let created = false;
   if (existing && isTieBreaker(existing)) {
     // Tag first, then convert: a tagged tie-breaker is still a tie-breaker (never ours to remove),
     // and a converted one is always tagged, whichever step a crash interrupts.
-    await core.client.resources.modify(resourceName, node, {
-      override_props: { ...attachmentProps(core.ownership), ...extraProps },
-    });
-    await core.client.resources.makeAvailable(resourceName, node, { diskful: false });
+    await core.client.resources.modify(
+      resourceName,
+      node,
+      { override_props: { ...attachmentProps(core.ownership), ...extraProps } },
+      beforeChange(call),
+    );
+    await core.client.resources.makeAvailable(resourceName, node, { diskful: false }, beforeChange(call));
     created = true;
   } else if (!existing) {
     try {
-      await core.client.resources.createOnNode(resourceName, node, {
-        resource: { flags: ['DRBD_DISKLESS'], props: { ...attachmentProps(core.ownership), ...extraProps } },
-      });
+      await core.client.resources.createOnNode(
+        resourceName,
+        node,
+        {
+          resource: {
+            flags: ['DRBD_DISKLESS'],
+            props: { ...attachmentProps(core.ownership), ...extraProps },
+          },
+        },
+        beforeChange(call),
+      );
       created = true;
     } catch (error) {
       // Exists: another attach won the race. Outcome unknown: ours may have landed. Either way the
       // state decides: a resource is there now, or the failure stands.
       const raced = error instanceof LinstorApiError && error.has(FAIL_EXISTS_RSC);
       if (!raced && !(error instanceof OutcomeUnknownError)) throw error;
-      const now = onNode(await core.resources(resourceName, [node]), node);
+      const now = onNode(await core.resources(resourceName, [node], call), node);
       if (!now) throw error;
       created = core.isOwnAttachment(now);
     }
   }
-  const devicePath = await core.waitForDevice(node, resourceName);
+  const devicePath = await core.waitForDevice(node, resourceName, call);
   return { devicePath, created, diskful: existing !== undefined && !isDiskless(existing) };
 }
 
@@ -92,15 +107,16 @@ export async function removeOwnAttachment(
   core: ServiceCore,
   resourceName: string,
   node: string,
+  call: CallOptions = {},
 ): Promise<DetachResult> {
-  const existing = onNode(await core.resources(resourceName, [node]), node);
+  const existing = onNode(await core.resources(resourceName, [node], call), node);
   if (!existing) return { removed: false, kept: 'absent' };
   if (!isDiskless(existing)) return { removed: false, kept: 'diskful' };
   if (isTieBreaker(existing)) return { removed: false, kept: 'tie-breaker' };
   if (!core.isOwnAttachment(existing)) return { removed: false, kept: 'not-ours' };
   // keep_tiebreaker: if LINSTOR wants a tie-breaker here it turns the resource into one instead
   // of a second quick delete removing the tie-breaker the first one created.
-  await core.client.resources.delete(resourceName, node, { keepTiebreaker: true });
+  await core.client.resources.delete(resourceName, node, { keepTiebreaker: true }, beforeChange(call));
   return { removed: true };
 }
 
@@ -116,22 +132,23 @@ export async function attachVolume(
   core: ServiceCore,
   name: string,
   node: string,
-  options: AttachOptions = {},
+  options: AttachOptions & SignalOptions = {},
 ): Promise<AttachResult> {
+  const call = callOf(options);
   const resourceName = core.resourceName(name);
   const what = `Attaching volume '${name}' on node '${node}' failed`;
   try {
-    const resources = await core.resources(resourceName);
+    const resources = await core.resources(resourceName, undefined, call);
     if (resources.every((r) => isDiskless(r) || isDeleting(r))) {
-      const definition = await healMigration(core, resourceName);
+      const definition = await healMigration(core, resourceName, call);
       if (!definition) throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume: name });
       throw new VolumeError('placement', `${what}: the volume has no replica with data to attach to.`, {
         volume: name,
       });
     }
     const record = definitionPropInView(resources, PROP_HV_MIGRATION);
-    if (record === undefined) await healMigration(core, resourceName);
-    else if (record !== null) await healRecord(core, resourceName, record, resources);
+    if (record === undefined) await healMigration(core, resourceName, call);
+    else if (record !== null) await healRecord(core, resourceName, record, resources, call);
     const elsewhere = core
       .inUseOn(resources.filter((r) => !isDeleting(r)))
       .filter((user) => user !== '' && !sameName(user, node));
@@ -139,7 +156,7 @@ export async function attachVolume(
     if (elsewhere.length > 0 && policy !== 'attach') {
       const [source] = elsewhere;
       if (policy === 'migrate' && source !== undefined && elsewhere.length === 1) {
-        return await beginMigration(core, name, source, node);
+        return await beginMigration(core, name, source, node, options);
       }
       throw new VolumeInUseError(
         `${what}: the volume is open on ${elsewhere.map((n) => `'${n}'`).join(' and ')}.`,
@@ -147,7 +164,7 @@ export async function attachVolume(
         { volume: name },
       );
     }
-    return await ensureAttached(core, resourceName, node, {}, resources);
+    return await ensureAttached(core, resourceName, node, {}, resources, call);
   } catch (error) {
     throw wrapFailure(what, error, { volume: name });
   }
@@ -157,12 +174,18 @@ export async function attachVolume(
  * Detaches a volume from a node: removes only a diskless attachment this owner created; diskful
  * replicas, tie-breakers and other owners' attachments are kept. Already detached succeeds.
  */
-export async function detachVolume(core: ServiceCore, name: string, node: string): Promise<DetachResult> {
+export async function detachVolume(
+  core: ServiceCore,
+  name: string,
+  node: string,
+  options: SignalOptions = {},
+): Promise<DetachResult> {
+  const call = callOf(options);
   const resourceName = core.resourceName(name);
   const what = `Detaching volume '${name}' from node '${node}' failed`;
   try {
-    await healMigration(core, resourceName);
-    return await removeOwnAttachment(core, resourceName, node);
+    await healMigration(core, resourceName, call);
+    return await removeOwnAttachment(core, resourceName, node, call);
   } catch (error) {
     throw wrapFailure(what, error, { volume: name });
   }
@@ -173,8 +196,9 @@ async function connectionProps(
   resourceName: string,
   a: string,
   b: string,
+  call: CallOptions,
 ): Promise<Props> {
-  const connection = await core.client.resourceConnections.get(resourceName, a, b);
+  const connection = await core.client.resourceConnections.get(resourceName, a, b, call);
   return connection?.props ?? {};
 }
 
@@ -183,6 +207,7 @@ async function restoreDualPrimary(
   core: ServiceCore,
   resourceName: string,
   record: MigrationRecord,
+  call: CallOptions,
 ): Promise<void> {
   const override: Props = {};
   const remove: string[] = [];
@@ -196,9 +221,15 @@ async function restoreDualPrimary(
     ...(remove.length > 0 ? { delete_props: remove } : {}),
   };
   if (record.scope === 'connection') {
-    await core.client.resourceConnections.modify(resourceName, record.from, record.to, modify);
+    await core.client.resourceConnections.modify(
+      resourceName,
+      record.from,
+      record.to,
+      modify,
+      beforeChange(call),
+    );
   } else {
-    await core.client.resourceDefinitions.modify(resourceName, modify);
+    await core.client.resourceDefinitions.modify(resourceName, modify, beforeChange(call));
   }
 }
 
@@ -212,10 +243,11 @@ async function restoreDualPrimary(
 export async function healMigration(
   core: ServiceCore,
   resourceName: string,
+  call: CallOptions = {},
 ): Promise<ResourceDefinition | undefined> {
-  const definition = await core.definition(resourceName);
+  const definition = await core.definition(resourceName, call);
   const text = definition?.props?.[PROP_HV_MIGRATION];
-  if (text !== undefined) await healRecord(core, resourceName, text);
+  if (text !== undefined) await healRecord(core, resourceName, text, undefined, call);
   return definition;
 }
 
@@ -227,20 +259,25 @@ async function healRecord(
   core: ServiceCore,
   resourceName: string,
   text: string,
-  known?: readonly ResourceWithVolumes[],
+  known: readonly ResourceWithVolumes[] | undefined,
+  call: CallOptions,
 ): Promise<void> {
   const record = migrationOf({ [PROP_HV_MIGRATION]: text });
   if (record) {
-    const users = core.inUseOn(known ?? (await core.resources(resourceName)));
+    const users = core.inUseOn(known ?? (await core.resources(resourceName, undefined, call)));
     const onSource = users.some((u) => sameName(u, record.from));
     const onTarget = users.some((u) => sameName(u, record.to));
     if (onSource && onTarget) return; // the migration is running
     // Begun, and the guest still runs on the source only: the target may not have opened yet.
     const age = Date.now() - Date.parse(record.startedAt);
     if (onSource && !(age > core.deadlines.migrationGraceMs)) return;
-    await restoreDualPrimary(core, resourceName, record);
+    await restoreDualPrimary(core, resourceName, record, call);
   }
-  await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
+  await core.client.resourceDefinitions.modify(
+    resourceName,
+    { delete_props: [PROP_HV_MIGRATION] },
+    beforeChange(call),
+  );
 }
 
 /**
@@ -255,18 +292,20 @@ export async function beginMigration(
   name: string,
   from: string,
   to: string,
+  options: SignalOptions = {},
 ): Promise<AttachResult> {
+  const call = callOf(options);
   const resourceName = core.resourceName(name);
   const what = `Starting the migration of volume '${name}' from '${from}' to '${to}' failed`;
   if (sameName(from, to))
     throw new VolumeValidationError(`${what}: source and target are the same node.`, { volume: name });
   try {
-    const definition = await core.definition(resourceName);
+    const definition = await core.definition(resourceName, call);
     if (!definition) throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume: name });
     const current = migrationOf(definition.props);
     if (current && !(sameName(current.from, from) && sameName(current.to, to))) {
-      await healMigration(core, resourceName);
-      const still = migrationOf((await core.definition(resourceName))?.props);
+      await healMigration(core, resourceName, call);
+      const still = migrationOf((await core.definition(resourceName, call))?.props);
       if (still) {
         throw new VolumeError(
           'blocked',
@@ -275,7 +314,7 @@ export async function beginMigration(
         );
       }
     }
-    const resources = await core.resources(resourceName);
+    const resources = await core.resources(resourceName, undefined, call);
     const source = onNode(resources, from);
     if (!source)
       throw new VolumeNotFoundError(`${what}: the volume is not attached on '${from}'.`, { volume: name });
@@ -283,8 +322,8 @@ export async function beginMigration(
 
     if (current && sameName(current.from, from) && sameName(current.to, to)) {
       // A repeat after a lost reply or a crash: make sure the target and the settings are in place.
-      const attached = await ensureAttached(core, resourceName, to);
-      await applyDualPrimary(core, resourceName, current);
+      const attached = await ensureAttached(core, resourceName, to, {}, undefined, call);
+      await applyDualPrimary(core, resourceName, current, call);
       return attached;
     }
 
@@ -292,7 +331,9 @@ export async function beginMigration(
     const scope: MigrationRecord['scope'] =
       isDiskless(source) && targetWillBeDiskless ? 'definition' : 'connection';
     const before =
-      scope === 'connection' ? await connectionProps(core, resourceName, from, to) : (definition.props ?? {});
+      scope === 'connection'
+        ? await connectionProps(core, resourceName, from, to, call)
+        : (definition.props ?? {});
     const previous: Record<string, string | null> = {};
     for (const key of Object.keys(DUAL_PRIMARY)) previous[key] = before[key] ?? null;
     const record: MigrationRecord = {
@@ -304,19 +345,24 @@ export async function beginMigration(
       startedAt: new Date().toISOString(),
     };
     // The record goes first: whatever happens after it, commit, abort or healing can undo it.
-    await core.client.resourceDefinitions.modify(resourceName, {
-      override_props: { [PROP_HV_MIGRATION]: JSON.stringify(record) },
-    });
+    await core.client.resourceDefinitions.modify(
+      resourceName,
+      { override_props: { [PROP_HV_MIGRATION]: JSON.stringify(record) } },
+      beforeChange(call),
+    );
     try {
-      const attached = await ensureAttached(core, resourceName, to);
-      await applyDualPrimary(core, resourceName, record);
+      const attached = await ensureAttached(core, resourceName, to, {}, undefined, call);
+      await applyDualPrimary(core, resourceName, record, call);
       return attached;
     } catch (error) {
       // Undo in reverse: settings, the attachment this migration made, then the record.
       const leftover = await core.cleanup([
-        () => restoreDualPrimary(core, resourceName, record),
-        ...(record.targetAttached ? [() => removeOwnAttachment(core, resourceName, to)] : []),
-        () => core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] }),
+        (undo) => restoreDualPrimary(core, resourceName, record, undo),
+        ...(record.targetAttached
+          ? [(undo: CallOptions) => removeOwnAttachment(core, resourceName, to, undo)]
+          : []),
+        (undo) =>
+          core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] }, undo),
       ]);
       throw wrapFailureAfterCleanup(what, error, leftover, { volume: name });
     }
@@ -329,13 +375,22 @@ async function applyDualPrimary(
   core: ServiceCore,
   resourceName: string,
   record: MigrationRecord,
+  call: CallOptions,
 ): Promise<void> {
   if (record.scope === 'connection') {
-    await core.client.resourceConnections.modify(resourceName, record.from, record.to, {
-      override_props: DUAL_PRIMARY,
-    });
+    await core.client.resourceConnections.modify(
+      resourceName,
+      record.from,
+      record.to,
+      { override_props: DUAL_PRIMARY },
+      beforeChange(call),
+    );
   } else {
-    await core.client.resourceDefinitions.modify(resourceName, { override_props: DUAL_PRIMARY });
+    await core.client.resourceDefinitions.modify(
+      resourceName,
+      { override_props: DUAL_PRIMARY },
+      beforeChange(call),
+    );
   }
 }
 
@@ -349,8 +404,9 @@ export async function commitMigration(
   name: string,
   from: string,
   to: string,
+  options: SignalOptions = {},
 ): Promise<void> {
-  await finishMigration(core, name, from, to, 'commit');
+  await finishMigration(core, name, from, to, 'commit', callOf(options));
 }
 
 /** Undoes a migration: settings restored, the target's attachment removed if the migration made it. */
@@ -359,8 +415,9 @@ export async function abortMigration(
   name: string,
   from: string,
   to: string,
+  options: SignalOptions = {},
 ): Promise<void> {
-  await finishMigration(core, name, from, to, 'abort');
+  await finishMigration(core, name, from, to, 'abort', callOf(options));
 }
 
 async function finishMigration(
@@ -369,12 +426,13 @@ async function finishMigration(
   from: string,
   to: string,
   how: 'commit' | 'abort',
+  call: CallOptions,
 ): Promise<void> {
   const resourceName = core.resourceName(name);
   const verb = how === 'commit' ? 'Committing' : 'Aborting';
   const what = `${verb} the migration of volume '${name}' from '${from}' to '${to}' failed`;
   try {
-    const definition = await core.definition(resourceName);
+    const definition = await core.definition(resourceName, call);
     if (!definition) throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume: name });
     const record = migrationOf(definition.props);
     if (record && !(sameName(record.from, from) && sameName(record.to, to))) {
@@ -385,7 +443,7 @@ async function finishMigration(
       );
     }
     const leaving = how === 'commit' ? from : to;
-    const resources = await core.resources(resourceName);
+    const resources = await core.resources(resourceName, undefined, call);
     const leavingResource = onNode(resources, leaving);
     if (leavingResource?.state?.in_use === true) {
       throw new VolumeError(
@@ -394,14 +452,18 @@ async function finishMigration(
         { volume: name },
       );
     }
-    if (record) await restoreDualPrimary(core, resourceName, record);
+    if (record) await restoreDualPrimary(core, resourceName, record, call);
     // The source leaves on commit (only this owner's diskless attachment is ever removed); on abort
     // the target's attachment goes only when the recorded migration made it.
     if (how === 'commit' || record?.targetAttached === true) {
-      await removeOwnAttachment(core, resourceName, leaving);
+      await removeOwnAttachment(core, resourceName, leaving, call);
     }
     if (definition.props?.[PROP_HV_MIGRATION] !== undefined) {
-      await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_MIGRATION] });
+      await core.client.resourceDefinitions.modify(
+        resourceName,
+        { delete_props: [PROP_HV_MIGRATION] },
+        beforeChange(call),
+      );
     }
   } catch (error) {
     throw wrapFailure(what, error, { volume: name });

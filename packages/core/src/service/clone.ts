@@ -21,11 +21,22 @@ import {
   type ResourceWithVolumes,
   sameName,
 } from '@linstor-hv/api';
-import { CloneFailedError, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import { type CallOptions, CloneFailedError, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { wrapFailureAfterCleanup } from '../failure';
 import { isOwnVolume, ownershipProps, snapshotNameFor } from '../naming';
-import { isDeleting, isDiskless, isTieBreaker, KIB, type ServiceCore, VOLUME_NUMBER } from './core';
+import {
+  beforeChange,
+  type CleanupStep,
+  callOf,
+  isDeleting,
+  isDiskless,
+  isTieBreaker,
+  KIB,
+  type ServiceCore,
+  type SignalOptions,
+  VOLUME_NUMBER,
+} from './core';
 import { describeSnapshot } from './snapshots';
 import {
   chooseCopyNode,
@@ -69,6 +80,7 @@ async function cloneWithApi(
   target: string,
   group: string,
   props: Props,
+  call: CallOptions,
 ): Promise<boolean> {
   const request = {
     name: target,
@@ -77,20 +89,20 @@ async function cloneWithApi(
     delete_props: [PROP_HV_MIGRATION],
   };
   try {
-    await core.client.resourceDefinitions.clone(source, request);
+    await core.client.resourceDefinitions.clone(source, request, beforeChange(call));
   } catch (error) {
     if (unsupported(error)) return false;
     if (!(error instanceof OutcomeUnknownError)) throw error;
     // Reconcile the lost reply: the clone started if the target exists (with our pending mark).
-    const found = await core.definition(target);
-    if (!found) await core.client.resourceDefinitions.clone(source, request);
+    const found = await core.definition(target, call);
+    if (!found) await core.client.resourceDefinitions.clone(source, request, beforeChange(call));
   }
-  await core.client.wait.cloneComplete(source, target, { timeoutMs: core.deadlines.cloneMs });
+  await core.client.wait.cloneComplete(source, target, { timeoutMs: core.deadlines.cloneMs, ...call });
   // The clone API puts a resource on every node of the source, its diskless attachments included;
   // a new volume is attached nowhere until the platform asks.
-  for (const r of await core.resources(target)) {
+  for (const r of await core.resources(target, undefined, call)) {
     if (isDiskless(r) && !isTieBreaker(r) && r.node_name) {
-      await core.client.resources.delete(target, r.node_name, { keepTiebreaker: true });
+      await core.client.resources.delete(target, r.node_name, { keepTiebreaker: true }, beforeChange(call));
     }
   }
   return true;
@@ -105,16 +117,18 @@ async function takeTemporarySnapshot(
   source: string,
   name: string,
   target: string,
+  call: CallOptions,
 ): Promise<void> {
-  await core.client.snapshots.delete(source, name);
+  await core.client.snapshots.delete(source, name, {}, beforeChange(call));
   try {
-    await core.client.snapshots.create(source, {
-      name,
-      snapshot_definition_props: temporaryProps(core, `clone:${target}`),
-    });
+    await core.client.snapshots.create(
+      source,
+      { name, snapshot_definition_props: temporaryProps(core, `clone:${target}`) },
+      beforeChange(call),
+    );
   } catch (error) {
     if (!(error instanceof OutcomeUnknownError)) throw error;
-    const found = await core.client.snapshots.getOrUndefined(source, name);
+    const found = await core.client.snapshots.getOrUndefined(source, name, call);
     if (!found || !describeSnapshot(found).successful) throw error;
   }
 }
@@ -127,12 +141,19 @@ async function restoreAsVolume(
   target: string,
   group: string,
   props: Props,
+  call: CallOptions,
 ): Promise<void> {
-  await core.client.resourceDefinitions.create({
-    resource_definition: { name: target, resource_group_name: group, props },
-  });
-  await core.client.snapshots.restoreVolumeDefinitions(source, snapshot, { to_resource: target });
-  await core.client.snapshots.restoreResources(source, snapshot, { to_resource: target });
+  await core.client.resourceDefinitions.create(
+    { resource_definition: { name: target, resource_group_name: group, props } },
+    beforeChange(call),
+  );
+  await core.client.snapshots.restoreVolumeDefinitions(
+    source,
+    snapshot,
+    { to_resource: target },
+    beforeChange(call),
+  );
+  await core.client.snapshots.restoreResources(source, snapshot, { to_resource: target }, beforeChange(call));
 }
 
 /**
@@ -140,7 +161,12 @@ async function restoreAsVolume(
  * the target group's replica count, tagged with this owner. Fails leaving nothing behind; repeating
  * it after success returns `existed: true`.
  */
-export async function cloneVolume(core: ServiceCore, request: CloneRequest): Promise<CreateResult> {
+export async function cloneVolume(
+  core: ServiceCore,
+  request: CloneRequest,
+  options: SignalOptions = {},
+): Promise<CreateResult> {
+  const call = callOf(options);
   const sourceName = core.resourceName(request.source);
   const targetName = core.resourceName(request.name);
   const group = request.resourceGroup ?? core.group;
@@ -157,14 +183,14 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
   let temporarySnapshot: string | undefined;
   let started = false;
   try {
-    const sourceDefinition = await core.definition(sourceName);
+    const sourceDefinition = await core.definition(sourceName, call);
     if (!sourceDefinition)
       throw new VolumeNotFoundError(`${what}: the source volume does not exist.`, { volume: request.source });
     let sourceKib = core.sizeKibOf(sourceDefinition) ?? 0;
     let snapshotName: string | undefined;
     if (request.snapshot !== undefined) {
       snapshotName = snapshotNameFor(request.snapshot);
-      const snapshot = await core.client.snapshots.getOrUndefined(sourceName, snapshotName);
+      const snapshot = await core.client.snapshots.getOrUndefined(sourceName, snapshotName, call);
       const info = snapshot ? describeSnapshot(snapshot) : undefined;
       if (!info?.successful) {
         throw new VolumeNotFoundError(`${what}: the source has no usable snapshot '${request.snapshot}'.`, {
@@ -180,14 +206,14 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
         { volume: request.name },
       );
     }
-    const placement = await core.placement(group);
+    const placement = await core.placement(group, call);
     const props: Props = {
       ...request.props,
       ...ownershipProps(core.ownership, request.name),
       [PROP_HV_PENDING]: 'clone',
     };
 
-    const existing = await core.definition(targetName);
+    const existing = await core.definition(targetName, call);
     if (existing) {
       if (!isOwnVolume(existing.props, core.ownership, request.name)) {
         throw new VolumeError('already-exists', collisionMessage(what, targetName, existing, request.name), {
@@ -208,15 +234,15 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
           name: request.name,
           resourceName: targetName,
           sizeBytes: targetKib * KIB,
-          diskfulNodes: await diskfulNodes(core, targetName),
+          diskfulNodes: await diskfulNodes(core, targetName, call),
           existed: true,
           warnings: [],
         };
       }
-      await removeUnfinished(core, targetName, request.name); // an interrupted attempt: start over
+      await removeUnfinished(core, targetName, request.name, call); // an interrupted attempt: start over
     }
 
-    const sourceResources = await core.resources(sourceName);
+    const sourceResources = await core.resources(sourceName, undefined, call);
     const sourcePools = diskfulPools(sourceResources);
     const targetPools = placement.storagePools.map(nameKey);
     const samePools = targetPools.length === 0 || sourcePools.every((p) => targetPools.includes(p));
@@ -224,14 +250,14 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
     started = true;
     let done = false;
     if (snapshotName === undefined && samePools) {
-      done = await cloneWithApi(core, sourceName, targetName, group, props);
+      done = await cloneWithApi(core, sourceName, targetName, group, props, call);
     }
     if (!done && samePools) {
       let restoreFrom = snapshotName;
       if (restoreFrom === undefined) {
         temporarySnapshot = temporaryName('cs', sourceName, targetName);
         try {
-          await takeTemporarySnapshot(core, sourceName, temporarySnapshot, targetName);
+          await takeTemporarySnapshot(core, sourceName, temporarySnapshot, targetName, call);
           restoreFrom = temporarySnapshot;
         } catch (error) {
           if (!unsupported(error)) throw error;
@@ -239,7 +265,7 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
         }
       }
       if (restoreFrom !== undefined) {
-        await restoreAsVolume(core, sourceName, restoreFrom, targetName, group, props);
+        await restoreAsVolume(core, sourceName, restoreFrom, targetName, group, props, call);
         done = true;
       }
     }
@@ -255,26 +281,39 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
         temporaries,
         onProgress: request.onProgress,
         what,
+        call,
       });
     }
 
-    const vd = await core.client.volumeDefinitions.get(targetName, VOLUME_NUMBER);
+    const vd = await core.client.volumeDefinitions.get(targetName, VOLUME_NUMBER, call);
     if (vd.size_kib < targetKib) {
       // DRBD grows only when every replica is UpToDate; a fresh clone or restore may still sync.
-      await core.client.wait.synced(targetName, { timeoutMs: core.deadlines.resizeMs });
-      await core.client.volumeDefinitions.modify(targetName, VOLUME_NUMBER, { size_kib: targetKib });
+      await core.client.wait.synced(targetName, { timeoutMs: core.deadlines.resizeMs, ...call });
+      await core.client.volumeDefinitions.modify(
+        targetName,
+        VOLUME_NUMBER,
+        { size_kib: targetKib },
+        beforeChange(call),
+      );
       await core.client.wait.resizeDone(targetName, VOLUME_NUMBER, targetKib, {
         timeoutMs: core.deadlines.resizeMs,
+        ...call,
       });
     }
-    let nodes = await diskfulNodes(core, targetName);
+    let nodes = await diskfulNodes(core, targetName, call);
     if (nodes.length < placement.replicas) {
-      await core.client.resources.autoplace(targetName, {});
-      nodes = await requireReplicas(core, what, targetName, placement.replicas);
+      await core.client.resources.autoplace(targetName, {}, beforeChange(call));
+      nodes = await requireReplicas(core, what, targetName, placement.replicas, call);
     }
-    await core.client.resourceDefinitions.modify(targetName, { delete_props: [PROP_HV_PENDING] });
+    await core.client.resourceDefinitions.modify(
+      targetName,
+      { delete_props: [PROP_HV_PENDING] },
+      beforeChange(call),
+    );
     const warnings = temporarySnapshot
-      ? await core.cleanup([() => core.client.snapshots.delete(sourceName, temporarySnapshot as string)])
+      ? await core.cleanup([
+          (undo) => core.client.snapshots.delete(sourceName, temporarySnapshot as string, {}, undo),
+        ])
       : '';
     return {
       name: request.name,
@@ -285,12 +324,14 @@ export async function cloneVolume(core: ServiceCore, request: CloneRequest): Pro
       warnings: warnings ? [warnings.trim()] : [],
     };
   } catch (error) {
-    const steps: (() => Promise<unknown>)[] = [];
-    if (started) steps.push(() => removeUnfinished(core, targetName, request.name));
-    for (const temporary of temporaries) steps.push(() => removeTemporaryDefinition(core, temporary));
+    const steps: CleanupStep[] = [];
+    if (started) steps.push((undo) => removeUnfinished(core, targetName, request.name, undo));
+    for (const temporary of temporaries) {
+      steps.push((undo) => removeTemporaryDefinition(core, temporary, undo));
+    }
     if (temporarySnapshot) {
       const snapshot = temporarySnapshot;
-      steps.push(() => core.client.snapshots.delete(sourceName, snapshot));
+      steps.push((undo) => core.client.snapshots.delete(sourceName, snapshot, {}, undo));
     }
     const leftover = await core.cleanup(steps);
     if (error instanceof CloneFailedError) {
@@ -321,9 +362,10 @@ async function copyIntoNewVolume(
     temporaries: string[];
     onProgress: CloneRequest['onProgress'];
     what: string;
+    call: CallOptions;
   },
 ): Promise<void> {
-  const { sourceName, targetName } = options;
+  const { sourceName, targetName, call } = options;
   let readFrom = sourceName;
   let snapshot = options.snapshotName;
   let ownSnapshot: string | undefined;
@@ -331,11 +373,11 @@ async function copyIntoNewVolume(
     const temporary = temporaryName('cs', sourceName, targetName);
     ownSnapshot = temporary; // removed in `finally`, also when its creation's reply is lost
     try {
-      await takeTemporarySnapshot(core, sourceName, temporary, targetName);
+      await takeTemporarySnapshot(core, sourceName, temporary, targetName, call);
       snapshot = temporary;
     } catch (error) {
       if (!unsupported(error)) throw error;
-      const users = core.inUseOn(await core.resources(sourceName));
+      const users = core.inUseOn(await core.resources(sourceName, undefined, call));
       if (users.length > 0) {
         throw new VolumeError(
           'in-use',
@@ -348,15 +390,19 @@ async function copyIntoNewVolume(
     if (snapshot !== undefined) {
       const restored = temporaryName('cr', sourceName, snapshot, targetName);
       options.temporaries.push(restored);
-      await restoreIntoTemporary(core, sourceName, snapshot, restored, `clone:${targetName}`);
+      await restoreIntoTemporary(core, sourceName, snapshot, restored, `clone:${targetName}`, {}, call);
       readFrom = restored;
     }
     try {
-      await core.client.resourceGroups.spawn(options.group, {
-        resource_definition_name: targetName,
-        volume_sizes: [options.targetKib],
-        resource_definition_props: options.props,
-      });
+      await core.client.resourceGroups.spawn(
+        options.group,
+        {
+          resource_definition_name: targetName,
+          volume_sizes: [options.targetKib],
+          resource_definition_props: options.props,
+        },
+        beforeChange(call),
+      );
     } catch (error) {
       if (
         !(
@@ -366,16 +412,16 @@ async function copyIntoNewVolume(
       ) {
         throw error;
       }
-      const found = await core.definition(targetName);
+      const found = await core.definition(targetName, call);
       if (!found || found.props?.[PROP_HV_PENDING] === undefined) throw error;
     }
-    const targetResources = await core.resources(targetName);
+    const targetResources = await core.resources(targetName, undefined, call);
     const zeroed = targetResources
       .filter((r) => !isDiskless(r))
       .every((r) =>
         (r.volumes ?? []).every((v) => v.provider_kind !== undefined && THIN_KINDS.has(v.provider_kind)),
       );
-    const node = await chooseCopyNode(core, readFrom, targetName);
+    const node = await chooseCopyNode(core, readFrom, targetName, call);
     await copyBetweenVolumes(core, {
       source: readFrom,
       target: targetName,
@@ -384,12 +430,15 @@ async function copyIntoNewVolume(
       targetBytes: options.targetKib * KIB,
       targetIsZeroed: zeroed,
       onProgress: options.onProgress,
+      call,
     });
     if (readFrom !== sourceName) {
-      await removeTemporaryDefinition(core, readFrom);
+      await removeTemporaryDefinition(core, readFrom, call);
       options.temporaries.splice(options.temporaries.indexOf(readFrom), 1);
     }
   } finally {
-    if (ownSnapshot) await core.cleanup([() => core.client.snapshots.delete(sourceName, ownSnapshot)]);
+    if (ownSnapshot) {
+      await core.cleanup([(undo) => core.client.snapshots.delete(sourceName, ownSnapshot, {}, undo)]);
+    }
   }
 }

@@ -15,7 +15,7 @@ import {
   type ResourceWithVolumes,
   sameName,
 } from '@linstor-hv/api';
-import { type LinstorClient, pollUntil } from '@linstor-hv/client';
+import { type CallOptions, type LinstorClient, pollUntil } from '@linstor-hv/client';
 import { type GroupPlacement, placementOf } from '../capacity';
 import { VolumeValidationError } from '../errors';
 import { LocalExecutor } from '../exec/local';
@@ -28,6 +28,59 @@ export const VOLUME_NUMBER = 0;
 export const KIB = 1024;
 /** LINSTOR sizes are KiB in a Java long; JavaScript numbers stay exact up to 2^53. */
 const MAX_KIB = Math.floor(Number.MAX_SAFE_INTEGER / KIB);
+
+/** What every verb takes last: the caller's signal (a deadline or a caller going away aborts it). */
+export interface SignalOptions {
+  /** Aborts the verb between its steps (and the request in flight); its undo still runs. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The client's per-call options for a verb's signal. */
+export function callOf(options: SignalOptions = {}): CallOptions {
+  return options.signal ? { signal: options.signal } : {};
+}
+
+/**
+ * The call options for a request that changes something. The signal is checked before the request
+ * is sent, but does not cut it off in flight: the controller applies a change whose reply was cut
+ * off all the same, so aborting it would only turn a known outcome into an unknown one that the
+ * undo cannot see. An abort therefore stops a verb between its steps, as the caller expects.
+ */
+export function beforeChange(call: CallOptions): CallOptions {
+  call.signal?.throwIfAborted();
+  const { signal: _inFlight, ...rest } = call;
+  return rest;
+}
+
+/**
+ * How long the undo of a half-done operation may take. It gets its own budget rather than the
+ * caller's signal: the signal has usually fired already when the undo starts, and an undo cut off
+ * mid-way leaves the very half-done state it exists to remove.
+ */
+export const CLEANUP_BUDGET_MS = 15_000;
+
+/** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A step of an undo: gets the call options of the undo's own budget. */
+export type CleanupStep = (call: CallOptions) => Promise<unknown>;
 
 /** How long a group's placement is reused; a long-running daemon sees a changed place count after this. */
 const PLACEMENT_TTL_MS = 60_000;
@@ -152,25 +205,36 @@ export class ServiceCore {
    * Waits until the by-res path exists on the node (udev creates it after LINSTOR reports the
    * resource; returning earlier is the race behind linstor-server#456) and returns it.
    */
-  async waitForDevice(node: string, resourceName: string): Promise<string> {
+  async waitForDevice(node: string, resourceName: string, call: CallOptions = {}): Promise<string> {
     const path = this.devicePath(node, resourceName);
     const executor = this.executor(node);
+    const signal = call.signal;
     await pollUntil(
       `the device ${path} to appear on node '${node}'`,
       async () =>
-        (await executor.pathExists(path))
+        (await executor.pathExists(path, { signal }))
           ? { done: true, value: undefined }
           : { done: false, state: 'absent' },
-      { timeoutMs: this.deadlines.deviceMs, intervalMs: 50, maxIntervalMs: 500 },
+      {
+        timeoutMs: this.deadlines.deviceMs,
+        intervalMs: 50,
+        maxIntervalMs: 500,
+        ...(signal ? { signal } : {}),
+      },
     );
     return path;
   }
 
   /**
    * Placement rules of a resource group, reused for a minute (groups change rarely). Failures
-   * are the client's; callers wrap them in their verb's words.
+   * are the client's; callers wrap them in their verb's words. The read is shared by concurrent
+   * callers, so it does not take one caller's signal; each caller stops waiting when its own fires.
    */
-  placement(group = this.group): Promise<GroupPlacement> {
+  placement(group = this.group, call: CallOptions = {}): Promise<GroupPlacement> {
+    return untilAborted(this.sharedPlacement(group), call.signal);
+  }
+
+  private sharedPlacement(group: string): Promise<GroupPlacement> {
     const key = nameKey(group);
     const cached = this.placements.get(key);
     if (cached && Date.now() - cached.at < PLACEMENT_TTL_MS) return cached.placement;
@@ -188,17 +252,24 @@ export class ServiceCore {
   }
 
   /** A resource definition with its volume definitions, in one request; undefined when absent. */
-  async definition(resourceName: string): Promise<ResourceDefinition | undefined> {
-    const list = await this.client.resourceDefinitions.list({
-      resourceDefinitions: [resourceName],
-      withVolumeDefinitions: true,
-    });
+  async definition(resourceName: string, call: CallOptions = {}): Promise<ResourceDefinition | undefined> {
+    const list = await this.client.resourceDefinitions.list(
+      { resourceDefinitions: [resourceName], withVolumeDefinitions: true },
+      call,
+    );
     return list.find((rd) => rd.name !== undefined && sameName(rd.name, resourceName));
   }
 
   /** The resources of a definition with volumes and state, in one request. */
-  async resources(resourceName: string, nodes?: readonly string[]): Promise<ResourceWithVolumes[]> {
-    const list = await this.client.resources.view({ resources: [resourceName], ...(nodes ? { nodes } : {}) });
+  async resources(
+    resourceName: string,
+    nodes?: readonly string[],
+    call: CallOptions = {},
+  ): Promise<ResourceWithVolumes[]> {
+    const list = await this.client.resources.view(
+      { resources: [resourceName], ...(nodes ? { nodes } : {}) },
+      call,
+    );
     return list.filter((r) => r.name !== undefined && sameName(r.name, resourceName));
   }
 
@@ -264,16 +335,21 @@ export class ServiceCore {
   /**
    * Runs cleanup steps (each tried twice: a cleanup often runs right after the controller had a
    * hiccup) and returns a sentence about any that still failed, so the error the caller sees names
-   * the original failure first and the leftover second.
+   * the original failure first and the leftover second. The steps share a budget of their own
+   * ({@link CLEANUP_BUDGET_MS}), never the caller's signal, which may be what ended the verb.
    */
-  async cleanup(steps: readonly (() => Promise<unknown>)[]): Promise<string> {
+  async cleanup(steps: readonly CleanupStep[]): Promise<string> {
     const problems: string[] = [];
+    const call: CallOptions = {
+      signal: AbortSignal.timeout(CLEANUP_BUDGET_MS),
+      deadlineMs: CLEANUP_BUDGET_MS,
+    };
     for (const step of steps) {
       try {
-        await step();
+        await step(call);
       } catch {
         try {
-          await step();
+          await step(call);
         } catch (error) {
           problems.push(error instanceof Error ? error.message : String(error));
         }

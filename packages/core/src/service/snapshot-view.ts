@@ -6,11 +6,12 @@
  */
 
 import { PROP_HV_TEMPORARY } from '@linstor-hv/api';
+import type { CallOptions } from '@linstor-hv/client';
 import { VolumeNotFoundError } from '../errors';
 import { wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { snapshotNameFor } from '../naming';
 import { ensureAttached } from './attach';
-import type { ServiceCore } from './core';
+import { callOf, type ServiceCore, type SignalOptions } from './core';
 import { removeTemporaryDefinition, restoreIntoTemporary, temporaryName } from './temporary';
 import type { AttachResult } from './types';
 
@@ -33,33 +34,40 @@ export async function attachSnapshot(
   volume: string,
   snapshot: string,
   node: string,
+  options: SignalOptions = {},
 ): Promise<AttachResult & { resourceName: string }> {
+  const call = callOf(options);
   const resourceName = core.resourceName(volume);
   const snapshotName = snapshotNameFor(snapshot);
   const view = snapshotViewName(resourceName, snapshotName);
   const what = `Attaching snapshot '${snapshot}' of volume '${volume}' on node '${node}' failed`;
   try {
-    const complete = (await core.definition(view)) !== undefined && (await core.resources(view)).length > 0;
+    const complete =
+      (await core.definition(view, call)) !== undefined &&
+      (await core.resources(view, undefined, call)).length > 0;
     if (!complete) {
-      const found = await core.client.snapshots.getOrUndefined(resourceName, snapshotName);
+      const found = await core.client.snapshots.getOrUndefined(resourceName, snapshotName, call);
       if (!found || !(found.flags ?? []).includes('SUCCESSFUL')) {
         throw new VolumeNotFoundError(`${what}: the volume has no usable snapshot '${snapshot}'.`, {
           volume,
         });
       }
       try {
-        await restoreIntoTemporary(core, resourceName, snapshotName, view, snapshotViewPurpose(resourceName));
+        const purpose = snapshotViewPurpose(resourceName);
+        await restoreIntoTemporary(core, resourceName, snapshotName, view, purpose, {}, call);
       } catch (error) {
-        const leftover = await core.cleanup([() => removeTemporaryDefinition(core, view)]);
+        const leftover = await core.cleanup([(undo) => removeTemporaryDefinition(core, view, undo)]);
         throw wrapFailureAfterCleanup(what, error, leftover, { volume });
       }
     }
     try {
-      const attached = await ensureAttached(core, view, node);
+      const attached = await ensureAttached(core, view, node, {}, undefined, call);
       return { ...attached, resourceName: view };
     } catch (error) {
       // A view restored by this call goes again; one that existed before may be in use elsewhere.
-      const leftover = complete ? '' : await core.cleanup([() => removeTemporaryDefinition(core, view)]);
+      const leftover = complete
+        ? ''
+        : await core.cleanup([(undo) => removeTemporaryDefinition(core, view, undo)]);
       throw wrapFailureAfterCleanup(what, error, leftover, { volume });
     }
   } catch (error) {
@@ -72,12 +80,14 @@ export async function detachSnapshot(
   core: ServiceCore,
   volume: string,
   snapshot: string,
+  options: SignalOptions = {},
 ): Promise<{ existed: boolean }> {
+  const call = callOf(options);
   const resourceName = core.resourceName(volume);
   const view = snapshotViewName(resourceName, snapshotNameFor(snapshot));
   try {
-    const existed = (await core.definition(view)) !== undefined;
-    if (existed) await removeTemporaryDefinition(core, view);
+    const existed = (await core.definition(view, call)) !== undefined;
+    if (existed) await removeTemporaryDefinition(core, view, call);
     return { existed };
   } catch (error) {
     throw wrapFailure(`Detaching snapshot '${snapshot}' of volume '${volume}' failed`, error, { volume });
@@ -92,14 +102,16 @@ export async function removeSnapshotViews(
   core: ServiceCore,
   resourceName: string,
   snapshotNames: readonly string[],
+  call: CallOptions = {},
 ): Promise<void> {
   if (snapshotNames.length === 0) return;
-  const views = await core.client.resourceDefinitions.list({
-    resourceDefinitions: snapshotNames.map((snapshot) => snapshotViewName(resourceName, snapshot)),
-  });
+  const views = await core.client.resourceDefinitions.list(
+    { resourceDefinitions: snapshotNames.map((snapshot) => snapshotViewName(resourceName, snapshot)) },
+    call,
+  );
   for (const view of views) {
     if (view.name && view.props?.[PROP_HV_TEMPORARY] === snapshotViewPurpose(resourceName)) {
-      await removeTemporaryDefinition(core, view.name);
+      await removeTemporaryDefinition(core, view.name, call);
     }
   }
 }

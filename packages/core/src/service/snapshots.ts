@@ -9,13 +9,21 @@ import {
   sameName,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
-import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import { type CallOptions, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import type { ProgressCallback } from '../copy/progress';
 import { RollbackBlockedError, VolumeError, VolumeNotFoundError } from '../errors';
 import { wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { ownershipProps, snapshotNameFor } from '../naming';
 import { healMigration } from './attach';
-import { isDeleting, isDiskless, KIB, type ServiceCore } from './core';
+import {
+  beforeChange,
+  callOf,
+  isDeleting,
+  isDiskless,
+  KIB,
+  type ServiceCore,
+  type SignalOptions,
+} from './core';
 import { snapshotViewName } from './snapshot-view';
 import {
   copyBetweenVolumes,
@@ -48,8 +56,12 @@ export function describeSnapshot(snapshot: Snapshot): SnapshotInfo {
 }
 
 /** Snapshots of a definition, oldest first (one request). */
-export async function listSnapshotsOf(core: ServiceCore, resourceName: string): Promise<SnapshotInfo[]> {
-  const list = await core.client.snapshots.list(resourceName);
+export async function listSnapshotsOf(
+  core: ServiceCore,
+  resourceName: string,
+  call: CallOptions = {},
+): Promise<SnapshotInfo[]> {
+  const list = await core.client.snapshots.list(resourceName, call);
   return list
     .filter((s) => !(s.flags ?? []).includes('DELETE'))
     .map(describeSnapshot)
@@ -64,29 +76,32 @@ export async function createSnapshot(
   core: ServiceCore,
   volume: string,
   snapshot: string,
-  options: { props?: Props } = {},
+  options: { props?: Props } & SignalOptions = {},
 ): Promise<SnapshotInfo & { existed: boolean }> {
+  const call = callOf(options);
   const resourceName = core.resourceName(volume);
   const snapshotName = snapshotNameFor(snapshot);
   const what = `Taking snapshot '${snapshot}' of volume '${volume}' failed`;
   const props: Props = { ...options.props, ...ownershipProps(core.ownership, snapshot) };
   try {
-    await healMigration(core, resourceName);
+    await healMigration(core, resourceName, call);
     try {
-      await core.client.snapshots.create(resourceName, {
-        name: snapshotName,
-        snapshot_definition_props: props,
-      });
+      await core.client.snapshots.create(
+        resourceName,
+        { name: snapshotName, snapshot_definition_props: props },
+        beforeChange(call),
+      );
     } catch (error) {
       const exists = error instanceof LinstorApiError && error.has(FAIL_EXISTS_SNAPSHOT_DFN);
       if (!exists && !(error instanceof OutcomeUnknownError)) throw error;
-      const found = await core.client.snapshots.getOrUndefined(resourceName, snapshotName);
+      const found = await core.client.snapshots.getOrUndefined(resourceName, snapshotName, call);
       if (!found) {
         if (exists) throw error;
-        await core.client.snapshots.create(resourceName, {
-          name: snapshotName,
-          snapshot_definition_props: props,
-        });
+        await core.client.snapshots.create(
+          resourceName,
+          { name: snapshotName, snapshot_definition_props: props },
+          beforeChange(call),
+        );
       } else {
         const info = describeSnapshot(found);
         if (info.name !== snapshot || info.props[PROP_HV_PLATFORM] !== core.ownership.platform) {
@@ -97,7 +112,7 @@ export async function createSnapshot(
           );
         }
         if (!info.successful) {
-          await core.client.snapshots.delete(resourceName, snapshotName);
+          await core.client.snapshots.delete(resourceName, snapshotName, {}, beforeChange(call));
           throw new VolumeError(
             'linstor',
             `${what}: an earlier attempt left an unfinished snapshot, which was removed; try again.`,
@@ -109,10 +124,12 @@ export async function createSnapshot(
         return { ...info, existed: true };
       }
     }
-    const taken = await core.client.snapshots.get(resourceName, snapshotName);
+    const taken = await core.client.snapshots.get(resourceName, snapshotName, call);
     const info = describeSnapshot(taken);
     if (!info.successful) {
-      const leftover = await core.cleanup([() => core.client.snapshots.delete(resourceName, snapshotName)]);
+      const leftover = await core.cleanup([
+        (undo) => core.client.snapshots.delete(resourceName, snapshotName, {}, undo),
+      ]);
       throw new VolumeError(
         'linstor',
         `${what}: LINSTOR did not report the snapshot as successful.${leftover}`,
@@ -126,10 +143,14 @@ export async function createSnapshot(
 }
 
 /** Snapshots of a volume, oldest first. */
-export async function listSnapshots(core: ServiceCore, volume: string): Promise<SnapshotInfo[]> {
+export async function listSnapshots(
+  core: ServiceCore,
+  volume: string,
+  options: SignalOptions = {},
+): Promise<SnapshotInfo[]> {
   const resourceName = core.resourceName(volume);
   try {
-    return await listSnapshotsOf(core, resourceName);
+    return await listSnapshotsOf(core, resourceName, callOf(options));
   } catch (error) {
     throw wrapFailure(`Listing the snapshots of volume '${volume}' failed`, error, { volume });
   }
@@ -140,14 +161,16 @@ export async function deleteSnapshot(
   core: ServiceCore,
   volume: string,
   snapshot: string,
+  options: SignalOptions = {},
 ): Promise<{ existed: boolean }> {
+  const call = callOf(options);
   const resourceName = core.resourceName(volume);
   const snapshotName = snapshotNameFor(snapshot);
   try {
     // A view restored from the snapshot goes first (on ZFS it depends on the snapshot).
     const view = snapshotViewName(resourceName, snapshotName);
-    if (await core.definition(view)) await removeTemporaryDefinition(core, view);
-    const reply = await core.client.snapshots.delete(resourceName, snapshotName);
+    if (await core.definition(view, call)) await removeTemporaryDefinition(core, view, call);
+    const reply = await core.client.snapshots.delete(resourceName, snapshotName, {}, beforeChange(call));
     return { existed: !reply.has(WARN_NOT_FOUND) };
   } catch (error) {
     if (error instanceof LinstorApiError && error.isNotFound()) return { existed: false };
@@ -161,12 +184,13 @@ async function assess(
   snapshot: string,
   allowCopy: boolean,
   what: string,
+  call: CallOptions,
 ): Promise<RollbackCheck & { target: SnapshotInfo; resourceName: string; users: string[] }> {
   const resourceName = core.resourceName(volume);
   const snapshotName = snapshotNameFor(snapshot);
   let snapshots: SnapshotInfo[];
   try {
-    snapshots = await listSnapshotsOf(core, resourceName);
+    snapshots = await listSnapshotsOf(core, resourceName, call);
   } catch (error) {
     if (error instanceof LinstorApiError && error.isNotFound()) {
       throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume });
@@ -177,7 +201,7 @@ async function assess(
   const target = snapshots[index];
   if (!target)
     throw new VolumeNotFoundError(`${what}: the volume has no snapshot '${snapshot}'.`, { volume });
-  const resources = await core.resources(resourceName);
+  const resources = await core.resources(resourceName, undefined, call);
   const users = core.inUseOn(resources);
   const blockers = snapshots.slice(index + 1).map((s) => s.name);
   const base = { target, resourceName, blockers, users };
@@ -228,11 +252,11 @@ export async function canRollback(
   core: ServiceCore,
   volume: string,
   snapshot: string,
-  options: { allowCopy?: boolean } = {},
+  options: { allowCopy?: boolean } & SignalOptions = {},
 ): Promise<RollbackCheck> {
   const what = `Checking the rollback of volume '${volume}' to snapshot '${snapshot}' failed`;
   try {
-    const check = await assess(core, volume, snapshot, options.allowCopy ?? true, what);
+    const check = await assess(core, volume, snapshot, options.allowCopy ?? true, what, callOf(options));
     return { possible: check.possible, method: check.method, blockers: check.blockers, reason: check.reason };
   } catch (error) {
     throw wrapFailure(what, error, { volume });
@@ -248,18 +272,19 @@ export async function rollback(
   core: ServiceCore,
   volume: string,
   snapshot: string,
-  options: { allowCopy?: boolean; onProgress?: ProgressCallback } = {},
+  options: { allowCopy?: boolean; onProgress?: ProgressCallback } & SignalOptions = {},
 ): Promise<{ method: 'native' | 'copy' }> {
+  const call = callOf(options);
   const what = `Rolling volume '${volume}' back to snapshot '${snapshot}' failed`;
   try {
-    const definition = await healMigration(core, core.resourceName(volume));
+    const definition = await healMigration(core, core.resourceName(volume), call);
     const foreign = core.foreignOwner(definition?.props);
     if (foreign !== undefined) {
       throw new VolumeError('blocked', `${what}: the volume belongs to ${foreign}, not to this owner.`, {
         volume,
       });
     }
-    const check = await assess(core, volume, snapshot, options.allowCopy ?? true, what);
+    const check = await assess(core, volume, snapshot, options.allowCopy ?? true, what, call);
     if (!check.possible) {
       if (check.users.length > 0) {
         throw new VolumeError('in-use', `${what}: ${check.reason}; stop the guest first.`, { volume });
@@ -269,17 +294,17 @@ export async function rollback(
     const { resourceName, target } = check;
     if (check.method === 'native') {
       try {
-        await core.client.snapshots.rollback(resourceName, target.snapshotName);
+        await core.client.snapshots.rollback(resourceName, target.snapshotName, {}, beforeChange(call));
       } catch (error) {
         // The rollback's result does not depend on how often it runs while nothing writes.
         if (!(error instanceof OutcomeUnknownError)) throw error;
-        await core.client.snapshots.rollback(resourceName, target.snapshotName);
+        await core.client.snapshots.rollback(resourceName, target.snapshotName, {}, beforeChange(call));
       }
       return { method: 'native' };
     }
     const temporary = temporaryName('rb', resourceName, target.snapshotName);
-    const volumeKib = await core.client.volumeDefinitions.get(resourceName, 0);
-    const node = await chooseRestoreNode(core, resourceName, target.nodes);
+    const volumeKib = await core.client.volumeDefinitions.get(resourceName, 0, call);
+    const node = await chooseRestoreNode(core, resourceName, target.nodes, call);
     try {
       await restoreIntoTemporary(
         core,
@@ -287,9 +312,8 @@ export async function rollback(
         target.snapshotName,
         temporary,
         `rollback:${resourceName}`,
-        {
-          nodes: [node],
-        },
+        { nodes: [node] },
+        call,
       );
       await copyBetweenVolumes(core, {
         source: temporary,
@@ -299,12 +323,13 @@ export async function rollback(
         targetBytes: volumeKib.size_kib * KIB,
         targetIsZeroed: false,
         onProgress: options.onProgress,
+        call,
       });
     } catch (error) {
-      const leftover = await core.cleanup([() => removeTemporaryDefinition(core, temporary)]);
+      const leftover = await core.cleanup([(undo) => removeTemporaryDefinition(core, temporary, undo)]);
       throw wrapFailureAfterCleanup(what, error, leftover, { volume });
     }
-    const leftover = await core.cleanup([() => removeTemporaryDefinition(core, temporary)]);
+    const leftover = await core.cleanup([(undo) => removeTemporaryDefinition(core, temporary, undo)]);
     if (leftover) {
       throw new VolumeError(
         'linstor',
@@ -323,8 +348,9 @@ async function chooseRestoreNode(
   core: ServiceCore,
   resourceName: string,
   snapshotNodes: readonly string[],
+  call: CallOptions,
 ): Promise<string> {
-  const resources = await core.resources(resourceName);
+  const resources = await core.resources(resourceName, undefined, call);
   const diskful = resources.filter((r) => !isDiskless(r) && !isDeleting(r)).map((r) => r.node_name ?? '');
   const node = snapshotNodes.find((n) => diskful.some((d) => sameName(d, n))) ?? snapshotNodes[0];
   if (node === undefined)

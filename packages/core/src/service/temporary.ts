@@ -7,13 +7,13 @@
 
 import { createHash } from 'node:crypto';
 import { PROP_HV_TEMPORARY, type Props } from '@linstor-hv/api';
-import { LinstorApiError } from '@linstor-hv/client';
+import { type CallOptions, LinstorApiError } from '@linstor-hv/client';
 import { copyData } from '../copy/copy';
 import type { ProgressCallback } from '../copy/progress';
 import { VolumeError } from '../errors';
 import { ownerTags } from '../naming';
 import { ensureAttached, onNode, removeOwnAttachment } from './attach';
-import { isDeleting, isDiskless, type ServiceCore } from './core';
+import { beforeChange, type CleanupStep, isDeleting, isDiskless, type ServiceCore } from './core';
 
 /** Prefix of every temporary resource definition and snapshot linstor-hv creates. */
 export const TEMPORARY_PREFIX = 'lhv-tmp-';
@@ -33,17 +33,21 @@ export function temporaryProps(core: ServiceCore, purpose: string): Props {
 }
 
 /** Deletes a temporary resource definition (with any snapshots); already gone is fine. */
-export async function removeTemporaryDefinition(core: ServiceCore, name: string): Promise<void> {
+export async function removeTemporaryDefinition(
+  core: ServiceCore,
+  name: string,
+  call: CallOptions = {},
+): Promise<void> {
   let snapshots: Awaited<ReturnType<typeof core.client.snapshots.list>> = [];
   try {
-    snapshots = await core.client.snapshots.list(name);
+    snapshots = await core.client.snapshots.list(name, call);
   } catch (error) {
     if (error instanceof LinstorApiError && error.isNotFound()) return;
     throw error;
   }
   for (const snapshot of snapshots)
-    if (snapshot.name) await core.client.snapshots.delete(name, snapshot.name);
-  await core.client.resourceDefinitions.delete(name);
+    if (snapshot.name) await core.client.snapshots.delete(name, snapshot.name, {}, beforeChange(call));
+  await core.client.resourceDefinitions.delete(name, beforeChange(call));
 }
 
 /**
@@ -57,27 +61,43 @@ export async function restoreIntoTemporary(
   name: string,
   purpose: string,
   options: { group?: string; nodes?: readonly string[] } = {},
+  call: CallOptions = {},
 ): Promise<void> {
-  await removeTemporaryDefinition(core, name);
-  await core.client.resourceDefinitions.create({
-    resource_definition: {
-      name,
-      ...(options.group ? { resource_group_name: options.group } : {}),
-      props: temporaryProps(core, purpose),
+  await removeTemporaryDefinition(core, name, call);
+  await core.client.resourceDefinitions.create(
+    {
+      resource_definition: {
+        name,
+        ...(options.group ? { resource_group_name: options.group } : {}),
+        props: temporaryProps(core, purpose),
+      },
     },
-  });
-  await core.client.snapshots.restoreVolumeDefinitions(source, snapshot, { to_resource: name });
-  await core.client.snapshots.restoreResources(source, snapshot, {
-    to_resource: name,
-    ...(options.nodes ? { nodes: [...options.nodes] } : {}),
-  });
+    beforeChange(call),
+  );
+  await core.client.snapshots.restoreVolumeDefinitions(
+    source,
+    snapshot,
+    { to_resource: name },
+    beforeChange(call),
+  );
+  await core.client.snapshots.restoreResources(
+    source,
+    snapshot,
+    { to_resource: name, ...(options.nodes ? { nodes: [...options.nodes] } : {}) },
+    beforeChange(call),
+  );
 }
 
 /** Picks the node for a copy: one where both volumes have a replica with data, else the source's first. */
-export async function chooseCopyNode(core: ServiceCore, source: string, target: string): Promise<string> {
+export async function chooseCopyNode(
+  core: ServiceCore,
+  source: string,
+  target: string,
+  call: CallOptions = {},
+): Promise<string> {
   const [sourceResources, targetResources] = await Promise.all([
-    core.resources(source),
-    core.resources(target),
+    core.resources(source, undefined, call),
+    core.resources(target, undefined, call),
   ]);
   const sourceDiskful = sourceResources.filter((r) => !isDiskless(r) && !isDeleting(r));
   const both = sourceDiskful.find((r) => {
@@ -105,15 +125,18 @@ export async function copyBetweenVolumes(
     targetBytes: number;
     targetIsZeroed: boolean;
     onProgress?: ProgressCallback | undefined;
+    call?: CallOptions;
   },
 ): Promise<void> {
   const { node } = options;
+  const call = options.call ?? {};
   // Attachments made only for the copy are marked temporary, so a crash mid-copy leaves something
   // the orphan audit can name.
   const mark = { [PROP_HV_TEMPORARY]: 'copy' };
-  const source = await ensureAttached(core, options.source, node, mark);
-  const target = await ensureAttached(core, options.target, node, mark);
+  const source = await ensureAttached(core, options.source, node, mark, undefined, call);
+  let target: Awaited<ReturnType<typeof ensureAttached>> | undefined;
   try {
+    target = await ensureAttached(core, options.target, node, mark, undefined, call);
     await copyData(
       { path: source.devicePath, format: 'raw' },
       { path: target.devicePath },
@@ -123,12 +146,13 @@ export async function copyBetweenVolumes(
         targetBytes: options.targetBytes,
         targetIsZeroed: options.targetIsZeroed,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(call.signal ? { signal: call.signal } : {}),
       },
     );
   } finally {
-    const detach: (() => Promise<unknown>)[] = [];
-    if (target.created) detach.push(() => removeOwnAttachment(core, options.target, node));
-    if (source.created) detach.push(() => removeOwnAttachment(core, options.source, node));
+    const detach: CleanupStep[] = [];
+    if (target?.created) detach.push((undo) => removeOwnAttachment(core, options.target, node, undo));
+    if (source.created) detach.push((undo) => removeOwnAttachment(core, options.source, node, undo));
     await core.cleanup(detach);
   }
 }

@@ -6,7 +6,7 @@ import { wrapFailure } from '../failure';
 import { type AdoptedVolume, adoptVolume, releaseVolume } from './adopt';
 import { abortMigration, attachVolume, beginMigration, commitMigration, detachVolume } from './attach';
 import { cloneVolume } from './clone';
-import { ServiceCore } from './core';
+import { callOf, ServiceCore, type SignalOptions } from './core';
 import { type EnsureGroupResult, ensureGroup, type GroupShape, moveToGroup } from './groups';
 import { findNode, type HostIdentity } from './nodes';
 import { attachSnapshot, detachSnapshot } from './snapshot-view';
@@ -57,27 +57,33 @@ export class VolumeService {
   }
 
   /** Creates a volume with the group's replica count, or fails leaving nothing behind. */
-  create(request: CreateRequest): Promise<CreateResult> {
-    return createVolume(this.core, request);
+  create(request: CreateRequest, options: SignalOptions = {}): Promise<CreateResult> {
+    return createVolume(this.core, request, options);
   }
 
   /** Deletes a volume and its snapshots once nobody has it open; already gone succeeds. */
-  delete(name: string, options: { deadlineMs?: number } = {}): Promise<{ existed: boolean }> {
+  delete(name: string, options: { deadlineMs?: number } & SignalOptions = {}): Promise<{ existed: boolean }> {
     return deleteVolume(this.core, name, options);
   }
 
   /** Grows a volume to exactly the given size; shrinking is refused. */
-  resize(name: string, size: SizeSpec): Promise<{ sizeBytes: number; changed: boolean }> {
-    return resizeVolume(this.core, name, size);
+  resize(
+    name: string,
+    size: SizeSpec,
+    options: SignalOptions = {},
+  ): Promise<{ sizeBytes: number; changed: boolean }> {
+    return resizeVolume(this.core, name, size, options);
   }
 
   /** Size, replicas by node with disk state, in-use nodes, allocation and snapshots of a volume. */
-  info(name: string): Promise<VolumeInfo> {
-    return volumeInfo(this.core, name);
+  info(name: string, options: SignalOptions = {}): Promise<VolumeInfo> {
+    return volumeInfo(this.core, name, options);
   }
 
   /** The volumes this owner created in the group (one filtered request); see {@link listVolumes}. */
-  list(options: { props?: readonly string[]; allGroups?: boolean } = {}): Promise<VolumeSummary[]> {
+  list(
+    options: { props?: readonly string[]; allGroups?: boolean } & SignalOptions = {},
+  ): Promise<VolumeSummary[]> {
     return listVolumes(this.core, options);
   }
 
@@ -85,26 +91,30 @@ export class VolumeService {
   createSnapshot(
     volume: string,
     snapshot: string,
-    options: { props?: Props } = {},
+    options: { props?: Props } & SignalOptions = {},
   ): Promise<SnapshotInfo & { existed: boolean }> {
     return createSnapshot(this.core, volume, snapshot, options);
   }
 
   /** Snapshots of a volume, oldest first. */
-  listSnapshots(volume: string): Promise<SnapshotInfo[]> {
-    return listSnapshots(this.core, volume);
+  listSnapshots(volume: string, options: SignalOptions = {}): Promise<SnapshotInfo[]> {
+    return listSnapshots(this.core, volume, options);
   }
 
   /** Deletes a snapshot; already gone succeeds. */
-  deleteSnapshot(volume: string, snapshot: string): Promise<{ existed: boolean }> {
-    return deleteSnapshot(this.core, volume, snapshot);
+  deleteSnapshot(
+    volume: string,
+    snapshot: string,
+    options: SignalOptions = {},
+  ): Promise<{ existed: boolean }> {
+    return deleteSnapshot(this.core, volume, snapshot, options);
   }
 
   /** Whether a rollback to `snapshot` will work, how, and which newer snapshots block a native one. */
   canRollback(
     volume: string,
     snapshot: string,
-    options: { allowCopy?: boolean } = {},
+    options: { allowCopy?: boolean } & SignalOptions = {},
   ): Promise<RollbackCheck> {
     return canRollback(this.core, volume, snapshot, options);
   }
@@ -113,7 +123,7 @@ export class VolumeService {
   rollback(
     volume: string,
     snapshot: string,
-    options: { allowCopy?: boolean; onProgress?: ProgressCallback } = {},
+    options: { allowCopy?: boolean; onProgress?: ProgressCallback } & SignalOptions = {},
   ): Promise<{ method: 'native' | 'copy' }> {
     return rollback(this.core, volume, snapshot, options);
   }
@@ -126,63 +136,72 @@ export class VolumeService {
     volume: string,
     snapshot: string,
     node: string,
+    options: SignalOptions = {},
   ): Promise<AttachResult & { resourceName: string }> {
-    return attachSnapshot(this.core, volume, snapshot, node);
+    return attachSnapshot(this.core, volume, snapshot, node, options);
   }
 
   /** Removes a snapshot's view; already gone succeeds. */
-  detachSnapshot(volume: string, snapshot: string): Promise<{ existed: boolean }> {
-    return detachSnapshot(this.core, volume, snapshot);
+  detachSnapshot(
+    volume: string,
+    snapshot: string,
+    options: SignalOptions = {},
+  ): Promise<{ existed: boolean }> {
+    return detachSnapshot(this.core, volume, snapshot, options);
   }
 
   /** Clones a volume or snapshot into a new volume (possibly another group, possibly larger). */
-  clone(request: CloneRequest): Promise<CreateResult> {
-    return cloneVolume(this.core, request);
+  clone(request: CloneRequest, options: SignalOptions = {}): Promise<CreateResult> {
+    return cloneVolume(this.core, request, options);
   }
 
   /**
    * Makes a volume available on a node and returns its device path once it exists: one request
    * where the node has a resource, two where it has none, three where it has a tie-breaker.
    */
-  attach(name: string, node: string, options: AttachOptions = {}): Promise<AttachResult> {
+  attach(name: string, node: string, options: AttachOptions & SignalOptions = {}): Promise<AttachResult> {
     return attachVolume(this.core, name, node, options);
   }
 
   /** Removes this owner's diskless attachment on a node; replicas and tie-breakers stay. */
-  detach(name: string, node: string): Promise<DetachResult> {
-    return detachVolume(this.core, name, node);
+  detach(name: string, node: string, options: SignalOptions = {}): Promise<DetachResult> {
+    return detachVolume(this.core, name, node, options);
   }
 
   /** Starts a live migration: target attached, dual-primary allowed for that pair only. */
-  beginMigration(name: string, from: string, to: string): Promise<AttachResult> {
-    return beginMigration(this.core, name, from, to);
+  beginMigration(name: string, from: string, to: string, options: SignalOptions = {}): Promise<AttachResult> {
+    return beginMigration(this.core, name, from, to, options);
   }
 
   /** Ends a live migration on the target: options removed, source's diskless attachment removed. */
-  commitMigration(name: string, from: string, to: string): Promise<void> {
-    return commitMigration(this.core, name, from, to);
+  commitMigration(name: string, from: string, to: string, options: SignalOptions = {}): Promise<void> {
+    return commitMigration(this.core, name, from, to, options);
   }
 
   /** Cancels a live migration: options removed, the target's attachment (if the migration made it) removed. */
-  abortMigration(name: string, from: string, to: string): Promise<void> {
-    return abortMigration(this.core, name, from, to);
+  abortMigration(name: string, from: string, to: string, options: SignalOptions = {}): Promise<void> {
+    return abortMigration(this.core, name, from, to, options);
   }
 
   /**
    * Capacity of the service's group (or another group): the cached storage-pool view and the node
    * list, read in parallel once the group's placement is known; the model is in the package README.
    */
-  async capacity(group = this.core.group): Promise<GroupCapacity> {
+  async capacity(group = this.core.group, options: SignalOptions = {}): Promise<GroupCapacity> {
+    const call = callOf(options);
     try {
-      const placement = await this.core.placement(group);
+      const placement = await this.core.placement(group, call);
       // Two small reads in parallel, neither growing with the number of volumes: the cached pool
       // view, and the node list (a cached view still shows an offline node's last figures).
       const [pools, nodes] = await Promise.all([
-        this.core.client.storagePools.list({
-          cached: true,
-          ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
-        }),
-        this.core.client.nodes.list(),
+        this.core.client.storagePools.list(
+          {
+            cached: true,
+            ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
+          },
+          call,
+        ),
+        this.core.client.nodes.list(undefined, call),
       ]);
       return computeCapacity(pools, placement, {
         nodes,

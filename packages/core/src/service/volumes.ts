@@ -12,12 +12,23 @@ import {
   sameName,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
-import { LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor-hv/client';
+import { type CallOptions, LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor-hv/client';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { describeReason, linstorReasons, wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { isOwnVolume, ownerFilter, ownershipProps } from '../naming';
 import { healMigration } from './attach';
-import { isDeleting, isDiskless, KIB, migrationOf, type ServiceCore, sizeKibOf, VOLUME_NUMBER } from './core';
+import {
+  beforeChange,
+  callOf,
+  isDeleting,
+  isDiskless,
+  KIB,
+  migrationOf,
+  type ServiceCore,
+  type SignalOptions,
+  sizeKibOf,
+  VOLUME_NUMBER,
+} from './core';
 import { removeSnapshotViews } from './snapshot-view';
 import { listSnapshotsOf } from './snapshots';
 import type { CreateRequest, CreateResult, SizeSpec, VolumeInfo, VolumeSummary } from './types';
@@ -34,8 +45,12 @@ export function checkExtraProps(props: Props | undefined): void {
 }
 
 /** Diskful nodes (not being deleted) of a volume. */
-export async function diskfulNodes(core: ServiceCore, resourceName: string): Promise<string[]> {
-  const resources = await core.resources(resourceName);
+export async function diskfulNodes(
+  core: ServiceCore,
+  resourceName: string,
+  call: CallOptions = {},
+): Promise<string[]> {
+  const resources = await core.resources(resourceName, undefined, call);
   return resources
     .filter((r) => !isDiskless(r) && !isDeleting(r))
     .map((r) => r.node_name ?? '')
@@ -50,15 +65,17 @@ export async function removeUnfinished(
   core: ServiceCore,
   resourceName: string,
   platformName: string,
+  call: CallOptions = {},
 ): Promise<void> {
-  const definition = await core.definition(resourceName);
+  const definition = await core.definition(resourceName, call);
   if (!definition || !isOwnVolume(definition.props, core.ownership, platformName)) return;
   if (definition.props?.[PROP_HV_PENDING] === undefined) return;
-  const snapshots = await core.client.snapshots.list(resourceName).catch(() => []);
+  const snapshots = await core.client.snapshots.list(resourceName, call).catch(() => []);
   for (const snapshot of snapshots) {
-    if (snapshot.name) await core.client.snapshots.delete(resourceName, snapshot.name);
+    if (snapshot.name)
+      await core.client.snapshots.delete(resourceName, snapshot.name, {}, beforeChange(call));
   }
-  await core.client.resourceDefinitions.delete(resourceName);
+  await core.client.resourceDefinitions.delete(resourceName, beforeChange(call));
 }
 
 /** The sentence for "already exists and is not ours", telling a case-only collision apart. */
@@ -82,8 +99,9 @@ export async function requireReplicas(
   what: string,
   resourceName: string,
   wanted: number,
+  call: CallOptions = {},
 ): Promise<string[]> {
-  const nodes = await diskfulNodes(core, resourceName);
+  const nodes = await diskfulNodes(core, resourceName, call);
   if (nodes.length < wanted) {
     throw new VolumeError(
       'placement',
@@ -101,18 +119,24 @@ async function placeReplicas(
   core: ServiceCore,
   resourceName: string,
   preferredNode: string | undefined,
+  call: CallOptions,
 ): Promise<string[]> {
   const warnings: string[] = [];
   if (preferredNode !== undefined) {
     try {
-      await core.client.resources.makeAvailable(resourceName, preferredNode, { diskful: true });
+      await core.client.resources.makeAvailable(
+        resourceName,
+        preferredNode,
+        { diskful: true },
+        beforeChange(call),
+      );
     } catch (error) {
       if (!(error instanceof LinstorApiError)) throw error;
       const why = linstorReasons(error.entries).map(describeReason).join(' ');
       warnings.push(`Node '${preferredNode}' could not take a diskful replica: ${why}`);
     }
   }
-  await core.client.resources.autoplace(resourceName, {});
+  await core.client.resources.autoplace(resourceName, {}, beforeChange(call));
   return warnings;
 }
 
@@ -121,7 +145,12 @@ async function placeReplicas(
  * or fails and leaves nothing behind. Safe to repeat: an earlier attempt of the same owner is
  * found by its ownership tags and finished (or, when it already finished, returned as `existed`).
  */
-export async function createVolume(core: ServiceCore, request: CreateRequest): Promise<CreateResult> {
+export async function createVolume(
+  core: ServiceCore,
+  request: CreateRequest,
+  options: SignalOptions = {},
+): Promise<CreateResult> {
+  const call = callOf(options);
   const kib = sizeKibOf(request);
   const resourceName = core.resourceName(request.name);
   const what = `Creating volume '${request.name}' failed`;
@@ -130,7 +159,7 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
     if (problem) throw new VolumeValidationError(`${what}: ${problem}.`, { volume: request.name });
   }
   checkExtraProps(request.props);
-  const placement = await core.placement().catch((error: unknown) => {
+  const placement = await core.placement(core.group, call).catch((error: unknown) => {
     throw wrapFailure(what, error, { volume: request.name });
   });
   const props: Props = {
@@ -140,7 +169,7 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
   };
   /** Removes what this attempt made and fails with LINSTOR's words for `error`. */
   const undoAndFail = async (error: unknown): Promise<never> => {
-    const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
+    const leftover = await core.cleanup([(undo) => removeUnfinished(core, resourceName, request.name, undo)]);
     throw wrapFailureAfterCleanup(what, error, leftover, { volume: request.name });
   };
 
@@ -148,14 +177,20 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
   let resumed = false;
   for (let attempt = 0; attempt < 2 && !spawned; attempt++) {
     try {
-      const reply = await core.client.resourceGroups.spawn(core.group, {
-        resource_definition_name: resourceName,
-        volume_sizes: [kib],
-        definitions_only: request.preferredNode !== undefined,
-        resource_definition_props: props,
-      });
+      const reply = await core.client.resourceGroups.spawn(
+        core.group,
+        {
+          resource_definition_name: resourceName,
+          volume_sizes: [kib],
+          definitions_only: request.preferredNode !== undefined,
+          resource_definition_props: props,
+        },
+        beforeChange(call),
+      );
       if (request.preferredNode === undefined && reply.has(INFO_NO_RSC_SPAWNED)) {
-        const leftover = await core.cleanup([() => removeUnfinished(core, resourceName, request.name)]);
+        const leftover = await core.cleanup([
+          (undo) => removeUnfinished(core, resourceName, request.name, undo),
+        ]);
         throw new VolumeError(
           'placement',
           `${what}: LINSTOR created the definition but placed no replica (${reply.find(INFO_NO_RSC_SPAWNED)?.message ?? 'no resources spawned'}); check that resource group '${core.group}' has a place count and storage pools that can hold ${kib} KiB.${leftover}`,
@@ -169,7 +204,7 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
       if (!exists && !(error instanceof OutcomeUnknownError)) {
         return undoAndFail(error);
       }
-      const existing = await core.definition(resourceName);
+      const existing = await core.definition(resourceName, call);
       // Absent: a lost spawn never took effect (or the definition was deleted meanwhile), so sending
       // it again is safe; should the first one still land, the next "exists" is reconciled here.
       if (!existing) continue;
@@ -195,14 +230,14 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
           name: request.name,
           resourceName,
           sizeBytes: kib * KIB,
-          diskfulNodes: await diskfulNodes(core, resourceName),
+          diskfulNodes: await diskfulNodes(core, resourceName, call),
           existed: true,
           warnings: [],
         };
       }
       if (core.sizeKibOf(existing) !== kib) {
         // An unfinished attempt with another size: start over.
-        await removeUnfinished(core, resourceName, request.name);
+        await removeUnfinished(core, resourceName, request.name, call);
         continue;
       }
       spawned = true; // our own unfinished attempt: finish it below
@@ -221,13 +256,17 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
 
   try {
     // A resumed attempt may already have its replicas; placing again would add one too many.
-    const placed = resumed ? await diskfulNodes(core, resourceName) : [];
+    const placed = resumed ? await diskfulNodes(core, resourceName, call) : [];
     const warnings =
       placed.length >= placement.replicas
         ? []
-        : await placeReplicas(core, resourceName, request.preferredNode);
-    const nodes = await requireReplicas(core, what, resourceName, placement.replicas);
-    await core.client.resourceDefinitions.modify(resourceName, { delete_props: [PROP_HV_PENDING] });
+        : await placeReplicas(core, resourceName, request.preferredNode, call);
+    const nodes = await requireReplicas(core, what, resourceName, placement.replicas, call);
+    await core.client.resourceDefinitions.modify(
+      resourceName,
+      { delete_props: [PROP_HV_PENDING] },
+      beforeChange(call),
+    );
     return {
       name: request.name,
       resourceName,
@@ -248,13 +287,14 @@ export async function createVolume(core: ServiceCore, request: CreateRequest): P
 export async function deleteVolume(
   core: ServiceCore,
   name: string,
-  options: { deadlineMs?: number } = {},
+  options: { deadlineMs?: number } & SignalOptions = {},
 ): Promise<{ existed: boolean }> {
+  const call = callOf(options);
   const resourceName = core.resourceName(name);
   const what = `Deleting volume '${name}'`;
   let definition: ResourceDefinition | undefined;
   try {
-    definition = await core.definition(resourceName);
+    definition = await core.definition(resourceName, call);
   } catch (error) {
     throw wrapFailure(`${what} failed`, error, { volume: name });
   }
@@ -268,6 +308,7 @@ export async function deleteVolume(
   try {
     await core.client.wait.notInUse(resourceName, {
       timeoutMs: options.deadlineMs ?? core.deadlines.notInUseMs,
+      ...call,
     });
   } catch (error) {
     if (error instanceof WaitTimeoutError) {
@@ -282,7 +323,7 @@ export async function deleteVolume(
   try {
     let snapshots: Awaited<ReturnType<typeof core.client.snapshots.list>>;
     try {
-      snapshots = await core.client.snapshots.list(resourceName);
+      snapshots = await core.client.snapshots.list(resourceName, call);
     } catch (error) {
       if (error instanceof LinstorApiError && error.isNotFound()) return { existed: false };
       throw error;
@@ -291,11 +332,13 @@ export async function deleteVolume(
       core,
       resourceName,
       snapshots.flatMap((snapshot) => (snapshot.name ? [snapshot.name] : [])),
+      call,
     );
     for (const snapshot of snapshots) {
-      if (snapshot.name) await core.client.snapshots.delete(resourceName, snapshot.name);
+      if (snapshot.name)
+        await core.client.snapshots.delete(resourceName, snapshot.name, {}, beforeChange(call));
     }
-    const reply = await core.client.resourceDefinitions.delete(resourceName);
+    const reply = await core.client.resourceDefinitions.delete(resourceName, beforeChange(call));
     return { existed: !reply.has(WARN_NOT_FOUND) };
   } catch (error) {
     throw wrapFailure(`${what} failed`, error, { volume: name });
@@ -307,13 +350,15 @@ export async function resizeVolume(
   core: ServiceCore,
   name: string,
   size: SizeSpec,
+  options: SignalOptions = {},
 ): Promise<{ sizeBytes: number; changed: boolean }> {
+  const call = callOf(options);
   const kib = sizeKibOf(size, 'new size');
   const resourceName = core.resourceName(name);
   const what = `Resizing volume '${name}'`;
   try {
-    await healMigration(core, resourceName);
-    const definition = await core.client.volumeDefinitions.getOrUndefined(resourceName, VOLUME_NUMBER);
+    await healMigration(core, resourceName, call);
+    const definition = await core.client.volumeDefinitions.getOrUndefined(resourceName, VOLUME_NUMBER, call);
     if (!definition)
       throw new VolumeNotFoundError(`${what} failed: the volume does not exist.`, { volume: name });
     if (kib < definition.size_kib) {
@@ -323,9 +368,15 @@ export async function resizeVolume(
       );
     }
     if (kib === definition.size_kib) return { sizeBytes: kib * KIB, changed: false };
-    await core.client.volumeDefinitions.modify(resourceName, VOLUME_NUMBER, { size_kib: kib });
+    await core.client.volumeDefinitions.modify(
+      resourceName,
+      VOLUME_NUMBER,
+      { size_kib: kib },
+      beforeChange(call),
+    );
     await core.client.wait.resizeDone(resourceName, VOLUME_NUMBER, kib, {
       timeoutMs: core.deadlines.resizeMs,
+      ...call,
     });
     return { sizeBytes: kib * KIB, changed: true };
   } catch (error) {
@@ -334,14 +385,19 @@ export async function resizeVolume(
 }
 
 /** Everything about one volume: size, replicas with disk state, in-use nodes, allocation, snapshots. */
-export async function volumeInfo(core: ServiceCore, name: string): Promise<VolumeInfo> {
+export async function volumeInfo(
+  core: ServiceCore,
+  name: string,
+  options: SignalOptions = {},
+): Promise<VolumeInfo> {
+  const call = callOf(options);
   const resourceName = core.resourceName(name);
   const what = `Reading volume '${name}'`;
   try {
     const [definition, resources, snapshots] = await Promise.all([
-      core.definition(resourceName),
-      core.resources(resourceName),
-      listSnapshotsOf(core, resourceName).catch((error: unknown) => {
+      core.definition(resourceName, call),
+      core.resources(resourceName, undefined, call),
+      listSnapshotsOf(core, resourceName, call).catch((error: unknown) => {
         if (error instanceof LinstorApiError && error.isNotFound()) return [];
         throw error;
       }),
@@ -377,13 +433,13 @@ export async function volumeInfo(core: ServiceCore, name: string): Promise<Volum
  */
 export async function listVolumes(
   core: ServiceCore,
-  options: { props?: readonly string[]; allGroups?: boolean } = {},
+  options: { props?: readonly string[]; allGroups?: boolean } & SignalOptions = {},
 ): Promise<VolumeSummary[]> {
   try {
-    const definitions = await core.client.resourceDefinitions.list({
-      props: options.props ?? ownerFilter(core.ownership),
-      withVolumeDefinitions: true,
-    });
+    const definitions = await core.client.resourceDefinitions.list(
+      { props: options.props ?? ownerFilter(core.ownership), withVolumeDefinitions: true },
+      callOf(options),
+    );
     return definitions
       .filter((rd) => options.allGroups || sameName(rd.resource_group_name ?? '', core.group))
       .filter((rd) => rd.props?.[PROP_HV_PENDING] === undefined && !(rd.flags ?? []).includes('DELETE'))

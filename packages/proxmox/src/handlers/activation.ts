@@ -1,7 +1,7 @@
 /** activate_volume, deactivate_volume, volume_export, volume_import. */
 
 import { sameName } from '@linstor-hv/api';
-import { migrationOf, VolumeError, VolumeInUseError, wrapFailure } from '@linstor-hv/core';
+import { CLEANUP_BUDGET_MS, migrationOf, VolumeError, VolumeInUseError, wrapFailure } from '@linstor-hv/core';
 import type { HandlerContext } from '../context';
 import { booleanArg, integerArg, optionalStringArg, stringArg } from '../protocol';
 import { checkSnapshotName, coreName, parseVolname, snapshotCoreName, type VolumeName } from '../volname';
@@ -19,7 +19,10 @@ export async function ensureSnapshotVolume(
 ): Promise<string> {
   const temporary = snapshotCoreName(volume.resource, snapname);
   try {
-    await ctx.service.clone({ source: coreName(volume), snapshot: temporary, name: temporary });
+    await ctx.service.clone(
+      { source: coreName(volume), snapshot: temporary, name: temporary },
+      { signal: ctx.signal },
+    );
   } catch (error) {
     if (!(error instanceof VolumeError && error.kind === 'already-exists')) throw error;
   }
@@ -39,6 +42,7 @@ async function activateCurrent(ctx: HandlerContext, volume: VolumeName): Promise
   try {
     const attached = await ctx.service.attach(coreName(volume), node, {
       whenOpenElsewhere: migrate ? 'migrate' : 'refuse',
+      signal: ctx.signal,
     });
     return { path: attached.devicePath };
   } catch (error) {
@@ -71,7 +75,7 @@ export async function activateVolume(ctx: HandlerContext): Promise<Record<string
   const snapname = optionalStringArg(ctx.args, 'snapname');
   if (snapname === undefined) return activateCurrent(ctx, volume);
   const temporary = await ensureSnapshotVolume(ctx, volume, checkSnapshotName(snapname));
-  const attached = await ctx.service.attach(temporary, ctx.node);
+  const attached = await ctx.service.attach(temporary, ctx.node, { signal: ctx.signal });
   return { path: attached.devicePath };
 }
 
@@ -87,18 +91,21 @@ export async function deactivateVolume(ctx: HandlerContext): Promise<Record<stri
   const { node } = ctx;
   try {
     if (snapname !== undefined) {
-      await ctx.service.detach(snapshotCoreName(volume.resource, checkSnapshotName(snapname)), node);
+      const view = snapshotCoreName(volume.resource, checkSnapshotName(snapname));
+      await ctx.service.detach(view, node, { signal: ctx.signal });
       return {};
     }
-    const definition = await ctx.client.resourceDefinitions.getOrUndefined(volume.resource);
+    const definition = await ctx.client.resourceDefinitions.getOrUndefined(volume.resource, {
+      signal: ctx.signal,
+    });
     if (!definition) return {};
     const record = migrationOf(definition.props);
     if (record && sameName(record.from, node)) {
-      await ctx.service.commitMigration(coreName(volume), record.from, record.to);
+      await ctx.service.commitMigration(coreName(volume), record.from, record.to, { signal: ctx.signal });
     } else if (record && sameName(record.to, node)) {
-      await ctx.service.abortMigration(coreName(volume), record.from, record.to);
+      await ctx.service.abortMigration(coreName(volume), record.from, record.to, { signal: ctx.signal });
     } else {
-      await ctx.service.detach(coreName(volume), node);
+      await ctx.service.detach(coreName(volume), node, { signal: ctx.signal });
     }
     return {};
   } catch (error) {
@@ -120,8 +127,8 @@ export async function volumeExport(ctx: HandlerContext): Promise<Record<string, 
     snapname === undefined
       ? coreName(volume)
       : await ensureSnapshotVolume(ctx, volume, checkSnapshotName(snapname));
-  const info = await ctx.service.info(name);
-  const attached = await ctx.service.attach(name, ctx.node);
+  const info = await ctx.service.info(name, { signal: ctx.signal });
+  const attached = await ctx.service.attach(name, ctx.node, { signal: ctx.signal });
   return { path: attached.devicePath, size: info.sizeBytes, attached: attached.created };
 }
 
@@ -162,10 +169,11 @@ export async function volumeImport(ctx: HandlerContext): Promise<Record<string, 
     volname = `${resource}_${volume.vmid}`;
   }
   try {
-    const attached = await ctx.service.attach(name, ctx.node);
+    const attached = await ctx.service.attach(name, ctx.node, { signal: ctx.signal });
     return { volname, path: attached.devicePath, attached: attached.created };
   } catch (error) {
-    await ctx.service.delete(name).catch(() => undefined);
+    // The undo has its own budget: the request's signal may be what ended the attach.
+    await ctx.service.delete(name, { signal: AbortSignal.timeout(CLEANUP_BUDGET_MS) }).catch(() => undefined);
     throw error;
   }
 }

@@ -26,22 +26,22 @@ function volumeAndSnapshot(ctx: HandlerContext) {
 /** `volume_snapshot`: a LINSTOR snapshot on every diskful replica. */
 export async function volumeSnapshot(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const { volume, snapshot } = volumeAndSnapshot(ctx);
-  await ctx.service.createSnapshot(coreName(volume), snapshot);
+  await ctx.service.createSnapshot(coreName(volume), snapshot, { signal: ctx.signal });
   return {};
 }
 
 /** `volume_snapshot_delete`: the volume the snapshot was read through (backups, clones), then the snapshot. */
 export async function volumeSnapshotDelete(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const { volume, snapshot } = volumeAndSnapshot(ctx);
-  await ctx.service.delete(snapshot, { deadlineMs: ctx.remainingBeforeCleanupMs() });
-  await ctx.service.deleteSnapshot(coreName(volume), snapshot);
+  await ctx.service.delete(snapshot, { deadlineMs: ctx.remainingBeforeCleanupMs(), signal: ctx.signal });
+  await ctx.service.deleteSnapshot(coreName(volume), snapshot, { signal: ctx.signal });
   return {};
 }
 
 /** `volume_rollback_is_possible`: whether it works and which newer snapshots would block it. */
 export async function volumeRollbackIsPossible(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const { volume, snapname, snapshot } = volumeAndSnapshot(ctx);
-  const check = await ctx.service.canRollback(coreName(volume), snapshot);
+  const check = await ctx.service.canRollback(coreName(volume), snapshot, { signal: ctx.signal });
   const blockers = check.blockers.flatMap((b) => {
     const name = pveSnapshotName(volume.resource, b);
     return name === undefined ? [] : [name];
@@ -58,14 +58,14 @@ export async function volumeRollbackIsPossible(ctx: HandlerContext): Promise<Rec
 /** `volume_snapshot_rollback`: LINSTOR's rollback to the newest snapshot, a restore-and-copy to older ones. */
 export async function volumeSnapshotRollback(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const { volume, snapshot } = volumeAndSnapshot(ctx);
-  const result = await ctx.service.rollback(coreName(volume), snapshot);
+  const result = await ctx.service.rollback(coreName(volume), snapshot, { signal: ctx.signal });
   return { method: result.method };
 }
 
 /** `volume_snapshot_info`: the PVE snapshots of a volume with LINSTOR's identity and time. */
 export async function volumeSnapshotInfo(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const volume = parseVolname(stringArg(ctx.args, 'volname'));
-  const snapshots = await ctx.service.listSnapshots(coreName(volume));
+  const snapshots = await ctx.service.listSnapshots(coreName(volume), { signal: ctx.signal });
   return {
     snapshots: snapshots.flatMap((s) => {
       const name = pveSnapshotName(volume.resource, s.name);
@@ -91,18 +91,20 @@ export async function createBase(ctx: HandlerContext): Promise<Record<string, un
     throw new VolumeError('invalid-argument', `create_base not possible with '${volume.volname}'`);
   }
   const name = coreName(volume);
-  const info = await ctx.service.info(name);
+  const info = await ctx.service.info(name, { signal: ctx.signal });
   if (info.inUseOn.length > 0) {
     throw new VolumeError(
       'in-use',
       `volume '${volume.volname}' is in use on ${info.inUseOn.join(', ')}; stop the guest first`,
     );
   }
-  await ctx.service.createSnapshot(name, baseSnapshotName(volume.resource));
+  await ctx.service.createSnapshot(name, baseSnapshotName(volume.resource), { signal: ctx.signal });
   const base = baseNameOf(volume);
-  await ctx.client.resourceDefinitions.modify(volume.resource, {
-    override_props: { [PROP_PVE_VOLNAME]: base },
-  });
+  await ctx.client.resourceDefinitions.modify(
+    volume.resource,
+    { override_props: { [PROP_PVE_VOLNAME]: base } },
+    { signal: ctx.signal },
+  );
   return { volname: base };
 }
 
@@ -129,12 +131,15 @@ export async function cloneImage(ctx: HandlerContext): Promise<Record<string, un
   }
   let warnings: readonly string[] = [];
   const resource = await withNewPmName(async (candidate) => {
-    const created = await ctx.service.clone({
-      source: coreName(volume),
-      snapshot,
-      name: candidate,
-      props: volumeProps(vmid, newVolname(candidate, vmid, basename)),
-    });
+    const created = await ctx.service.clone(
+      {
+        source: coreName(volume),
+        snapshot,
+        name: candidate,
+        props: volumeProps(vmid, newVolname(candidate, vmid, basename)),
+      },
+      { signal: ctx.signal },
+    );
     warnings = created.warnings;
     return created;
   });

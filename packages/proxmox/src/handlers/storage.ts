@@ -19,7 +19,7 @@ function matches(name: string | undefined, wanted: readonly string[]): boolean {
  * view), using core's capacity model; written to the status cache the Perl side reads.
  */
 async function refreshStatus(ctx: HandlerContext): Promise<StatusFigures> {
-  const group = await ctx.client.resourceGroups.getOrUndefined(ctx.resourceGroup);
+  const group = await ctx.client.resourceGroups.getOrUndefined(ctx.resourceGroup, { signal: ctx.signal });
   if (!group) {
     throw new VolumeError(
       'not-found',
@@ -27,10 +27,13 @@ async function refreshStatus(ctx: HandlerContext): Promise<StatusFigures> {
     );
   }
   const placement = placementOf(group);
-  const pools = await ctx.client.storagePools.list({
-    cached: true,
-    ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
-  });
+  const pools = await ctx.client.storagePools.list(
+    {
+      cached: true,
+      ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
+    },
+    { signal: ctx.signal },
+  );
   const capacity = computeCapacity(pools, placement);
   const usable = pools.filter(
     (p) =>
@@ -62,7 +65,7 @@ export async function status(ctx: HandlerContext): Promise<Record<string, unknow
 
 /** `check_connection`: a controller answers its health check; the status cache is refreshed on the way. */
 export async function checkConnection(ctx: HandlerContext): Promise<Record<string, unknown>> {
-  if (!(await ctx.client.health())) {
+  if (!(await ctx.client.health({ signal: ctx.signal }))) {
     throw new VolumeError('linstor', `the LINSTOR controller ${ctx.client.currentController} is not healthy`);
   }
   const figures = await refreshStatus(ctx);
@@ -72,8 +75,8 @@ export async function checkConnection(ctx: HandlerContext): Promise<Record<strin
 /** `get_identity`: the LINSTOR cluster (its `Cluster/LocalID`) and the resource group. */
 export async function getIdentity(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const [properties, group] = await Promise.all([
-    ctx.client.controller.properties(),
-    ctx.client.resourceGroups.getOrUndefined(ctx.resourceGroup),
+    ctx.client.controller.properties({ signal: ctx.signal }),
+    ctx.client.resourceGroups.getOrUndefined(ctx.resourceGroup, { signal: ctx.signal }),
   ]);
   if (!group) throw new VolumeError('not-found', `LINSTOR has no resource group '${ctx.resourceGroup}'`);
   const cluster = properties['Cluster/LocalID'] ?? group.uuid ?? 'unknown';

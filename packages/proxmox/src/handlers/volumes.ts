@@ -16,12 +16,15 @@ export async function createForPve(
 ): Promise<{ existed: boolean; warnings: readonly string[] }> {
   const extra: Props = { ...props };
   if (ctx.flag('exactsize', false)) extra[PROP_EXACT_SIZE] = 'True';
-  const result = await ctx.service.create({
-    name,
-    sizeKib: Math.max(sizeKib, MIN_VOLUME_KIB),
-    ...(ctx.flag('preferlocal', true) ? { preferredNode: ctx.node } : {}),
-    props: extra,
-  });
+  const result = await ctx.service.create(
+    {
+      name,
+      sizeKib: Math.max(sizeKib, MIN_VOLUME_KIB),
+      ...(ctx.flag('preferlocal', true) ? { preferredNode: ctx.node } : {}),
+      props: extra,
+    },
+    { signal: ctx.signal },
+  );
   return { existed: result.existed, warnings: result.warnings };
 }
 
@@ -78,17 +81,17 @@ export async function freeImage(ctx: HandlerContext): Promise<Record<string, unk
   const name = coreName(volume);
   let snapshots: readonly { name: string }[] = [];
   try {
-    snapshots = await ctx.service.listSnapshots(name);
+    snapshots = await ctx.service.listSnapshots(name, { signal: ctx.signal });
   } catch (error) {
     if (!(error instanceof VolumeError && error.kind === 'not-found')) throw error;
   }
   for (const snapshot of snapshots) {
     // A snapshot read by a backup or a clone lives on as volume snap_<resource>_<snapshot>.
     if (snapshot.name.toUpperCase().startsWith(`SNAP_${volume.resource.toUpperCase()}_`)) {
-      await ctx.service.delete(snapshot.name, { deadlineMs: ctx.remainingMs() });
+      await ctx.service.delete(snapshot.name, { deadlineMs: ctx.remainingMs(), signal: ctx.signal });
     }
   }
-  await ctx.service.delete(name, { deadlineMs: ctx.remainingBeforeCleanupMs() });
+  await ctx.service.delete(name, { deadlineMs: ctx.remainingBeforeCleanupMs(), signal: ctx.signal });
   return {};
 }
 
@@ -120,6 +123,7 @@ export async function listImages(ctx: HandlerContext): Promise<Record<string, un
   const vmid = optionalIntegerArg(ctx.args, 'vmid');
   const summaries = await ctx.service.list({
     props: [vmid === undefined ? PROP_PM_VMID : `${PROP_PM_VMID}=${vmid}`],
+    signal: ctx.signal,
   });
   const images: { volname: string; size: number }[] = [];
   for (const summary of summaries) {
@@ -135,14 +139,14 @@ export async function listImages(ctx: HandlerContext): Promise<Record<string, un
 export async function volumeResize(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const volume = parseVolname(stringArg(ctx.args, 'volname'));
   const sizeBytes = integerArg(ctx.args, 'sizeBytes');
-  await ctx.service.resize(coreName(volume), { sizeBytes });
+  await ctx.service.resize(coreName(volume), { sizeBytes }, { signal: ctx.signal });
   return {};
 }
 
 /** `volume_size_info`: size and allocation from LINSTOR; no device needed on this node. */
 export async function volumeSizeInfo(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const volume = parseVolname(stringArg(ctx.args, 'volname'));
-  const info = await ctx.service.info(coreName(volume));
+  const info = await ctx.service.info(coreName(volume), { signal: ctx.signal });
   return {
     size: info.sizeBytes,
     ...(info.allocatedBytes !== undefined ? { used: info.allocatedBytes } : {}),
@@ -170,16 +174,20 @@ export async function renameVolume(ctx: HandlerContext): Promise<Record<string, 
       `renaming '${volume.volname}' to '${targetVolname}' is not possible: it can only become '${renamed}'`,
     );
   }
-  const info = await ctx.service.info(coreName(volume));
+  const info = await ctx.service.info(coreName(volume), { signal: ctx.signal });
   if (!info.resourceGroup || !sameName(info.resourceGroup, ctx.resourceGroup)) {
     throw new VolumeError(
       'not-found',
       `volume '${volume.volname}' is not in resource group '${ctx.resourceGroup}'`,
     );
   }
-  await ctx.client.resourceDefinitions.modify(volume.resource, {
-    override_props: { [PROP_PM_VMID]: String(targetVmid) },
-    delete_props: info.props[PROP_PVE_VOLNAME] !== undefined ? [PROP_PVE_VOLNAME] : [],
-  });
+  await ctx.client.resourceDefinitions.modify(
+    volume.resource,
+    {
+      override_props: { [PROP_PM_VMID]: String(targetVmid) },
+      delete_props: info.props[PROP_PVE_VOLNAME] !== undefined ? [PROP_PVE_VOLNAME] : [],
+    },
+    { signal: ctx.signal },
+  );
   return { volname: renamed };
 }
