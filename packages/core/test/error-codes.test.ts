@@ -73,7 +73,7 @@ describe('error codes', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const start = readme.indexOf('### Error codes');
     const section = readme.slice(start, readme.indexOf('\n#', start + 1));
-    const listed = new Set([...section.matchAll(/^\| `(VOLUME_[A-Z_]+)` \|/gm)].map((m) => m[1]));
+    const listed = new Set([...section.matchAll(/^\|\s*`(VOLUME_[A-Z_]+)`\s*\|/gm)].map((m) => m[1]));
     expect([...listed].sort()).toEqual([...CODES].sort());
   });
 
