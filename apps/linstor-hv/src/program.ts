@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
+import { registerCleanupCommand } from './commands/cleanup';
 
 /** Where a command reads its input and writes its output; tests pass their own. */
 export interface ProgramIo {
@@ -71,6 +72,8 @@ export function createProgram(io: ProgramIo, exitCode: (code: number) => void): 
       const { runServe } = await import('@linstor-hv/emulator');
       await runServe(options);
     });
+
+  registerCleanupCommand(program, io, exitCode);
 
   program
     .command('demo')

@@ -95,3 +95,14 @@ export type {
 } from './service/types';
 export type { OwnerUsage } from './service/usage';
 export { createVolumeService, VolumeService } from './service/volume-service';
+export {
+  DEFAULT_SWEEP_GRACE_MS,
+  formatDuration,
+  PROP_HV_SWEEP_SEEN,
+  parseDuration,
+  type SweepAction,
+  type SweepEntry,
+  type SweepOptions,
+  type SweepReport,
+  sweepOrphans,
+} from './sweep';

@@ -3,6 +3,7 @@ import { computeCapacity, type GroupCapacity } from '../capacity';
 import { type CopyOptions, type CopyResult, type CopySource, type CopyTarget, copyData } from '../copy/copy';
 import type { ProgressCallback } from '../copy/progress';
 import { wrapFailure } from '../failure';
+import { type SweepOptions, type SweepReport, sweepOrphans } from '../sweep';
 import { type AdoptedVolume, adoptVolume, releaseVolume } from './adopt';
 import { abortMigration, attachVolume, beginMigration, commitMigration, detachVolume } from './attach';
 import { cloneVolume } from './clone';
@@ -252,6 +253,11 @@ export class VolumeService {
     options: Omit<CopyOptions, 'executor'> = {},
   ): Promise<CopyResult> {
     return copyData(source, target, { ...options, executor: this.core.executor(node) });
+  }
+
+  /** Removes this owner's leftovers of unfinished attempts older than a grace period (see {@link sweepOrphans}). */
+  sweepOrphans(options: Omit<SweepOptions, 'platform' | 'ownerId'> = {}): Promise<SweepReport> {
+    return sweepOrphans(this.core.client, { ...options, ...this.core.ownership });
   }
 }
 
