@@ -22,6 +22,10 @@ export type DeviationRule =
   | { kind: 'error-replies-are-lists'; schema: string }
   /** A GET on `template` returns one element of the list that `listTemplate` returns. */
   | { kind: 'single-object-get'; template: string; listTemplate: string }
+  /** A success reply of this operation is one element of the array the spec declares. */
+  | { kind: 'element-for-array'; method: HttpMethod; template: string; status: number }
+  /** A success reply of this operation carries `schema` where the spec declares no body. */
+  | { kind: 'body-where-none'; method: HttpMethod; template: string; status: number; schema: string }
   /** The server answers `serverStatus` where the spec declares `specStatus` for success. */
   | { kind: 'success-status'; method: HttpMethod; template: string; specStatus: number; serverStatus: number }
   /** Error replies of this endpoint use `schema` (any 4xx/5xx status), not the bare list. */
@@ -303,4 +307,38 @@ export const DEVIATIONS: readonly Deviation[] = [
       'against the schema of that layer type instead.',
     source: 'spec analysis',
   },
+  {
+    id: 'passphrase-status-object',
+    rule: { kind: 'element-for-array', method: 'GET', template: '/v1/encryption/passphrase', status: 200 },
+    quotes: ['python-linstor (PyPI) runs unmodified against it in the test suite'],
+    note:
+      "linstor-server's rest/v1/Encryption.java writes the PassphraseStatus object itself, and " +
+      "python-linstor's crypt_status() reads `status` from that object (a list breaks it), so the " +
+      'element of the declared array is sent.',
+    source: 'ARCHITECTURE.md (The emulator)',
+  },
+  {
+    id: 'remote-list-object',
+    rule: { kind: 'element-for-array', method: 'GET', template: '/v1/remotes', status: 200 },
+    quotes: ['python-linstor (PyPI) runs unmodified against it in the test suite'],
+    note:
+      "linstor-server's rest/v1/Remotes.java writes one RemoteList object, and python-linstor's " +
+      'RemoteListResponse reads s3_remotes/linstor_remotes/ebs_remotes from that object.',
+    source: 'ARCHITECTURE.md (The emulator)',
+  },
+  ...(
+    [
+      ['POST', '/v1/resource-definitions/{resource}/files/{extFileName}'],
+      ['DELETE', '/v1/resource-definitions/{resource}/files/{extFileName}'],
+      ['DELETE', '/v1/controller/auth/token/{authtokenid}'],
+    ] as const
+  ).map(
+    ([method, template]): Deviation => ({
+      id: `api-call-rc-list-body ${method} ${template}`,
+      rule: { kind: 'body-where-none', method, template, status: 200, schema: 'ApiCallRcList' },
+      quotes: ['Every create, modify, delete or action call returns ApiCallRcList = ApiCallRc[].'],
+      note: "linstor-server's REST layer maps these calls' replies with ApiCallRcRestUtils.mapToMonoResponse.",
+      source: 'linstor-api.md §3.1',
+    }),
+  ),
 ];

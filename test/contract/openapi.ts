@@ -543,6 +543,13 @@ class Contract {
     }
     if (!media) {
       const declaredTypes = Object.keys(resolved.response.content ?? {});
+      const bodyWhereNone = deviationsOf('body-where-none').find(
+        (d) =>
+          d.rule.method === route.method && d.rule.template === route.template && d.rule.status === status,
+      );
+      if (declaredTypes.length === 0 && bodyWhereNone) {
+        return this.component(bodyWhereNone.rule.schema, [...deviations, bodyWhereNone.id]);
+      }
       if (declaredTypes.length === 0) return { deviations };
       return {
         deviations,
@@ -553,6 +560,12 @@ class Contract {
           message: `the spec declares ${declaredTypes.join(', ')} for status ${status}, not ${mediaType}`,
         },
       };
+    }
+    const element = deviationsOf('element-for-array').find(
+      (d) => d.rule.method === route.method && d.rule.template === route.template && d.rule.status === status,
+    );
+    if (element && isObject(media.schema.items)) {
+      return this.inlineSchema(media.schema.items, `${media.location}/items`, [...deviations, element.id]);
     }
     return this.inlineSchema(media.schema, media.location, deviations);
   }

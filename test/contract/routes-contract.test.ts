@@ -338,9 +338,10 @@ describeWithSpec('the rest of the REST v1 routes validate against the contract',
     await p.call('GET', '/v1/files/%2Fetc%2Fghost.conf', { expect: NOT_FOUND });
     await p.call('GET', '/v1/files/%2Fetc%2Frc.conf/check/pve1', { expect: OK });
     await p.call('GET', '/v1/files/%2Fetc%2Frc.conf/status/pve1', { expect: OK });
-    // Deploying a file on an RD (and revoking a token) answers an ApiCallRc list where the spec
-    // declares no body; the success replies are checked in the emulator's own tests.
     await p.call('POST', '/v1/resource-definitions/ghost-rd/files/%2Fetc%2Frc.conf', { expect: NOT_FOUND });
+    await p.call('POST', '/v1/resource-definitions/rc-files/files/%2Fetc%2Frc.conf', { expect: OK });
+    await p.call('DELETE', '/v1/files/%2Fetc%2Frc.conf', { expect: FAILED });
+    await p.call('DELETE', '/v1/resource-definitions/rc-files/files/%2Fetc%2Frc.conf', { expect: OK });
     await p.call('DELETE', '/v1/files/%2Fetc%2Frc.conf', { expect: OK });
     await p.call('GET', '/v1/controller/config', { expect: OK });
     await p.call('PUT', '/v1/controller/config', { body: { log: { level: 'DEBUG' } }, expect: OK });
@@ -350,6 +351,7 @@ describeWithSpec('the rest of the REST v1 routes validate against the contract',
     await p.call('GET', '/v1/controller/auth/token', { expect: OK });
     await p.call('PUT', '/v1/controller/auth/token/1', { body: { is_active: false }, expect: OK });
     await p.call('PUT', '/v1/controller/auth/token/99', { body: { is_active: false }, expect: NOT_FOUND });
+    await p.call('DELETE', '/v1/controller/auth/token/1', { expect: OK });
     await p.call('DELETE', '/v1/controller/auth/token/99', { expect: NOT_FOUND });
     await p.call('DELETE', '/v1/error-reports/no-such-report', { expect: OK });
     await p.call('PATCH', '/v1/error-reports', { body: { since: 0 }, expect: OK });

@@ -54,6 +54,8 @@ const KNOWN_PREFIXES = [
   'DrbdOptions/Handlers/',
   'StorDriver/',
   'FileSystem/',
+  // Resource- and node-connection paths (`rc path create`, `nc path create`): Paths/<path>/<node> = <netif>.
+  'Paths/',
 ];
 
 /** Allowed values of the keys whose values the emulator checks (enumerations only). */

@@ -352,9 +352,9 @@ export const controllerAdminRoutes: RouteDef[] = [
   route({
     method: 'GET',
     template: '/v1/encryption/passphrase',
-    // The spec and linstor-api.md say a one-element list (linstor-server's Encryption.java writes
-    // the object alone; python-linstor reads both).
-    handler: (_req, ctx) => ({ status: 200, json: [{ status: passphraseStatus(ctx) }] }),
+    // The object itself, as linstor-server's rest/v1/Encryption.java writes it (the spec and
+    // linstor-api.md say a one-element list, which breaks python-linstor's crypt_status()).
+    handler: (_req, ctx) => ({ status: 200, json: { status: passphraseStatus(ctx) } }),
   }),
   route({
     method: 'POST',

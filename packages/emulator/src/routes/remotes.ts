@@ -90,7 +90,9 @@ export const remoteRoutes: RouteDef[] = [
       if (s3.length) list.s3_remotes = s3;
       if (linstor.length) list.linstor_remotes = linstor;
       if (ebs.length) list.ebs_remotes = ebs;
-      return { status: 200, json: [list] };
+      // One RemoteList object, as linstor-server's rest/v1/Remotes.java writes it (the spec says an
+      // array of them, which python-linstor's remote_list() cannot read).
+      return { status: 200, json: list };
     },
   }),
   route({
