@@ -75,6 +75,24 @@ if (build.status === 0) {
     }
   }
 
+  // LINSTOR's own clients (python-linstor, the linstor CLI) against the emulator; every test is
+  // reported skipped, with one line saying why, when LINSTOR_PY_CLIENTS does not name them.
+  const clientsSuite = join(root, 'test', 'linstor-clients', 'run_tests.py');
+  if (existsSync(clientsSuite)) {
+    const lc = run('python3', [clientsSuite], { capture: true });
+    const out = lc.stdout ?? '';
+    const m = out.match(/python-linstor-clients: (\d+) passed, (\d+) failed, (\d+) skipped/);
+    if (m) {
+      totals.passed += Number(m[1]);
+      totals.failed += Number(m[2]);
+      totals.skipped += Number(m[3]);
+    }
+    if (lc.status !== 0) {
+      problems.push('linstor-clients suite failed');
+      if (!m || Number(m[2]) === 0) totals.failed += 1;
+    }
+  }
+
   const pyDir = join(root, 'test', 'cinder');
   if (existsSync(join(pyDir, 'run_tests.py'))) {
     const py = run('python3', [join(pyDir, 'run_tests.py')], { capture: true });
