@@ -30,7 +30,10 @@ const GIB = 1024 * 1024;
 
 describe('remotes', () => {
   it('stores LINSTOR remotes with the controller URL defaults and refuses a second one of the name', async () => {
-    const created = await call(emu.url, 'POST', '/v1/remotes/linstor', { remote_name: 'dr', url: 'dr.example' });
+    const created = await call(emu.url, 'POST', '/v1/remotes/linstor', {
+      remote_name: 'dr',
+      url: 'dr.example',
+    });
     expect(created.status).toBe(200);
     expect(retCodes(created)).toEqual([CREATED | MASK_CRT | MASK_REMOTE]);
     const dup = await call(emu.url, 'POST', '/v1/remotes/linstor', { remote_name: 'DR', url: 'x' });
@@ -55,7 +58,9 @@ describe('remotes', () => {
     const locked = await call(emu.url, 'POST', '/v1/remotes/s3', s3);
     expect(locked.status).toBe(404);
     expect(retCodes(locked)).toEqual([FAIL_NOT_FOUND_CRYPT_KEY | MASK_CRT | MASK_REMOTE]);
-    expect((await call(emu.url, 'POST', '/v1/encryption/passphrase', { new_passphrase: 'pw' })).status).toBe(201);
+    expect((await call(emu.url, 'POST', '/v1/encryption/passphrase', { new_passphrase: 'pw' })).status).toBe(
+      201,
+    );
     expect((await call(emu.url, 'GET', '/v1/encryption/passphrase')).json).toEqual({ status: 'unlocked' });
     const unreachable = await call(emu.url, 'POST', '/v1/remotes/s3', s3);
     expect(unreachable.status).toBe(500);
@@ -95,11 +100,18 @@ describe('schedules', () => {
     await call(emu.url, 'PUT', '/v1/remotes/dr/backups/schedule/nightly/enable', {});
     const enabled = await call(emu.url, 'GET', '/v1/view/schedules-by-resource?rsc=vm-sched');
     const row = (enabled.json as { data: Record<string, unknown>[] }).data[0]!;
-    expect(row).toMatchObject({ rsc_name: 'vm-sched', remote_name: 'dr', schedule_name: 'nightly', last_snap_time: -1 });
+    expect(row).toMatchObject({
+      rsc_name: 'vm-sched',
+      remote_name: 'dr',
+      schedule_name: 'nightly',
+      last_snap_time: -1,
+    });
     expect(row.next_exec_time as number).toBeGreaterThan(Date.now());
     await call(emu.url, 'PUT', '/v1/remotes/dr/backups/schedule/nightly/disable', { rsc_name: 'vm-sched' });
     const disabled = await call(emu.url, 'GET', '/v1/view/schedules-by-resource?rsc=vm-sched');
-    expect((disabled.json as { data: Record<string, unknown>[] }).data[0]).toMatchObject({ reason: 'disabled' });
+    expect((disabled.json as { data: Record<string, unknown>[] }).data[0]).toMatchObject({
+      reason: 'disabled',
+    });
     const details = await call(emu.url, 'GET', '/v1/view/schedules-by-resource/vm-sched');
     expect(details.json).toEqual({
       data: [{ remote_name: 'dr', schedule_name: 'nightly', ctrl: true, rsc_dfn: false }],
@@ -111,7 +123,10 @@ describe('query-max-volume-size', () => {
   it('runs the autoplacer per pool: thin pools with the over-subscription ratio, thick ones their free space', async () => {
     const reply = await call(emu.url, 'OPTIONS', '/v1/query-max-volume-size', { place_count: 2 });
     expect(reply.status).toBe(200);
-    const body = reply.json as { candidates: Record<string, unknown>[]; default_max_oversubscription_ratio: number };
+    const body = reply.json as {
+      candidates: Record<string, unknown>[];
+      default_max_oversubscription_ratio: number;
+    };
     expect(body.default_max_oversubscription_ratio).toBe(20);
     const byPool = Object.fromEntries(body.candidates.map((c) => [c.storage_pool, c]));
     expect(byPool.thickpool).toMatchObject({ max_volume_size_kib: 20 * GIB, all_thin: false });

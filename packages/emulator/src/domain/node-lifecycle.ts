@@ -187,6 +187,15 @@ function evacuateResource(
     dropEvacuatedCopy(ctx, rd, rsc, entries);
     return;
   }
+  const noPool = entry(
+    WARN_NOT_EVACUATING | MASK_MOD | MASK_NODE,
+    `Resource '${rd.name}' cannot be evacuated as no available storage pool was found`,
+  );
+  // An empty node list means "no restriction" to the autoplacer, so no allowed target is decided here.
+  if (targets.length === 0) {
+    entries.push(noPool);
+    return;
+  }
   const filter = mergeFilter(rg.selectFilter, {
     additional_place_count: 1,
     node_name_list: targets,
@@ -197,12 +206,7 @@ function evacuateResource(
     autoplaceRd(ctx, rd, { filter, opMask: MASK_MOD }, placed);
   } catch (e) {
     if (!(e instanceof ApiCallError)) throw e;
-    entries.push(
-      entry(
-        WARN_NOT_EVACUATING | MASK_MOD | MASK_NODE,
-        `Resource '${rd.name}' cannot be evacuated as no available storage pool was found`,
-      ),
-    );
+    entries.push(noPool);
     return;
   }
   entries.push(...placed);
