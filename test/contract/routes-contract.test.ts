@@ -340,9 +340,13 @@ describeWithSpec('the rest of the REST v1 routes validate against the contract',
     await p.call('GET', '/v1/files/%2Fetc%2Frc.conf/status/pve1', { expect: OK });
     await p.call('POST', '/v1/resource-definitions/ghost-rd/files/%2Fetc%2Frc.conf', { expect: NOT_FOUND });
     await p.call('POST', '/v1/resource-definitions/rc-files/files/%2Fetc%2Frc.conf', { expect: OK });
-    await p.call('DELETE', '/v1/files/%2Fetc%2Frc.conf', { expect: FAILED });
     await p.call('DELETE', '/v1/resource-definitions/rc-files/files/%2Fetc%2Frc.conf', { expect: OK });
+    await p.call('POST', '/v1/resource-definitions/rc-files/files/%2Fetc%2Frc.conf', { expect: OK });
+    await p.call('PUT', '/v1/files/etc%2Frelative.conf', { body: { content }, expect: FAILED });
+    await p.call('PUT', '/v1/files/%2Fetc%2Fempty.conf', { body: {}, expect: FAILED });
     await p.call('DELETE', '/v1/files/%2Fetc%2Frc.conf', { expect: OK });
+    await p.call('DELETE', '/v1/files/%2Fetc%2Frc.conf', { expect: OK });
+    await p.call('GET', '/v1/files/%2Fetc%2Frc.conf', { expect: NOT_FOUND });
     await p.call('GET', '/v1/controller/config', { expect: OK });
     await p.call('PUT', '/v1/controller/config', { body: { log: { level: 'DEBUG' } }, expect: OK });
     await p.call('POST', '/v1/controller/backup/db', { body: { backup_name: 'x' }, expect: FAILED });

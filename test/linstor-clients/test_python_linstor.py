@@ -196,6 +196,36 @@ class PythonLinstorTest(unittest.TestCase):
         self.ok(self.lin.remote_delete("pyc-sched-remote"))
         self.ok(self.lin.resource_dfn_delete("pyc-sched-rd"))
 
+    def test_external_files(self):
+        self.ok(self.lin.file_modify("/etc/pyc.conf", b"key=value\n"))
+        listed = self.lin.file_list()[0].files
+        self.assertIn("/etc/pyc.conf", [f.path for f in listed])
+        shown = self.lin.file_show("/etc/pyc.conf")
+        self.assertEqual(shown.files.content, b"key=value\n")
+        self.ok(self.lin.resource_group_spawn("linstor-hv", "pyc-files", ["10M"]))
+        self.ok(self.lin.file_deploy("/etc/pyc.conf", "pyc-files"))
+        props = self.lin.resource_dfn_list_raise(filter_by_resource_definitions=["pyc-files"]).resource_definitions[0].properties
+        self.assertEqual(props.get("files/etc/pyc.conf"), "True")
+        self.ok(self.lin.file_undeploy("/etc/pyc.conf", "pyc-files"))
+        self.ok(self.lin.file_deploy("/etc/pyc.conf", "pyc-files"))
+        self.ok(self.lin.file_delete("/etc/pyc.conf"))
+        props = self.lin.resource_dfn_list_raise(filter_by_resource_definitions=["pyc-files"]).resource_definitions[0].properties
+        self.assertNotIn("files/etc/pyc.conf", props)
+        self.ok(self.lin.resource_dfn_delete("pyc-files"))
+
+    def test_volume_groups_and_kvs_delete(self):
+        self.ok(self.lin.resource_group_create("pyc-vg-rg"))
+        self.ok(self.lin.volume_group_create("pyc-vg-rg", volume_nr=0))
+        self.ok(self.lin.volume_group_modify("pyc-vg-rg", 0, property_dict={"Aux/vg": "1"}))
+        vgs = self.lin.volume_group_list_raise("pyc-vg-rg").volume_groups
+        self.assertEqual(vgs[0].properties.get("Aux/vg"), "1")
+        self.ok(self.lin.volume_group_delete("pyc-vg-rg", 0))
+        self.assertEqual(self.lin.volume_group_list_raise("pyc-vg-rg").volume_groups, [])
+        self.ok(self.lin.resource_group_delete("pyc-vg-rg"))
+        self.ok(self.lin.keyvaluestore_modify("pyc-kvs2", {"a": "1", "b": "2"}))
+        self.ok(self.lin.keyvaluestore_modify("pyc-kvs2", delete_props=["a"]))
+        self.assertEqual(self.lin.keyvaluestore_list("pyc-kvs2").properties, {"b": "2"})
+
     def test_error_reports_kvs_and_passphrase(self):
         self.assertIsInstance(self.lin.error_report_list(), list)
         self.ok(self.lin.error_report_delete(since=None, to=None))

@@ -7,6 +7,7 @@ import { MASK_ERROR, MASK_WARN } from '@linstor-hv/api';
 
 export const FAIL_INVLD_CONF = 230n | MASK_ERROR;
 export const FAIL_INVLD_EXT_FILE_NAME = 235n | MASK_ERROR;
+export const FAIL_INVLD_EXT_FILE = 236n | MASK_ERROR;
 export const FAIL_INVLD_REMOTE_NAME = 239n | MASK_ERROR;
 export const FAIL_INVLD_SCHEDULE_NAME = 241n | MASK_ERROR;
 export const FAIL_EXISTS_NODE_CONN = 506n | MASK_ERROR;

@@ -7,11 +7,9 @@
  * the emulated satellites whitelist none, so `check` says not allowed and `status` finds no file.
  */
 import {
-  CREATED,
+  API_CALL_PARSE_ERROR,
   DELETED,
-  FAIL_IN_USE,
   FAIL_UNKNOWN_ERROR,
-  MASK_CRT,
   MASK_DEL,
   MASK_EXT_FILES,
   MASK_MOD,
@@ -21,7 +19,7 @@ import {
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
-import { FAIL_INVLD_EXT_FILE_NAME } from '../domain/codes';
+import { FAIL_INVLD_EXT_FILE, FAIL_INVLD_EXT_FILE_NAME } from '../domain/codes';
 import { queryFlag } from '../domain/filters';
 import { requireNode, requireRd } from '../domain/lookup';
 import type { RdRec } from '../domain/model';
@@ -38,6 +36,11 @@ interface ExtFileRec {
 
 const FILES_NAMESPACE = 'files/';
 
+/** The RD prop that deploys a file: the controller's `files` namespace plus the path (props collapse `//`). */
+function filePropKey(path: string): string {
+  return `${FILES_NAMESPACE}${path.replace(/^\/+/, '')}`;
+}
+
 function key(path: string): string[] {
   return [path.toLowerCase()];
 }
@@ -47,7 +50,9 @@ function normalized(raw: string): string {
 }
 
 function checkPath(path: string, mask: bigint): void {
-  if (!path.startsWith('/') || path.endsWith('/') || path.split('/').some((part) => part === '..')) {
+  if (!path.startsWith('/'))
+    throw new ApiCallError(entry(FAIL_INVLD_EXT_FILE | mask, 'The path must be absolute'));
+  if (path.endsWith('/') || path.split('/').some((part) => part === '..')) {
     throw new ApiCallError(entry(FAIL_INVLD_EXT_FILE_NAME | mask, `Invalid external file name '${path}'.`));
   }
 }
@@ -63,15 +68,6 @@ function getFile(ctx: EmulatorContext, path: string): ExtFileRec | undefined {
   return ctx.store.get<ExtFileRec>('extFiles', key(path));
 }
 
-function usedBy(ctx: EmulatorContext, path: string): string[] {
-  return ctx.store
-    .list<RdRec>('rds')
-    .filter((rd) =>
-      Object.keys(rd.props).some((k) => k.toLowerCase() === `${FILES_NAMESPACE}${path}`.toLowerCase()),
-    )
-    .map((rd) => rd.name);
-}
-
 function setRdFile(ctx: EmulatorContext, rdName: string, rawPath: string, deploy: boolean) {
   const mask = (deploy ? MASK_MOD : MASK_DEL) | MASK_RSC_DFN;
   const rd = requireRd(ctx, rdName, mask);
@@ -81,8 +77,8 @@ function setRdFile(ctx: EmulatorContext, rdName: string, rawPath: string, deploy
     throw new ApiCallError(entry(FAIL_UNKNOWN_ERROR | mask, `External file '${path}' not found.`));
   }
   const props = { ...rd.props };
-  if (deploy) props[`${FILES_NAMESPACE}${file.path}`] = 'True';
-  else delete props[`${FILES_NAMESPACE}${file.path}`];
+  if (deploy) props[filePropKey(file.path)] = 'True';
+  else delete props[filePropKey(file.path)];
   ctx.store.put('rds', [nameKey(rd.name)], { ...rd, props });
   return replyEntries(
     [
@@ -130,26 +126,27 @@ export const externalFileRoutes: RouteDef[] = [
     template: '/v1/files/{path:.*}',
     handler: withObjectBody(
       (body: { path?: string; content?: string; alt_suffixes?: string[] }, req, ctx) => {
-        const path = normalized(req.params.path);
+        // CtrlExternalFilesApiCallHandler.set: a new file needs content and an absolute path; an
+        // existing one keeps its content when the body has none.
+        const path = req.params.path;
         const existing = getFile(ctx, path);
-        const mask = (existing ? MASK_MOD : MASK_CRT) | MASK_EXT_FILES;
-        checkPath(path, mask);
+        const mask = MASK_MOD | MASK_EXT_FILES;
         const content = typeof body.content === 'string' ? body.content : '';
+        if (!existing && content === '') {
+          throw new ApiCallError(entry(FAIL_INVLD_EXT_FILE | mask, 'The content must not be null or empty'));
+        }
+        if (!existing) checkPath(path, mask);
         if (
           content &&
           Buffer.from(content, 'base64').toString('base64').replace(/=+$/, '') !== content.replace(/=+$/, '')
         ) {
-          throw new ApiCallError(entry(FAIL_INVLD_EXT_FILE_NAME | mask, 'The content is not valid base64.'));
+          throw new ApiCallError(entry(API_CALL_PARSE_ERROR, 'Unable to parse input json.'));
         }
-        const rec: ExtFileRec = { path: existing?.path ?? path, content };
+        const rec: ExtFileRec = { path: existing?.path ?? path, content: content || existing?.content || '' };
         if (body.alt_suffixes?.length) rec.altSuffixes = body.alt_suffixes;
         ctx.store.put('extFiles', key(path), rec);
         return replyEntries(
-          [
-            existing
-              ? entry(MODIFIED | mask, `External file '${rec.path}' modified.`)
-              : entry(CREATED | mask, `External file '${rec.path}' created.`),
-          ],
+          [entry(MODIFIED | mask, `External file: ${rec.path} ${existing ? 'modified' : 'created'}.`)],
           200,
         );
       },
@@ -162,18 +159,26 @@ export const externalFileRoutes: RouteDef[] = [
       const mask = MASK_DEL | MASK_EXT_FILES;
       const path = normalized(req.params.path);
       const file = getFile(ctx, path);
-      if (!file)
-        return replyEntries([entry(WARN_NOT_FOUND | mask, `External file '${path}' not found.`)], 200);
-      const users = usedBy(ctx, file.path);
-      if (users.length) {
-        throw new ApiCallError(
-          entry(FAIL_IN_USE | mask, `External file '${file.path}' is still used by: ${users.join(', ')}.`, {
-            correction: 'Deactivate the file on these resource definitions first.',
-          }),
+      if (!file) {
+        return replyEntries(
+          [entry(WARN_NOT_FOUND | mask, `External file: ${path} not found in LINSTOR database.`)],
+          200,
         );
       }
+      // The controller undeploys the file from every RD that has it, then deletes it.
+      const entries = [entry(DELETED | mask, `External file: ${file.path} marked for deletion.`)];
+      for (const rd of ctx.store.list<RdRec>('rds')) {
+        const propKey = Object.keys(rd.props).find(
+          (k) => k.toLowerCase() === filePropKey(file.path).toLowerCase(),
+        );
+        if (!propKey) continue;
+        const props = { ...rd.props };
+        delete props[propKey];
+        ctx.store.put('rds', [nameKey(rd.name)], { ...rd, props });
+      }
       ctx.store.delete('extFiles', key(path));
-      return replyEntries([entry(DELETED | mask, `External file '${file.path}' deleted.`)], 200);
+      entries.push(entry(DELETED | mask, `External file: ${file.path} deleted.`));
+      return replyEntries(entries, 200);
     },
   }),
   route({
