@@ -1,6 +1,7 @@
 """python-linstor (LINBIT/linstor-api-py), unmodified, against the emulator: every object kind
 listed, created, modified and deleted through `linstor.Linstor`, and the answers checked against
 what the real controller sends (the REST v1 spec and shared/reference/linstor-api.md)."""
+import base64
 import unittest
 
 import clients
@@ -201,7 +202,8 @@ class PythonLinstorTest(unittest.TestCase):
         listed = self.lin.file_list()[0].files
         self.assertIn("/etc/pyc.conf", [f.path for f in listed])
         shown = self.lin.file_show("/etc/pyc.conf")
-        self.assertEqual(shown.files.content, b"key=value\n")
+        # The controller sends the content base64-encoded, and python-linstor hands it on as sent.
+        self.assertEqual(base64.b64decode(shown.files.content), b"key=value\n")
         self.ok(self.lin.resource_group_spawn("linstor-hv", "pyc-files", ["10M"]))
         self.ok(self.lin.file_deploy("/etc/pyc.conf", "pyc-files"))
         props = self.lin.resource_dfn_list_raise(filter_by_resource_definitions=["pyc-files"]).resource_definitions[0].properties
