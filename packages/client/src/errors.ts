@@ -194,15 +194,23 @@ export class LinstorTransportError extends LinstorClientError {
   static override readonly code: ClientErrorCode = 'LINSTOR_TRANSPORT_FAILED';
   override name = 'LinstorTransportError';
 
+  /** What went wrong in plain words, with what to do about it (TLS causes, timeouts), if known. */
+  readonly explanation: string | undefined;
+
   constructor(
     readonly controller: string,
     readonly kind: TransportFailureKind,
     readonly detail: string,
     /** False when the request certainly never reached the controller (safe to send elsewhere). */
     readonly mayHaveReachedServer: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; explanation?: string | undefined },
   ) {
-    super(`${controller}: ${KIND_TEXT[kind]}${detail ? ` (${detail})` : ''}`, options);
+    const explanation = options?.explanation;
+    super(
+      `${controller}: ${KIND_TEXT[kind]}${detail ? ` (${detail})` : ''}${explanation ? `: ${explanation}` : ''}`,
+      options,
+    );
+    this.explanation = explanation;
   }
 }
 

@@ -4,7 +4,7 @@ import { LinstorTransportError } from '../errors';
 import type { RequestMetric } from '../options';
 import { linkSignals } from '../timers';
 import type { Controller } from './controller';
-import { classifyNetworkError } from './network-errors';
+import { classifyNetworkError, noAnswerWithin } from './network-errors';
 import { headerValue } from './query';
 import type { HttpMethod, HttpReply, TransportStream } from './types';
 
@@ -71,10 +71,11 @@ export async function sendOnce(ctrl: Controller, attempt: Attempt, emit: MetricS
     if (timer.signal.aborted) {
       throw new LinstorTransportError(origin, 'response-timeout', `${Math.round(timeoutMs)} ms`, true, {
         cause: e,
+        explanation: noAnswerWithin(timeoutMs),
       });
     }
     if (e instanceof LinstorTransportError) throw e;
-    throw classifyNetworkError(origin, e);
+    throw networkFailure(ctrl, origin, e);
   } finally {
     clearTimeout(handle);
     link.dispose();
@@ -103,7 +104,7 @@ export async function openStreamOnce(
     })
     .catch((e: unknown) => {
       if (attempt.signal?.aborted) throw attempt.signal.reason;
-      throw classifyNetworkError(ctrl.origin, e);
+      throw networkFailure(ctrl, ctrl.origin, e);
     });
   emit({
     method: 'GET',
@@ -115,4 +116,12 @@ export async function openStreamOnce(
     outcome: res.statusCode < 400 ? 'ok' : 'api-error',
   });
   return { status: res.statusCode, headers: res.headers, body: res.body, controller: ctrl.origin };
+}
+
+/** A network error as a transport failure; a connection closed after a TLS alert is that alert. */
+function networkFailure(ctrl: Controller, origin: string, e: unknown): LinstorTransportError {
+  const failure = classifyNetworkError(origin, e, ctrl.connectTimeoutMs);
+  if (failure.kind !== 'connection-lost') return failure;
+  const alert = ctrl.takeTlsAlert();
+  return alert ? classifyNetworkError(origin, alert, ctrl.connectTimeoutMs) : failure;
 }

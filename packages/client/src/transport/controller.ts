@@ -1,6 +1,11 @@
+import type { Socket } from 'node:net';
 import { buildConnector, Pool } from 'undici';
 import type { ControllerAddress } from '../controllers';
 import type { LoadedTls, ResolvedOptions } from '../options';
+import { TCP_ACCEPTED } from './network-errors';
+
+/** How long a TLS alert explains a closed connection of the same controller. */
+const RECENT_ALERT_MS = 5000;
 
 /** Connection state of one configured controller: its keep-alive pool and what we know about it. */
 export class Controller {
@@ -31,6 +36,11 @@ export class Controller {
     return this.lastOkAt > 0 && Date.now() - this.lastOkAt < this.options.verifiedTtlMs;
   }
 
+  /** How long a TCP (and TLS) connect may take, for messages. */
+  get connectTimeoutMs(): number {
+    return this.options.connectTimeoutMs;
+  }
+
   /** The keep-alive pool for the current origin, created on first use. */
   dispatcher(): Pool {
     if (!this.pool) {
@@ -51,9 +61,28 @@ export class Controller {
     if (!this.connector || this.connector.key !== key) {
       const base = { timeout: this.options.connectTimeoutMs, keepAlive: true };
       const connect = tls ? buildConnector({ ...base, ...tls }) : buildConnector(base);
-      this.connector = { key, connect };
+      this.connector = {
+        key,
+        connect: https ? observeTls(connect, (error) => this.recordTlsAlert(error)) : connect,
+      };
     }
     return this.connector.connect;
+  }
+
+  private tlsAlert: { error: Error; at: number } | undefined;
+
+  private recordTlsAlert(error: Error): void {
+    this.tlsAlert = { error, at: Date.now() };
+  }
+
+  /**
+   * The TLS alert this controller sent in the last few seconds, if any (taken once): the real
+   * reason behind a connection it closed right after the handshake.
+   */
+  takeTlsAlert(): Error | undefined {
+    const alert = this.tlsAlert;
+    this.tlsAlert = undefined;
+    return alert && Date.now() - alert.at < RECENT_ALERT_MS ? alert.error : undefined;
   }
 
   /** Switches to another origin (HTTP→HTTPS redirect), dropping the old connections. */
@@ -82,6 +111,35 @@ export class Controller {
     this.pool = undefined;
     await pool?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Wraps a TLS connector to learn two things undici does not pass on: whether the TCP connection had
+ * been accepted before a connect error ({@link TCP_ACCEPTED}: a handshake nobody answers is a hung
+ * controller, not a TLS problem), and the TLS alert a controller sent when it refused us (with TLS
+ * 1.3 it arrives after the handshake, and undici then reports only "other side closed").
+ */
+function observeTls(
+  connect: buildConnector.connector,
+  onAlert: (error: Error) => void,
+): buildConnector.connector {
+  return (options, callback) => {
+    let tcpAccepted = false;
+    // undici's connector returns the socket it opened, though its type says void.
+    const socket = (connect as (...args: Parameters<buildConnector.connector>) => unknown)(
+      options,
+      (...args) => {
+        if (args[0] && tcpAccepted) (args[0] as unknown as Record<symbol, boolean>)[TCP_ACCEPTED] = true;
+        callback(...args);
+      },
+    ) as Socket | undefined;
+    socket?.once?.('connect', () => {
+      tcpAccepted = true;
+    });
+    socket?.on?.('error', (error: Error & { code?: unknown }) => {
+      if (typeof error.code === 'string' && /^ERR_SSL_.*_ALERT_/.test(error.code)) onAlert(error);
+    });
+  };
 }
 
 /** Host names compared the way URLs spell them (IPv6 brackets and case ignored). */

@@ -48,9 +48,22 @@ export class ControllerChecks {
     } catch (e) {
       // A controller that fails its health check is not used until it passes one again.
       ctrl.discardConnections();
-      if (e instanceof LinstorTransportError && e.kind === 'response-timeout') {
+      if (!(e instanceof LinstorTransportError)) throw e;
+      if (e.kind === 'response-timeout') {
+        // "no reply in time (health check, N ms)" says it all for a probe; only a handshake that
+        // got no answer keeps its explanation, so it is not taken for a TLS problem.
         throw new LinstorTransportError(e.controller, e.kind, `health check, ${e.detail}`, false, {
           cause: e,
+          explanation: e.mayHaveReachedServer ? undefined : e.explanation,
+        });
+      }
+      if (e.kind === 'connection-lost' && ctrl.isHttps) {
+        // Some TLS servers (Node's among them) refuse a client certificate by closing the fresh
+        // connection without an alert, so this is the most a client can tell.
+        throw new LinstorTransportError(e.controller, e.kind, e.detail, false, {
+          cause: e,
+          explanation:
+            'the controller closed the new TLS connection without answering; if it requires client certificates, check tls.certFile and tls.keyFile and that the controller trusts their CA',
         });
       }
       throw e;

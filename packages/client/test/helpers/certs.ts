@@ -13,6 +13,18 @@ export interface TestPki {
   clientKey: string;
   /** A second CA that signed nothing we use (for "wrong CA" checks). */
   otherCaCert: string;
+  /** Server certificate (for 127.0.0.1) that expired before it was valid (`-days -1`). */
+  expiredServerCert: string;
+  expiredServerKey: string;
+  /** A self-signed server certificate for 127.0.0.1 (no CA behind it). */
+  selfSignedServerCert: string;
+  selfSignedServerKey: string;
+  /** A client certificate signed by the other CA (a server trusting only `ca` rejects it). */
+  foreignClientCert: string;
+  foreignClientKey: string;
+  /** A client certificate of the main CA that has expired. */
+  expiredClientCert: string;
+  expiredClientKey: string;
   read(path: string): string;
   remove(): void;
 }
@@ -43,7 +55,8 @@ function makeCa(dir: string, name: string): void {
   ]);
 }
 
-function makeLeaf(dir: string, name: string, ext: string): void {
+/** A leaf certificate signed by `ca` (default the main CA), valid for `days` (-1: already expired). */
+function makeLeaf(dir: string, name: string, ext: string, ca = 'ca', days = 2): void {
   openssl(dir, [
     'req',
     '-newkey',
@@ -63,12 +76,12 @@ function makeLeaf(dir: string, name: string, ext: string): void {
     '-in',
     `${name}.csr`,
     '-CA',
-    'ca.crt',
+    `${ca}.crt`,
     '-CAkey',
-    'ca.key',
+    `${ca}.key`,
     '-CAcreateserial',
     '-days',
-    '2',
+    String(days),
     '-out',
     `${name}.crt`,
     '-extfile',
@@ -83,6 +96,27 @@ export function makeTestPki(): TestPki {
   makeCa(dir, 'other-ca');
   makeLeaf(dir, 'server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   makeLeaf(dir, 'client', 'extendedKeyUsage=clientAuth\n');
+  const serverExt = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n';
+  makeLeaf(dir, 'server-expired', serverExt, 'ca', -1);
+  makeLeaf(dir, 'client-foreign', 'extendedKeyUsage=clientAuth\n', 'other-ca');
+  makeLeaf(dir, 'client-expired', 'extendedKeyUsage=clientAuth\n', 'ca', -1);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=self-signed',
+    '-keyout',
+    'self-signed.key',
+    '-out',
+    'self-signed.crt',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ]);
   const p = (f: string) => join(dir, f);
   return {
     dir,
@@ -92,6 +126,14 @@ export function makeTestPki(): TestPki {
     clientCert: p('client.crt'),
     clientKey: p('client.key'),
     otherCaCert: p('other-ca.crt'),
+    expiredServerCert: p('server-expired.crt'),
+    expiredServerKey: p('server-expired.key'),
+    selfSignedServerCert: p('self-signed.crt'),
+    selfSignedServerKey: p('self-signed.key'),
+    foreignClientCert: p('client-foreign.crt'),
+    foreignClientKey: p('client-foreign.key'),
+    expiredClientCert: p('client-expired.crt'),
+    expiredClientKey: p('client-expired.key'),
     read: (path) => readFileSync(path, 'utf8'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

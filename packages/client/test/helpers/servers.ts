@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 
 /** A request as a test server saw it. */
 export interface SeenRequest {
@@ -137,5 +138,42 @@ export function withHealth(handler: TestHandler): TestHandler {
       return;
     }
     return handler(req, res, raw);
+  };
+}
+
+/**
+ * An `openssl s_server` on 127.0.0.1 (answers any GET with its status page). Unlike Node's TLS
+ * server it refuses a client certificate the way most TLS stacks (and LINSTOR's Java controller)
+ * do, with a TLS alert, so the client's reading of those alerts can be tested.
+ */
+export async function startOpensslServer(
+  args: string[],
+): Promise<{ origin: string; close(): Promise<void> }> {
+  const port = await closedPort();
+  const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-www', '-quiet', ...args], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (let tries = 0; ; tries++) {
+    const listening = await new Promise<boolean>((resolve) => {
+      const probe = connect(port, '127.0.0.1', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
+    });
+    if (listening) break;
+    if (tries > 100 || child.exitCode !== null) {
+      child.kill();
+      throw new Error(`openssl s_server did not start on port ${port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    origin: `https://127.0.0.1:${port}`,
+    close: async () => {
+      child.kill();
+      await exited;
+    },
   };
 }
