@@ -33,7 +33,8 @@ function openssl(dir: string, args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 }
 
-function makeCa(dir: string, name: string): void {
+/** A self-signed certificate `<name>.crt` with its key, carrying the given `-addext` extensions. */
+function makeSelfSigned(dir: string, name: string, extensions: string[]): void {
   openssl(dir, [
     'req',
     '-x509',
@@ -48,11 +49,12 @@ function makeCa(dir: string, name: string): void {
     `${name}.key`,
     '-out',
     `${name}.crt`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
+    ...extensions.flatMap((ext) => ['-addext', ext]),
   ]);
+}
+
+function makeCa(dir: string, name: string): void {
+  makeSelfSigned(dir, name, ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']);
 }
 
 /** A leaf certificate signed by `ca` (default the main CA), valid for `days` (-1: already expired). */
@@ -94,29 +96,13 @@ export function makeTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'client-pki-'));
   makeCa(dir, 'ca');
   makeCa(dir, 'other-ca');
-  makeLeaf(dir, 'server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  makeLeaf(dir, 'client', 'extendedKeyUsage=clientAuth\n');
   const serverExt = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n';
+  makeLeaf(dir, 'server', serverExt);
+  makeLeaf(dir, 'client', 'extendedKeyUsage=clientAuth\n');
   makeLeaf(dir, 'server-expired', serverExt, 'ca', -1);
   makeLeaf(dir, 'client-foreign', 'extendedKeyUsage=clientAuth\n', 'other-ca');
   makeLeaf(dir, 'client-expired', 'extendedKeyUsage=clientAuth\n', 'ca', -1);
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=self-signed',
-    '-keyout',
-    'self-signed.key',
-    '-out',
-    'self-signed.crt',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
+  makeSelfSigned(dir, 'self-signed', ['subjectAltName=IP:127.0.0.1']);
   const p = (f: string) => join(dir, f);
   return {
     dir,
