@@ -182,7 +182,7 @@ describe('a controller that accepts TCP and never answers', () => {
     const hung = await startHttpServer(withHealth(() => undefined));
     cleanups.push(() => hung.close());
     expect(await failureOf(hung.origin, {}, { requestTimeoutMs: 500 })).toBe(
-      `${hung.origin}: no reply in time (500 ms): the controller accepted the connection but gave no answer within 0.5 s`,
+      `${hung.origin}: no reply in time (500 ms): the controller sent no answer within 0.5 s`,
     );
   });
 });

@@ -83,9 +83,9 @@ export function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
-/** The plain-words explanation of a reply timeout: the connection was there, the answer was not. */
+/** The plain-words explanation of a reply timeout (the request may also have waited for a free connection). */
 export function noAnswerWithin(ms: number): string {
-  return `the controller accepted the connection but gave no answer within ${seconds(ms)}`;
+  return `the controller sent no answer within ${seconds(ms)}`;
 }
 
 /** Maps a network error to a typed transport failure; `connectTimeoutMs` is for the message. */
