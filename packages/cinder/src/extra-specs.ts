@@ -11,6 +11,8 @@ import { CinderError } from './errors';
 import type { BackendConfig, VolumeType } from './protocol';
 
 const PREFIX = 'linstor:';
+/** Replicas of a type that names none (LINSTOR's own default place count). */
+const DEFAULT_REPLICAS = 2;
 const PROPERTY_PREFIX = 'linstor:property:';
 
 /** Every layer and provider kind LINSTOR knows (the api's types keep these lists complete). */
@@ -162,8 +164,9 @@ export function groupShapeOf(type: VolumeType, backend: BackendConfig): GroupSha
   if (filter.storage_pool_list === undefined && backend.defaultStoragePool !== undefined) {
     filter.storage_pool_list = [backend.defaultStoragePool];
   }
-  if (filter.place_count === undefined && backend.autoplaceCount > 0)
-    filter.place_count = backend.autoplaceCount;
+  // Always a place count: a group without one is how LINBIT's v2 driver ended up with volumes
+  // that had no replica at all.
+  filter.place_count ??= backend.autoplaceCount > 0 ? backend.autoplaceCount : DEFAULT_REPLICAS;
   return {
     description: `For volume type "${type.name || type.id}"`,
     selectFilter: filter,

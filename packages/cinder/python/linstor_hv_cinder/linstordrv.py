@@ -354,7 +354,8 @@ class LinstorBaseDriver(driver.VolumeDriver):
         if self.direct:
             return None
         device = self._call('create_export', volume=volume_params(volume))['devicePath']
-        return self.target_driver.create_export(context, volume, device)
+        export = self.target_driver.create_export(context, volume, device)
+        return {'provider_location': export['location'], 'provider_auth': export['auth']}
 
     def ensure_export(self, context, volume):
         if self.direct:
