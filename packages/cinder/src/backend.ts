@@ -133,25 +133,25 @@ export class Backend {
    * `linstor:*` specs (checked at most once a minute per shape; untyped volumes use the default
    * group, created with the backend's defaults only when absent).
    */
-  async serviceForType(type: VolumeType | undefined): Promise<VolumeService> {
+  async serviceForType(type: VolumeType | undefined, signal?: AbortSignal): Promise<VolumeService> {
     const group = groupNameOf(type, this.config);
     const shape: GroupShape = type ? groupShapeOf(type, this.config) : defaultGroupShape(this.config);
     const service = this.service(group);
     const key = `${group.toLowerCase()}\n${JSON.stringify(shape)}`;
     if (this.shapes.get(key) === undefined) {
-      await service.ensureGroup(group, shape);
+      await service.ensureGroup(group, shape, { signal });
       this.shapes.set(key, group);
     }
     return service;
   }
 
   /** The LINSTOR node of a connector (by `linstor_connector_host_property`, name, NodeUname, address). */
-  async nodeOf(connector: Connector): Promise<string> {
-    return this.lookup([connector.host], connector.ip);
+  async nodeOf(connector: Connector, signal?: AbortSignal): Promise<string> {
+    return this.lookup([connector.host], connector.ip, signal);
   }
 
   /** The LINSTOR node of the Cinder host itself (image copies, iSCSI export). */
-  async cinderNode(): Promise<string> {
+  async cinderNode(signal?: AbortSignal): Promise<string> {
     if (this.config.cinderHosts.length === 0 && this.config.cinderIp === undefined) {
       throw new CinderError(
         'CINDER_NODE_NOT_FOUND',
@@ -159,19 +159,22 @@ export class Backend {
         'The Cinder host has no name to look up in LINSTOR; set linstor_hostname_file.',
       );
     }
-    this.cinderNodeName = await this.lookup(this.config.cinderHosts, this.config.cinderIp);
+    this.cinderNodeName = await this.lookup(this.config.cinderHosts, this.config.cinderIp, signal);
     return this.cinderNodeName;
   }
 
-  private async lookup(names: readonly string[], ip: string | undefined): Promise<string> {
+  private async lookup(
+    names: readonly string[],
+    ip: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const key = `${names.join('\n')}\n${ip ?? ''}`;
     const known = this.hosts.get(key);
     if (known !== undefined) return known;
-    const node = await this.service().findNode({
-      names,
-      ip,
-      property: this.config.connectorHostProperty,
-    });
+    const node = await this.service().findNode(
+      { names, ip, property: this.config.connectorHostProperty },
+      { signal },
+    );
     this.hosts.set(key, node);
     return node;
   }

@@ -18,14 +18,16 @@ export type MethodBody<T> = (request: {
   params: Fields;
   backend: Backend;
   config: BackendConfig;
+  /** Aborts the work between its steps (the bridge fires it at the call's deadline). */
+  signal: AbortSignal;
 }) => Promise<T>;
 
 /** Turns a body into a table method: params parsed, backend found (or made) in the registry. */
 export function method<T>(registry: BackendRegistry, body: MethodBody<T>): CinderMethod {
-  return async (raw) => {
+  return async (raw, call) => {
     const params = Fields.of(raw, '');
     const config = parseBackend(params);
-    return body({ params, backend: registry.get(config), config });
+    return body({ params, backend: registry.get(config), config, signal: call.signal });
   };
 }
 

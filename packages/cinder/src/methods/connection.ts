@@ -17,13 +17,13 @@ export function connectionMethods(registry: BackendRegistry) {
      * returns its device. When the volume is open on exactly one other node, Nova is live-migrating:
      * dual-primary is allowed for that pair only until the source detaches.
      */
-    initialize_connection: method(registry, async ({ params, backend }) => {
+    initialize_connection: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
       const connector = parseConnector(params);
       if (!connector) throw new CinderParamsError("'connector' is required to attach a volume.");
-      const node = await backend.nodeOf(connector);
+      const node = await backend.nodeOf(connector, signal);
       return firstFound(volumeNameCandidates(volume), async (name) => {
-        const attached = await backend.service().attach(name, node, { whenOpenElsewhere: 'migrate' });
+        const attached = await backend.service().attach(name, node, { whenOpenElsewhere: 'migrate', signal });
         return {
           driverVolumeType: 'local',
           data: { device_path: attached.devicePath },
@@ -39,34 +39,34 @@ export function connectionMethods(registry: BackendRegistry) {
      * (commit) or its target (abort); keeps the attachment while another attachment of the
      * volume uses the same host (`shared`). No connector (force detach) detaches everywhere.
      */
-    terminate_connection: method(registry, async ({ params, backend }) => {
+    terminate_connection: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
       const connector = parseConnector(params);
       const service = backend.service();
       return firstFound(volumeNameCandidates(volume), async (name) => {
-        const info = await service.info(name);
+        const info = await service.info(name, { signal });
         const migration = info.migration;
         if (!connector) {
-          if (migration) await service.abortMigration(name, migration.from, migration.to);
+          if (migration) await service.abortMigration(name, migration.from, migration.to, { signal });
           const detached: string[] = [];
           for (const replica of info.replicas.filter((r) => r.attachedByOwner)) {
-            if ((await service.detach(name, replica.node)).removed) detached.push(replica.node);
+            if ((await service.detach(name, replica.node, { signal })).removed) detached.push(replica.node);
           }
           return { shared: false, detached };
         }
         const sameHost = volume.attachments.filter((a) => a.host === connector.host).length;
         if (sameHost > 1) return { shared: true, detached: [] };
-        const node = await backend.nodeOf(connector);
+        const node = await backend.nodeOf(connector, signal);
         const same = (a: string) => a.toLowerCase() === node.toLowerCase();
         if (migration && same(migration.from)) {
-          await service.commitMigration(name, migration.from, migration.to);
+          await service.commitMigration(name, migration.from, migration.to, { signal });
           return { shared: false, detached: [node], migration: 'committed' };
         }
         if (migration && same(migration.to)) {
-          await service.abortMigration(name, migration.from, migration.to);
+          await service.abortMigration(name, migration.from, migration.to, { signal });
           return { shared: false, detached: [node], migration: 'aborted' };
         }
-        const result = await service.detach(name, node);
+        const result = await service.detach(name, node, { signal });
         return { shared: false, detached: result.removed ? [node] : [], kept: result.kept ?? null };
       });
     }),
@@ -75,21 +75,21 @@ export function connectionMethods(registry: BackendRegistry) {
      * Makes the volume available on the Cinder host's node (never as part of a migration) and
      * returns the device path, for a target helper to export or for a local copy.
      */
-    create_export: method(registry, async ({ params, backend }) => {
+    create_export: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
-      const node = await backend.cinderNode();
+      const node = await backend.cinderNode(signal);
       return firstFound(volumeNameCandidates(volume), async (name) => {
-        const attached = await backend.service().attach(name, node);
+        const attached = await backend.service().attach(name, node, { signal });
         return { devicePath: attached.devicePath, node, resourceName: name };
       });
     }),
 
     /** Removes the Cinder host's attachment (made by create_export); replicas stay. */
-    remove_export: method(registry, async ({ params, backend }) => {
+    remove_export: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
-      const node = await backend.cinderNode();
+      const node = await backend.cinderNode(signal);
       return firstFound(volumeNameCandidates(volume), async (name) => {
-        const result = await backend.service().detach(name, node);
+        const result = await backend.service().detach(name, node, { signal });
         return { removed: result.removed, kept: result.kept ?? null, node };
       });
     }),

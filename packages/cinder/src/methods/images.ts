@@ -14,17 +14,18 @@ import { firstFound, method } from './common';
 async function withLocalDevice<T>(
   backend: Backend,
   volume: CinderVolume,
+  signal: AbortSignal,
   work: (device: string, node: string, name: string, sizeBytes: number) => Promise<T>,
 ): Promise<T> {
-  const node = await backend.cinderNode();
+  const node = await backend.cinderNode(signal);
   const service = backend.service();
   return firstFound(volumeNameCandidates(volume), async (name) => {
-    const attached = await service.attach(name, node);
+    const attached = await service.attach(name, node, { signal });
     try {
-      const info = await service.info(name);
+      const info = await service.info(name, { signal });
       return await work(attached.devicePath, node, name, info.sizeBytes);
     } finally {
-      if (attached.created) await service.detach(name, node);
+      if (attached.created) await service.detach(name, node, { signal });
     }
   });
 }
@@ -33,25 +34,35 @@ async function withLocalDevice<T>(
 export function imageMethods(registry: BackendRegistry) {
   return {
     /** Writes a downloaded image file (raw or qcow2, probed) onto the volume. */
-    copy_image_to_volume: method(registry, async ({ params, backend }) => {
+    copy_image_to_volume: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
       const imagePath = params.string('imagePath');
-      return withLocalDevice(backend, volume, async (device, node, name, sizeBytes) => {
+      return withLocalDevice(backend, volume, signal, async (device, node, name, sizeBytes) => {
         const result = await backend
           .service()
-          .copy(node, { path: imagePath, format: 'auto' }, { path: device }, { targetBytes: sizeBytes });
+          .copy(
+            node,
+            { path: imagePath, format: 'auto' },
+            { path: device },
+            { targetBytes: sizeBytes, signal },
+          );
         return { resourceName: name, format: result.sourceFormat, bytes: result.bytesCopied };
       });
     }),
 
     /** Copies the volume's data, raw, into a file the driver then uploads. */
-    copy_volume_to_image: method(registry, async ({ params, backend }) => {
+    copy_volume_to_image: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
       const imagePath = params.string('imagePath');
-      return withLocalDevice(backend, volume, async (device, node, name, sizeBytes) => {
+      return withLocalDevice(backend, volume, signal, async (device, node, name, sizeBytes) => {
         const result = await backend
           .service()
-          .copy(node, { path: device, format: 'raw' }, { path: imagePath }, { sourceBytes: sizeBytes });
+          .copy(
+            node,
+            { path: device, format: 'raw' },
+            { path: imagePath },
+            { sourceBytes: sizeBytes, signal },
+          );
         return { resourceName: name, bytes: result.bytesCopied };
       });
     }),

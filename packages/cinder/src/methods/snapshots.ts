@@ -9,20 +9,22 @@ import { firstFound, method } from './common';
 export function snapshotMethods(registry: BackendRegistry) {
   return {
     /** A snapshot on every diskful replica of the volume. */
-    create_snapshot: method(registry, async ({ params, backend }) => {
+    create_snapshot: method(registry, async ({ params, backend, signal }) => {
       const snapshot = parseSnapshot(params);
       return firstFound(volumeNameCandidates(snapshot.volume), async (volumeName) => {
-        const taken = await backend.service().createSnapshot(volumeName, newSnapshotName(snapshot));
+        const taken = await backend
+          .service()
+          .createSnapshot(volumeName, newSnapshotName(snapshot), { signal });
         return { resourceName: volumeName, snapshotName: taken.snapshotName, existed: taken.existed };
       });
     }),
 
     /** Deletes a snapshot (v2 or v1 name); one that is already gone succeeds. */
-    delete_snapshot: method(registry, async ({ params, backend }) => {
+    delete_snapshot: method(registry, async ({ params, backend, signal }) => {
       const snapshot = parseSnapshot(params);
       for (const volumeName of volumeNameCandidates(snapshot.volume)) {
         for (const snapshotName of snapshotNameCandidates(snapshot)) {
-          const { existed } = await backend.service().deleteSnapshot(volumeName, snapshotName);
+          const { existed } = await backend.service().deleteSnapshot(volumeName, snapshotName, { signal });
           if (existed) return { existed: true, resourceName: volumeName, snapshotName };
         }
       }
@@ -33,7 +35,7 @@ export function snapshotMethods(registry: BackendRegistry) {
      * Rolls a volume back to its newest snapshot (Cinder allows no other) and grows it back to
      * its Cinder size if the snapshot was smaller.
      */
-    revert_to_snapshot: method(registry, async ({ params, backend, config }) => {
+    revert_to_snapshot: method(registry, async ({ params, backend, config, signal }) => {
       const volume = parseVolume(params);
       const snapshot = parseSnapshot(params);
       const pairs = volumeNameCandidates(volume).flatMap((v) =>
@@ -44,10 +46,17 @@ export function snapshotMethods(registry: BackendRegistry) {
         async (pair) => {
           const [volumeName = '', snapshotName = ''] = pair.split('\n');
           const service = backend.service();
-          const { method: how } = await service.rollback(volumeName, snapshotName, { allowCopy: false });
-          const grown = await service.resize(volumeName, {
-            sizeKib: volumeKib(volume.size, volumeName, config.downsizeFactorKib),
+          const { method: how } = await service.rollback(volumeName, snapshotName, {
+            allowCopy: false,
+            signal,
           });
+          const grown = await service.resize(
+            volumeName,
+            {
+              sizeKib: volumeKib(volume.size, volumeName, config.downsizeFactorKib),
+            },
+            { signal },
+          );
           return { resourceName: volumeName, snapshotName, method: how, grown: grown.changed };
         },
       );

@@ -16,8 +16,8 @@ function gib(bytes: number): number {
 /** The stats method. */
 export function statsMethods(registry: BackendRegistry) {
   return {
-    get_volume_stats: method(registry, async ({ backend, config }) => {
-      const usage = await backend.service().usage();
+    get_volume_stats: method(registry, async ({ backend, config, signal }) => {
+      const usage = await backend.service().usage(undefined, { signal });
       const { capacity } = usage;
       const thin = capacity.provisioning === 'thin' || capacity.provisioning === 'mixed';
       const thick = capacity.provisioning === 'thick' || capacity.provisioning === 'mixed';

@@ -25,15 +25,19 @@ async function cloneInto(
   volume: CinderVolume,
   source: string,
   snapshot: string | undefined,
+  signal: AbortSignal,
 ): Promise<{ resourceName: string; existed: boolean }> {
-  const created = await service.clone({
-    source,
-    ...(snapshot !== undefined ? { snapshot } : {}),
-    name: newVolumeName(volume),
-    resourceGroup: service.resourceGroup,
-    sizeBytes: volume.size * GIB,
-    props: { [PROP_CINDER_VOLUME_ID]: volume.id },
-  });
+  const created = await service.clone(
+    {
+      source,
+      ...(snapshot !== undefined ? { snapshot } : {}),
+      name: newVolumeName(volume),
+      resourceGroup: service.resourceGroup,
+      sizeBytes: volume.size * GIB,
+      props: { [PROP_CINDER_VOLUME_ID]: volume.id },
+    },
+    { signal },
+  );
   return { resourceName: created.resourceName, existed: created.existed };
 }
 
@@ -41,9 +45,9 @@ async function cloneInto(
 export function volumeMethods(registry: BackendRegistry) {
   return {
     /** A new volume in its type's resource group, exactly `size` GiB. */
-    create_volume: method(registry, async ({ params, backend }) => {
+    create_volume: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
-      const service = await backend.serviceForType(volume.volumeType);
+      const service = await backend.serviceForType(volume.volumeType, signal);
       const created = await service.create({
         name: newVolumeName(volume),
         sizeBytes: volume.size * GIB,
@@ -53,47 +57,47 @@ export function volumeMethods(registry: BackendRegistry) {
     }),
 
     /** Deletes a volume (v2 or v1 name); one that is already gone succeeds. */
-    delete_volume: method(registry, async ({ params, backend }) => {
+    delete_volume: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
       for (const name of volumeNameCandidates(volume)) {
-        const { existed } = await backend.service().delete(name);
+        const { existed } = await backend.service().delete(name, { signal });
         if (existed) return { existed: true, resourceName: name };
       }
       return { existed: false };
     }),
 
     /** Grows a volume to `newSize` GiB (v1 volumes keep their downsize factor). */
-    extend_volume: method(registry, async ({ params, backend, config }) => {
+    extend_volume: method(registry, async ({ params, backend, config, signal }) => {
       const volume = parseVolume(params);
       const newSize = params.number('newSize', { min: 1, integer: true });
       return firstFound(volumeNameCandidates(volume), async (name) => {
         const kib = volumeKib(newSize, name, config.downsizeFactorKib);
-        const result = await backend.service().resize(name, { sizeKib: kib });
+        const result = await backend.service().resize(name, { sizeKib: kib }, { signal });
         return { resourceName: name, ...result };
       });
     }),
 
     /** A clone of a volume in the new volume's type group, grown to its size; a failed clone is removed. */
-    create_cloned_volume: method(registry, async ({ params, backend }) => {
+    create_cloned_volume: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
       const source = parseVolume(params, 'source');
-      const service = await backend.serviceForType(volume.volumeType);
+      const service = await backend.serviceForType(volume.volumeType, signal);
       return firstFound(volumeNameCandidates(source), (sourceName) =>
-        cloneInto(service, volume, sourceName, undefined),
+        cloneInto(service, volume, sourceName, undefined, signal),
       );
     }),
 
     /** A new volume restored from a snapshot (v2 or v1 names), grown to the volume's size. */
-    create_volume_from_snapshot: method(registry, async ({ params, backend }) => {
+    create_volume_from_snapshot: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
       const snapshot = parseSnapshot(params);
-      const service = await backend.serviceForType(volume.volumeType);
+      const service = await backend.serviceForType(volume.volumeType, signal);
       const pairs = volumeNameCandidates(snapshot.volume).flatMap((v) =>
         snapshotNameCandidates(snapshot).map((s) => `${v}\n${s}`),
       );
       return firstFound(pairs, (pair) => {
         const [sourceName = '', snapshotName = ''] = pair.split('\n');
-        return cloneInto(service, volume, sourceName, snapshotName);
+        return cloneInto(service, volume, sourceName, snapshotName, signal);
       });
     }),
 
@@ -101,12 +105,12 @@ export function volumeMethods(registry: BackendRegistry) {
      * Moves a volume into the new type's group when its replicas already sit in pools the new type
      * allows; otherwise answers `retyped: false` so Cinder migrates the data itself.
      */
-    retype: method(registry, async ({ params, backend, config }) => {
+    retype: method(registry, async ({ params, backend, config, signal }) => {
       const volume = parseVolume(params);
       const type = parseVolumeType(params, 'newType');
       const shape = type ? groupShapeOf(type, config) : undefined;
       return firstFound(volumeNameCandidates(volume), async (name) => {
-        const info = await backend.service().info(name);
+        const info = await backend.service().info(name, { signal });
         const pools = shape?.selectFilter?.storage_pool_list?.map((p) => p.toLowerCase());
         const misplaced = info.replicas.filter(
           (r) => r.diskful && pools !== undefined && !pools.includes((r.storagePool ?? '').toLowerCase()),
@@ -117,8 +121,8 @@ export function volumeMethods(registry: BackendRegistry) {
             reason: `replicas on ${misplaced.map((r) => `${r.node}/${r.storagePool}`).join(', ')} are outside the new type's pools`,
           };
         }
-        const service = await backend.serviceForType(type);
-        const { moved } = await service.moveToGroup(name, groupNameOf(type, config));
+        const service = await backend.serviceForType(type, signal);
+        const { moved } = await service.moveToGroup(name, groupNameOf(type, config), { signal });
         return { retyped: true, moved, resourceName: name };
       });
     }),
@@ -127,28 +131,28 @@ export function volumeMethods(registry: BackendRegistry) {
      * A move to another backend of the same LINSTOR cluster: the data stays where it is, so only
      * its existence is checked (the driver compares the clusters before calling).
      */
-    migrate_volume: method(registry, async ({ params, backend }) => {
+    migrate_volume: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
       return firstFound(volumeNameCandidates(volume), async (name) => {
-        const info = await backend.service().info(name);
+        const info = await backend.service().info(name, { signal });
         return { moved: true, resourceName: info.resourceName };
       });
     }),
 
     /** Size in GiB (rounded up) of an existing definition named by the reference. */
-    manage_existing_get_size: method(registry, async ({ params, backend }) => {
+    manage_existing_get_size: method(registry, async ({ params, backend, signal }) => {
       const name = referenceName(params.object('ref'));
-      const adopted = await backend.service().adopt(name, { dryRun: true });
+      const adopted = await backend.service().adopt(name, { dryRun: true, signal });
       return { size: gibOf(adopted.sizeBytes), resourceName: adopted.resourceName };
     }),
 
     /** Takes over an existing definition as this volume (tags it, moves it into the type's group). */
-    manage_existing: method(registry, async ({ params, backend, config }) => {
+    manage_existing: method(registry, async ({ params, backend, config, signal }) => {
       const volume = parseVolume(params);
       const name = referenceName(params.object('ref'));
-      const service = await backend.serviceForType(volume.volumeType);
-      const adopted = await service.adopt(name, { props: { [PROP_CINDER_VOLUME_ID]: volume.id } });
-      await service.moveToGroup(name, groupNameOf(volume.volumeType, config));
+      const service = await backend.serviceForType(volume.volumeType, signal);
+      const adopted = await service.adopt(name, { props: { [PROP_CINDER_VOLUME_ID]: volume.id }, signal });
+      await service.moveToGroup(name, groupNameOf(volume.volumeType, config), { signal });
       const location =
         adopted.resourceName === newVolumeName(volume)
           ? null
@@ -161,10 +165,12 @@ export function volumeMethods(registry: BackendRegistry) {
     }),
 
     /** Lets go of a volume: linstor-hv's tags are removed, the data stays in LINSTOR. */
-    unmanage: method(registry, async ({ params, backend }) => {
+    unmanage: method(registry, async ({ params, backend, signal }) => {
       const volume = parseVolume(params);
       for (const name of volumeNameCandidates(volume)) {
-        const { released } = await backend.service().release(name, { deleteProps: [PROP_CINDER_VOLUME_ID] });
+        const { released } = await backend
+          .service()
+          .release(name, { deleteProps: [PROP_CINDER_VOLUME_ID], signal });
         if (released) return { released: true, resourceName: name };
       }
       return { released: false };

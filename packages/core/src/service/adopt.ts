@@ -7,7 +7,7 @@ import { AUX_NS, PROP_HV_NAME, PROP_HV_OWNER, PROP_HV_PLATFORM, type Props } fro
 import { VolumeError, VolumeNotFoundError } from '../errors';
 import { wrapFailure } from '../failure';
 import { ownershipProps } from '../naming';
-import { KIB, type ServiceCore } from './core';
+import { beforeChange, callOf, KIB, type ServiceCore, type SignalOptions } from './core';
 import { checkExtraProps } from './volumes';
 
 /** A volume as {@link adoptVolume} found it. */
@@ -24,13 +24,14 @@ export interface AdoptedVolume {
 export async function adoptVolume(
   core: ServiceCore,
   name: string,
-  options: { props?: Props; dryRun?: boolean } = {},
+  options: { props?: Props; dryRun?: boolean } & SignalOptions = {},
 ): Promise<AdoptedVolume> {
+  const call = callOf(options);
   const resourceName = core.resourceName(name);
   const what = `Taking over volume '${name}' failed`;
   checkExtraProps(options.props);
   try {
-    const definition = await core.definition(resourceName);
+    const definition = await core.definition(resourceName, call);
     if (!definition) {
       throw new VolumeNotFoundError(`${what}: LINSTOR has no resource definition '${resourceName}'.`, {
         volume: name,
@@ -49,9 +50,13 @@ export async function adoptVolume(
       });
     }
     if (!options.dryRun) {
-      await core.client.resourceDefinitions.modify(resourceName, {
-        override_props: { ...options.props, ...ownershipProps(core.ownership, name) },
-      });
+      await core.client.resourceDefinitions.modify(
+        resourceName,
+        {
+          override_props: { ...options.props, ...ownershipProps(core.ownership, name) },
+        },
+        beforeChange(call),
+      );
     }
     return {
       resourceName: definition.name ?? resourceName,
@@ -70,20 +75,25 @@ export async function adoptVolume(
 export async function releaseVolume(
   core: ServiceCore,
   name: string,
-  options: { deleteProps?: readonly string[] } = {},
+  options: { deleteProps?: readonly string[] } & SignalOptions = {},
 ): Promise<{ released: boolean }> {
+  const call = callOf(options);
   const resourceName = core.resourceName(name);
   try {
-    const definition = await core.definition(resourceName);
+    const definition = await core.definition(resourceName, call);
     if (!definition || core.foreignOwner(definition.props) !== undefined) return { released: false };
     const ours = Object.keys(definition.props ?? {}).filter(
       (key) => key === PROP_HV_PLATFORM || key === PROP_HV_OWNER || key === PROP_HV_NAME,
     );
     const extra = (options.deleteProps ?? []).filter((key) => definition.props?.[key] !== undefined);
     if (ours.length + extra.length === 0) return { released: false };
-    await core.client.resourceDefinitions.modify(resourceName, {
-      delete_props: [...ours, ...extra.filter((key) => !key.startsWith(`${AUX_NS}/`))],
-    });
+    await core.client.resourceDefinitions.modify(
+      resourceName,
+      {
+        delete_props: [...ours, ...extra.filter((key) => !key.startsWith(`${AUX_NS}/`))],
+      },
+      beforeChange(call),
+    );
     return { released: true };
   } catch (error) {
     throw wrapFailure(`Releasing volume '${name}' failed`, error, { volume: name });

@@ -4,10 +4,10 @@
  */
 
 import type { AutoSelectFilter, Props, ResourceGroup } from '@linstor-hv/api';
-import { LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import { type CallOptions, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { wrapFailure } from '../failure';
-import type { ServiceCore } from './core';
+import { beforeChange, callOf, type ServiceCore, type SignalOptions } from './core';
 import { checkExtraProps } from './volumes';
 
 /** What a platform wants a resource group to be; fields left out are not touched. */
@@ -54,34 +54,41 @@ export async function ensureGroup(
   core: ServiceCore,
   name: string,
   shape: GroupShape,
+  options: SignalOptions = {},
 ): Promise<EnsureGroupResult> {
+  const call = callOf(options);
   const what = `Preparing resource group '${name}' failed`;
   checkExtraProps(shape.props);
   try {
-    let current = await core.client.resourceGroups.getOrUndefined(name);
+    let current = await core.client.resourceGroups.getOrUndefined(name, call);
     if (!current) {
-      const created = await createGroup(core, name, shape);
+      const created = await createGroup(core, name, shape, call);
       if (created) return { created: true, changed: [] };
-      current = await core.client.resourceGroups.getOrUndefined(name);
+      current = await core.client.resourceGroups.getOrUndefined(name, call);
       if (!current)
         throw new VolumeError('linstor', `${what}: it vanished while it was being created; try again.`);
     }
     if (shape.keepExisting) return { created: false, changed: [] };
-    return { created: false, changed: await reconcileGroup(core, current, shape) };
+    return { created: false, changed: await reconcileGroup(core, current, shape, call) };
   } catch (error) {
     throw wrapFailure(what, error);
   }
 }
 
 /** Creates the group with its volume group; false when another caller created it first. */
-async function createGroup(core: ServiceCore, name: string, shape: GroupShape): Promise<boolean> {
+async function createGroup(
+  core: ServiceCore,
+  name: string,
+  shape: GroupShape,
+  call: CallOptions,
+): Promise<boolean> {
   const group: ResourceGroup = {
     name,
     ...(shape.description !== undefined ? { description: shape.description } : {}),
     ...(shape.selectFilter ? { select_filter: shape.selectFilter } : {}),
   };
   try {
-    await core.client.resourceGroups.create(group);
+    await core.client.resourceGroups.create(group, beforeChange(call));
   } catch (error) {
     const exists = error instanceof LinstorApiError && error.isAlreadyExists();
     if (!exists && !(error instanceof OutcomeUnknownError)) throw error;
@@ -89,10 +96,10 @@ async function createGroup(core: ServiceCore, name: string, shape: GroupShape): 
   }
   // The controller ignores props on create; they are set with the volume group in place.
   if (shape.props && Object.keys(shape.props).length > 0) {
-    await core.client.resourceGroups.modify(name, { override_props: shape.props });
+    await core.client.resourceGroups.modify(name, { override_props: shape.props }, beforeChange(call));
   }
   try {
-    await core.client.volumeGroups.create(name, { volume_number: 0 });
+    await core.client.volumeGroups.create(name, { volume_number: 0 }, beforeChange(call));
   } catch (error) {
     if (!(error instanceof LinstorApiError && error.isAlreadyExists())) throw error;
   }
@@ -104,6 +111,7 @@ async function reconcileGroup(
   core: ServiceCore,
   current: ResourceGroup,
   shape: GroupShape,
+  call: CallOptions,
 ): Promise<string[]> {
   const filter = filterChanges(current.select_filter, shape.selectFilter ?? {});
   const props: Props = {};
@@ -117,11 +125,15 @@ async function reconcileGroup(
     ...(description ? ['description'] : []),
   ];
   if (changed.length === 0) return [];
-  await core.client.resourceGroups.modify(current.name, {
-    ...(Object.keys(filter).length > 0 ? { select_filter: filter } : {}),
-    ...(Object.keys(props).length > 0 ? { override_props: props } : {}),
-    ...(description ? { description: shape.description } : {}),
-  });
+  await core.client.resourceGroups.modify(
+    current.name,
+    {
+      ...(Object.keys(filter).length > 0 ? { select_filter: filter } : {}),
+      ...(Object.keys(props).length > 0 ? { override_props: props } : {}),
+      ...(description ? { description: shape.description } : {}),
+    },
+    beforeChange(call),
+  );
   core.forgetPlacement(current.name);
   return changed;
 }
@@ -134,11 +146,13 @@ export async function moveToGroup(
   core: ServiceCore,
   name: string,
   group: string,
+  options: SignalOptions = {},
 ): Promise<{ moved: boolean }> {
+  const call = callOf(options);
   const resourceName = core.resourceName(name);
   const what = `Moving volume '${name}' into resource group '${group}' failed`;
   try {
-    const definition = await core.definition(resourceName);
+    const definition = await core.definition(resourceName, call);
     if (!definition) throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume: name });
     const foreign = core.foreignOwner(definition.props);
     if (foreign !== undefined) {
@@ -147,7 +161,7 @@ export async function moveToGroup(
       });
     }
     if ((definition.resource_group_name ?? '').toLowerCase() === group.toLowerCase()) return { moved: false };
-    await core.client.resourceDefinitions.modify(resourceName, { resource_group: group });
+    await core.client.resourceDefinitions.modify(resourceName, { resource_group: group }, beforeChange(call));
     return { moved: true };
   } catch (error) {
     throw wrapFailure(what, error, { volume: name });

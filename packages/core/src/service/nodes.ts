@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { type Node, sameName } from '@linstor-hv/api';
 import { VolumeError, VolumeNotFoundError } from '../errors';
 import { wrapFailure } from '../failure';
-import type { ServiceCore } from './core';
+import { callOf, type ServiceCore, type SignalOptions } from './core';
 
 /** What is known about a host. */
 export interface HostIdentity {
@@ -60,10 +60,14 @@ export function matchNode(nodes: readonly Node[], host: HostIdentity): Node {
 }
 
 /** The LINSTOR node name of a host, from one node list. */
-export async function findNode(core: ServiceCore, host: HostIdentity): Promise<string> {
+export async function findNode(
+  core: ServiceCore,
+  host: HostIdentity,
+  options: SignalOptions = {},
+): Promise<string> {
   let nodes: Node[];
   try {
-    nodes = await core.client.nodes.list();
+    nodes = await core.client.nodes.list(undefined, callOf(options));
   } catch (error) {
     throw wrapFailure('Reading the LINSTOR nodes failed', error);
   }

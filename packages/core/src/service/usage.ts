@@ -8,7 +8,7 @@ import { PROP_HV_PENDING } from '@linstor-hv/api';
 import { computeCapacity, type GroupCapacity } from '../capacity';
 import { wrapFailure } from '../failure';
 import { ownerFilter } from '../naming';
-import { KIB, type ServiceCore } from './core';
+import { callOf, KIB, type ServiceCore, type SignalOptions } from './core';
 
 /** Capacity of a group plus what this owner's volumes provision. */
 export interface OwnerUsage {
@@ -24,13 +24,21 @@ export interface OwnerUsage {
  * uncached so an offline satellite shows up as such (its pools carry a not-connected report)
  * without a third request for the node list.
  */
-export async function ownerUsage(core: ServiceCore, group = core.group): Promise<OwnerUsage> {
+export async function ownerUsage(
+  core: ServiceCore,
+  group = core.group,
+  options: SignalOptions = {},
+): Promise<OwnerUsage> {
+  const call = callOf(options);
   try {
-    const placement = await core.placement(group);
+    const placement = await core.placement(group, call);
     const [pools, definitions] = await Promise.all([
-      core.client.storagePools.list({
-        ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
-      }),
+      core.client.storagePools.list(
+        {
+          ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
+        },
+        call,
+      ),
       core.client.resourceDefinitions.list({
         props: ownerFilter(core.ownership),
         withVolumeDefinitions: true,

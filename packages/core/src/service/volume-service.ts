@@ -216,33 +216,39 @@ export class VolumeService {
   }
 
   /** Makes a resource group match a shape (created when absent, only differing fields changed). */
-  ensureGroup(group: string, shape: GroupShape): Promise<EnsureGroupResult> {
-    return ensureGroup(this.core, group, shape);
+  ensureGroup(group: string, shape: GroupShape, options: SignalOptions = {}): Promise<EnsureGroupResult> {
+    return ensureGroup(this.core, group, shape, options);
   }
 
   /** Moves a volume into another resource group; its replicas stay where they are. */
-  moveToGroup(name: string, group: string): Promise<{ moved: boolean }> {
-    return moveToGroup(this.core, name, group);
+  moveToGroup(name: string, group: string, options: SignalOptions = {}): Promise<{ moved: boolean }> {
+    return moveToGroup(this.core, name, group, options);
   }
 
   /** Capacity of a group plus the size and count of this owner's volumes, in two requests. */
-  usage(group = this.core.group): Promise<OwnerUsage> {
-    return ownerUsage(this.core, group);
+  usage(group = this.core.group, options: SignalOptions = {}): Promise<OwnerUsage> {
+    return ownerUsage(this.core, group, options);
   }
 
   /** Tags an existing resource definition as this owner's volume (manage); `dryRun` only checks it. */
-  adopt(name: string, options: { props?: Props; dryRun?: boolean } = {}): Promise<AdoptedVolume> {
+  adopt(
+    name: string,
+    options: { props?: Props; dryRun?: boolean } & SignalOptions = {},
+  ): Promise<AdoptedVolume> {
     return adoptVolume(this.core, name, options);
   }
 
   /** Removes this owner's tags from a volume, which stays in LINSTOR (unmanage). */
-  release(name: string, options: { deleteProps?: readonly string[] } = {}): Promise<{ released: boolean }> {
+  release(
+    name: string,
+    options: { deleteProps?: readonly string[] } & SignalOptions = {},
+  ): Promise<{ released: boolean }> {
     return releaseVolume(this.core, name, options);
   }
 
   /** The LINSTOR node of a platform host (by node property, name, NodeUname, then address). */
-  findNode(host: HostIdentity): Promise<string> {
-    return findNode(this.core, host);
+  findNode(host: HostIdentity, options: SignalOptions = {}): Promise<string> {
+    return findNode(this.core, host, options);
   }
 
   /** Copies data between device paths, files and streams on a node (dd / qemu-img, with progress). */
