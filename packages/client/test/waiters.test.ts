@@ -1,5 +1,5 @@
 import type { ResourceWithVolumes } from '@linstor-hv/api';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { pollUntil, resourceNotReadyReason, WaitTimeoutError } from '../src/index';
 
 function resource(
@@ -45,20 +45,34 @@ describe('resource readiness', () => {
 
 describe('pollUntil', () => {
   it('polls with growing pauses until done', async () => {
-    const seen: number[] = [];
-    const value = await pollUntil(
-      'three polls',
-      async () => {
-        seen.push(Date.now());
-        return seen.length === 3
-          ? { done: true, value: 'ok' }
-          : { done: false, state: `poll ${seen.length}` };
-      },
-      { intervalMs: 20, maxIntervalMs: 100 },
-    );
-    expect(value).toBe('ok');
-    expect(seen).toHaveLength(3);
-    expect(seen[2]! - seen[1]!).toBeGreaterThanOrEqual(seen[1]! - seen[0]! - 2);
+    // The pauses are read from the timers pollUntil asks for, not from the wall clock, so a
+    // loaded machine cannot make this fail.
+    const pauses: number[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
+      fn: () => void,
+      ms?: number,
+    ) => {
+      pauses.push(ms ?? 0);
+      return realSetTimeout(fn, 0);
+    }) as typeof setTimeout);
+    let polls = 0;
+    try {
+      const value = await pollUntil(
+        'five polls',
+        async () => {
+          polls += 1;
+          return polls === 5 ? { done: true, value: 'ok' } : { done: false, state: `poll ${polls}` };
+        },
+        { intervalMs: 20, maxIntervalMs: 50, timeoutMs: 60_000 },
+      );
+      expect(value).toBe('ok');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(polls).toBe(5);
+    // 20 ms, then ×1.5 each time, capped at maxIntervalMs.
+    expect(pauses).toEqual([20, 30, 45, 50]);
   });
 
   it('times out with the last state it saw', async () => {

@@ -17,8 +17,11 @@ use Test::More;
 use LinstorHvHarness;
 
 $ENV{PATH} = '/sbin:/bin:/usr/sbin:/usr/bin';
-delete @ENV{qw(IFS CDPATH ENV BASH_ENV TMPDIR)};
-my @before = glob('/tmp/linstor-hv-demo-*');
+delete @ENV{qw(IFS CDPATH ENV BASH_ENV)};
+# A private TMPDIR: other demo runs on the machine (parallel test runs) cannot disturb the check.
+require File::Temp;
+my ($scratch) = File::Temp::tempdir('linstor-hv-demo-test-XXXXXX', TMPDIR => 1, CLEANUP => 1) =~ m{^(/[A-Za-z0-9_./-]+)$};
+$ENV{TMPDIR} = $scratch;
 my $node = LinstorHvHarness::node_binary();
 my $bundle = LinstorHvHarness::cli_bundle();
 my $output = `$node $bundle demo 2>&1`;
@@ -33,6 +36,6 @@ for my $step ('create a 64 MiB disk on pve1', 'snapshot "demo"', 'template and l
 }
 unlike($output, qr/FAILED/, 'no step failed');
 like($output, qr/demo passed: 12 steps, nothing left behind/, 'it says so');
-is_deeply([glob('/tmp/linstor-hv-demo-*')], \@before, 'its temporary directory is gone');
+is_deeply([glob("$scratch/*")], [], 'its temporary directory is gone');
 
 done_testing();
