@@ -49,10 +49,7 @@ describe('pollUntil', () => {
     // loaded machine cannot make this fail.
     const pauses: number[] = [];
     const realSetTimeout = globalThis.setTimeout;
-    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
-      fn: () => void,
-      ms?: number,
-    ) => {
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
       pauses.push(ms ?? 0);
       return realSetTimeout(fn, 0);
     }) as typeof setTimeout);
