@@ -130,6 +130,21 @@ export const DEVIATIONS: readonly Deviation[] = [
     source: 'linstor-api.md §3.1, §3.3',
   },
   singleObjectGet('single-get-node', '/v1/nodes/{node}', '/v1/nodes'),
+  {
+    id: 'single-get-resource-connection',
+    rule: {
+      kind: 'single-object-get',
+      template: '/v1/resource-definitions/{resource}/resource-connections/{node_a}/{node_b}',
+      listTemplate: '/v1/resource-definitions/{resource}/resource-connections',
+    },
+    quotes: [],
+    note:
+      'The spec declares a list for one node pair, but the controller answers one ResourceConnection ' +
+      '(linstor-server controller/src/main/java/com/linbit/linstor/api/rest/v1/ResourceConnections.java ' +
+      "writes resList.get(0) when both nodes are given) or 404 FAIL_NOT_FOUND_RSC_CONN; LINSTOR's own " +
+      'client reads it as one object.',
+    source: 'spec analysis',
+  },
   singleObjectGet(
     'single-get-net-interface',
     '/v1/nodes/{node}/net-interfaces/{netinterface}',

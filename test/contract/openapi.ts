@@ -423,10 +423,9 @@ class Contract {
     if (best.candidate.greedyDeviation && best.params[best.candidate.greedyParameter ?? '']?.includes('/')) {
       deviations.push(best.candidate.greedyDeviation);
     }
-    if (!operation) {
-      const single = this.singleObjectDeviation(method, best.candidate.template);
-      if (single) deviations.push(single.id);
-    }
+    // Also where the spec has the operation but declares a list the controller never sends.
+    const single = this.singleObjectDeviation(method, best.candidate.template);
+    if (single) deviations.push(single.id);
     return {
       method,
       template: best.candidate.template,
@@ -484,8 +483,10 @@ class Contract {
       if (shape) return this.component(shape.rule.schema, [...deviations, shape.id]);
     }
 
-    if (!route.operation) {
-      // Reachable only through a single-object-get deviation.
+    const singleInstead =
+      route.operation && !isError && this.singleObjectDeviation(route.method, route.template);
+    if (!route.operation || singleInstead) {
+      // Reachable only through a single-object-get deviation, or its 200 body replaced by one.
       const single = this.singleObjectDeviation(route.method, route.template);
       if (!single) throw new Error(`No operation and no deviation for ${route.method} ${route.template}`);
       const errorList = isError ? this.errorList(deviations) : undefined;

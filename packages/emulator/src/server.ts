@@ -20,6 +20,7 @@ import { defineIndexes } from './domain/lookup';
 import type { ErrorReportRec, PropsRec } from './domain/model';
 import { ApiCallError, entry, replyEntries } from './http/apicall';
 import { toControllerJson } from './http/json';
+import { BodyMappingError, decodeRequestBody } from './http/request-body';
 import type { EmuReply, EmuRequest, RouteDef } from './http/route';
 import { Router } from './http/router';
 import type { FaultRule } from './infra/faults';
@@ -199,13 +200,27 @@ export class EmulatorServer {
       return;
     }
 
+    let body = parsedBody.value;
+    if (route.body) {
+      try {
+        body = decodeRequestBody(body, route.body);
+      } catch (e) {
+        if (!(e instanceof BodyMappingError)) throw e;
+        const reply: EmuReply = {
+          status: route.parseErrorStatus ?? 500,
+          json: [entry(API_CALL_PARSE_ERROR, 'Unable to parse input json.', { details: e.message })],
+        };
+        finish(this.send(req, res, reply));
+        return;
+      }
+    }
     const emuReq: EmuRequest = {
       method,
       path,
       template,
       params: match.params,
       query,
-      body: parsedBody.value,
+      body,
       rawBody,
       headers: req.headers,
     };

@@ -700,7 +700,7 @@ describe('resource connections, volumes, activation', () => {
     expectEntry(ok, 200, MODIFIED | mask);
     const got = await call(url, 'GET', '/v1/resource-definitions/conn-1/resource-connections/pve1/pve2');
     expect(got.status).toBe(200);
-    expect((got.json as { props?: Record<string, string> }[])[0]!.props).toEqual({
+    expect((got.json as { props?: Record<string, string> }).props).toEqual({
       'DrbdOptions/Net/allow-two-primaries': 'yes',
       'DrbdOptions/Net/protocol': 'C',
     });

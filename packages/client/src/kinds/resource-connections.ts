@@ -1,4 +1,5 @@
 import type { PropsModify, ResourceConnection } from '@linstor-hv/api';
+import { LinstorApiError } from '../errors';
 import type { Exchange } from '../exchange';
 import type { CallOptions } from '../transport/types';
 
@@ -13,15 +14,23 @@ export function resourceConnectionsApi(exchange: Exchange) {
         undefined,
         call,
       ),
-    /** `GET …/resource-connections/{a}/{b}`; undefined when the controller lists none for the pair. */
+    /**
+     * `GET …/resource-connections/{a}/{b}`; undefined when the controller knows no such pair. The
+     * controller answers one object here, though the spec says a list (linstor-server
+     * `controller/.../api/rest/v1/ResourceConnections.java`), and 404 for an unknown pair.
+     */
     get: async (resource: string, nodeA: string, nodeB: string, call?: CallOptions) => {
-      const list = await exchange.getList<ResourceConnection>(
-        '/v1/resource-definitions/{resource}/resource-connections/{node_a}/{node_b}',
-        { resource, node_a: nodeA, node_b: nodeB },
-        undefined,
-        call,
-      );
-      return list[0];
+      try {
+        return await exchange.getObject<ResourceConnection>(
+          '/v1/resource-definitions/{resource}/resource-connections/{node_a}/{node_b}',
+          { resource, node_a: nodeA, node_b: nodeB },
+          undefined,
+          call,
+        );
+      } catch (e) {
+        if (e instanceof LinstorApiError && e.isNotFound()) return undefined;
+        throw e;
+      }
     },
     /** `PUT …/resource-connections/{a}/{b}` (properties such as DrbdOptions/Net/allow-two-primaries). */
     modify: (resource: string, nodeA: string, nodeB: string, modify: PropsModify, call?: CallOptions) =>

@@ -3,7 +3,7 @@
  * modify (props, resource group, resize), delete with the controller's guards.
  */
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type ApiCallRc,
   CREATED,
@@ -23,7 +23,9 @@ import {
   MASK_VLM_DFN,
   MODIFIED,
   nameKey,
+  nameProblem,
   type Props,
+  RESOURCE_NAME_RULE,
   type ResourceDefinitionCreate,
   type ResourceDefinitionModify,
   type VolumeDefinitionCreate,
@@ -62,6 +64,28 @@ function newSecret(): string {
   return randomBytes(15).toString('base64').replace(/[+/]/g, 'x');
 }
 
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The resource name the controller generates for an RD created with only an `external_name`
+ * (`rd create -e`, python-linstor's `Resource`), following linstor-server
+ * `controller/.../apicallhandler/controller/helpers/ExternalNameConverter.java`: a UUID becomes
+ * `LS_<UUID in upper case>`; a valid name (up to 48 characters) is taken as it is; otherwise the
+ * characters a name may not hold become `_`; a name already taken becomes `LS_<random UUID>`.
+ */
+function nameFromExternalName(ctx: EmulatorContext, externalName: string): string {
+  const truncated = externalName.slice(0, RESOURCE_NAME_RULE.maxLength);
+  let name: string | undefined;
+  if (UUID_TEXT.test(truncated)) name = `LS_${truncated.toUpperCase()}`;
+  else if (!nameProblem(truncated, RESOURCE_NAME_RULE)) name = truncated;
+  else {
+    const translated = truncated.replace(/[^A-Za-z0-9_-]/g, '_').replace(/^[^A-Za-z_]/, '_');
+    if (!nameProblem(translated, RESOURCE_NAME_RULE)) name = translated;
+  }
+  if (!name || ctx.store.get<RdRec>('rds', [nameKey(name)])) name = `LS_${randomUUID()}`;
+  return name;
+}
+
 /** The "Successfully set property key(s)" entry of props given in a create body. */
 function propsSetEntry(props: Props, opObjMask: bigint): ApiCallRc | undefined {
   const keys = Object.keys(props);
@@ -75,7 +99,10 @@ function propsSetEntry(props: Props, opObjMask: bigint): ApiCallRc | undefined {
  */
 export function createRd(ctx: EmulatorContext, body: ResourceDefinitionCreate, entries: ApiCallRc[]): RdRec {
   const def = body.resource_definition ?? {};
-  const name = checkRscName(def.name, CRT_RD);
+  const name = checkRscName(
+    !def.name && def.external_name ? nameFromExternalName(ctx, def.external_name) : def.name,
+    CRT_RD,
+  );
   if (ctx.store.get<RdRec>('rds', [nameKey(name)])) {
     throw new ApiCallError(
       entry(

@@ -103,7 +103,8 @@ function volumeFacts(
     if (!vd) continue;
     const pool = poolOf(rsc.nodeName, vol.poolName);
     const diskless = isDiskless(rsc);
-    let allocatedKib: number | undefined;
+    // A diskless volume reports 0 allocated (clients such as `linstor node describe` read it).
+    let allocatedKib: number | undefined = 0;
     if (!diskless) {
       allocatedKib =
         pool && isThin(pool.providerKind)

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EmulatorContext } from '../context';
+import type { RequestShape } from './request-body';
 
 /** A parsed request as route handlers see it; `P` names the route template's parameters. */
 export interface EmuRequest<P extends string = string> {
@@ -50,6 +51,11 @@ export interface RouteDef {
    * API_CALL_PARSE_ERROR carries the error bits (linstor-api.md §3.3).
    */
   parseErrorStatus?: number;
+  /**
+   * The JsonGenTypes class the controller maps this route's body onto (http/request-body.ts): the
+   * pipeline refuses unknown fields and coerces scalars before the handler sees the body.
+   */
+  body?: RequestShape;
   /**
    * Whether the handler runs inside `store.transaction`. Defaults to true for every method except
    * GET. Set false for handlers that manage transactions themselves (e.g. reset calls store.clear()).

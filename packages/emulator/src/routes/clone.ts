@@ -12,6 +12,7 @@ import {
 import { getClone, scheduleClone, setupClone } from '../domain/clone';
 import type { RdRec } from '../domain/model';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
+import { REQUEST_SHAPES } from '../http/request-body';
 import { type EmuReply, type RouteDef, route } from '../http/route';
 import { badRequestBody, objectBody } from './body';
 
@@ -34,6 +35,7 @@ export const cloneRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/clone',
+    body: REQUEST_SHAPES.ResourceDefinitionCloneRequest,
     // Own transaction: the background copy may only start once the clone's setup is committed.
     transaction: false,
     handler: async (req, ctx) => {

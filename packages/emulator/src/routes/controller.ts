@@ -14,6 +14,7 @@ import {
 import type { PropsRec } from '../domain/model';
 import { applyPropsModify, controllerProps, validateProps } from '../domain/props';
 import { entry, replyEntries } from '../http/apicall';
+import { REQUEST_SHAPES } from '../http/request-body';
 import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
@@ -44,6 +45,7 @@ export const controllerRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/controller/properties',
+    body: REQUEST_SHAPES.ControllerPropsModify,
     handler: withObjectBody((body: PropsModify, _req, ctx) => {
       const opMask = MASK_CRT | MASK_CTRL_CONF;
       validateProps(body.override_props, opMask);

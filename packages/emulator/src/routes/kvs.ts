@@ -20,6 +20,7 @@ import {
 import type { EmulatorContext } from '../context';
 import type { KvsRec } from '../domain/model';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
+import { REQUEST_SHAPES } from '../http/request-body';
 import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
@@ -71,6 +72,7 @@ export const kvsRoutes: RouteDef[] = [
   route({
     method: 'PUT',
     template: '/v1/key-value-store/{instance}',
+    body: REQUEST_SHAPES.KeyValueStoreModify,
     handler: withObjectBody((body: PropsModify, req, ctx) => modifyKvs(ctx, req.params.instance, body)),
   }),
   route({

@@ -35,6 +35,7 @@ import type { NodeRec, PoolRec } from '../domain/model';
 import { netInterfaceViews } from '../domain/net-interfaces';
 import { applyPropsModify, validateProps } from '../domain/props';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
+import { REQUEST_SHAPES } from '../http/request-body';
 import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
@@ -227,11 +228,13 @@ export const nodeRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/nodes',
+    body: REQUEST_SHAPES.Node,
     handler: withObjectBody((body: NodeCreateBody, _req, ctx) => createNode(ctx, body)),
   }),
   route({
     method: 'PUT',
     template: '/v1/nodes/{node}',
+    body: REQUEST_SHAPES.NodeModify,
     handler: withObjectBody((body: NodeModify, req, ctx) => modifyNode(ctx, req.params.node, body)),
   }),
   route({

@@ -22,6 +22,7 @@ import { isDiskless, isOnline, rdsByFilters, requireRd, requireVd, rscsOf, vdsOf
 import type { RdRec } from '../domain/model';
 import { rdView, vdView } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
+import { REQUEST_SHAPES } from '../http/request-body';
 import { type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
@@ -65,6 +66,7 @@ export const resourceDefinitionRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-definitions',
+    body: REQUEST_SHAPES.ResourceDefinitionCreate,
     parseErrorStatus: 400,
     handler: withObjectBody((body: ResourceDefinitionCreate, _req, ctx) => {
       const entries: ApiCallRc[] = [];
@@ -75,6 +77,7 @@ export const resourceDefinitionRoutes: RouteDef[] = [
   route({
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}',
+    body: REQUEST_SHAPES.ResourceDefinitionModify,
     handler: withObjectBody((body: ResourceDefinitionModify, req, ctx) => {
       const entries: ApiCallRc[] = [];
       modifyRd(ctx, requireRd(ctx, req.params.rd, MOD_RD), body, entries);
@@ -121,6 +124,7 @@ export const resourceDefinitionRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/volume-definitions',
+    body: REQUEST_SHAPES.VolumeDefinitionCreate,
     handler: withObjectBody((body: VolumeDefinitionCreate, req, ctx) => {
       const entries: ApiCallRc[] = [];
       createVd(ctx, requireRd(ctx, req.params.rd, CRT_VD), body, entries);
@@ -130,6 +134,7 @@ export const resourceDefinitionRoutes: RouteDef[] = [
   route({
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}',
+    body: REQUEST_SHAPES.VolumeDefinitionModify,
     handler: withObjectBody((body: VolumeDefinitionModify, req, ctx) => {
       const rd = requireRd(ctx, req.params.rd, MOD_VD);
       const vd = requireVd(ctx, rd, vlmNr(req.params.nr, rd, MOD_VD), MOD_VD);

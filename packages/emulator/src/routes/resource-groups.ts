@@ -37,6 +37,7 @@ import { byName, requireRg } from '../domain/lookup';
 import type { RgRec, VgRec } from '../domain/model';
 import { rgView, vgView } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
+import { REQUEST_SHAPES } from '../http/request-body';
 import { type RouteDef, route } from '../http/route';
 import { badRequestBody, objectBody, withObjectBody } from './body';
 
@@ -91,6 +92,7 @@ export const resourceGroupRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-groups',
+    body: REQUEST_SHAPES.ResourceGroup,
     parseErrorStatus: 400,
     handler: withObjectBody((body: ResourceGroup, _req, ctx) => {
       const entries: ApiCallRc[] = [];
@@ -101,6 +103,7 @@ export const resourceGroupRoutes: RouteDef[] = [
   route({
     method: 'PUT',
     template: '/v1/resource-groups/{rg}',
+    body: REQUEST_SHAPES.ResourceGroupModify,
     handler: withObjectBody((body: ResourceGroupModify, req, ctx) => {
       const entries: ApiCallRc[] = [];
       modifyRg(ctx, requireRg(ctx, req.params.rg, MOD_RG), body, entries);
@@ -135,6 +138,7 @@ export const resourceGroupRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-groups/{rg}/volume-groups',
+    body: REQUEST_SHAPES.VolumeGroup,
     parseErrorStatus: 400,
     handler: withObjectBody((body: VolumeGroup, req, ctx) => {
       const entries: ApiCallRc[] = [];
@@ -145,6 +149,7 @@ export const resourceGroupRoutes: RouteDef[] = [
   route({
     method: 'PUT',
     template: '/v1/resource-groups/{rg}/volume-groups/{nr}',
+    body: REQUEST_SHAPES.VolumeGroupModify,
     handler: (req, ctx) => {
       const body = objectBody<VolumeGroupModify>(req.body);
       const mask = MASK_MOD | MASK_VLM_GRP;
@@ -169,6 +174,7 @@ export const resourceGroupRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-groups/{rg}/spawn',
+    body: REQUEST_SHAPES.ResourceGroupSpawn,
     handler: withObjectBody((body: ResourceGroupSpawn, req, ctx) => {
       const entries: ApiCallRc[] = [];
       spawn(ctx, requireRg(ctx, req.params.rg, CRT_RG), body, entries);
@@ -178,6 +184,7 @@ export const resourceGroupRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-groups/{rg}/query-size-info',
+    body: REQUEST_SHAPES.QuerySizeInfoRequest,
     handler: withObjectBody((body: QuerySizeInfoRequest, req, ctx) => {
       return { status: 200, json: querySizeInfo(ctx, requireRg(ctx, req.params.rg), body.select_filter) };
     }),
@@ -185,6 +192,7 @@ export const resourceGroupRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/queries/resource-groups/query-all-size-info',
+    body: REQUEST_SHAPES.QueryAllSizeInfoRequest,
     handler: withObjectBody((body: QueryAllSizeInfoRequest, _req, ctx) => {
       const result: Record<string, unknown> = {};
       for (const rg of ctx.store.list<RgRec>('rgs'))
@@ -195,6 +203,7 @@ export const resourceGroupRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-groups/{rg}/adjust',
+    body: REQUEST_SHAPES.ResourceGroupAdjust,
     handler: withObjectBody((body: ResourceGroupAdjust, req, ctx) => {
       const entries: ApiCallRc[] = [];
       adjustRg(ctx, requireRg(ctx, req.params.rg, MOD_RG), body.select_filter, entries);

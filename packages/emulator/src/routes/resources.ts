@@ -8,6 +8,7 @@ import {
   type ApiCallRc,
   type AutoPlaceRequest,
   FAIL_INVLD_REQUEST,
+  FAIL_NOT_FOUND_RSC_CONN,
   FAIL_NOT_FOUND_VLM,
   MASK_CRT,
   MASK_DEL,
@@ -21,6 +22,7 @@ import {
   type ResourceCreate,
   type ResourceMakeAvailable,
   type ResourceModify,
+  sameName,
   type ToggleDiskRequest,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
@@ -30,6 +32,7 @@ import { notConnected } from '../domain/deployment';
 import { withPromotionEvents } from '../domain/devices';
 import { paginate, propsFilter, queryFlag, queryList } from '../domain/filters';
 import { getRsc, isOnline, requireRd, requireRsc, rscsOf } from '../domain/lookup';
+import type { RdRec } from '../domain/model';
 import { applyPropsModify } from '../domain/props';
 import { connView, modifyResourceConnection } from '../domain/resource-connections';
 import {
@@ -46,6 +49,7 @@ import {
 import { reconcileTieBreaker } from '../domain/tie-breaker';
 import { rscView, rscVolumeViews, ViewCache } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
+import { REQUEST_SHAPES } from '../http/request-body';
 import { type EmuReply, type EmuRequest, type RouteDef, route } from '../http/route';
 import { badRequestBody, objectBody, withObjectBody } from './body';
 
@@ -120,6 +124,7 @@ export const resourceRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/resources',
+    body: { list: REQUEST_SHAPES.ResourceCreate },
     handler: (req, ctx) => {
       if (!Array.isArray(req.body)) {
         throw new ApiCallError(
@@ -144,6 +149,7 @@ export const resourceRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/resources/{node}',
+    body: REQUEST_SHAPES.ResourceCreate,
     handler: withObjectBody((body: ResourceCreate, req, ctx) => {
       const rd = requireRd(ctx, req.params.rd, CRT_RSC);
       const entries: ApiCallRc[] = [];
@@ -157,6 +163,7 @@ export const resourceRoutes: RouteDef[] = [
   route({
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}/resources/{node}',
+    body: REQUEST_SHAPES.ResourceModify,
     handler: withObjectBody((body: ResourceModify, req, ctx) => {
       const rd = requireRd(ctx, req.params.rd, MOD_RSC);
       const rsc = requireRsc(ctx, rd.name, req.params.node, MOD_RSC);
@@ -199,6 +206,7 @@ export const resourceRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/resources/{node}/make-available',
+    body: REQUEST_SHAPES.ResourceMakeAvailable,
     handler: withObjectBody((body: ResourceMakeAvailable, req, ctx) => {
       const rd = requireRd(ctx, req.params.rd, CRT_RSC);
       const entries: ApiCallRc[] = [];
@@ -209,6 +217,7 @@ export const resourceRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/autoplace',
+    body: REQUEST_SHAPES.AutoPlaceRequest,
     handler: withObjectBody((body: AutoPlaceRequest, req, ctx) => {
       const rd = requireRd(ctx, req.params.rd, CRT_RSC);
       const entries: ApiCallRc[] = [];
@@ -219,6 +228,7 @@ export const resourceRoutes: RouteDef[] = [
   route({
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}/resources/{node}/toggle-disk',
+    body: REQUEST_SHAPES.ToggleDiskRequest,
     handler: (req, ctx) => {
       const body = objectBody<ToggleDiskRequest>(req.body);
       if (!body) return badRequestBody();
@@ -286,15 +296,28 @@ export const resourceRoutes: RouteDef[] = [
     method: 'GET',
     template: '/v1/resource-definitions/{rd}/resource-connections/{a}/{b}',
     handler: (req, ctx) => {
-      const rd = requireRd(ctx, req.params.rd);
-      const a = requireRsc(ctx, rd.name, req.params.a);
-      const b = requireRsc(ctx, rd.name, req.params.b);
-      return { status: 200, json: [connView(ctx, rd, a, b)] };
+      // One object, not the list the spec names: linstor-server
+      // `controller/.../api/rest/v1/ResourceConnections.java` answers `resList.get(0)` for a pair.
+      const rd = ctx.store.get<RdRec>('rds', [nameKey(req.params.rd)]);
+      const a = rd && getRsc(ctx, rd.name, req.params.a);
+      const b = rd && getRsc(ctx, rd.name, req.params.b);
+      if (!rd || !a || !b || sameName(a.nodeName, b.nodeName)) {
+        throw new ApiCallError(
+          entry(
+            FAIL_NOT_FOUND_RSC_CONN,
+            `Resource connection between '${req.params.a}' and '${req.params.b}' not found.`,
+          ),
+        );
+      }
+      // The controller keys a connection by its node pair in name order, whichever way it is asked.
+      const [first, second] = nameKey(a.nodeName) < nameKey(b.nodeName) ? [a, b] : [b, a];
+      return { status: 200, json: connView(ctx, rd, first, second) };
     },
   }),
   route({
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}/resource-connections/{a}/{b}',
+    body: REQUEST_SHAPES.ResourceConnectionModify,
     handler: (req, ctx) => {
       const mask = MASK_MOD | MASK_RSC_CONN;
       const body = objectBody<PropsModify>(req.body);
@@ -343,6 +366,7 @@ export const resourceRoutes: RouteDef[] = [
   route({
     method: 'PUT',
     template: '/v1/resource-definitions/{rd}/resources/{node}/volumes/{nr}',
+    body: REQUEST_SHAPES.VolumeModify,
     handler: (req, ctx) => {
       const mask = MASK_MOD | MASK_VLM;
       const body = objectBody<PropsModify>(req.body);

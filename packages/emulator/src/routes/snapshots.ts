@@ -25,6 +25,7 @@ import {
   viewSnapshots,
 } from '../domain/snapshots';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
+import { REQUEST_SHAPES } from '../http/request-body';
 import { type RouteDef, route } from '../http/route';
 import { badRequestBody, objectBody, withObjectBody } from './body';
 
@@ -34,6 +35,7 @@ export const snapshotRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: RD_SNAPSHOTS,
+    body: REQUEST_SHAPES.Snapshot,
     handler: withObjectBody(async (body: Snapshot, req, ctx) => {
       const entries = await createSnapshots(ctx, [
         {
@@ -49,6 +51,7 @@ export const snapshotRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/actions/snapshot/multi',
+    body: REQUEST_SHAPES.CreateMultiSnapshotRequest,
     handler: async (req, ctx) => {
       const body = objectBody<CreateMultiSnapshotRequest>(req.body);
       if (!body || (body.snapshots !== undefined && !Array.isArray(body.snapshots))) {
@@ -107,6 +110,7 @@ export const snapshotRoutes: RouteDef[] = [
   route({
     method: 'PUT',
     template: `${RD_SNAPSHOTS}/{snap}`,
+    body: REQUEST_SHAPES.SnapshotModify,
     handler: withObjectBody((body: SnapshotModify, req, ctx) => {
       return replyEntries(modifySnapshot(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
     }),
@@ -127,6 +131,7 @@ export const snapshotRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/snapshot-restore-volume-definition/{snap}',
+    body: REQUEST_SHAPES.SnapshotRestore,
     handler: withObjectBody((body: SnapshotRestore, req, ctx) => {
       return replyEntries(
         restoreVolumeDefinitions(ctx, req.params.rd ?? '', req.params.snap ?? '', body),
@@ -137,6 +142,7 @@ export const snapshotRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/resource-definitions/{rd}/snapshot-restore-resource/{snap}',
+    body: REQUEST_SHAPES.SnapshotRestore,
     handler: withObjectBody(async (body: SnapshotRestore, req, ctx) => {
       return replyEntries(await restoreResources(ctx, req.params.rd ?? '', req.params.snap ?? '', body), 200);
     }),

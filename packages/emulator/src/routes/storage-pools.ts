@@ -28,6 +28,7 @@ import { poolView, SUPPORTED_KINDS } from '../domain/pools';
 import { applyPropsModify } from '../domain/props';
 import { forgetThinUsage, rdKeysOfNode } from '../domain/storage';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
+import { REQUEST_SHAPES } from '../http/request-body';
 import { type EmuRequest, type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
@@ -98,6 +99,7 @@ export const storagePoolRoutes: RouteDef[] = [
   route({
     method: 'POST',
     template: '/v1/nodes/{node}/storage-pools',
+    body: REQUEST_SHAPES.StoragePool,
     handler: withObjectBody((body: StoragePool, req, ctx) => {
       const node = requireNode(ctx, req.params.node, CRT_SP);
       const name = checkPoolName(body.storage_pool_name, CRT_SP);
@@ -151,6 +153,7 @@ export const storagePoolRoutes: RouteDef[] = [
   route({
     method: 'PUT',
     template: '/v1/nodes/{node}/storage-pools/{sp}',
+    body: REQUEST_SHAPES.StoragePoolDefinitionModify,
     handler: withObjectBody((body: PropsModify, req, ctx) => {
       const node = requireNode(ctx, req.params.node, MOD_SP);
       const pool = requirePool(ctx, node.name, req.params.sp, MOD_SP);
