@@ -69,20 +69,11 @@ const ALLOWED_VALUES: Record<string, readonly string[]> = {
 
 const KEY_SYNTAX = /^[^\s/][^\s]*$/;
 
-/**
- * Key families only some objects take: `Paths/<name>/<node>` = net interface of a resource or node
- * connection (`linstor rc path create`; linstor-server `controller/.../core/apicallhandler/controller/CtrlRscConnectionApiCallHandler.java`
- * and the `Paths` namespace of linstor-common's properties.json).
- */
-export const CONNECTION_PREFIXES = ['Paths/'] as const;
-
 /** Why `key` cannot be set (unknown or malformed), or undefined when it is allowed. */
-export function propKeyProblem(key: string, extraPrefixes: readonly string[] = []): string | undefined {
+export function propKeyProblem(key: string): string | undefined {
   if (!KEY_SYNTAX.test(key) || key.endsWith('/') || key.includes('//')) return `Invalid property key: ${key}`;
   if (key.startsWith('Aux/')) return undefined;
-  if (KNOWN_KEYS.has(key) || [...KNOWN_PREFIXES, ...extraPrefixes].some((p) => key.startsWith(p))) {
-    return undefined;
-  }
+  if (KNOWN_KEYS.has(key) || KNOWN_PREFIXES.some((p) => key.startsWith(p))) return undefined;
   return `Invalid property key: ${key}`;
 }
 
@@ -90,11 +81,7 @@ export function propKeyProblem(key: string, extraPrefixes: readonly string[] = [
  * Validates keys and values to be set; throws FAIL_INVLD_PROP (with the op and object bits of the
  * calling context) on the first problem, as the controller answers.
  */
-export function validateProps(
-  props: Props | undefined,
-  opObjMask: bigint,
-  extraPrefixes: readonly string[] = [],
-): void {
+export function validateProps(props: Props | undefined, opObjMask: bigint): void {
   for (const [key, value] of Object.entries(props ?? {})) {
     if (typeof value !== 'string') {
       throw new ApiCallError(
@@ -103,7 +90,7 @@ export function validateProps(
         }),
       );
     }
-    if (propKeyProblem(key, extraPrefixes)) {
+    if (propKeyProblem(key)) {
       throw new ApiCallError(
         entry(FAIL_INVLD_PROP | opObjMask, `Invalid property key: ${key}`, {
           cause: `The key '${key}' is not whitelisted.`,
@@ -138,13 +125,8 @@ function invalidValue(key: string, value: string, allowed: string, opObjMask: bi
  * Applies a PropsModify body to `props` (returns a new map): validates `override_props`, then
  * removes `delete_props` and every key under `delete_namespaces`.
  */
-export function applyPropsModify(
-  props: Props,
-  modify: PropsModify,
-  opObjMask: bigint,
-  extraPrefixes: readonly string[] = [],
-): Props {
-  validateProps(modify.override_props, opObjMask, extraPrefixes);
+export function applyPropsModify(props: Props, modify: PropsModify, opObjMask: bigint): Props {
+  validateProps(modify.override_props, opObjMask);
   const next: Props = { ...props, ...(modify.override_props ?? {}) };
   for (const key of modify.delete_props ?? []) delete next[key];
   for (const ns of modify.delete_namespaces ?? []) {

@@ -6,7 +6,7 @@
 import type { PropsModify } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import type { RdRec, RscConnRec, RscRec } from './model';
-import { applyPropsModify, CONNECTION_PREFIXES, rscConnKey } from './props';
+import { applyPropsModify, rscConnKey } from './props';
 
 /** The ResourceConnection view between resources `a` and `b` of `rd`. */
 export function connView(ctx: EmulatorContext, rd: RdRec, a: RscRec, b: RscRec): Record<string, unknown> {
@@ -37,7 +37,7 @@ export function modifyResourceConnection(
     props: {},
     flags: [],
   };
-  const props = applyPropsModify(conn.props, body, mask, CONNECTION_PREFIXES);
+  const props = applyPropsModify(conn.props, body, mask);
   if (Object.keys(props).length === 0 && conn.flags.length === 0) ctx.store.delete('rscConns', key);
   else ctx.store.put<RscConnRec>('rscConns', key, { ...conn, props });
 }
