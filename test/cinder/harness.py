@@ -2,6 +2,7 @@
 (`linstor-hv bridge --platform cinder`), both children of this process, and the driver built by
 Cinder's own configuration machinery, fed with Cinder's own fake volume and snapshot objects."""
 
+import atexit
 import hashlib
 import json
 import os
@@ -42,16 +43,36 @@ def _conf():
         _conf_ready = True
 
 
+_bridge_argv = None
+
+
 def require_bridge():
-    """Skips the suite, saying why, while `linstor-hv bridge` is not part of the build yet."""
-    if os.environ.get('LINSTOR_HV_CINDER_BRIDGE'):
-        return
-    import unittest
-    if not os.path.exists(LINSTOR_HV):
-        raise unittest.SkipTest('apps/linstor-hv is not built (pnpm build)')
-    probe = subprocess.run([NODE, LINSTOR_HV, '--help'], capture_output=True, cwd=ROOT)
-    if not any(line.strip().startswith(b'bridge') for line in probe.stdout.splitlines()):
-        raise unittest.SkipTest('this linstor-hv has no bridge command yet')
+    """How to start a cinder bridge: `linstor-hv bridge --platform cinder` when the built program
+    serves that platform, else the bridge library and the method table bundled from the sources
+    (serve-bridge.ts); LINSTOR_HV_CINDER_BRIDGE overrides both."""
+    global _bridge_argv
+    if _bridge_argv is not None:
+        return _bridge_argv
+    command = os.environ.get('LINSTOR_HV_CINDER_BRIDGE')
+    if command:
+        _bridge_argv = command.split()
+        return _bridge_argv
+    if os.path.exists(LINSTOR_HV):
+        probe = subprocess.run([NODE, LINSTOR_HV, 'bridge', '--help'], capture_output=True, cwd=ROOT)
+        if probe.returncode == 0 and b'cinder' in probe.stdout:
+            _bridge_argv = [NODE, LINSTOR_HV, 'bridge', '--platform', 'cinder', '--socket']
+            return _bridge_argv
+    scratch = tempfile.mkdtemp(prefix='linstor-hv-cinder-bridge-')
+    atexit.register(shutil.rmtree, scratch, True)
+    bundle = os.path.join(scratch, 'serve-bridge.mjs')
+    esbuild = os.path.join(ROOT, 'node_modules', '.bin', 'esbuild')
+    subprocess.run([esbuild, os.path.join(os.path.dirname(__file__), 'serve-bridge.ts'), '--bundle',
+                    '--platform=node', '--format=esm', '--target=node20', '--log-level=warning',
+                    '--outfile=%s' % bundle,
+                    "--banner:js=import { createRequire as __cr } from 'node:module'; "
+                    "const require = __cr(import.meta.url);"], check=True, cwd=ROOT)
+    _bridge_argv = [NODE, bundle]
+    return _bridge_argv
 
 
 class Cluster(object):
@@ -86,9 +107,7 @@ class Cluster(object):
     def start_bridge(self):
         os.makedirs(os.path.dirname(self.socket), mode=0o700, exist_ok=True)
         log = open(os.path.join(self.scratch, 'bridge.log'), 'ab')
-        command = os.environ.get('LINSTOR_HV_CINDER_BRIDGE')
-        argv = command.split() + [self.socket] if command else \
-            [NODE, LINSTOR_HV, 'bridge', '--platform', 'cinder', '--socket', self.socket]
+        argv = require_bridge() + [self.socket]
         self.bridge = subprocess.Popen(argv, stdout=log, stderr=log, cwd=ROOT)
         log.close()
         deadline = time.monotonic() + 30
