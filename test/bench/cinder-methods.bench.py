@@ -138,16 +138,19 @@ def main():
         finally:
             cluster.stop()
     cpus = os.cpu_count()
+    argv = harness.require_bridge()
+    bridge_kind = '`linstor-hv bridge --platform cinder`' if 'bridge' in argv else \
+        '`@linstor-hv/bridge` serving `cinderMethodTable()`, test/cinder/serve-bridge.ts'
     node = subprocess.run([harness.NODE, '--version'], capture_output=True, text=True).stdout.strip()
     text = (
         'Measured %s with `/usr/bin/python3 test/bench/cinder-methods.bench.py` (%d rounds per scale; the '
-        'driver in python3-cinder, `linstor-hv bridge --platform cinder` and the emulator as separate '
+        'driver in python3-cinder, the bridge (%s) and the emulator as separate '
         'processes, %d CPU(s) shared with other jobs, Node %s, Python %s). Each round creates a 1 GiB '
         'volume, snapshots it, restores the snapshot into a new volume, clones the volume, extends it '
         'to 2 GiB, polls the stats, deletes the snapshot and the volumes. REST calls are the `/v1` '
         'requests in the emulator\'s log during the method (health probes included). "At 1,000 RDs": '
         'another owner\'s 1,000 resource definitions exist besides the 10 volumes.\n\n%s\n' % (
-            datetime.date.today().isoformat(), args.rounds, cpus, node, platform.python_version(),
+            datetime.date.today().isoformat(), args.rounds, bridge_kind, cpus, node, platform.python_version(),
             table(results, args.rounds)))
     print(text)
     if not args.no_write:

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCinderDemo } from './demo-cinder';
 import type { ProgramIo } from './program';
 
 /** One line of the demo driver. */
@@ -98,6 +99,8 @@ export async function runDemo(io: ProgramIo): Promise<number> {
       steps.push(s);
       void io.writeStdout(`  ${s.ok ? 'ok    ' : 'FAILED'} ${s.step}\n`);
     });
+    if (code === 0)
+      code = await runCinderDemo(io, { root, url: emulator.url, dataDir: emulator.dataDir }, formatTable);
   } finally {
     await emulator.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -1,0 +1,85 @@
+/**
+ * The Cinder part of `linstor-hv demo`: a cinder bridge on a socket in the demo's directory, and the
+ * Python driver inside Debian's Cinder (packages/cinder/demo/cinder-demo.py) driven against the
+ * emulated cluster. Prints its own table and verdict; skipped when python3-cinder is missing.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DemoStep } from './demo';
+import type { ProgramIo } from './program';
+
+const PYTHON = '/usr/bin/python3';
+
+function runScript(script: string, args: readonly string[], onStep: (s: DemoStep) => void): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(PYTHON, ['-B', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let pending = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.startsWith('{')) onStep(JSON.parse(line) as DemoStep);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stderr.length < 20_000) stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0 && stderr.trim() !== '') {
+        onStep({
+          step: 'cinder driver',
+          result: stderr.trim().split('\n').at(-1) ?? '',
+          ok: false,
+          ms: 0,
+          rest: 0,
+        });
+      }
+      resolvePromise(code ?? 1);
+    });
+  });
+}
+
+/** Runs the Cinder part against a running emulator; returns 0 when every step did what it should. */
+export async function runCinderDemo(
+  io: ProgramIo,
+  where: { root: string; url: string; dataDir: string },
+  formatTable: (steps: readonly DemoStep[]) => string,
+): Promise<number> {
+  const { root, url, dataDir } = where;
+  const script = join(root, 'packages', 'cinder', 'demo', 'cinder-demo.py');
+  if (!existsSync(script) || spawnSync(PYTHON, ['-c', 'import cinder']).status !== 0) {
+    await io.writeStdout('\ncinder part skipped: it needs the source tree and python3-cinder\n');
+    return 0;
+  }
+  const [{ startBridge }, { cinderMethodTable }] = await Promise.all([
+    import('@linstor-hv/bridge'),
+    import('@linstor-hv/cinder'),
+  ]);
+  const socketPath = join(dataDir, 'run', 'cinder.sock');
+  const bridge = await startBridge({
+    methods: cinderMethodTable(),
+    platform: 'cinder',
+    version: '0.1.0',
+    socketPath,
+    log: () => undefined,
+  });
+  const steps: DemoStep[] = [];
+  let code: number;
+  try {
+    await io.writeStdout(`\nlinstor-hv demo: the Cinder driver talks to a bridge at ${socketPath}\n`);
+    code = await runScript(script, [socketPath, url, dataDir], (s) => {
+      steps.push(s);
+      void io.writeStdout(`  ${s.ok ? 'ok    ' : 'FAILED'} ${s.step}\n`);
+    });
+  } finally {
+    await bridge.close();
+  }
+  await io.writeStdout(`\n${formatTable(steps)}\n`);
+  const failed = code !== 0 || steps.some((s) => !s.ok);
+  await io.writeStdout(failed ? '\ncinder demo FAILED\n' : `\ncinder demo passed: ${steps.length} steps\n`);
+  return failed ? 1 : 0;
+}
