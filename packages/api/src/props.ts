@@ -27,3 +27,10 @@ export const PROP_PM_VMID = 'Aux/pm/vmid';
 export const PROP_HV_TEMPORARY = `${AUX_NS}/temporary`;
 /** Set on a volume until the verb that creates it (create, clone, restore) has finished. */
 export const PROP_HV_PENDING = `${AUX_NS}/pending`;
+/**
+ * The attempt that created a pending object: a random id chosen when the create starts (and known
+ * to its caller), so a repeat resumes only its own attempt, never another one of the same owner.
+ */
+export const PROP_HV_ATTEMPT = `${AUX_NS}/attempt`;
+/** When a pending object was created (ISO time), so an orphan sweep can tell a dead attempt by its age. */
+export const PROP_HV_CREATED_AT = `${AUX_NS}/created-at`;

@@ -8,12 +8,14 @@ import {
   type ApiCallRc,
   FAIL_NOT_CONNECTED,
   isErrorCode,
+  isThinProviderKind,
   type Node,
   nameKey,
   type ResourceGroup,
   type StoragePool,
   sameCode,
   sameName,
+  takesSnapshots,
   WARN_NOT_CONNECTED,
 } from '@linstor-hv/api';
 
@@ -55,9 +57,10 @@ export interface GroupCapacity {
   readonly onlineNodes: readonly string[];
   /** Nodes with a pool of the group whose figures are missing (offline satellite): not counted. */
   readonly offlineNodes: readonly string[];
+  /** Every counted pool takes snapshots (false when no pool counts). */
+  readonly snapshots: boolean;
 }
 
-const THIN_KINDS = new Set(['LVM_THIN', 'ZFS_THIN', 'FILE_THIN']);
 const KIB = 1024;
 
 /** The placement rules of a resource group, as its select filter states them. */
@@ -129,6 +132,7 @@ export function computeCapacity(
   const offline = new Set<string>();
   let thin = 0;
   let thick = 0;
+  let withoutSnapshots = 0;
   for (const pool of pools) {
     if (pool.provider_kind === 'DISKLESS') continue;
     const node = pool.node_name;
@@ -143,7 +147,8 @@ export function computeCapacity(
       offline.add(node);
       continue;
     }
-    const isThin = THIN_KINDS.has(pool.provider_kind) || pool.static_traits?.Provisioning === 'Thin';
+    const isThin = isThinProviderKind(pool.provider_kind) || pool.static_traits?.Provisioning === 'Thin';
+    if (!(pool.supports_snapshots ?? takesSnapshots(pool.provider_kind))) withoutSnapshots++;
     if (isThin) thin++;
     else thick++;
     const total = pool.total_capacity * KIB;
@@ -174,5 +179,6 @@ export function computeCapacity(
     replicas: placement.replicas,
     onlineNodes: [...totalByNode.keys()].sort(),
     offlineNodes: [...offline].sort(),
+    snapshots: thin + thick > 0 && withoutSnapshots === 0,
   };
 }

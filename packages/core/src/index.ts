@@ -72,9 +72,12 @@ export {
   validateOwnership,
 } from './naming';
 export type { AdoptedVolume } from './service/adopt';
+export type { ClusterIdentity } from './service/cluster';
 export { CLEANUP_BUDGET_MS, migrationOf, type SignalOptions } from './service/core';
+export type { DeactivateResult } from './service/deactivate';
 export type { EnsureGroupResult, GroupShape } from './service/groups';
 export { type HostIdentity, matchNode } from './service/nodes';
+export type { PropsUpdate } from './service/props';
 export { TEMPORARY_PREFIX } from './service/temporary';
 export type {
   AttachOptions,
@@ -82,6 +85,7 @@ export type {
   CloneRequest,
   CreateRequest,
   CreateResult,
+  DeleteOptions,
   DetachResult,
   MigrationRecord,
   ReplicaInfo,

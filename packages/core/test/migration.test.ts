@@ -142,13 +142,13 @@ describe('live migration', () => {
     await emulator.control.openDevice('pve1', 'mig-6', 'rw');
     await service.beginMigration('mig-6', 'pve1', other);
     // Another operation in the window before QEMU on the target opens the device.
-    await service.createSnapshot('mig-6', 'during');
+    await service.resize('mig-6', { sizeBytes: SIZE + 1024 * 1024 });
     expect((await service.info('mig-6')).migration).toBeDefined();
     expect((await emulator.control.openDevice(other, 'mig-6', 'rw')).status).toBe(200);
     await emulator.control.closeDevice(other, 'mig-6');
     // The target never took over; past the grace period the record counts as abandoned.
     const impatient = cluster.serviceWith({ deadlines: { migrationGraceMs: 0 } });
-    await impatient.createSnapshot('mig-6', 'later');
+    await impatient.resize('mig-6', { sizeBytes: SIZE + 2 * 1024 * 1024 });
     expect((await service.info('mig-6')).migration).toBeUndefined();
     expect(await dualPrimaryEverywhere('mig-6')).toEqual([]);
     await emulator.control.closeDevice('pve1', 'mig-6');

@@ -13,7 +13,7 @@ import {
   type ResourceWithVolumes,
   sameName,
 } from '@linstor-hv/api';
-import { type CallOptions, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import type { CallOptions } from '@linstor-hv/client';
 import { VolumeError, VolumeInUseError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { attachmentProps } from '../naming';
@@ -28,6 +28,7 @@ import {
   type ServiceCore,
   type SignalOptions,
 } from './core';
+import { createOrAdopt } from './idempotent';
 import type { AttachOptions, AttachResult, DetachResult, MigrationRecord } from './types';
 
 /** The dual-primary settings a migration changes, with the values DRBD needs while it runs. */
@@ -63,6 +64,7 @@ export async function ensureAttached(
 ): Promise<AttachResult> {
   const existing = onNode(known ?? (await core.resources(resourceName, [node], call)), node);
   let created = false;
+  const readNode = async () => onNode(await core.resources(resourceName, [node], call), node);
   if (existing && isTieBreaker(existing)) {
     // Tag first, then convert: a tagged tie-breaker is still a tie-breaker (never ours to remove),
     // and a converted one is always tagged, whichever step a crash interrupts.
@@ -72,31 +74,39 @@ export async function ensureAttached(
       { override_props: { ...attachmentProps(core.ownership), ...extraProps } },
       beforeChange(call),
     );
-    await core.client.resources.makeAvailable(resourceName, node, { diskful: false }, beforeChange(call));
+    // A lost reply is settled by the state: no longer a tie-breaker means the conversion landed.
+    await createOrAdopt({
+      create: () =>
+        core.client.resources.makeAvailable(resourceName, node, { diskful: false }, beforeChange(call)),
+      read: async () => {
+        const now = await readNode();
+        return now && !isTieBreaker(now) ? now : undefined;
+      },
+      adopt: () => undefined,
+    });
     created = true;
   } else if (!existing) {
-    try {
-      await core.client.resources.createOnNode(
-        resourceName,
-        node,
-        {
-          resource: {
-            flags: ['DRBD_DISKLESS'],
-            props: { ...attachmentProps(core.ownership), ...extraProps },
+    // Exists: another attach won the race. Outcome unknown: ours may have landed. Either way the
+    // state decides whether a resource is there now, and whether it is this owner's attachment.
+    created = await createOrAdopt({
+      create: async () => {
+        await core.client.resources.createOnNode(
+          resourceName,
+          node,
+          {
+            resource: {
+              flags: ['DRBD_DISKLESS'],
+              props: { ...attachmentProps(core.ownership), ...extraProps },
+            },
           },
-        },
-        beforeChange(call),
-      );
-      created = true;
-    } catch (error) {
-      // Exists: another attach won the race. Outcome unknown: ours may have landed. Either way the
-      // state decides: a resource is there now, or the failure stands.
-      const raced = error instanceof LinstorApiError && error.has(FAIL_EXISTS_RSC);
-      if (!raced && !(error instanceof OutcomeUnknownError)) throw error;
-      const now = onNode(await core.resources(resourceName, [node], call), node);
-      if (!now) throw error;
-      created = core.isOwnAttachment(now);
-    }
+          beforeChange(call),
+        );
+        return true;
+      },
+      exists: FAIL_EXISTS_RSC,
+      read: readNode,
+      adopt: (now) => core.isOwnAttachment(now),
+    });
   }
   const devicePath = await core.waitForDevice(node, resourceName, call);
   return { devicePath, created, diskful: existing !== undefined && !isDiskless(existing) };
@@ -108,8 +118,10 @@ export async function removeOwnAttachment(
   resourceName: string,
   node: string,
   call: CallOptions = {},
+  /** The volume's resources when the caller has just read them (saves a request). */
+  known?: readonly ResourceWithVolumes[],
 ): Promise<DetachResult> {
-  const existing = onNode(await core.resources(resourceName, [node], call), node);
+  const existing = onNode(known ?? (await core.resources(resourceName, [node], call)), node);
   if (!existing) return { removed: false, kept: 'absent' };
   if (!isDiskless(existing)) return { removed: false, kept: 'diskful' };
   if (isTieBreaker(existing)) return { removed: false, kept: 'tie-breaker' };
@@ -255,7 +267,7 @@ export async function healMigration(
  * {@link healMigration} for the record's text as already read (`Aux/linstor-hv/migration`), with
  * the volume's resources when the caller has them (saves a request). An unreadable record is removed.
  */
-async function healRecord(
+export async function healRecord(
   core: ServiceCore,
   resourceName: string,
   text: string,

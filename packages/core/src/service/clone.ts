@@ -14,6 +14,7 @@ import {
   FAIL_EXISTS_RSC_DFN,
   FAIL_INVLD_PROVIDER,
   FAIL_SNAPSHOTS_NOT_SUPPORTED,
+  isThinProviderKind,
   nameKey,
   PROP_HV_MIGRATION,
   PROP_HV_PENDING,
@@ -54,8 +55,6 @@ import {
   removeUnfinished,
   requireReplicas,
 } from './volumes';
-
-const THIN_KINDS = new Set(['LVM_THIN', 'ZFS_THIN', 'FILE_THIN']);
 
 function diskfulPools(resources: readonly ResourceWithVolumes[]): string[] {
   const pools = new Set<string>();
@@ -418,9 +417,7 @@ async function copyIntoNewVolume(
     const targetResources = await core.resources(targetName, undefined, call);
     const zeroed = targetResources
       .filter((r) => !isDiskless(r))
-      .every((r) =>
-        (r.volumes ?? []).every((v) => v.provider_kind !== undefined && THIN_KINDS.has(v.provider_kind)),
-      );
+      .every((r) => (r.volumes ?? []).every((v) => isThinProviderKind(v.provider_kind)));
     const node = await chooseCopyNode(core, readFrom, targetName, call);
     await copyBetweenVolumes(core, {
       source: readFrom,

@@ -3,7 +3,6 @@
 import {
   FAIL_EXISTS_SNAPSHOT_DFN,
   PROP_HV_NAME,
-  PROP_HV_PLATFORM,
   type Props,
   type Snapshot,
   sameName,
@@ -13,7 +12,7 @@ import { type CallOptions, LinstorApiError, OutcomeUnknownError } from '@linstor
 import type { ProgressCallback } from '../copy/progress';
 import { RollbackBlockedError, VolumeError, VolumeNotFoundError } from '../errors';
 import { wrapFailure, wrapFailureAfterCleanup } from '../failure';
-import { ownershipProps, snapshotNameFor } from '../naming';
+import { isOwnedBy, isOwnVolume, ownershipProps, snapshotNameFor } from '../naming';
 import { healMigration } from './attach';
 import {
   beforeChange,
@@ -24,6 +23,7 @@ import {
   type ServiceCore,
   type SignalOptions,
 } from './core';
+import { createOrAdopt } from './idempotent';
 import { snapshotViewName } from './snapshot-view';
 import {
   copyBetweenVolumes,
@@ -84,27 +84,23 @@ export async function createSnapshot(
   const what = `Taking snapshot '${snapshot}' of volume '${volume}' failed`;
   const props: Props = { ...options.props, ...ownershipProps(core.ownership, snapshot) };
   try {
-    await healMigration(core, resourceName, call);
-    try {
-      await core.client.snapshots.create(
-        resourceName,
-        { name: snapshotName, snapshot_definition_props: props },
-        beforeChange(call),
-      );
-    } catch (error) {
-      const exists = error instanceof LinstorApiError && error.has(FAIL_EXISTS_SNAPSHOT_DFN);
-      if (!exists && !(error instanceof OutcomeUnknownError)) throw error;
-      const found = await core.client.snapshots.getOrUndefined(resourceName, snapshotName, call);
-      if (!found) {
-        if (exists) throw error;
+    // Two requests: the create and the read of what it made. A stale migration record is not
+    // healed here (that would cost a third); attach, detach, resize and rollback heal it.
+    const adopted = await createOrAdopt<(SnapshotInfo & { existed: boolean }) | undefined, Snapshot>({
+      create: async () => {
         await core.client.snapshots.create(
           resourceName,
           { name: snapshotName, snapshot_definition_props: props },
           beforeChange(call),
         );
-      } else {
+        return undefined;
+      },
+      exists: FAIL_EXISTS_SNAPSHOT_DFN,
+      read: () => core.client.snapshots.getOrUndefined(resourceName, snapshotName, call),
+      adopt: async (found) => {
         const info = describeSnapshot(found);
-        if (info.name !== snapshot || info.props[PROP_HV_PLATFORM] !== core.ownership.platform) {
+        // Ours only when it carries this platform's and this owner's tags for this very name.
+        if (!isOwnVolume(info.props, core.ownership, snapshot)) {
           throw new VolumeError(
             'already-exists',
             `${what}: volume '${volume}' already has a snapshot '${found.name ?? snapshotName}' that this owner did not take; choose another name.`,
@@ -116,14 +112,13 @@ export async function createSnapshot(
           throw new VolumeError(
             'linstor',
             `${what}: an earlier attempt left an unfinished snapshot, which was removed; try again.`,
-            {
-              volume,
-            },
+            { volume, outcome: 'undone' },
           );
         }
         return { ...info, existed: true };
-      }
-    }
+      },
+    });
+    if (adopted) return adopted;
     const taken = await core.client.snapshots.get(resourceName, snapshotName, call);
     const info = describeSnapshot(taken);
     if (!info.successful) {
@@ -277,6 +272,7 @@ export async function rollback(
   const call = callOf(options);
   const what = `Rolling volume '${volume}' back to snapshot '${snapshot}' failed`;
   try {
+    if (await rollbackToNewest(core, volume, snapshot, what, call)) return { method: 'native' };
     const definition = await healMigration(core, core.resourceName(volume), call);
     const foreign = core.foreignOwner(definition?.props);
     if (foreign !== undefined) {
@@ -293,13 +289,7 @@ export async function rollback(
     }
     const { resourceName, target } = check;
     if (check.method === 'native') {
-      try {
-        await core.client.snapshots.rollback(resourceName, target.snapshotName, {}, beforeChange(call));
-      } catch (error) {
-        // The rollback's result does not depend on how often it runs while nothing writes.
-        if (!(error instanceof OutcomeUnknownError)) throw error;
-        await core.client.snapshots.rollback(resourceName, target.snapshotName, {}, beforeChange(call));
-      }
+      await nativeRollback(core, resourceName, target.snapshotName, call);
       return { method: 'native' };
     }
     const temporary = temporaryName('rb', resourceName, target.snapshotName);
@@ -340,6 +330,58 @@ export async function rollback(
     return { method: 'copy' };
   } catch (error) {
     throw wrapFailure(what, error, { volume });
+  }
+}
+
+/** LINSTOR's rollback; a lost reply is answered by rolling back again (same result while nothing writes). */
+async function nativeRollback(
+  core: ServiceCore,
+  resourceName: string,
+  snapshotName: string,
+  call: CallOptions,
+): Promise<void> {
+  try {
+    await core.client.snapshots.rollback(resourceName, snapshotName, {}, beforeChange(call));
+  } catch (error) {
+    if (!(error instanceof OutcomeUnknownError)) throw error;
+    await core.client.snapshots.rollback(resourceName, snapshotName, {}, beforeChange(call));
+  }
+}
+
+/**
+ * The common case in two requests, the snapshot list and LINSTOR's rollback: the snapshot is the
+ * newest, complete, and carries this owner's tags (so this owner took it, and may roll back to
+ * it). LINSTOR itself refuses while the volume is open or a replica lacks the snapshot; then, as
+ * when the snapshot is not ours or not the newest, false sends the caller to the full check, which
+ * names the reason or rolls back by copy.
+ */
+async function rollbackToNewest(
+  core: ServiceCore,
+  volume: string,
+  snapshot: string,
+  what: string,
+  call: CallOptions,
+): Promise<boolean> {
+  const resourceName = core.resourceName(volume);
+  const snapshotName = snapshotNameFor(snapshot);
+  let snapshots: SnapshotInfo[];
+  try {
+    snapshots = await listSnapshotsOf(core, resourceName, call);
+  } catch (error) {
+    if (error instanceof LinstorApiError && error.isNotFound()) {
+      throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume });
+    }
+    throw error;
+  }
+  const newest = snapshots[snapshots.length - 1];
+  if (!newest?.successful || !sameName(newest.snapshotName, snapshotName)) return false;
+  if (!isOwnedBy(newest.props, core.ownership)) return false;
+  try {
+    await nativeRollback(core, resourceName, newest.snapshotName, call);
+    return true;
+  } catch (error) {
+    if (error instanceof LinstorApiError) return false;
+    throw error;
   }
 }
 

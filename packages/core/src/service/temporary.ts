@@ -7,13 +7,14 @@
 
 import { createHash } from 'node:crypto';
 import { PROP_HV_TEMPORARY, type Props } from '@linstor-hv/api';
-import { type CallOptions, LinstorApiError } from '@linstor-hv/client';
+import type { CallOptions } from '@linstor-hv/client';
 import { copyData } from '../copy/copy';
 import type { ProgressCallback } from '../copy/progress';
 import { VolumeError } from '../errors';
 import { ownerTags } from '../naming';
 import { ensureAttached, onNode, removeOwnAttachment } from './attach';
 import { beforeChange, type CleanupStep, isDeleting, isDiskless, type ServiceCore } from './core';
+import { deleteDefinitionAndSnapshots } from './definitions';
 
 /** Prefix of every temporary resource definition and snapshot linstor-hv creates. */
 export const TEMPORARY_PREFIX = 'lhv-tmp-';
@@ -38,16 +39,7 @@ export async function removeTemporaryDefinition(
   name: string,
   call: CallOptions = {},
 ): Promise<void> {
-  let snapshots: Awaited<ReturnType<typeof core.client.snapshots.list>> = [];
-  try {
-    snapshots = await core.client.snapshots.list(name, call);
-  } catch (error) {
-    if (error instanceof LinstorApiError && error.isNotFound()) return;
-    throw error;
-  }
-  for (const snapshot of snapshots)
-    if (snapshot.name) await core.client.snapshots.delete(name, snapshot.name, {}, beforeChange(call));
-  await core.client.resourceDefinitions.delete(name, beforeChange(call));
+  await deleteDefinitionAndSnapshots(core, name, call);
 }
 
 /**

@@ -55,6 +55,18 @@ export type CreateRequest = SizeSpec & {
   readonly props?: Props;
 };
 
+/** How {@link VolumeService.delete} waits and what else it removes. */
+export interface DeleteOptions {
+  /** How long to wait for the volume to be closed everywhere (default `notInUseMs`). */
+  readonly deadlineMs?: number;
+  /**
+   * Platform names of volumes restored from the volume's snapshots (Proxmox reads a snapshot
+   * through such a volume), deleted before the snapshots; gets the snapshots the delete found.
+   */
+  readonly alsoDelete?: ((snapshots: readonly SnapshotInfo[]) => readonly string[]) | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** One replica of a volume on one node. */
 export interface ReplicaInfo {
   readonly node: string;

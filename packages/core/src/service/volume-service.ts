@@ -1,15 +1,18 @@
 import type { Props } from '@linstor-hv/api';
-import { computeCapacity, type GroupCapacity } from '../capacity';
+import type { GroupCapacity } from '../capacity';
 import { type CopyOptions, type CopyResult, type CopySource, type CopyTarget, copyData } from '../copy/copy';
 import type { ProgressCallback } from '../copy/progress';
-import { wrapFailure } from '../failure';
 import { type SweepOptions, type SweepReport, sweepOrphans } from '../sweep';
 import { type AdoptedVolume, adoptVolume, releaseVolume } from './adopt';
 import { abortMigration, attachVolume, beginMigration, commitMigration, detachVolume } from './attach';
+import { groupCapacity } from './capacity';
 import { cloneVolume } from './clone';
-import { callOf, ServiceCore, type SignalOptions } from './core';
+import { type ClusterIdentity, checkController, clusterIdentity } from './cluster';
+import { ServiceCore, type SignalOptions } from './core';
+import { type DeactivateResult, deactivateVolume } from './deactivate';
 import { type EnsureGroupResult, ensureGroup, type GroupShape, moveToGroup } from './groups';
 import { findNode, type HostIdentity } from './nodes';
+import { type PropsUpdate, updateVolumeProps } from './props';
 import { attachSnapshot, detachSnapshot } from './snapshot-view';
 import { canRollback, createSnapshot, deleteSnapshot, listSnapshots, rollback } from './snapshots';
 import type {
@@ -18,6 +21,7 @@ import type {
   CloneRequest,
   CreateRequest,
   CreateResult,
+  DeleteOptions,
   DetachResult,
   RollbackCheck,
   SizeSpec,
@@ -63,7 +67,7 @@ export class VolumeService {
   }
 
   /** Deletes a volume and its snapshots once nobody has it open; already gone succeeds. */
-  delete(name: string, options: { deadlineMs?: number } & SignalOptions = {}): Promise<{ existed: boolean }> {
+  delete(name: string, options: DeleteOptions = {}): Promise<{ existed: boolean }> {
     return deleteVolume(this.core, name, options);
   }
 
@@ -86,6 +90,11 @@ export class VolumeService {
     options: { props?: readonly string[]; allGroups?: boolean } & SignalOptions = {},
   ): Promise<VolumeSummary[]> {
     return listVolumes(this.core, options);
+  }
+
+  /** Sets and removes platform properties of a volume (one read, one change); returns them afterwards. */
+  updateProps(name: string, update: PropsUpdate, options: SignalOptions = {}): Promise<Props> {
+    return updateVolumeProps(this.core, name, update, options);
   }
 
   /** Takes a snapshot on all diskful replicas. */
@@ -169,6 +178,14 @@ export class VolumeService {
     return detachVolume(this.core, name, node, options);
   }
 
+  /**
+   * Deactivates a volume on a node the platform is done with: ends a live migration recorded for
+   * that node (commit on its source, abort on its target), else detaches (one request on a replica).
+   */
+  deactivate(name: string, node: string, options: SignalOptions = {}): Promise<DeactivateResult> {
+    return deactivateVolume(this.core, name, node, options);
+  }
+
   /** Starts a live migration: target attached, dual-primary allowed for that pair only. */
   beginMigration(name: string, from: string, to: string, options: SignalOptions = {}): Promise<AttachResult> {
     return beginMigration(this.core, name, from, to, options);
@@ -188,31 +205,18 @@ export class VolumeService {
    * Capacity of the service's group (or another group): the cached storage-pool view and the node
    * list, read in parallel once the group's placement is known; the model is in the package README.
    */
-  async capacity(group = this.core.group, options: SignalOptions = {}): Promise<GroupCapacity> {
-    const call = callOf(options);
-    try {
-      const placement = await this.core.placement(group, call);
-      // Two small reads in parallel, neither growing with the number of volumes: the cached pool
-      // view, and the node list (a cached view still shows an offline node's last figures).
-      const [pools, nodes] = await Promise.all([
-        this.core.client.storagePools.list(
-          {
-            cached: true,
-            ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
-          },
-          call,
-        ),
-        this.core.client.nodes.list(undefined, call),
-      ]);
-      return computeCapacity(pools, placement, {
-        nodes,
-        ...(this.core.overSubscriptionRatio !== undefined
-          ? { overSubscriptionRatio: this.core.overSubscriptionRatio }
-          : {}),
-      });
-    } catch (error) {
-      throw wrapFailure(`Reading the capacity of resource group '${group}' failed`, error);
-    }
+  capacity(group = this.core.group, options: SignalOptions = {}): Promise<GroupCapacity> {
+    return groupCapacity(this.core, group, options);
+  }
+
+  /** Fails (kind `unavailable`) unless the controller answers its health check. */
+  checkController(options: SignalOptions = {}): Promise<void> {
+    return checkController(this.core, options);
+  }
+
+  /** The LINSTOR cluster's id and the name of a resource group (default: the service's). */
+  identity(group = this.core.group, options: SignalOptions = {}): Promise<ClusterIdentity> {
+    return clusterIdentity(this.core, group, options);
   }
 
   /** Makes a resource group match a shape (created when absent, only differing fields changed). */

@@ -5,18 +5,20 @@ import {
   FAIL_EXISTS_RSC_DFN,
   INFO_NO_RSC_SPAWNED,
   nodeNameProblem,
+  PROP_HV_MIGRATION,
   PROP_HV_NAME,
   PROP_HV_PENDING,
   type Props,
   type ResourceDefinition,
   sameName,
-  WARN_NOT_FOUND,
+  WARN_NOT_CONNECTED,
+  WARN_STLT_NOT_UPDATED,
 } from '@linstor-hv/api';
 import { type CallOptions, LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor-hv/client';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { describeReason, linstorReasons, wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { isOwnVolume, ownerFilter, ownershipProps } from '../naming';
-import { healMigration } from './attach';
+import { healRecord } from './attach';
 import {
   beforeChange,
   callOf,
@@ -29,9 +31,17 @@ import {
   sizeKibOf,
   VOLUME_NUMBER,
 } from './core';
+import { deleteDefinitionAndSnapshots } from './definitions';
 import { removeSnapshotViews } from './snapshot-view';
-import { listSnapshotsOf } from './snapshots';
-import type { CreateRequest, CreateResult, SizeSpec, VolumeInfo, VolumeSummary } from './types';
+import { describeSnapshot, listSnapshotsOf } from './snapshots';
+import type {
+  CreateRequest,
+  CreateResult,
+  DeleteOptions,
+  SizeSpec,
+  VolumeInfo,
+  VolumeSummary,
+} from './types';
 
 /** Refuses extra props that would overwrite linstor-hv's own bookkeeping. */
 export function checkExtraProps(props: Props | undefined): void {
@@ -70,12 +80,7 @@ export async function removeUnfinished(
   const definition = await core.definition(resourceName, call);
   if (!definition || !isOwnVolume(definition.props, core.ownership, platformName)) return;
   if (definition.props?.[PROP_HV_PENDING] === undefined) return;
-  const snapshots = await core.client.snapshots.list(resourceName, call).catch(() => []);
-  for (const snapshot of snapshots) {
-    if (snapshot.name)
-      await core.client.snapshots.delete(resourceName, snapshot.name, {}, beforeChange(call));
-  }
-  await core.client.resourceDefinitions.delete(resourceName, beforeChange(call));
+  await deleteDefinitionAndSnapshots(core, resourceName, call);
 }
 
 /** The sentence for "already exists and is not ours", telling a case-only collision apart. */
@@ -287,7 +292,7 @@ export async function createVolume(
 export async function deleteVolume(
   core: ServiceCore,
   name: string,
-  options: { deadlineMs?: number } & SignalOptions = {},
+  options: DeleteOptions = {},
 ): Promise<{ existed: boolean }> {
   const call = callOf(options);
   const resourceName = core.resourceName(name);
@@ -328,18 +333,17 @@ export async function deleteVolume(
       if (error instanceof LinstorApiError && error.isNotFound()) return { existed: false };
       throw error;
     }
+    // Volumes the platform restored from these snapshots go first (on ZFS they depend on them).
+    for (const dependent of options.alsoDelete?.(snapshots.map(describeSnapshot)) ?? []) {
+      await deleteVolume(core, dependent, { ...options, alsoDelete: undefined });
+    }
     await removeSnapshotViews(
       core,
       resourceName,
       snapshots.flatMap((snapshot) => (snapshot.name ? [snapshot.name] : [])),
       call,
     );
-    for (const snapshot of snapshots) {
-      if (snapshot.name)
-        await core.client.snapshots.delete(resourceName, snapshot.name, {}, beforeChange(call));
-    }
-    const reply = await core.client.resourceDefinitions.delete(resourceName, beforeChange(call));
-    return { existed: !reply.has(WARN_NOT_FOUND) };
+    return { existed: await deleteDefinitionAndSnapshots(core, resourceName, call, snapshots) };
   } catch (error) {
     throw wrapFailure(`${what} failed`, error, { volume: name });
   }
@@ -357,27 +361,34 @@ export async function resizeVolume(
   const resourceName = core.resourceName(name);
   const what = `Resizing volume '${name}'`;
   try {
-    await healMigration(core, resourceName, call);
-    const definition = await core.client.volumeDefinitions.getOrUndefined(resourceName, VOLUME_NUMBER, call);
-    if (!definition)
+    // Two requests: the definition (size, owner, migration record) and the change.
+    const definition = await core.definition(resourceName, call);
+    const currentKib = definition && core.sizeKibOf(definition);
+    if (!definition || currentKib === undefined)
       throw new VolumeNotFoundError(`${what} failed: the volume does not exist.`, { volume: name });
-    if (kib < definition.size_kib) {
+    const record = definition.props?.[PROP_HV_MIGRATION];
+    if (record !== undefined) await healRecord(core, resourceName, record, undefined, call);
+    if (kib < currentKib) {
       throw new VolumeValidationError(
-        `${what} to ${kib} KiB is refused: it has ${definition.size_kib} KiB and volumes can only grow.`,
+        `${what} to ${kib} KiB is refused: it has ${currentKib} KiB and volumes can only grow.`,
         { volume: name },
       );
     }
-    if (kib === definition.size_kib) return { sizeBytes: kib * KIB, changed: false };
-    await core.client.volumeDefinitions.modify(
+    if (kib === currentKib) return { sizeBytes: kib * KIB, changed: false };
+    const reply = await core.client.volumeDefinitions.modify(
       resourceName,
       VOLUME_NUMBER,
       { size_kib: kib },
       beforeChange(call),
     );
-    await core.client.wait.resizeDone(resourceName, VOLUME_NUMBER, kib, {
-      timeoutMs: core.deadlines.resizeMs,
-      ...call,
-    });
+    // LINSTOR answers once the satellites have grown their volumes; only a satellite it could not
+    // reach (it says so in the reply) grows later, and then the resize is waited for.
+    if (reply.has(WARN_NOT_CONNECTED) || reply.has(WARN_STLT_NOT_UPDATED)) {
+      await core.client.wait.resizeDone(resourceName, VOLUME_NUMBER, kib, {
+        timeoutMs: core.deadlines.resizeMs,
+        ...call,
+      });
+    }
     return { sizeBytes: kib * KIB, changed: true };
   } catch (error) {
     throw wrapFailure(`${what} failed`, error, { volume: name });

@@ -1,11 +1,16 @@
 /** activate_volume, deactivate_volume, volume_export, volume_import. */
 
-import { sameName } from '@linstor-hv/api';
-import { CLEANUP_BUDGET_MS, migrationOf, VolumeError, VolumeInUseError, wrapFailure } from '@linstor-hv/core';
+import { CLEANUP_BUDGET_MS, VolumeError, VolumeInUseError } from '@linstor-hv/core';
 import type { HandlerContext } from '../context';
 import { booleanArg, integerArg, optionalStringArg, stringArg } from '../protocol';
 import { checkSnapshotName, coreName, parseVolname, snapshotCoreName, type VolumeName } from '../volname';
-import { existingLocalDevice, unreachableController, volumeProps, withNewPmName } from './common';
+import {
+  causeText,
+  existingLocalDevice,
+  isControllerUnreachable,
+  volumeProps,
+  withNewPmName,
+} from './common';
 import { alreadyExists, createForPve } from './volumes';
 
 /**
@@ -52,13 +57,14 @@ async function activateCurrent(ctx: HandlerContext, volume: VolumeName): Promise
         `volume '${volume.volname}' is in use on node '${error.nodes[0]}'; live migration needs 'allowtwoprimaries yes' on storage '${ctx.request.storeid}'`,
       );
     }
-    const unreachable = unreachableController(error);
-    if (unreachable === undefined) throw error;
+    if (!isControllerUnreachable(error)) throw error;
     const local = existingLocalDevice(ctx, volume);
     if (local === undefined) {
-      throw wrapFailure(`Activating volume '${volume.volname}' on node '${node}' failed`, unreachable, {
-        volume: volume.volname,
-      });
+      throw new VolumeError(
+        'unavailable',
+        `Activating volume '${volume.volname}' on node '${node}' failed: ${causeText(error)}`,
+        { cause: error, volume: volume.volname },
+      );
     }
     return {
       path: local,
@@ -90,27 +96,15 @@ export async function deactivateVolume(ctx: HandlerContext): Promise<Record<stri
   const snapname = optionalStringArg(ctx.args, 'snapname');
   const { node } = ctx;
   try {
-    if (snapname !== undefined) {
-      const view = snapshotCoreName(volume.resource, checkSnapshotName(snapname));
-      await ctx.service.detach(view, node, { signal: ctx.signal });
-      return {};
-    }
-    const definition = await ctx.client.resourceDefinitions.getOrUndefined(volume.resource, {
-      signal: ctx.signal,
-    });
-    if (!definition) return {};
-    const record = migrationOf(definition.props);
-    if (record && sameName(record.from, node)) {
-      await ctx.service.commitMigration(coreName(volume), record.from, record.to, { signal: ctx.signal });
-    } else if (record && sameName(record.to, node)) {
-      await ctx.service.abortMigration(coreName(volume), record.from, record.to, { signal: ctx.signal });
-    } else {
-      await ctx.service.detach(coreName(volume), node, { signal: ctx.signal });
-    }
+    const name =
+      snapname === undefined
+        ? coreName(volume)
+        : snapshotCoreName(volume.resource, checkSnapshotName(snapname));
+    await ctx.service.deactivate(name, node, { signal: ctx.signal });
     return {};
   } catch (error) {
     if (error instanceof VolumeError && error.kind === 'not-found') return {};
-    if (unreachableController(error) !== undefined) {
+    if (isControllerUnreachable(error)) {
       return {
         warnings: [`the LINSTOR controller is unreachable; '${volume.volname}' stays attached on '${node}'`],
       };

@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { PROP_PM_VMID, type Props } from '@linstor-hv/api';
-import { AllControllersFailedError, LinstorTransportError } from '@linstor-hv/client';
 import { VolumeError } from '@linstor-hv/core';
 import type { HandlerContext } from '../context';
 import { coreName, pmVolname, type VolumeName } from '../volname';
@@ -47,7 +46,10 @@ export async function withNewPmName(
       if (!(error instanceof VolumeError && error.kind === 'already-exists')) throw error;
     }
   }
-  throw new Error(`no free volume name found after ${NAME_TRIES} random names`);
+  throw new VolumeError(
+    'already-exists',
+    `no free volume name found after ${NAME_TRIES} random names; LINSTOR refused each one as taken`,
+  );
 }
 
 /** Properties of a new volume: the owner linstor-proxmox reads, and the full PVE name when needed. */
@@ -63,15 +65,16 @@ export function newVolname(resource: string, vmid: number, basename?: string): s
   return basename === undefined ? own : `${basename}/${own}`;
 }
 
-/**
- * The client's error, found along the causes, saying no configured controller could be reached
- * (as opposed to a controller refusing); undefined for any other failure.
- */
-export function unreachableController(error: unknown): Error | undefined {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof AllControllersFailedError || e instanceof LinstorTransportError) return e;
-  }
-  return undefined;
+/** True when no LINSTOR controller could be reached (as opposed to a controller refusing). */
+export function isControllerUnreachable(error: unknown): boolean {
+  return error instanceof VolumeError && error.kind === 'unavailable';
+}
+
+/** The words of the failure behind a core error (its cause's message), for a message of our own. */
+export function causeText(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return `${text.replace(/\.$/, '')}.`;
 }
 
 /** The local device of a volume (core's by-res path on this node), when it exists. */

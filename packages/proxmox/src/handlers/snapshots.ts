@@ -100,11 +100,7 @@ export async function createBase(ctx: HandlerContext): Promise<Record<string, un
   }
   await ctx.service.createSnapshot(name, baseSnapshotName(volume.resource), { signal: ctx.signal });
   const base = baseNameOf(volume);
-  await ctx.client.resourceDefinitions.modify(
-    volume.resource,
-    { override_props: { [PROP_PVE_VOLNAME]: base } },
-    { signal: ctx.signal },
-  );
+  await ctx.service.updateProps(name, { set: { [PROP_PVE_VOLNAME]: base } }, { signal: ctx.signal });
   return { volname: base };
 }
 

@@ -75,23 +75,20 @@ export function alreadyExists(volname: string): VolumeError {
   return new VolumeError('already-exists', `volume '${volname}' already exists`);
 }
 
-/** `free_image`: the temporary snapshot volumes, the snapshots, then the volume itself. */
+/**
+ * `free_image`: the volumes snapshots were read through (`snap_<resource>_<snapshot>`, left by
+ * backups and clones), the snapshots, then the volume itself; core finds them with the one
+ * snapshot list it reads anyway.
+ */
 export async function freeImage(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const volume = parseVolname(stringArg(ctx.args, 'volname'));
-  const name = coreName(volume);
-  let snapshots: readonly { name: string }[] = [];
-  try {
-    snapshots = await ctx.service.listSnapshots(name, { signal: ctx.signal });
-  } catch (error) {
-    if (!(error instanceof VolumeError && error.kind === 'not-found')) throw error;
-  }
-  for (const snapshot of snapshots) {
-    // A snapshot read by a backup or a clone lives on as volume snap_<resource>_<snapshot>.
-    if (snapshot.name.toUpperCase().startsWith(`SNAP_${volume.resource.toUpperCase()}_`)) {
-      await ctx.service.delete(snapshot.name, { deadlineMs: ctx.remainingMs(), signal: ctx.signal });
-    }
-  }
-  await ctx.service.delete(name, { deadlineMs: ctx.remainingBeforeCleanupMs(), signal: ctx.signal });
+  const readThrough = `SNAP_${volume.resource.toUpperCase()}_`;
+  await ctx.service.delete(coreName(volume), {
+    deadlineMs: ctx.remainingBeforeCleanupMs(),
+    alsoDelete: (snapshots) =>
+      snapshots.map((s) => s.name).filter((name) => name.toUpperCase().startsWith(readThrough)),
+    signal: ctx.signal,
+  });
   return {};
 }
 
@@ -174,18 +171,13 @@ export async function renameVolume(ctx: HandlerContext): Promise<Record<string, 
       `renaming '${volume.volname}' to '${targetVolname}' is not possible: it can only become '${renamed}'`,
     );
   }
-  const info = await ctx.service.info(coreName(volume), { signal: ctx.signal });
-  if (!info.resourceGroup || !sameName(info.resourceGroup, ctx.resourceGroup)) {
-    throw new VolumeError(
-      'not-found',
-      `volume '${volume.volname}' is not in resource group '${ctx.resourceGroup}'`,
-    );
-  }
-  await ctx.client.resourceDefinitions.modify(
-    volume.resource,
+  // Only Aux/pm/vmid says who owns a pm- volume; a stored full PVE name would contradict it.
+  await ctx.service.updateProps(
+    coreName(volume),
     {
-      override_props: { [PROP_PM_VMID]: String(targetVmid) },
-      delete_props: info.props[PROP_PVE_VOLNAME] !== undefined ? [PROP_PVE_VOLNAME] : [],
+      set: { [PROP_PM_VMID]: String(targetVmid) },
+      remove: [PROP_PVE_VOLNAME],
+      resourceGroup: ctx.resourceGroup,
     },
     { signal: ctx.signal },
   );
