@@ -386,7 +386,8 @@ class LinstorBaseDriver(driver.VolumeDriver):
     # ------------------------------------------------------------------ stats
 
     def _location_info(self):
-        return ','.join(sorted(self._backend_params()['uris']))
+        # The bridge words it (the sorted controller list); the last stats poll has it.
+        return self.get_volume_stats().get('location_info')
 
     def _update_volume_stats(self):
         result = self._call('get_volume_stats')
