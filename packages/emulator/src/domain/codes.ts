@@ -4,6 +4,7 @@
  * (code number | type mask). Op and object bits are added where each entry is made.
  */
 import { MASK_ERROR, MASK_WARN } from '@linstor-hv/api';
+import { ApiCallError, entry } from '../http/apicall';
 
 export const FAIL_INVLD_CONF = 230n | MASK_ERROR;
 export const FAIL_INVLD_EXT_FILE_NAME = 235n | MASK_ERROR;
@@ -14,3 +15,17 @@ export const FAIL_EXISTS_NODE_CONN = 506n | MASK_ERROR;
 export const FAIL_MISSING_EBS_TARGET = 611n | MASK_ERROR;
 export const FAIL_STLT_DOES_NOT_SUPPORT_LAYER = 988n | MASK_ERROR;
 export const WARN_NOT_EVACUATING = 1020n | MASK_WARN;
+
+/**
+ * The controller's "not found" entry for an object kind (CtrlApiDataLoader): "Remote 'x' not
+ * found.", why, and what to do.
+ */
+export function notFoundError(code: bigint, kind: string, name: string, opObjMask = 0n): ApiCallError {
+  const capitalized = kind.charAt(0).toUpperCase() + kind.slice(1);
+  return new ApiCallError(
+    entry(code | opObjMask, `${capitalized} '${name}' not found.`, {
+      cause: `The specified ${kind} '${name}' could not be found in the database`,
+      correction: `Create a ${kind} with the name '${name}' first.`,
+    }),
+  );
+}

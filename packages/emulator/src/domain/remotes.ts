@@ -33,7 +33,7 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
-import { FAIL_INVLD_CONF, FAIL_INVLD_REMOTE_NAME, FAIL_MISSING_EBS_TARGET } from './codes';
+import { FAIL_INVLD_CONF, FAIL_INVLD_REMOTE_NAME, FAIL_MISSING_EBS_TARGET, notFoundError } from './codes';
 import { requireMasterKey } from './encryption';
 
 export type RemoteType = 's3' | 'linstor' | 'ebs';
@@ -74,14 +74,7 @@ export function listRemotes(ctx: EmulatorContext, type?: RemoteType): RemoteRec[
 /** Throws FAIL_NOT_FOUND_REMOTE (404) unless the remote exists. */
 export function requireRemote(ctx: EmulatorContext, name: string, opObjMask = 0n): RemoteRec {
   const remote = getRemote(ctx, name);
-  if (!remote) {
-    throw new ApiCallError(
-      entry(FAIL_NOT_FOUND_REMOTE | opObjMask, `Remote '${name}' not found.`, {
-        cause: `The specified remote '${name}' could not be found in the database`,
-        correction: `Create a remote with the name '${name}' first.`,
-      }),
-    );
-  }
+  if (!remote) throw notFoundError(FAIL_NOT_FOUND_REMOTE, 'remote', name, opObjMask);
   return remote;
 }
 

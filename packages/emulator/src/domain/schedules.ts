@@ -24,7 +24,7 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
-import { FAIL_INVLD_CONF, FAIL_INVLD_SCHEDULE_NAME } from './codes';
+import { FAIL_INVLD_CONF, FAIL_INVLD_SCHEDULE_NAME, notFoundError } from './codes';
 import { newUuid } from './lookup';
 
 export interface ScheduleRec {
@@ -160,14 +160,7 @@ export function listSchedules(ctx: EmulatorContext): ScheduleRec[] {
 
 export function requireSchedule(ctx: EmulatorContext, name: string, mask = 0n): ScheduleRec {
   const rec = getSchedule(ctx, name);
-  if (!rec) {
-    throw new ApiCallError(
-      entry(FAIL_NOT_FOUND_SCHEDULE | mask, `Schedule '${name}' not found.`, {
-        cause: `The specified schedule '${name}' could not be found in the database`,
-        correction: `Create a schedule with the name '${name}' first.`,
-      }),
-    );
-  }
+  if (!rec) throw notFoundError(FAIL_NOT_FOUND_SCHEDULE, 'schedule', name, mask);
   return rec;
 }
 

@@ -33,6 +33,7 @@ import {
 import type { EmulatorContext } from '../context';
 import { FAIL_INVLD_CONF } from '../domain/codes';
 import { enterPassphrase, passphraseStatus, setPassphrase } from '../domain/encryption';
+import { DEFAULT_LOG_LEVELS, type LogLevels, withLogLevels } from '../domain/log-levels';
 import type { ErrorReportRec } from '../domain/model';
 import { allPropsInfo, type PropsObject, propsInfo } from '../domain/props-info';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
@@ -40,6 +41,11 @@ import { type EmuReply, type RouteDef, route } from '../http/route';
 import { withObjectBody } from './body';
 
 const INFO_NOOP = 10007n | MASK_INFO;
+
+/** What sos-report answers: the emulated satellites have none of the tools it collects from. */
+const SOS_REPORT_FAILURE = entry(FAIL_UNKNOWN_ERROR, 'Failed to create the SOS report.', {
+  cause: 'The satellites could not collect their logs and command output (drbdadm, lsblk, journalctl).',
+});
 
 const infoRoute = (template: string, object: PropsObject): RouteDef => ({
   method: 'GET',
@@ -53,17 +59,8 @@ function ok(entries: ApiCallRc[], status = 200): EmuReply {
 
 // --- controller config -----------------------------------------------------------------------
 
-interface CtrlConfigRec {
-  logLevel: string;
-  logLevelLinstor: string;
-}
-
-const LOG_LEVELS = ['ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'];
-
-function ctrlConfig(ctx: EmulatorContext): CtrlConfigRec {
-  return (
-    ctx.store.get<CtrlConfigRec>('controller', ['config']) ?? { logLevel: 'INFO', logLevelLinstor: 'INFO' }
-  );
+function ctrlConfig(ctx: EmulatorContext): LogLevels {
+  return ctx.store.get<LogLevels>('controller', ['config']) ?? DEFAULT_LOG_LEVELS;
 }
 
 function configView(ctx: EmulatorContext): Record<string, unknown> {
@@ -92,18 +89,7 @@ function setConfig(
   body: { log?: { level?: unknown; level_linstor?: unknown } },
 ): EmuReply {
   const mask = MASK_MOD | MASK_CTRL_CONF;
-  const conf = { ...ctrlConfig(ctx) };
-  for (const [field, value] of [
-    ['logLevel', body.log?.level],
-    ['logLevelLinstor', body.log?.level_linstor],
-  ] as const) {
-    if (value === undefined || value === null) continue;
-    const level = String(value).toUpperCase();
-    if (!LOG_LEVELS.includes(level)) {
-      return { status: 400, json: [entry(FAIL_INVLD_CONF | mask, `Invalid log level '${String(value)}'.`)] };
-    }
-    conf[field] = level;
-  }
+  const conf = withLogLevels(ctrlConfig(ctx), body.log, mask);
   ctx.store.put('controller', ['config'], conf);
   return ok([entry(MODIFIED | mask, 'Successfully updated controller config')]);
 }
@@ -395,32 +381,7 @@ export const controllerAdminRoutes: RouteDef[] = [
       }),
     ),
   }),
-  route({
-    method: 'GET',
-    template: '/v1/sos-report',
-    handler: () =>
-      ok(
-        [
-          entry(FAIL_UNKNOWN_ERROR, 'Failed to create the SOS report.', {
-            cause:
-              'The satellites could not collect their logs and command output (drbdadm, lsblk, journalctl).',
-          }),
-        ],
-        500,
-      ),
-  }),
-  route({
-    method: 'GET',
-    template: '/v1/sos-report/download',
-    handler: () =>
-      ok(
-        [
-          entry(FAIL_UNKNOWN_ERROR, 'Failed to create the SOS report.', {
-            cause:
-              'The satellites could not collect their logs and command output (drbdadm, lsblk, journalctl).',
-          }),
-        ],
-        500,
-      ),
-  }),
+  ...['/v1/sos-report', '/v1/sos-report/download'].map((template) =>
+    route({ method: 'GET', template, handler: () => ok([SOS_REPORT_FAILURE], 500) }),
+  ),
 ];

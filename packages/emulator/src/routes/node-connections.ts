@@ -14,8 +14,8 @@ import {
   type PropsModify,
   sameName,
 } from '@linstor-hv/api';
-import type { EmulatorContext } from '../context';
 import { nameFilter, queryList } from '../domain/filters';
+import { requireNode } from '../domain/lookup';
 import type { NodeRec } from '../domain/model';
 import { applyPropsModify } from '../domain/props';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
@@ -30,19 +30,6 @@ interface NodeConnRec {
 
 function ordered(a: NodeRec, b: NodeRec): [NodeRec, NodeRec] {
   return a.name < b.name ? [a, b] : [b, a];
-}
-
-function requireNodeFor(ctx: EmulatorContext, name: string, mask: bigint): NodeRec {
-  const node = ctx.store.get<NodeRec>('nodes', [nameKey(name)]);
-  if (!node) {
-    throw new ApiCallError(
-      entry(FAIL_NOT_FOUND_NODE | mask, `Node '${name}' not found.`, {
-        cause: `The specified node '${name}' could not be found in the database`,
-        correction: `Create a node with the name '${name}' first.`,
-      }),
-    );
-  }
-  return node;
 }
 
 export const nodeConnectionRoutes: RouteDef[] = [
@@ -70,8 +57,8 @@ export const nodeConnectionRoutes: RouteDef[] = [
     handler: withObjectBody((body: PropsModify, req, ctx) => {
       const mask = MASK_MOD | MASK_NODE_CONN;
       const [first, second] = ordered(
-        requireNodeFor(ctx, req.params.node_a, mask),
-        requireNodeFor(ctx, req.params.node_b, mask),
+        requireNode(ctx, req.params.node_a, mask),
+        requireNode(ctx, req.params.node_b, mask),
       );
       if (sameName(first.name, second.name)) {
         throw new ApiCallError(

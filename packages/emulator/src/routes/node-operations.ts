@@ -19,8 +19,9 @@ import {
   WARN_NOT_CONNECTED,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
-import { FAIL_INVLD_CONF, FAIL_MISSING_EBS_TARGET } from '../domain/codes';
+import { FAIL_MISSING_EBS_TARGET } from '../domain/codes';
 import { paginate } from '../domain/filters';
+import { DEFAULT_LOG_LEVELS, type LogLevels, withLogLevels } from '../domain/log-levels';
 import { requireNode } from '../domain/lookup';
 import type { NodeRec } from '../domain/model';
 import {
@@ -50,22 +51,8 @@ interface SatelliteConfigBody {
   log?: { level?: string; level_linstor?: string };
 }
 
-/** Log levels a satellite accepts (SLF4J's). */
-const LOG_LEVELS = ['ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'];
-
-/** The satellite's settings that `PUT .../config` may change, per node. */
-interface StltConfigRec {
-  logLevel: string;
-  logLevelLinstor: string;
-}
-
-function stltConfig(ctx: EmulatorContext, node: NodeRec): StltConfigRec {
-  return (
-    ctx.store.get<StltConfigRec>('stltConfigs', [nameKey(node.name)]) ?? {
-      logLevel: 'INFO',
-      logLevelLinstor: 'INFO',
-    }
-  );
+function stltConfig(ctx: EmulatorContext, node: NodeRec): LogLevels {
+  return ctx.store.get<LogLevels>('stltConfigs', [nameKey(node.name)]) ?? DEFAULT_LOG_LEVELS;
 }
 
 /** The satellite configuration a connected satellite reports (`null` from an offline one → 503). */
@@ -97,18 +84,7 @@ function satelliteConfigReply(ctx: EmulatorContext, nodeName: string): EmuReply 
 function setSatelliteConfig(ctx: EmulatorContext, nodeName: string, body: SatelliteConfigBody): EmuReply {
   const mask = MASK_MOD | MASK_NODE;
   const node = requireNode(ctx, nodeName, mask);
-  const conf = { ...stltConfig(ctx, node) };
-  for (const [field, value] of [
-    ['logLevel', body.log?.level],
-    ['logLevelLinstor', body.log?.level_linstor],
-  ] as const) {
-    if (value === undefined) continue;
-    const level = String(value).toUpperCase();
-    if (!LOG_LEVELS.includes(level)) {
-      return { status: 400, json: [entry(FAIL_INVLD_CONF | mask, `Invalid log level '${value}'.`)] };
-    }
-    conf[field] = level;
-  }
+  const conf = withLogLevels(stltConfig(ctx, node), body.log, mask);
   ctx.store.put('stltConfigs', [nameKey(node.name)], conf);
   return replyEntries(
     [entry(MODIFIED | mask, `Successfully updated satellite config of node ${node.name}`)],

@@ -23,6 +23,7 @@ import {
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
+import { notFoundError } from '../domain/codes';
 import { paginate } from '../domain/filters';
 import { checkPoolName, newUuid } from '../domain/lookup';
 import type { PoolRec } from '../domain/model';
@@ -69,12 +70,7 @@ function view(spd: SpdRec): Record<string, unknown> {
 }
 
 function notFound(name: string, mask = 0n): ApiCallError {
-  return new ApiCallError(
-    entry(FAIL_NOT_FOUND_STOR_POOL_DFN | mask, `Storage pool definition '${name}' not found.`, {
-      cause: `The specified storage pool definition '${name}' could not be found in the database`,
-      correction: `Create a storage pool definition with the name '${name}' first.`,
-    }),
-  );
+  return notFoundError(FAIL_NOT_FOUND_STOR_POOL_DFN, 'storage pool definition', name, mask);
 }
 
 export const storagePoolDefinitionRoutes: RouteDef[] = [
