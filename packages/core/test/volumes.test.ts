@@ -113,7 +113,8 @@ describe('create', () => {
   });
 
   it('finishes its own interrupted create without adding a replica', async () => {
-    // An earlier attempt spawned and placed, then died before clearing its pending mark.
+    // An earlier attempt spawned and placed, then died before clearing its pending mark; its
+    // caller repeats the call with that attempt's id (only its own attempt is resumed).
     await cluster.client.resourceGroups.spawn('linstor-hv', {
       resource_definition_name: 'half-done',
       volume_sizes: [1024],
@@ -122,6 +123,8 @@ describe('create', () => {
         'Aux/linstor-hv/owner': 'suite-1',
         'Aux/linstor-hv/name': 'half-done',
         'Aux/linstor-hv/pending': 'create',
+        'Aux/linstor-hv/attempt': 'first-try',
+        'Aux/linstor-hv/created-at': new Date().toISOString(),
       },
     });
     const before = (await cluster.service.info('half-done')).replicas
@@ -132,6 +135,7 @@ describe('create', () => {
       name: 'half-done',
       sizeKib: 1024,
       preferredNode: preferred,
+      attempt: 'first-try',
     });
     expect(result.existed).toBe(false);
     expect(result.diskfulNodes).toEqual(before);

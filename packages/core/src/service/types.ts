@@ -53,6 +53,12 @@ export type CreateRequest = SizeSpec & {
   readonly preferredNode?: string;
   /** Further properties for the resource definition (e.g. `Aux/pm/vmid`, `DrbdOptions/ExactSize`). */
   readonly props?: Props;
+  /**
+   * The attempt id of an earlier call whose reply was lost (from its result or error), to resume
+   * exactly that attempt; a new random id when unset. Another attempt's unfinished volume is never
+   * taken over while it may still be running.
+   */
+  readonly attempt?: string;
 };
 
 /** How {@link VolumeService.delete} waits and what else it removes. */
@@ -151,6 +157,8 @@ export interface CreateResult {
   readonly existed: boolean;
   /** Things that went not quite as asked, in words (e.g. the preferred node could not take a replica). */
   readonly warnings: readonly string[];
+  /** The attempt id written while the volume was pending (creates only). */
+  readonly attempt?: string;
 }
 
 /** Whether and how a rollback to a snapshot can work. */

@@ -1,10 +1,13 @@
 /** Create, delete, resize, info and list. */
 
+import { randomBytes } from 'node:crypto';
 import {
   AUX_NS,
   FAIL_EXISTS_RSC_DFN,
   INFO_NO_RSC_SPAWNED,
   nodeNameProblem,
+  PROP_HV_ATTEMPT,
+  PROP_HV_CREATED_AT,
   PROP_HV_MIGRATION,
   PROP_HV_NAME,
   PROP_HV_PENDING,
@@ -76,11 +79,49 @@ export async function removeUnfinished(
   resourceName: string,
   platformName: string,
   call: CallOptions = {},
+  /** Remove it only when this attempt made it (another attempt may still be building it). */
+  attempt?: string,
 ): Promise<void> {
   const definition = await core.definition(resourceName, call);
   if (!definition || !isOwnVolume(definition.props, core.ownership, platformName)) return;
   if (definition.props?.[PROP_HV_PENDING] === undefined) return;
+  if (attempt !== undefined && definition.props?.[PROP_HV_ATTEMPT] !== attempt) return;
   await deleteDefinitionAndSnapshots(core, resourceName, call);
+}
+
+/**
+ * How old a pending definition of another attempt must be before a create takes it for a dead
+ * attempt and replaces it. Longer than any verb may run (PVE's longest deadline is 5 minutes, a
+ * clone's wait 10), so a live attempt is never taken over; the orphan sweep removes such leftovers
+ * sooner when an operator runs it.
+ */
+export const DEAD_ATTEMPT_MS = 15 * 60_000;
+
+/** A fresh attempt id: written on the pending definition, so a repeat resumes only its own attempt. */
+export function newAttemptId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/**
+ * Whose unfinished create a pending definition of this owner is: `ours` (this attempt: resume it),
+ * `dead` (written before attempt ids, or older than {@link DEAD_ATTEMPT_MS}: replace it), or `live`
+ * (another attempt, perhaps on another node, is building it right now: leave it alone).
+ */
+export function pendingAttempt(props: Props | undefined, attempt: string): 'ours' | 'dead' | 'live' {
+  const owner = props?.[PROP_HV_ATTEMPT];
+  if (owner === attempt) return 'ours';
+  const created = Date.parse(props?.[PROP_HV_CREATED_AT] ?? '');
+  if (owner === undefined || !Number.isFinite(created)) return 'dead';
+  return Date.now() - created > DEAD_ATTEMPT_MS ? 'dead' : 'live';
+}
+
+/** The props that make a definition pending for one attempt, with its creation time. */
+export function pendingProps(verb: string, attempt: string): Props {
+  return {
+    [PROP_HV_PENDING]: verb,
+    [PROP_HV_ATTEMPT]: attempt,
+    [PROP_HV_CREATED_AT]: new Date().toISOString(),
+  };
 }
 
 /** The sentence for "already exists and is not ours", telling a case-only collision apart. */
@@ -167,20 +208,23 @@ export async function createVolume(
   const placement = await core.placement(core.group, call).catch((error: unknown) => {
     throw wrapFailure(what, error, { volume: request.name });
   });
+  const attempt = request.attempt ?? newAttemptId();
   const props: Props = {
     ...request.props,
     ...ownershipProps(core.ownership, request.name),
-    [PROP_HV_PENDING]: 'create',
+    ...pendingProps('create', attempt),
   };
   /** Removes what this attempt made and fails with LINSTOR's words for `error`. */
   const undoAndFail = async (error: unknown): Promise<never> => {
-    const leftover = await core.cleanup([(undo) => removeUnfinished(core, resourceName, request.name, undo)]);
+    const leftover = await core.cleanup([
+      (undo) => removeUnfinished(core, resourceName, request.name, undo, attempt),
+    ]);
     throw wrapFailureAfterCleanup(what, error, leftover, { volume: request.name });
   };
 
   let spawned = false;
   let resumed = false;
-  for (let attempt = 0; attempt < 2 && !spawned; attempt++) {
+  for (let tries = 0; tries < 2 && !spawned; tries++) {
     try {
       const reply = await core.client.resourceGroups.spawn(
         core.group,
@@ -194,7 +238,7 @@ export async function createVolume(
       );
       if (request.preferredNode === undefined && reply.has(INFO_NO_RSC_SPAWNED)) {
         const leftover = await core.cleanup([
-          (undo) => removeUnfinished(core, resourceName, request.name, undo),
+          (undo) => removeUnfinished(core, resourceName, request.name, undo, attempt),
         ]);
         throw new VolumeError(
           'placement',
@@ -238,11 +282,21 @@ export async function createVolume(
           diskfulNodes: await diskfulNodes(core, resourceName, call),
           existed: true,
           warnings: [],
+          attempt,
         };
       }
-      if (core.sizeKibOf(existing) !== kib) {
-        // An unfinished attempt with another size: start over.
-        await removeUnfinished(core, resourceName, request.name, call);
+      const whose = pendingAttempt(existing.props, attempt);
+      if (whose === 'live') {
+        throw new VolumeError(
+          'already-exists',
+          `${what}: another attempt (started ${existing.props?.[PROP_HV_CREATED_AT]}) is creating it; it exists once that attempt finishes.`,
+          { volume: request.name, outcome: 'failed' },
+        );
+      }
+      if (whose === 'dead' || core.sizeKibOf(existing) !== kib) {
+        // A dead attempt, or our own with another size: start over.
+        const stale = existing.props?.[PROP_HV_ATTEMPT];
+        await removeUnfinished(core, resourceName, request.name, call, whose === 'dead' ? stale : attempt);
         continue;
       }
       spawned = true; // our own unfinished attempt: finish it below
@@ -279,6 +333,7 @@ export async function createVolume(
       diskfulNodes: nodes,
       existed: false,
       warnings,
+      attempt,
     };
   } catch (error) {
     return undoAndFail(error);
