@@ -79,4 +79,30 @@ describe('attempt ids', { timeout: 120_000 }, () => {
     await other.deleteSnapshot('snap-owner', 'daily');
     await service.delete('snap-owner');
   });
+
+  it('a lost reply to make-available on a migration target is settled by reading the state', async () => {
+    const { service, emulator } = cluster;
+    await service.create({ name: 'lost-ma', sizeKib: 1024, preferredNode: 'pve1' });
+    const target = (await service.info('lost-ma')).replicas.find((r) => r.tieBreaker)?.node;
+    expect(target, 'LINSTOR put a tie-breaker on the third node').toBeDefined();
+    await emulator.control.openDevice('pve1', 'lost-ma', 'rw');
+    await emulator.control.addFault({
+      method: 'POST',
+      pathRegex: `^/v1/resource-definitions/lost-ma/resources/${target}/make-available$`,
+      action: 'drop-after',
+      times: 1,
+    });
+    try {
+      const attached = await service.beginMigration('lost-ma', 'pve1', target ?? '');
+      expect(attached.devicePath).toContain('/lost-ma/');
+      expect(attached.created).toBe(true);
+      expect((await service.info('lost-ma')).migration).toMatchObject({ from: 'pve1', to: target });
+    } finally {
+      await emulator.control.clearFaults();
+    }
+    await service.abortMigration('lost-ma', 'pve1', target ?? '');
+    await emulator.control.closeDevice('pve1', 'lost-ma');
+    await service.delete('lost-ma');
+    await expectNoOrphans(cluster.client);
+  });
 });
