@@ -68,6 +68,23 @@ export async function listSnapshotsOf(
     .sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || a.snapshotName.localeCompare(b.snapshotName));
 }
 
+/** The snapshots of a volume, oldest first; a volume that does not exist is a VolumeNotFoundError. */
+async function snapshotsOfVolume(
+  core: ServiceCore,
+  volume: string,
+  what: string,
+  call: CallOptions,
+): Promise<SnapshotInfo[]> {
+  try {
+    return await listSnapshotsOf(core, core.resourceName(volume), call);
+  } catch (error) {
+    if (error instanceof LinstorApiError && error.isNotFound()) {
+      throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume });
+    }
+    throw error;
+  }
+}
+
 /**
  * Takes a snapshot of a volume on all its diskful nodes, tagged with this owner and the platform's
  * snapshot name. Repeating it after a lost reply returns the snapshot that was taken.
@@ -183,15 +200,7 @@ async function assess(
 ): Promise<RollbackCheck & { target: SnapshotInfo; resourceName: string; users: string[] }> {
   const resourceName = core.resourceName(volume);
   const snapshotName = snapshotNameFor(snapshot);
-  let snapshots: SnapshotInfo[];
-  try {
-    snapshots = await listSnapshotsOf(core, resourceName, call);
-  } catch (error) {
-    if (error instanceof LinstorApiError && error.isNotFound()) {
-      throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume });
-    }
-    throw error;
-  }
+  const snapshots = await snapshotsOfVolume(core, volume, what, call);
   const index = snapshots.findIndex((s) => sameName(s.snapshotName, snapshotName));
   const target = snapshots[index];
   if (!target)
@@ -364,15 +373,7 @@ async function rollbackToNewest(
 ): Promise<boolean> {
   const resourceName = core.resourceName(volume);
   const snapshotName = snapshotNameFor(snapshot);
-  let snapshots: SnapshotInfo[];
-  try {
-    snapshots = await listSnapshotsOf(core, resourceName, call);
-  } catch (error) {
-    if (error instanceof LinstorApiError && error.isNotFound()) {
-      throw new VolumeNotFoundError(`${what}: the volume does not exist.`, { volume });
-    }
-    throw error;
-  }
+  const snapshots = await snapshotsOfVolume(core, volume, what, call);
   const newest = snapshots[snapshots.length - 1];
   if (!newest?.successful || !sameName(newest.snapshotName, snapshotName)) return false;
   if (!isOwnedBy(newest.props, core.ownership)) return false;
