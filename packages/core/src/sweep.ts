@@ -296,14 +296,15 @@ async function markSeen(
     .catch(() => undefined); // best effort: the next sweep tries again
 }
 
-/** `90s`, `10m`, `1h30m`: a duration as the cleanup table and `--grace` write it. */
+/** `90s`, `10m`, `1h30m`, `1h0m1s`: a duration as the cleanup table and `--grace` write it (whole seconds). */
 export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
-  const hours = Math.floor(minutes / 60);
-  return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  const total = Math.round(ms / 1000);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (total === 0) return '0s';
+  const parts = [hours > 0 ? `${hours}h` : '', minutes > 0 || (hours > 0 && seconds > 0) ? `${minutes}m` : ''];
+  return `${parts.join('')}${seconds > 0 ? `${seconds}s` : ''}`;
 }
 
 /** Parses `30s`, `10m`, `2h`, `1h30m` or a plain number of seconds; throws on anything else. */
