@@ -303,7 +303,10 @@ export function formatDuration(ms: number): string {
   const minutes = Math.floor((total % 3600) / 60);
   const seconds = total % 60;
   if (total === 0) return '0s';
-  const parts = [hours > 0 ? `${hours}h` : '', minutes > 0 || (hours > 0 && seconds > 0) ? `${minutes}m` : ''];
+  const parts = [
+    hours > 0 ? `${hours}h` : '',
+    minutes > 0 || (hours > 0 && seconds > 0) ? `${minutes}m` : '',
+  ];
   return `${parts.join('')}${seconds > 0 ? `${seconds}s` : ''}`;
 }
 
