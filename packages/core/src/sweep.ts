@@ -9,6 +9,7 @@
  */
 
 import {
+  PROP_HV_CREATED_AT,
   PROP_HV_PENDING,
   PROP_HV_TEMPORARY,
   type ResourceWithVolumes,
@@ -251,10 +252,11 @@ function decideDefinition(
   if (mark === undefined) return { keep: 'not made by an unfinished attempt; check it by hand' };
   const busy = inUse(resources);
   const seen = Number(props[PROP_HV_SWEEP_SEEN]);
-  const created = oldest([
-    ...resources.map((r) => r.create_timestamp),
-    Number.isFinite(seen) ? seen : undefined,
-  ]);
+  // The attempt's own start time when core wrote one, else LINSTOR's resource times, else our mark.
+  const startedAt = Date.parse(props[PROP_HV_CREATED_AT] ?? '');
+  const created = Number.isFinite(startedAt)
+    ? startedAt
+    : oldest([...resources.map((r) => r.create_timestamp), Number.isFinite(seen) ? seen : undefined]);
   if (created === undefined) {
     return {
       keep: `age unknown (no resources yet); marked, a sweep after ${formatDuration(graceMs)} removes it`,
