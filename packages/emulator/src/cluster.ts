@@ -15,6 +15,7 @@ import {
   STORAGE_POOL_NAME_RULE,
 } from '@linstor-hv/api';
 import { DEFAULT_RG } from './domain/definitions';
+import { withDefaultPlaceCount } from './domain/groups';
 import type { CountersRec, NodeRec, PoolRec, PropsRec, RgRec } from './domain/model';
 import { DFLT_DISKLESS_POOL, HOSTED_KINDS } from './domain/pools';
 import type { Store } from './infra/store';
@@ -207,7 +208,7 @@ export async function bootstrapCluster(store: Store, cluster: ClusterDescription
       const rec: RgRec = {
         name: rg.name,
         props: { ...rg.props },
-        selectFilter: { ...rg.select_filter },
+        selectFilter: withDefaultPlaceCount({ ...rg.select_filter }),
         uuid: randomUUID(),
       };
       if (rg.description) rec.description = rg.description;

@@ -110,7 +110,9 @@ describe('resource group CRUD', () => {
     expect(rg.description).toBe('changed');
     expect(rg.select_filter).toEqual({
       place_count: 2,
+      // Json.java apiToResourceGroup writes storage_pool_list always, storage_pool for a single pool.
       storage_pool: 'thinpool',
+      storage_pool_list: ['thinpool'],
       replicas_on_different: ['Aux/rack'],
     });
   });
@@ -202,7 +204,7 @@ describe('spawn', () => {
     });
   });
 
-  it('creates only definitions with definitions_only or without place_count (INFO_NO_RSC_SPAWNED)', async () => {
+  it('creates only definitions with definitions_only; a group without place_count places 2', async () => {
     const defsOnly = await spawnRd(url, 'linstor-hv', 'sp-defs', [GIB], { definitions_only: true });
     const info = expectEntry(defsOnly, 201, INFO_NO_RSC_SPAWNED | CRT_RG);
     expect(info.message).toBe('Resource definition sp-defs and 1 created but no resources deployed');
@@ -211,12 +213,11 @@ describe('spawn', () => {
       "Resource-group doesn't have any volume-groups, automatically assume partial mode.",
     );
     expect(await resourcesOfRd(url, 'sp-defs')).toEqual([]);
+    // AutoSelectorConfig.java gives a group created without a place count 2 replicas.
     await call(url, 'POST', '/v1/resource-groups', { name: 'no-count' });
     const noCount = await spawnRd(url, 'no-count', 'sp-nocount', [GIB]);
-    expect(expectEntry(noCount, 201, INFO_NO_RSC_SPAWNED | CRT_RG).cause).toBe(
-      'No autoplace configuration in the given resource group (at least place-count required)',
-    );
-    expect(await resourcesOfRd(url, 'sp-nocount')).toEqual([]);
+    expect(noCount.status, noCount.text).toBe(201);
+    expect((await resourcesOfRd(url, 'sp-nocount')).filter((r) => !diskless(r))).toHaveLength(2);
   });
 
   it('sets resource_definition_props atomically: a bad key leaves no RD behind', async () => {
@@ -295,11 +296,10 @@ describe('query-size-info, query-all-size-info, adjust', () => {
     const groups = ((await call(url, 'GET', '/v1/resource-groups')).json as RgView[]).map((g) => g.name);
     expect(Object.keys(result).sort()).toEqual(groups.sort());
     expect(result['linstor-hv-thick']?.space_info.max_vlm_size_in_kib).toBe(20 * GIB);
-    // A group without a place count cannot be sized: the controller reports FAIL_INVLD_PLACE_COUNT.
-    expect(result['no-count']?.space_info).toBeUndefined();
-    expect(result['no-count']?.reports?.map((r) => r.ret_code)).toEqual([
-      FAIL_INVLD_PLACE_COUNT | MASK_RSC_GRP,
-    ]);
+    // A group created without a place count has 2 (AutoSelectorConfig.java), so it is sized too.
+    expect(result['no-count']?.space_info.max_vlm_size_in_kib).toBe(
+      result['linstor-hv']?.space_info.max_vlm_size_in_kib,
+    );
   });
 
   it('adjust re-runs placement for the group’s RDs after place_count grows', async () => {

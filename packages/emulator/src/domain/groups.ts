@@ -46,6 +46,17 @@ const CRT_RG = MASK_CRT | MASK_RSC_GRP;
 const MOD_RG = MASK_MOD | MASK_RSC_GRP;
 const DEL_RG = MASK_DEL | MASK_RSC_GRP;
 
+/**
+ * A resource group without a place count has 2, as the controller gives every group (DfltRscGrp
+ * too): linstor-server `server/src/main/java/com/linbit/linstor/core/objects/AutoSelectorConfig.java`
+ * stores `replicaCountRef == null ? 2 : replicaCountRef`.
+ */
+export function withDefaultPlaceCount(filter: AutoSelectFilter): AutoSelectFilter {
+  return filter.place_count === undefined || filter.place_count === null
+    ? { ...filter, place_count: 2 }
+    : filter;
+}
+
 /** `POST /v1/resource-groups`; props in the body are ignored, as the controller does. */
 export function createRg(ctx: EmulatorContext, body: ResourceGroup, entries: ApiCallRc[]): RgRec {
   const name = checkRgName(body.name, CRT_RG);
@@ -61,7 +72,7 @@ export function createRg(ctx: EmulatorContext, body: ResourceGroup, entries: Api
     name,
     description: body.description || undefined,
     props: {},
-    selectFilter: mergeFilter({}, body.select_filter),
+    selectFilter: withDefaultPlaceCount(mergeFilter({}, body.select_filter)),
     peerSlots: body.peer_slots,
     uuid: newUuid(),
   };

@@ -24,6 +24,7 @@ import { isDiskless, isOnline, isTieBreaker, rscsOf } from './lookup';
 import type { NodeRec, RdRec, RscRec } from './model';
 import { DFLT_DISKLESS_POOL, getPool } from './pools';
 import { effectiveProp, rdPropsLayers } from './props';
+import { rdKeysOfNode } from './storage';
 
 /**
  * True when the RD's resources call for a tie-breaker, as the controller counts: an even number (at
@@ -106,9 +107,8 @@ export function reconcileTieBreaker(
         !taken.has(nameKey(n.name)) &&
         !n.flags.some((f) => ['EVICTED', 'EVACUATE', 'DELETE'].includes(f)),
     )
-    .filter((n) => getPool(ctx, n.name, DFLT_DISKLESS_POOL) !== undefined)
-    .sort((a, b) => a.name.localeCompare(b.name));
-  const target = candidates[0];
+    .filter((n) => getPool(ctx, n.name, DFLT_DISKLESS_POOL) !== undefined);
+  const target = leastLoadedDisklessNode(ctx, candidates);
   if (!target) {
     entries.push(
       entry(
@@ -131,6 +131,30 @@ export function reconcileTieBreaker(
       { objRefs: { RscDfn: current.name, Node: target.name } },
     ),
   );
+}
+
+/**
+ * The node for a new tie-breaker: the one whose diskless pool holds the fewest resources, ties by
+ * node name. The controller places a tie-breaker with the autoplacer on diskless pools
+ * (`CtrlRscAutoTieBreakerHelper.java` `getStorPoolForTieBreaker`), where free space does not tell
+ * them apart and `autoplacer/strategies/MinimumResourceCountStrategy.java` ranks by resource count.
+ */
+function leastLoadedDisklessNode(ctx: EmulatorContext, nodes: readonly NodeRec[]): NodeRec | undefined {
+  let best: { node: NodeRec; count: number } | undefined;
+  for (const node of nodes) {
+    const count = rdKeysOfNode(ctx, node.name).filter((rdKey) => {
+      const rsc = ctx.store.get<RscRec>('resources', [rdKey, nameKey(node.name)]);
+      return rsc !== undefined && isDiskless(rsc);
+    }).length;
+    if (
+      !best ||
+      count < best.count ||
+      (count === best.count && node.name.localeCompare(best.node.name) < 0)
+    ) {
+      best = { node, count };
+    }
+  }
+  return best?.node;
 }
 
 /**

@@ -4,12 +4,13 @@
  * by the JSON writer). Resource views carry the DRBD layer data, live state (left out while the
  * node is offline) and `effective_props`.
  */
-import { nameKey } from '@linstor-hv/api';
+import { type AutoSelectFilter, nameKey } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { mayPromote, type PromoteFacts } from './devices';
 import { drbdDevicePath } from './drbd';
 import { isDiskless, isOnline, rscsOf, vdsOf } from './lookup';
 import type { OpenRec, PoolRec, RdRec, RgRec, RscRec, RscVolumeRec, VdRec, VgRec } from './model';
+import { filterPoolNames } from './placement';
 import { getPool, isThin } from './pools';
 import { effectiveProps, type PropsLayer, rdPropsLayers } from './props';
 import { dataPlane } from './storage';
@@ -17,13 +18,40 @@ import { dataPlane } from './storage';
 const AL_STRIPES = 1;
 const AL_STRIPE_SIZE_KIB = 32;
 
+/**
+ * The select filter as the controller writes it for a resource group (linstor-server
+ * `controller/.../api/rest/v1/serializer/Json.java` `apiToResourceGroup`): `storage_pool_list`
+ * whenever there are pools, `storage_pool` too only when the list has exactly one entry, and only
+ * the fields it serialises (empty ones left out).
+ */
+export function rgSelectFilterView(filter: AutoSelectFilter): Record<string, unknown> {
+  const pools = filterPoolNames(filter) ?? [];
+  const nonEmpty = <T>(list: readonly T[] | undefined) => (list?.length ? list : undefined);
+  return {
+    place_count: filter.place_count ?? undefined,
+    storage_pool: pools.length === 1 ? pools[0] : undefined,
+    storage_pool_list: nonEmpty(pools),
+    not_place_with_rsc: nonEmpty(filter.not_place_with_rsc),
+    not_place_with_rsc_regex: filter.not_place_with_rsc_regex || undefined,
+    replicas_on_same: nonEmpty(filter.replicas_on_same),
+    replicas_on_different: nonEmpty(filter.replicas_on_different),
+    x_replicas_on_different_map:
+      filter.x_replicas_on_different_map && Object.keys(filter.x_replicas_on_different_map).length
+        ? filter.x_replicas_on_different_map
+        : undefined,
+    layer_stack: nonEmpty(filter.layer_stack),
+    provider_list: nonEmpty(filter.provider_list),
+    diskless_on_remaining: filter.diskless_on_remaining ?? undefined,
+  };
+}
+
 /** `ResourceGroup` view. */
 export function rgView(rg: RgRec): Record<string, unknown> {
   return {
     name: rg.name,
     description: rg.description,
     props: rg.props,
-    select_filter: rg.selectFilter,
+    select_filter: rgSelectFilterView(rg.selectFilter),
     uuid: rg.uuid,
     peer_slots: rg.peerSlots,
   };
