@@ -16,7 +16,9 @@ describe('attempt ids', { timeout: 120_000 }, () => {
     for (let round = 0; round < 3; round++) {
       const name = `race-${round}`;
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 5 }, () => cluster.service.create({ name, sizeKib: 1024 })),
+        Array.from({ length: 5 }, (_, i) =>
+          cluster.service.create({ name, sizeKib: 1024, attempt: `caller-${i}` }),
+        ),
       );
       const created = outcomes.filter((o) => o.status === 'fulfilled' && !o.value.existed);
       expect(created, `round ${round}`).toHaveLength(1);

@@ -55,8 +55,9 @@ export type CreateRequest = SizeSpec & {
   readonly props?: Props;
   /**
    * The attempt id of an earlier call whose reply was lost (from its result or error), to resume
-   * exactly that attempt; a new random id when unset. Another attempt's unfinished volume is never
-   * taken over while it may still be running.
+   * exactly that attempt; when unset, an id derived from the name and the preferred node (the same
+   * call repeated on the same node resumes). Another attempt's unfinished volume is never taken
+   * over while it may still be running.
    */
   readonly attempt?: string;
 };

@@ -1,6 +1,6 @@
 /** Create, delete, resize, info and list. */
 
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   AUX_NS,
   FAIL_EXISTS_RSC_DFN,
@@ -97,9 +97,18 @@ export async function removeUnfinished(
  */
 export const DEAD_ATTEMPT_MS = 15 * 60_000;
 
-/** A fresh attempt id: written on the pending definition, so a repeat resumes only its own attempt. */
-export function newAttemptId(): string {
-  return randomBytes(8).toString('hex');
+/**
+ * The attempt id of a create when the caller gives none: derived from the volume's name and the
+ * preferred node, so the same call repeated on the same node after a crash (a restarted bridge, a
+ * killed process) resumes its attempt, while the same name created from another node at once is
+ * another attempt. Callers that may run two creates of one name from one node at once (Proxmox
+ * serialises them under its storage lock) pass their own ids.
+ */
+export function defaultAttemptId(name: string, preferredNode: string | undefined): string {
+  return createHash('sha256')
+    .update(`${name}\u0000${preferredNode ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /**
@@ -208,7 +217,7 @@ export async function createVolume(
   const placement = await core.placement(core.group, call).catch((error: unknown) => {
     throw wrapFailure(what, error, { volume: request.name });
   });
-  const attempt = request.attempt ?? newAttemptId();
+  const attempt = request.attempt ?? defaultAttemptId(request.name, request.preferredNode);
   const props: Props = {
     ...request.props,
     ...ownershipProps(core.ownership, request.name),
