@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
 import { registerCleanupCommand } from './commands/cleanup';
+import { registerOneCommand } from './commands/one';
 
 /** Where a command reads its input and writes its output; tests pass their own. */
 export interface ProgramIo {
@@ -59,6 +60,8 @@ export function createProgram(io: ProgramIo, exitCode: (code: number) => void): 
       await io.writeStdout(`${JSON.stringify(reply)}\n`);
       exitCode(reply.ok ? 0 : 1);
     });
+
+  registerOneCommand(program, io, exitCode);
 
   const emulator = program.command('emulator').description('the LINSTOR controller emulator');
   emulator

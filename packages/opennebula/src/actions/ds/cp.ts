@@ -1,0 +1,121 @@
+/**
+ * `ds cp`: imports an image (http(s), local file, ssh) into a new LINSTOR volume
+ * `OpenNebula-Image-<id>` and prints `<SOURCE> raw`. The image streams from the front-end to one
+ * diskful host; any non-raw image (qcow2, vmdk, vdi, vhdx) is converted to raw there with
+ * qemu-img, so the volume always holds raw data that LINSTOR snapshots and clones handle well.
+ */
+
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { DataCopyError } from '@linstor-hv/core';
+import type { ActionContext } from '../../context';
+import { attachOn, detachFrom, importHost, MIB, preferredImportNode, undoCreateOnFailure } from '../../disks';
+import {
+  decompressed,
+  hashesFor,
+  hashing,
+  imageFormatOf,
+  openSource,
+  peek,
+  rateLimited,
+} from '../../import/source';
+import { imageName, oneTags } from '../../names';
+import type { DsCpRequest } from '../../requests/ds';
+
+export async function dsCp(ctx: ActionContext, request: DsCpRequest): Promise<string> {
+  const { datastore, imageId } = request;
+  const service = ctx.service(datastore);
+  const name = imageName(imageId);
+  // Opened before anything is created: a restricted or unreadable path leaves nothing behind.
+  const raw = await openSource(ctx, request.source, datastore);
+  try {
+    const preferredNode = preferredImportNode(ctx, datastore, imageId);
+    const created = await service.create({
+      name,
+      sizeBytes: request.sizeMb * MIB,
+      props: oneTags({ imageId, dsId: datastore.id }),
+      ...(preferredNode ? { preferredNode } : {}),
+    });
+    ctx.log.info(
+      `${created.existed ? 'reusing' : 'created'} ${name} (${request.sizeMb} MB) on ${created.diskfulNodes.join(', ')}`,
+    );
+    // A failed import leaves an unusable image: its volume goes even when a repeat found it.
+    await undoCreateOnFailure(ctx, service, created, () => importInto(ctx, request, raw, created), {
+      alwaysDelete: true,
+    });
+  } finally {
+    raw.destroy();
+  }
+  return `${name} raw`;
+}
+
+async function importInto(
+  ctx: ActionContext,
+  request: DsCpRequest,
+  raw: Readable,
+  created: {
+    name: string;
+    diskfulNodes: readonly string[];
+    existed: boolean;
+    sizeBytes: number;
+    resourceName: string;
+    warnings: readonly string[];
+  },
+): Promise<void> {
+  const service = ctx.service(request.datastore);
+  const host = importHost(ctx, request.datastore, created);
+  const node = ctx.nodeOf(host);
+  const attached = await attachOn(ctx, service, created.name, host);
+  try {
+    const hashes = hashesFor(request.md5, request.sha1);
+    let stream: Readable = raw;
+    if (request.datastore.limitTransferBps !== undefined)
+      stream = stream.pipe(rateLimited(request.datastore.limitTransferBps));
+    stream = stream.pipe(hashing(Object.values(hashes)));
+    if (!request.datastore.noDecompress) stream = await decompressed(ctx, stream);
+    const format = imageFormatOf(await peek(stream, 1024));
+    ctx.log.info(`writing the ${format} image to ${attached.devicePath} on ${host}`);
+    if (format === 'raw' || format === 'qcow2') {
+      await service.copy(
+        node,
+        { stream, format },
+        { path: attached.devicePath },
+        {
+          targetBytes: created.sizeBytes,
+          stagingDir: ctx.config.stagingDir,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        },
+      );
+    } else {
+      // qemu-img reads these formats only from a seekable file: stage it on the host, convert, remove.
+      const staged = `${ctx.config.stagingDir.replace(/\/+$/, '')}/linstor-hv-import-${randomBytes(6).toString('hex')}.${format}`;
+      const executor = ctx.executor(host);
+      try {
+        await executor.run(['dd', `of=${staged}`, 'bs=4M', 'status=none'], ctx.runOptions({ input: stream }));
+        await service.copy(
+          node,
+          { path: staged, format },
+          { path: attached.devicePath },
+          {
+            targetBytes: created.sizeBytes,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          },
+        );
+      } finally {
+        await executor.run(['rm', '-f', staged]).catch(() => undefined);
+      }
+    }
+    checkSum('MD5', request.md5, hashes.md5?.digest('hex'));
+    checkSum('SHA1', request.sha1, hashes.sha1?.digest('hex'));
+  } finally {
+    if (attached.created) await detachFrom(ctx, service, created.name, host).catch(() => undefined);
+  }
+}
+
+function checkSum(kind: string, expected: string | undefined, actual: string | undefined): void {
+  if (expected !== undefined && actual !== expected) {
+    throw new DataCopyError(
+      `The image's ${kind} is ${actual ?? 'unknown'}, not ${expected} as the image template says; the download is corrupt or not the expected file.`,
+    );
+  }
+}

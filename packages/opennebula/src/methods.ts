@@ -1,0 +1,64 @@
+/**
+ * The bridge's method table for OpenNebula: `one.ds.<action>` and `one.tm.<action>`, each taking
+ * the shim's argv, stdin and environment and answering with what the one-shot command would print,
+ * so a shim can hand a call to the resident bridge and print the same bytes.
+ */
+
+import { OneProtocolError } from './protocol';
+import { actionsOf, type OneDriver, runOneAction } from './run';
+
+/** What a shim sends: its argv and stdin unchanged, and the OpenNebula variables of its environment. */
+interface OneMethodParams {
+  argv: string[];
+  stdin?: string;
+  env?: Record<string, string>;
+}
+
+/** The call context the bridge hands a method (its abort signal and deadline). */
+interface BridgeCallLike {
+  signal: AbortSignal;
+  deadline: number;
+}
+
+function paramsOf(params: unknown): OneMethodParams {
+  const p = params as Partial<OneMethodParams> | null;
+  if (
+    p === null ||
+    typeof p !== 'object' ||
+    !Array.isArray(p.argv) ||
+    !p.argv.every((a) => typeof a === 'string') ||
+    (p.stdin !== undefined && typeof p.stdin !== 'string') ||
+    (p.env !== undefined && (typeof p.env !== 'object' || p.env === null))
+  ) {
+    throw Object.assign(
+      new OneProtocolError('params must be {"argv": [strings], "stdin"?: string, "env"?: {…}}.'),
+      { rpcCode: -32602 },
+    );
+  }
+  return p as OneMethodParams;
+}
+
+/** Environment keys a shim may pass on (the ones that select configuration, never secrets). */
+const PASSED_ENV = ['LINSTOR_HV_ONE_CONFIG', 'LINSTOR_HV_ONE_REMOTES', 'ONE_LOCATION', 'SSH'];
+
+/** The OpenNebula method table for `linstor-hv bridge --platform opennebula`. */
+export function openNebulaMethodTable(): Record<
+  string,
+  (params: unknown, call: BridgeCallLike) => Promise<unknown>
+> {
+  const table: Record<string, (params: unknown, call: BridgeCallLike) => Promise<unknown>> = {};
+  for (const driver of ['ds', 'tm'] as OneDriver[]) {
+    for (const action of actionsOf(driver)) {
+      table[`one.${driver}.${action}`] = async (params, call) => {
+        const { argv, stdin, env } = paramsOf(params);
+        const passed: NodeJS.ProcessEnv = { ...process.env };
+        for (const key of PASSED_ENV) if (typeof env?.[key] === 'string') passed[key] = env[key];
+        return runOneAction(
+          { driver, action, argv, stdin: async () => stdin ?? '' },
+          { env: passed, signal: call.signal },
+        );
+      };
+    }
+  }
+  return table;
+}

@@ -1,0 +1,282 @@
+/**
+ * Typed requests of the TM actions, from the argv `TransferManager.cc` writes (one line of the
+ * transfer file) and, for pre/post/failmigrate, the base64 VM template on stdin.
+ */
+
+import {
+  checkHostName,
+  checkPlainPath,
+  type DiskLocation,
+  decodeBase64,
+  OneProtocolError,
+  parseDiskLocation,
+  parseDocument,
+  parseId,
+  parseImageSource,
+  parseSizeMb,
+  parseVmDirLocation,
+  shown,
+  splitHostPath,
+} from '../protocol';
+import { type VmView, vmView } from '../vm';
+
+type Stdin = () => Promise<string>;
+
+function expectArgs(argv: readonly string[], count: number, usage: string): void {
+  if (argv.length !== count) {
+    throw new OneProtocolError(`Expected ${count} arguments (${usage}), got ${argv.length}.`);
+  }
+}
+
+/** clone / ln: `fe:SOURCE host:<sysdir>/disk.<n> <vmid> <ds_id>`. */
+export interface TmImageDiskRequest {
+  readonly source: string;
+  readonly target: DiskLocation;
+  readonly vmId: number;
+  readonly dsId: number;
+}
+
+export async function parseTmImageDisk(argv: readonly string[]): Promise<TmImageDiskRequest> {
+  expectArgs(argv, 4, 'fe:SOURCE host:path vmid ds_id');
+  return {
+    source: parseImageSource(argv[0], 'source argument'),
+    target: parseDiskLocation(argv[1], 'target argument'),
+    vmId: parseId(argv[2], 'VM id'),
+    dsId: parseId(argv[3], 'datastore id'),
+  };
+}
+
+/** mkimage: `<size_mb> <format> host:<sysdir>/disk.<n> <vmid> <ds_id>`; mkswap without the format. */
+export interface TmVolatileRequest {
+  readonly sizeMb: number;
+  readonly format: 'raw' | 'qcow2' | 'swap';
+  readonly target: DiskLocation;
+  readonly vmId: number;
+  readonly dsId: number;
+}
+
+export async function parseTmMkimage(argv: readonly string[]): Promise<TmVolatileRequest> {
+  expectArgs(argv, 5, 'size format host:path vmid ds_id');
+  const format = argv[1]?.toLowerCase();
+  if (format !== 'raw' && format !== 'qcow2' && format !== 'swap') {
+    throw new OneProtocolError(
+      `The volatile disk format '${shown(argv[1] ?? '')}' is not raw, qcow2 or swap.`,
+    );
+  }
+  return {
+    sizeMb: parseSizeMb(argv[0]),
+    format,
+    target: parseDiskLocation(argv[2], 'target argument'),
+    vmId: parseId(argv[3], 'VM id'),
+    dsId: parseId(argv[4], 'datastore id'),
+  };
+}
+
+export async function parseTmMkswap(argv: readonly string[]): Promise<TmVolatileRequest> {
+  expectArgs(argv, 4, 'size host:path vmid ds_id');
+  return parseTmMkimage([argv[0]!, 'swap', ...argv.slice(1)]);
+}
+
+/** delete: `host:<sysdir>/disk.<n> <vmid> <ds_id>` or `host:<sysdir> <vmid> <sys_ds_id>`. */
+export interface TmDeleteRequest {
+  readonly target:
+    | DiskLocation
+    | { readonly host: string; readonly path: string; readonly diskId?: undefined };
+  readonly vmId: number;
+  readonly dsId: number;
+}
+
+/** A disk location, or the VM directory when the path does not end in `/disk.<n>`. */
+function diskOrDir(value: string | undefined, what: string): TmDeleteRequest['target'] {
+  const { path } = splitHostPath(value, what);
+  return /\/disk\.[0-9]+$/.test(path) ? parseDiskLocation(value, what) : parseVmDirLocation(value, what);
+}
+
+export async function parseTmDelete(argv: readonly string[]): Promise<TmDeleteRequest> {
+  expectArgs(argv, 3, 'host:path vmid ds_id');
+  return {
+    target: diskOrDir(argv[0], 'target argument'),
+    vmId: parseId(argv[1], 'VM id'),
+    dsId: parseId(argv[2], 'datastore id'),
+  };
+}
+
+/** mv: `hostA:<path> hostB:<path> <vmid> <ds_id>` (a disk or the VM directory). */
+export interface TmMvRequest {
+  readonly from: TmDeleteRequest['target'];
+  readonly to: TmDeleteRequest['target'];
+  readonly vmId: number;
+  readonly dsId: number;
+}
+
+export async function parseTmMv(argv: readonly string[]): Promise<TmMvRequest> {
+  expectArgs(argv, 4, 'src_host:path dst_host:path vmid ds_id');
+  const from = diskOrDir(argv[0], 'source argument');
+  const to = diskOrDir(argv[1], 'target argument');
+  if ((from.diskId === undefined) !== (to.diskId === undefined)) {
+    throw new OneProtocolError('mv needs two disks or two VM directories.');
+  }
+  return { from, to, vmId: parseId(argv[2], 'VM id'), dsId: parseId(argv[3], 'datastore id') };
+}
+
+/** mvds: `host:<sysdir>/disk.<n> SOURCE <vmid> <ds_id>`; cpds adds `<snap_id>` after SOURCE. */
+export interface TmSaveRequest {
+  readonly disk: DiskLocation;
+  readonly target: string;
+  /** -1: the current state. */
+  readonly snapshotId: number;
+  readonly vmId: number;
+  readonly dsId: number;
+}
+
+export async function parseTmMvds(argv: readonly string[]): Promise<TmSaveRequest> {
+  expectArgs(argv, 4, 'host:path SOURCE vmid ds_id');
+  return {
+    disk: parseDiskLocation(argv[0], 'disk argument'),
+    target: parseImageSource(argv[1], 'SOURCE argument'),
+    snapshotId: -1,
+    vmId: parseId(argv[2], 'VM id'),
+    dsId: parseId(argv[3], 'datastore id'),
+  };
+}
+
+export async function parseTmCpds(argv: readonly string[]): Promise<TmSaveRequest> {
+  expectArgs(argv, 5, 'host:path SOURCE snap_id vmid ds_id');
+  return {
+    disk: parseDiskLocation(argv[0], 'disk argument'),
+    target: parseImageSource(argv[1], 'SOURCE argument'),
+    snapshotId: argv[2] === '-1' ? -1 : parseId(argv[2], 'snapshot id'),
+    vmId: parseId(argv[3], 'VM id'),
+    dsId: parseId(argv[4], 'datastore id'),
+  };
+}
+
+/** resize: `host:<sysdir>/disk.<n> <size_mb> <vmid> <ds_id>`. */
+export interface TmResizeRequest {
+  readonly disk: DiskLocation;
+  readonly sizeMb: number;
+  readonly vmId: number;
+  readonly dsId: number;
+}
+
+export async function parseTmResize(argv: readonly string[]): Promise<TmResizeRequest> {
+  expectArgs(argv, 4, 'host:path size vmid ds_id');
+  return {
+    disk: parseDiskLocation(argv[0], 'disk argument'),
+    sizeMb: parseSizeMb(argv[1]),
+    vmId: parseId(argv[2], 'VM id'),
+    dsId: parseId(argv[3], 'datastore id'),
+  };
+}
+
+/** snap_create / snap_create_live / snap_delete / snap_revert: `host:<path> <snap_id> <vmid> <ds_id>`. */
+export interface TmSnapshotRequest {
+  readonly disk: DiskLocation;
+  readonly snapshotId: number;
+  readonly vmId: number;
+  readonly dsId: number;
+}
+
+export async function parseTmSnapshot(argv: readonly string[]): Promise<TmSnapshotRequest> {
+  expectArgs(argv, 4, 'host:path snap_id vmid ds_id');
+  return {
+    disk: parseDiskLocation(argv[0], 'disk argument'),
+    snapshotId: parseId(argv[1], 'snapshot id'),
+    vmId: parseId(argv[2], 'VM id'),
+    dsId: parseId(argv[3], 'datastore id'),
+  };
+}
+
+/** context: `<file>… host:<sysdir>/disk.<n> <vmid> <ds_id>`. */
+export interface TmContextRequest {
+  readonly files: readonly string[];
+  readonly target: DiskLocation;
+  readonly vmId: number;
+  readonly dsId: number;
+}
+
+export async function parseTmContext(argv: readonly string[]): Promise<TmContextRequest> {
+  if (argv.length < 4)
+    throw new OneProtocolError(
+      `Expected context files, host:path, vmid and ds_id; got ${argv.length} arguments.`,
+    );
+  const files = argv.slice(0, -3).map((file) => {
+    // A file may be given as `path:name` (renamed inside the ISO); both parts are plain paths/names.
+    const [path = '', alias] = file.split(':', 2);
+    checkPlainPath(path, 'context file');
+    if (alias !== undefined && !/^[A-Za-z0-9_.+-]+$/.test(alias))
+      throw new OneProtocolError(`The context file name '${shown(alias)}' is not a plain file name.`);
+    return file;
+  });
+  return {
+    files,
+    target: parseDiskLocation(argv[argv.length - 3], 'target argument'),
+    vmId: parseId(argv[argv.length - 2], 'VM id'),
+    dsId: parseId(argv[argv.length - 1], 'datastore id'),
+  };
+}
+
+/** pre/post/failmigrate: `<src_host> <dst_host> <sysdir> <vmid> <sys_ds_id> [<calling TM>]` + stdin VM. */
+export interface TmMigrateRequest {
+  readonly sourceHost: string;
+  readonly targetHost: string;
+  readonly vmDir: string;
+  readonly vmId: number;
+  readonly dsId: number;
+  /** Set when another system TM called us through migrate_other: do only our own disks. */
+  readonly callingTm: string | undefined;
+  readonly vm: VmView;
+  /** The template as received, passed on to other TMs' drivers. */
+  readonly templateBase64: string;
+}
+
+export async function parseTmMigrate(argv: readonly string[], stdin: Stdin): Promise<TmMigrateRequest> {
+  if (argv.length !== 5 && argv.length !== 6) {
+    throw new OneProtocolError(
+      `Expected src_host dst_host sysdir vmid ds_id [tm_mad], got ${argv.length} arguments.`,
+    );
+  }
+  const templateBase64 = (await stdin()).trim();
+  const vm = vmView(
+    parseDocument(decodeBase64(templateBase64, 'VM template on stdin'), 'VM template on stdin'),
+  );
+  const vmId = parseId(argv[3], 'VM id');
+  if (vm.id !== vmId) throw new OneProtocolError(`The VM template on stdin is VM ${vm.id}, not VM ${vmId}.`);
+  const callingTm = argv[5];
+  if (callingTm !== undefined && !/^[a-z0-9_]{1,32}$/.test(callingTm)) {
+    throw new OneProtocolError(`The calling TM '${shown(callingTm)}' is not a driver name.`);
+  }
+  return {
+    sourceHost: checkHostName(argv[0], 'source host'),
+    targetHost: checkHostName(argv[1], 'target host'),
+    vmDir: checkPlainPath(argv[2], 'VM directory').replace(/\/+$/, ''),
+    vmId,
+    dsId: parseId(argv[4], 'datastore id'),
+    callingTm,
+    vm,
+    templateBase64,
+  };
+}
+
+/** restore (6.10+): `host:<sysdir> <vmid> <img_id> <inc_id> <disk_id>`. */
+export interface TmRestoreRequest {
+  readonly host: string;
+  readonly vmDir: string;
+  readonly vmId: number;
+  readonly imageId: number;
+  readonly incrementId: number;
+  readonly diskId: number;
+}
+
+export async function parseTmRestore(argv: readonly string[]): Promise<TmRestoreRequest> {
+  expectArgs(argv, 5, 'host:sysdir vmid img_id inc_id disk_id');
+  const { host, path } = parseVmDirLocation(argv[0], 'VM directory argument');
+  return {
+    host,
+    vmDir: path,
+    vmId: parseId(argv[1], 'VM id'),
+    imageId: parseId(argv[2], 'image id'),
+    incrementId: parseId(argv[3], 'increment id'),
+    diskId: argv[4] === '-1' ? -1 : parseId(argv[4], 'disk id'),
+  };
+}

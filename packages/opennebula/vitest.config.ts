@@ -1,0 +1,3 @@
+import { packageVitestConfig } from '../../vitest.shared';
+
+export default packageVitestConfig();
