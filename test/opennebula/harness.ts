@@ -72,6 +72,8 @@ export interface OneTestbed {
   sshLog(): Promise<string[]>;
   clearSshLog(): Promise<void>;
   setVersion(version: string): Promise<void>;
+  /** Calls the virsh double received (one per line). */
+  virshLog(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -124,6 +126,8 @@ export async function startTestbed(): Promise<OneTestbed> {
     ssh: SSH_DOUBLE,
     onevm: SHOW_DOUBLE('vm'),
     onedatastore: SHOW_DOUBLE('datastore'),
+    // virsh double (run on a host through the ssh double): logs the call, as a guest agent would answer.
+    virsh: '#!/bin/sh\nprintf \'%s\\n\' "$*" >> "$ONE_TEST_VIRSH_LOG"\n',
   };
   for (const [name, text] of Object.entries(scripts)) {
     await writeFile(join(bin, name), text);
@@ -148,6 +152,7 @@ export async function startTestbed(): Promise<OneTestbed> {
     LINSTOR_HV_ONE_CONFIG: configFile,
     ONE_TEST_SSH_LOG: sshLogFile,
     ONE_TEST_FIXTURES: fixtures,
+    ONE_TEST_VIRSH_LOG: join(dir, 'virsh.log'),
   };
 
   const run = (
@@ -204,6 +209,8 @@ export async function startTestbed(): Promise<OneTestbed> {
     },
     sshLog: async () => (await readFile(sshLogFile, 'utf8')).split('\n').filter((l) => l !== ''),
     clearSshLog: () => writeFile(sshLogFile, ''),
+    virshLog: async () =>
+      (await readFile(join(dir, 'virsh.log'), 'utf8').catch(() => '')).split('\n').filter((l) => l !== ''),
     setVersion: (version) => writeFile(join(remotes, 'VERSION'), `${version}\n`),
     stop: async () => {
       await client.close();

@@ -98,6 +98,7 @@ export type {
   VolumeSummary,
 } from './service/types';
 export type { OwnerUsage } from './service/usage';
+export type { VolumeUsage } from './service/volume-usage';
 export { createVolumeService, VolumeService } from './service/volume-service';
 export {
   DEFAULT_SWEEP_GRACE_MS,

@@ -14,6 +14,7 @@ import {
 import type { ActionContext } from './context';
 import type { DatastoreSettings } from './datastore';
 import { linkDisk } from './hosts';
+import { diskOf, diskResource, type VmDisk, type VmView } from './vm';
 
 export const MIB = 1024 * 1024;
 
@@ -121,4 +122,17 @@ export async function cloneOrFind(service: VolumeService, request: CloneRequest)
       warnings: [],
     };
   }
+}
+
+/** The volume behind a VM disk: its datastore's service, the resource name, and whether the VM owns it. */
+export async function vmDiskVolume(
+  ctx: ActionContext,
+  vmId: number,
+  diskId: number,
+  dsId: number,
+): Promise<{ service: VolumeService; name: string; ownedByVm: boolean; disk: VmDisk; vm: VmView }> {
+  const [datastore, vm] = await Promise.all([ctx.onedatastore(dsId), ctx.onevm(vmId)]);
+  const disk = diskOf(vm, diskId);
+  const { name, ownedByVm } = diskResource(vmId, disk);
+  return { service: ctx.service(datastore), name, ownedByVm, disk, vm };
 }

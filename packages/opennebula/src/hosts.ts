@@ -5,6 +5,7 @@
  */
 
 import { dirname } from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { ActionContext } from './context';
 
 /** Makes `<vmdir>/disk.<n>` a link to `device` on `host` (replacing an older link). */
@@ -32,4 +33,32 @@ export async function removeVmDir(ctx: ActionContext, host: string, dir: string)
 /** Creates a VM directory on `host`. */
 export async function makeVmDir(ctx: ActionContext, host: string, dir: string): Promise<void> {
   await ctx.executor(host).run(['mkdir', '-p', dir], ctx.runOptions());
+}
+
+/**
+ * Copies a VM directory from one host to another (`tar` piped from the source's ssh to the
+ * target's), keeping sparse files sparse; links are copied as links and re-pointed by the disks'
+ * own actions.
+ */
+export async function copyVmDir(
+  ctx: ActionContext,
+  fromHost: string,
+  fromDir: string,
+  toHost: string,
+  toDir: string,
+): Promise<void> {
+  const source = ctx.executor(fromHost);
+  const exists = await source.pathExists(fromDir);
+  await makeVmDir(ctx, toHost, toDir);
+  if (!exists) return;
+  const pipe = new PassThrough();
+  const reading = source.run(
+    ['tar', '-C', fromDir, '--sparse', '-cf', '-', '.'],
+    ctx.runOptions({ stdout: pipe }),
+  );
+  const writing = ctx
+    .executor(toHost)
+    .run(['tar', '-C', toDir, '--sparse', '-xf', '-'], ctx.runOptions({ input: pipe }));
+  reading.catch((error: unknown) => pipe.destroy(error instanceof Error ? error : new Error(String(error))));
+  await Promise.all([reading, writing]);
 }

@@ -31,6 +31,7 @@ import type {
   VolumeSummary,
 } from './types';
 import { type OwnerUsage, ownerUsage } from './usage';
+import { type VolumeUsage, volumeUsage } from './volume-usage';
 import { createVolume, deleteVolume, listVolumes, resizeVolume, volumeInfo } from './volumes';
 
 /**
@@ -253,6 +254,11 @@ export class VolumeService {
   /** The LINSTOR node of a platform host (by node property, name, NodeUname, then address). */
   findNode(host: HostIdentity, options: SignalOptions = {}): Promise<string> {
     return findNode(this.core, host, options);
+  }
+
+  /** Space used by every volume whose definition has `key`=`value`, with its snapshots (two requests). */
+  volumeUsage(selector: { key: string; value: string }, keys: readonly string[] = []): Promise<VolumeUsage[]> {
+    return volumeUsage(this.core, selector, keys);
   }
 
   /** Copies data between device paths, files and streams on a node (dd / qemu-img, with progress). */

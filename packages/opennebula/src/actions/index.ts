@@ -9,11 +9,23 @@ import * as ds from '../requests/ds';
 import * as tm from '../requests/tm';
 import { dsClone } from './ds/clone';
 import { dsCp } from './ds/cp';
+import { dsExport } from './ds/export';
 import { dsMkfs } from './ds/mkfs';
+import { dsMonitor } from './ds/monitor';
 import { dsRm } from './ds/rm';
+import { dsSnapDelete, dsSnapFlatten, dsSnapRevert } from './ds/snapshots';
+import { dsStat } from './ds/stat';
 import { tmClone } from './tm/clone';
+import { tmContext } from './tm/context';
 import { tmDelete } from './tm/delete';
 import { tmLn } from './tm/ln';
+import { tmFailmigrate, tmPostmigrate, tmPremigrate } from './tm/migrate';
+import { tmMonitor } from './tm/monitor';
+import { tmMv } from './tm/mv';
+import { tmResize } from './tm/resize';
+import { tmCpds, tmMvds } from './tm/save';
+import { tmSnapCreate, tmSnapCreateLive, tmSnapDelete, tmSnapRevert } from './tm/snapshots';
+import { tmMkimage } from './tm/volatile';
 
 type Stdin = () => Promise<string>;
 
@@ -36,11 +48,32 @@ export const DS_ACTIONS: Readonly<Record<string, OneAction>> = {
   mkfs: action(ds.parseDsMkfs, dsMkfs),
   clone: action(ds.parseDsClone, dsClone),
   rm: action(ds.parseDsRm, dsRm),
+  stat: action(ds.parseDsStat, dsStat),
+  monitor: action(ds.parseDsMonitor, dsMonitor),
+  snap_delete: action(ds.parseDsSnapshot, dsSnapDelete),
+  snap_revert: action(ds.parseDsSnapshot, dsSnapRevert),
+  snap_flatten: action(ds.parseDsSnapshot, dsSnapFlatten),
+  export: action(ds.parseDsExport, dsExport),
 };
 
 /** `tm/linstor/<action>`. */
 export const TM_ACTIONS: Readonly<Record<string, OneAction>> = {
   clone: action(tm.parseTmImageDisk, tmClone),
   ln: action(tm.parseTmImageDisk, tmLn),
+  mkimage: action(tm.parseTmMkimage, tmMkimage),
+  mkswap: action(tm.parseTmMkswap, tmMkimage),
+  context: action(tm.parseTmContext, tmContext),
+  mv: action(tm.parseTmMv, tmMv),
+  mvds: action(tm.parseTmMvds, tmMvds),
+  cpds: action(tm.parseTmCpds, tmCpds),
   delete: action(tm.parseTmDelete, tmDelete),
+  resize: action(tm.parseTmResize, tmResize),
+  snap_create: action(tm.parseTmSnapshot, tmSnapCreate),
+  snap_create_live: action(tm.parseTmSnapshot, tmSnapCreateLive),
+  snap_delete: action(tm.parseTmSnapshot, tmSnapDelete),
+  snap_revert: action(tm.parseTmSnapshot, tmSnapRevert),
+  premigrate: action(tm.parseTmMigrate, tmPremigrate),
+  postmigrate: action(tm.parseTmMigrate, tmPostmigrate),
+  failmigrate: action(tm.parseTmMigrate, tmFailmigrate),
+  monitor: action(ds.parseDsMonitor, tmMonitor),
 };

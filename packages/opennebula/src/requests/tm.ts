@@ -257,26 +257,3 @@ export async function parseTmMigrate(argv: readonly string[], stdin: Stdin): Pro
     templateBase64,
   };
 }
-
-/** restore (6.10+): `host:<sysdir> <vmid> <img_id> <inc_id> <disk_id>`. */
-export interface TmRestoreRequest {
-  readonly host: string;
-  readonly vmDir: string;
-  readonly vmId: number;
-  readonly imageId: number;
-  readonly incrementId: number;
-  readonly diskId: number;
-}
-
-export async function parseTmRestore(argv: readonly string[]): Promise<TmRestoreRequest> {
-  expectArgs(argv, 5, 'host:sysdir vmid img_id inc_id disk_id');
-  const { host, path } = parseVmDirLocation(argv[0], 'VM directory argument');
-  return {
-    host,
-    vmDir: path,
-    vmId: parseId(argv[1], 'VM id'),
-    imageId: parseId(argv[2], 'image id'),
-    incrementId: parseId(argv[3], 'increment id'),
-    diskId: argv[4] === '-1' ? -1 : parseId(argv[4], 'disk id'),
-  };
-}

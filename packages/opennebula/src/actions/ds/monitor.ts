@@ -1,0 +1,24 @@
+/**
+ * `ds monitor` (image datastore) and the capacity part of `tm monitor` (system datastore): the
+ * resource group's capacity in MiB by core's model (replicas counted, offline nodes left out),
+ * printed as the `USED_MB`/`TOTAL_MB`/`FREE_MB` lines oned parses.
+ */
+
+import type { ActionContext } from '../../context';
+import type { DatastoreSettings } from '../../datastore';
+import { MIB } from '../../disks';
+import type { DsMonitorRequest } from '../../requests/ds';
+
+/** The three capacity lines of a datastore. */
+export async function capacityLines(ctx: ActionContext, datastore: DatastoreSettings): Promise<string> {
+  const capacity = await ctx.service(datastore).capacity();
+  const total = Math.floor(capacity.totalBytes / MIB);
+  const free = Math.floor(capacity.freeBytes / MIB);
+  if (capacity.offlineNodes.length > 0)
+    ctx.log.info(`left out offline nodes: ${capacity.offlineNodes.join(', ')}`);
+  return `USED_MB=${total - free}\nTOTAL_MB=${total}\nFREE_MB=${free}\n`;
+}
+
+export function dsMonitor(ctx: ActionContext, request: DsMonitorRequest): Promise<string> {
+  return capacityLines(ctx, request.datastore);
+}

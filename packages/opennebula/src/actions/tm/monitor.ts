@@ -1,0 +1,62 @@
+/**
+ * `tm monitor` (a shared LINSTOR system datastore, called by the DS driver): the capacity lines on
+ * stdout and, when oned asks with MONITOR_VM_DISKS=1, each VM's disk and snapshot sizes sent to
+ * the monitor daemon (addon-linstor sent none, so Sunstone showed no disk sizes). The sizes come
+ * from two LINSTOR requests whatever the number of disks.
+ */
+
+import { PROP_HV_PLATFORM } from '@linstor-hv/api';
+import type { ActionContext } from '../../context';
+import { PLATFORM } from '../../context';
+import { MIB } from '../../disks';
+import { monitordAddress, monitorMessage, sendDatagram } from '../../monitord';
+import { PROP_ONE_DISK_ID, PROP_ONE_VM_ID } from '../../names';
+import type { DsMonitorRequest } from '../../requests/ds';
+import { capacityLines } from '../ds/monitor';
+
+const mb = (bytes: number | undefined) => Math.ceil((bytes ?? 0) / MIB);
+
+/** The `VM=[ID=…,MONITOR="…"]` lines for every VM with LINSTOR disks. */
+export async function vmDiskPayload(ctx: ActionContext, request: DsMonitorRequest): Promise<string> {
+  const usage = await ctx
+    .service(request.datastore)
+    .volumeUsage({ key: PROP_HV_PLATFORM, value: PLATFORM }, [PROP_ONE_VM_ID, PROP_ONE_DISK_ID]);
+  const byVm = new Map<string, string[]>();
+  for (const volume of usage) {
+    const vmId = volume.props[PROP_ONE_VM_ID];
+    const diskId = volume.props[PROP_ONE_DISK_ID];
+    if (vmId === undefined || diskId === undefined) continue;
+    const lines = byVm.get(vmId) ?? [];
+    lines.push(`DISK_SIZE=[ID=${diskId},SIZE=${mb(volume.allocatedBytes ?? volume.sizeBytes)}]`);
+    for (const snapshot of volume.snapshots) {
+      const snapId = /^OpenNebula-Snap-(\d+)$/.exec(snapshot.snapshotName)?.[1];
+      if (snapId !== undefined)
+        lines.push(`SNAPSHOT_SIZE=[ID=${snapId},DISK_ID=${diskId},SIZE=${mb(snapshot.sizeBytes)}]`);
+    }
+    byVm.set(vmId, lines);
+  }
+  return [...byVm]
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(
+      ([vmId, lines]) =>
+        `VM=[ID=${vmId},MONITOR="${Buffer.from(lines.join('\n'), 'utf8').toString('base64')}"]`,
+    )
+    .join('\n');
+}
+
+export async function tmMonitor(ctx: ActionContext, request: DsMonitorRequest): Promise<string> {
+  const [capacity, payload] = await Promise.all([
+    capacityLines(ctx, request.datastore),
+    request.monitorVmDisks ? vmDiskPayload(ctx, request) : Promise.resolve(undefined),
+  ]);
+  if (payload !== undefined && payload !== '') {
+    const monitord = await monitordAddress(ctx.config.monitordConf);
+    if (!monitord) ctx.log.info('no monitord.conf found; VM disk sizes not sent');
+    else if (monitord.encrypted)
+      ctx.log.info(
+        'monitord.conf sets PUBKEY, which linstor-hv cannot encrypt for yet; VM disk sizes not sent',
+      );
+    else await sendDatagram(monitord.address, monitord.port, monitorMessage(payload));
+  }
+  return capacity;
+}
