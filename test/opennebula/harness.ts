@@ -43,8 +43,10 @@ export interface OneTestbed {
   client: LinstorClient;
   dir: string;
   remotes: string;
-  /** The VM directory of a VM on a host (`<host tree>/datastores/<sys ds>/<vmid>`). */
+  /** The VM directory of a VM on a host as the test sees it (`<host tree>/datastores/<sys ds>/<vmid>`). */
   vmDir(host: string, vmId: number): string;
+  /** The VM directory as oned names it (`/var/lib/one//datastores/<sys ds>/<vmid>`), mapped per host by the ssh double. */
+  sysDir(vmId: number): string;
   /** The device of a resource on an OpenNebula host. */
   device(host: string, resource: string): string;
   imageDs(overrides?: Partial<DatastoreFixture>): DatastoreFixture;
@@ -90,7 +92,9 @@ done
 host=$1
 shift
 printf '%s %s\\n' "$host" "$*" >> "$ONE_TEST_SSH_LOG"
-exec /bin/sh -c "$*"
+# Each host has its own /var/lib/one/datastores: a tree of its own under $ONE_TEST_HOSTS.
+command=$(printf '%s' "$*" | sed "s#/var/lib/one//*datastores#$ONE_TEST_HOSTS/$host/datastores#g")
+exec /bin/sh -c "$command"
 `;
 
 const SHOW_DOUBLE = (kind: string) => `#!/bin/sh
@@ -153,6 +157,7 @@ export async function startTestbed(): Promise<OneTestbed> {
     ONE_TEST_SSH_LOG: sshLogFile,
     ONE_TEST_FIXTURES: fixtures,
     ONE_TEST_VIRSH_LOG: join(dir, 'virsh.log'),
+    ONE_TEST_HOSTS: join(dir, 'hosts'),
   };
 
   const run = (
@@ -194,6 +199,7 @@ export async function startTestbed(): Promise<OneTestbed> {
     dir,
     remotes,
     vmDir: (h, vmId) => join(host(h), 'datastores', String(SYSTEM_DS), String(vmId)),
+    sysDir: (vmId) => `/var/lib/one//datastores/${SYSTEM_DS}/${vmId}`,
     device: (h, resource) =>
       join(emulator.dataDir, 'nodes', NODE_OF[h] ?? h, 'dev', 'drbd', 'by-res', resource, '0'),
     imageDs: (o = {}) => ({ ...dsBase(IMAGE_DS, 'IMAGE_DS'), ...o }),

@@ -87,19 +87,20 @@ describe('a VM lifecycle', () => {
     );
     await b.putVm({ id: VM, disks });
     const dir = b.vmDir('one-host-1', VM);
+    const sys = b.sysDir(VM);
     await ok(
       b.run('tm', 'clone', [
         'one-frontend:OpenNebula-Image-40',
-        `one-host-1:${dir}/disk.0`,
+        `one-host-1:${sys}/disk.0`,
         String(VM),
         String(IMAGE_DS),
       ]),
     );
-    await ok(b.run('tm', 'mkimage', ['8', 'raw', `one-host-1:${dir}/disk.1`, String(VM), String(SYSTEM_DS)]));
+    await ok(b.run('tm', 'mkimage', ['8', 'raw', `one-host-1:${sys}/disk.1`, String(VM), String(SYSTEM_DS)]));
     await ok(
       b.run('tm', 'ln', [
         'one-frontend:OpenNebula-Image-42',
-        `one-host-1:${dir}/disk.3`,
+        `one-host-1:${sys}/disk.3`,
         String(VM),
         String(IMAGE_DS),
       ]),
@@ -107,7 +108,7 @@ describe('a VM lifecycle', () => {
     const contextFile = join(b.dir, 'staging', 'context.sh');
     await writeFile(contextFile, "ETH0_IP='10.0.0.50'\n");
     await ok(
-      b.run('tm', 'context', [contextFile, `one-host-1:${dir}/disk.2`, String(VM), String(SYSTEM_DS)]),
+      b.run('tm', 'context', [contextFile, `one-host-1:${sys}/disk.2`, String(VM), String(SYSTEM_DS)]),
     );
 
     expect(await sha256Of(join(dir, 'disk.0'), 4 * MiB)).toBe(hashes.base);
@@ -130,21 +131,22 @@ describe('a VM lifecycle', () => {
   it('takes snapshots (one live, with the guest frozen) and reverts to the older one', async () => {
     const b = bed();
     const disk0 = join(b.vmDir('one-host-1', VM), 'disk.0');
+    const arg = `one-host-1:${b.sysDir(VM)}/disk.0`;
     const first = pattern(4 * MiB);
     const second = pattern(4 * MiB);
     hashes.first = sha256(first);
     hashes.second = sha256(second);
     await writeDevice(disk0, first);
-    await ok(b.run('tm', 'snap_create', [`one-host-1:${disk0}`, '0', String(VM), String(IMAGE_DS)]));
+    await ok(b.run('tm', 'snap_create', [arg, '0', String(VM), String(IMAGE_DS)]));
     await writeDevice(disk0, second);
-    await ok(b.run('tm', 'snap_create_live', [`one-host-1:${disk0}`, '1', String(VM), String(IMAGE_DS)]));
+    await ok(b.run('tm', 'snap_create_live', [arg, '1', String(VM), String(IMAGE_DS)]));
     expect(await b.virshLog()).toEqual([
       `-c qemu:///system domfsfreeze one-${VM}`,
       `-c qemu:///system domfsthaw one-${VM}`,
     ]);
     await writeDevice(disk0, pattern(4 * MiB));
     // Snapshot 0 is not the newest: LINSTOR cannot roll back to it, the driver restores and copies.
-    await ok(b.run('tm', 'snap_revert', [`one-host-1:${disk0}`, '0', String(VM), String(IMAGE_DS)]));
+    await ok(b.run('tm', 'snap_revert', [arg, '0', String(VM), String(IMAGE_DS)]));
     expect(await sha256Of(disk0, 4 * MiB)).toBe(hashes.first);
     const snapshots = await b.client.snapshots.list(`OpenNebula-Image-40-vm${VM}-disk0`);
     expect(snapshots.map((s) => s.name).sort()).toEqual(['OpenNebula-Snap-0', 'OpenNebula-Snap-1']);
@@ -205,7 +207,7 @@ describe('a VM lifecycle', () => {
       expect((await control.openDevice('pve1', name, 'rw')).status).toBe(200);
     }
     const template = b64(vmXml({ id: VM, disks }));
-    const args = ['one-host-1', 'one-host-2', dir1, String(VM), String(SYSTEM_DS)];
+    const args = ['one-host-1', 'one-host-2', b.sysDir(VM), String(VM), String(SYSTEM_DS)];
     await ok(b.run('tm', 'premigrate', args, template));
     // QEMU on the target opens the disks while the source still has them open, then the source lets go.
     for (const name of [rd, `OpenNebula-Volatile-vm${VM}-disk1`, 'OpenNebula-Image-42']) {
@@ -228,7 +230,8 @@ describe('a VM lifecycle', () => {
   it('resizes, saves a snapshot as a new image (cpds) and releases the persistent disk (mvds)', async () => {
     const b = bed();
     const dir = b.vmDir('one-host-2', VM);
-    await ok(b.run('tm', 'resize', [`one-host-2:${dir}/disk.0`, '8', String(VM), String(IMAGE_DS)]));
+    const sys = b.sysDir(VM);
+    await ok(b.run('tm', 'resize', [`one-host-2:${sys}/disk.0`, '8', String(VM), String(IMAGE_DS)]));
     expect((await b.client.volumeDefinitions.get(`OpenNebula-Image-40-vm${VM}-disk0`, 0)).size_kib).toBe(
       8 * 1024,
     );
@@ -248,7 +251,7 @@ describe('a VM lifecycle', () => {
     expect(await b.client.resourceDefinitions.getOrUndefined('OpenNebula-Image-41')).toBeUndefined();
     await ok(
       b.run('tm', 'cpds', [
-        `one-host-2:${dir}/disk.0`,
+        `one-host-2:${sys}/disk.0`,
         'OpenNebula-Image-41',
         '1',
         String(VM),
@@ -262,7 +265,7 @@ describe('a VM lifecycle', () => {
     );
 
     await ok(
-      b.run('tm', 'mvds', [`one-host-2:${dir}/disk.3`, 'OpenNebula-Image-42', String(VM), String(IMAGE_DS)]),
+      b.run('tm', 'mvds', [`one-host-2:${sys}/disk.3`, 'OpenNebula-Image-42', String(VM), String(IMAGE_DS)]),
     );
     expect(existsSync(join(dir, 'disk.3'))).toBe(false);
     expect(await b.client.resourceDefinitions.getOrUndefined('OpenNebula-Image-42')).toBeDefined();
@@ -270,47 +273,49 @@ describe('a VM lifecycle', () => {
 
   it('stops to the front-end and resumes on one-host-3 without copying the disks', async () => {
     const b = bed();
-    const dir2 = b.vmDir('one-host-2', VM);
-    const front = join(b.dir, 'hosts', 'one-frontend', 'datastores', String(SYSTEM_DS), String(VM));
-    const dir3 = b.vmDir('one-host-3', VM);
+    const sys = b.sysDir(VM);
     await b.clearSshLog();
     for (const disk of [0, 1]) {
+      const ds = String(disk === 0 ? IMAGE_DS : SYSTEM_DS);
       await ok(
         b.run('tm', 'mv', [
-          `one-host-2:${dir2}/disk.${disk}`,
-          `one-frontend:${front}/disk.${disk}`,
+          `one-host-2:${sys}/disk.${disk}`,
+          `one-frontend:${sys}/disk.${disk}`,
           String(VM),
-          String(disk === 0 ? IMAGE_DS : SYSTEM_DS),
+          ds,
         ]),
       );
     }
-    await ok(
-      b.run('tm', 'mv', [`one-host-2:${dir2}`, `one-frontend:${front}`, String(VM), String(SYSTEM_DS)]),
-    );
+    await ok(b.run('tm', 'mv', [`one-host-2:${sys}`, `one-frontend:${sys}`, String(VM), String(SYSTEM_DS)]));
     expect((await b.sshLog()).filter((l) => / dd /.test(l))).toEqual([]);
+    expect(existsSync(b.vmDir('one-host-2', VM))).toBe(false);
     for (const disk of [0, 1]) {
+      const ds = String(disk === 0 ? IMAGE_DS : SYSTEM_DS);
       await ok(
         b.run('tm', 'mv', [
-          `one-frontend:${front}/disk.${disk}`,
-          `one-host-3:${dir3}/disk.${disk}`,
+          `one-frontend:${sys}/disk.${disk}`,
+          `one-host-3:${sys}/disk.${disk}`,
           String(VM),
-          String(disk === 0 ? IMAGE_DS : SYSTEM_DS),
+          ds,
         ]),
       );
     }
-    await ok(
-      b.run('tm', 'mv', [`one-frontend:${front}`, `one-host-3:${dir3}`, String(VM), String(SYSTEM_DS)]),
-    );
+    await ok(b.run('tm', 'mv', [`one-frontend:${sys}`, `one-host-3:${sys}`, String(VM), String(SYSTEM_DS)]));
+    const dir3 = b.vmDir('one-host-3', VM);
     expect(await sha256Of(join(dir3, 'disk.0'), 4 * MiB)).toBe(hashes.first);
+    expect(readlinkSync(join(dir3, 'disk.0'))).toBe(
+      b.device('one-host-3', `OpenNebula-Image-40-vm${VM}-disk0`),
+    );
     expect(readFileSync(join(dir3, 'disk.2')).includes(Buffer.from("ETH0_IP='10.0.0.50'"))).toBe(true);
   });
 
   it('deletes the VM: its clone and volatile disk go, the images stay', async () => {
     const b = bed();
     const dir = b.vmDir('one-host-3', VM);
-    await ok(b.run('tm', 'delete', [`one-host-3:${dir}/disk.0`, String(VM), String(IMAGE_DS)]));
-    await ok(b.run('tm', 'delete', [`one-host-3:${dir}/disk.1`, String(VM), String(SYSTEM_DS)]));
-    await ok(b.run('tm', 'delete', [`one-host-3:${dir}`, String(VM), String(SYSTEM_DS)]));
+    const sys = b.sysDir(VM);
+    await ok(b.run('tm', 'delete', [`one-host-3:${sys}/disk.0`, String(VM), String(IMAGE_DS)]));
+    await ok(b.run('tm', 'delete', [`one-host-3:${sys}/disk.1`, String(VM), String(SYSTEM_DS)]));
+    await ok(b.run('tm', 'delete', [`one-host-3:${sys}`, String(VM), String(SYSTEM_DS)]));
     const names = (await b.client.resourceDefinitions.list()).map((rd) => rd.name);
     expect(names).not.toContain(`OpenNebula-Image-40-vm${VM}-disk0`);
     expect(names).not.toContain(`OpenNebula-Volatile-vm${VM}-disk1`);
@@ -319,6 +324,6 @@ describe('a VM lifecycle', () => {
     );
     expect(existsSync(dir)).toBe(false);
     // Repeating a delete (oned retries after a lost reply) succeeds.
-    await ok(b.run('tm', 'delete', [`one-host-3:${dir}/disk.0`, String(VM), String(IMAGE_DS)]));
+    await ok(b.run('tm', 'delete', [`one-host-3:${sys}/disk.0`, String(VM), String(IMAGE_DS)]));
   });
 });

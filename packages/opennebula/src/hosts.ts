@@ -58,7 +58,9 @@ export async function copyVmDir(
   );
   const writing = ctx
     .executor(toHost)
-    .run(['tar', '-C', toDir, '--sparse', '-xf', '-'], ctx.runOptions({ input: pipe }));
+    // --ignore-zeros: read to the end of the stream, past the end-of-archive blocks, so the
+    // reading side is never cut off while it still writes its padding.
+    .run(['tar', '-C', toDir, '--sparse', '--ignore-zeros', '-xf', '-'], ctx.runOptions({ input: pipe }));
   reading.catch((error: unknown) => pipe.destroy(error instanceof Error ? error : new Error(String(error))));
   await Promise.all([reading, writing]);
 }
