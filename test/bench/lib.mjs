@@ -32,7 +32,8 @@ export async function timed(fn) {
 
 /**
  * Bundles the named exports of workspace packages (`{ startEmulator: 'emulator' }` exports
- * `startEmulator` of packages/emulator/src/index.ts) into one module in `scratch` and imports it.
+ * `startEmulator` of packages/emulator/src/index.ts; a value ending in `.ts` is a path from the
+ * repository root) into one module in `scratch` and imports it.
  */
 export async function importBundled(scratch, exports) {
   const entry = join(scratch, 'entry.ts');
@@ -41,7 +42,7 @@ export async function importBundled(scratch, exports) {
     Object.entries(exports)
       .map(
         ([name, pkg]) =>
-          `export { ${name} } from ${JSON.stringify(join(root, 'packages', pkg, 'src/index.ts'))};\n`,
+          `export { ${name} } from ${JSON.stringify(pkg.endsWith('.ts') ? join(root, pkg) : join(root, 'packages', pkg, 'src/index.ts'))};\n`,
       )
       .join(''),
   );

@@ -5,8 +5,8 @@
  */
 
 import { existsSync } from 'node:fs';
+import { actionData, b64 } from '@linstor-hv/opennebula/sandbox';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { actionData, b64 } from './fixtures';
 import { IMAGE_DS, useTestbed } from './harness';
 
 const bed = useTestbed();

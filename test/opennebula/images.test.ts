@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { actionData } from '@linstor-hv/opennebula/sandbox';
 import { describe, expect, it } from 'vitest';
-import { actionData } from './fixtures';
 import { IMAGE_DS, MiB, sha256, sha256Of, useTestbed } from './harness';
 
 const bed = useTestbed();

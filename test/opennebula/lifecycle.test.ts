@@ -11,8 +11,8 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { actionData, b64, type VmDiskFixture, vmXml } from '@linstor-hv/opennebula/sandbox';
 import { describe, expect, it } from 'vitest';
-import { actionData, b64, type VmDiskFixture, vmXml } from './fixtures';
 import { IMAGE_DS, MiB, SYSTEM_DS, sha256, sha256Of, useTestbed, writeDevice } from './harness';
 
 const bed = useTestbed();

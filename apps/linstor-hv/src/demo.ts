@@ -101,6 +101,8 @@ export async function runDemo(io: ProgramIo): Promise<number> {
     });
     if (code === 0)
       code = await runCinderDemo(io, { root, url: emulator.url, dataDir: emulator.dataDir }, formatTable);
+    if (code === 0)
+      code = await (await import('./demo-opennebula')).runOpenNebulaDemo(io, emulator, formatTable);
   } finally {
     await emulator.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -98,8 +98,8 @@ export type {
   VolumeSummary,
 } from './service/types';
 export type { OwnerUsage } from './service/usage';
-export type { VolumeUsage } from './service/volume-usage';
 export { createVolumeService, VolumeService } from './service/volume-service';
+export type { VolumeUsage } from './service/volume-usage';
 export {
   DEFAULT_SWEEP_GRACE_MS,
   formatDuration,

@@ -257,7 +257,10 @@ export class VolumeService {
   }
 
   /** Space used by every volume whose definition has `key`=`value`, with its snapshots (two requests). */
-  volumeUsage(selector: { key: string; value: string }, keys: readonly string[] = []): Promise<VolumeUsage[]> {
+  volumeUsage(
+    selector: { key: string; value: string },
+    keys: readonly string[] = [],
+  ): Promise<VolumeUsage[]> {
     return volumeUsage(this.core, selector, keys);
   }
 

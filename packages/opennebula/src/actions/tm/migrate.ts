@@ -84,26 +84,35 @@ export async function tmPremigrate(ctx: ActionContext, request: TmMigrateRequest
   return undefined;
 }
 
-export async function tmPostmigrate(ctx: ActionContext, request: TmMigrateRequest): Promise<undefined> {
+/**
+ * Ends a migration on one side: core's commit (the VM now runs on the target) or abort (it stays
+ * on the source), then the side that lost the VM drops its links and, as system TM, its directory.
+ */
+async function finishMigration(
+  ctx: ActionContext,
+  request: TmMigrateRequest,
+  phase: 'postmigrate' | 'failmigrate',
+): Promise<undefined> {
   const from = ctx.nodeOf(request.sourceHost);
   const to = ctx.nodeOf(request.targetHost);
+  const loser = phase === 'postmigrate' ? request.sourceHost : request.targetHost;
   await eachDisk(ctx, request, async (disk, { service, name }) => {
-    await ctx.locked(request.sourceHost, name, () => service.commitMigration(name, from, to));
-    await unlinkDisk(ctx, request.sourceHost, `${request.vmDir}/disk.${disk.diskId}`);
+    await ctx.locked(loser, name, () =>
+      phase === 'postmigrate'
+        ? service.commitMigration(name, from, to)
+        : service.abortMigration(name, from, to),
+    );
+    await unlinkDisk(ctx, loser, `${request.vmDir}/disk.${disk.diskId}`);
   });
-  await migrateOthers(ctx, request, 'postmigrate');
-  if (request.callingTm === undefined) await removeVmDir(ctx, request.sourceHost, request.vmDir);
+  await migrateOthers(ctx, request, phase);
+  if (request.callingTm === undefined) await removeVmDir(ctx, loser, request.vmDir);
   return undefined;
 }
 
-export async function tmFailmigrate(ctx: ActionContext, request: TmMigrateRequest): Promise<undefined> {
-  const from = ctx.nodeOf(request.sourceHost);
-  const to = ctx.nodeOf(request.targetHost);
-  await eachDisk(ctx, request, async (disk, { service, name }) => {
-    await ctx.locked(request.targetHost, name, () => service.abortMigration(name, from, to));
-    await unlinkDisk(ctx, request.targetHost, `${request.vmDir}/disk.${disk.diskId}`);
-  });
-  await migrateOthers(ctx, request, 'failmigrate');
-  if (request.callingTm === undefined) await removeVmDir(ctx, request.targetHost, request.vmDir);
-  return undefined;
+export function tmPostmigrate(ctx: ActionContext, request: TmMigrateRequest): Promise<undefined> {
+  return finishMigration(ctx, request, 'postmigrate');
+}
+
+export function tmFailmigrate(ctx: ActionContext, request: TmMigrateRequest): Promise<undefined> {
+  return finishMigration(ctx, request, 'failmigrate');
 }

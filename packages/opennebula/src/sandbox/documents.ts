@@ -1,7 +1,7 @@
 /**
  * OpenNebula documents in the layout oned writes them (`Image::to_xml`, `Datastore::to_xml`,
- * `VirtualMachine::to_xml`; field order of 7.x, see ../../../shared/reference/opennebula.md §1.5),
- * built from a few values so each test states only what matters to it.
+ * `VirtualMachine::to_xml`; field order of 7.x), built from a few values so each test or demo step
+ * states only what matters to it. For tests and the demo, which act as oned; the drivers never use it.
  */
 
 export function escapeXml(value: string): string {
