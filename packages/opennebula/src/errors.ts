@@ -14,13 +14,13 @@
  */
 
 import { CommandFailedError, VolumeError, type VolumeErrorKind } from '@linstor-hv/core';
-import { OneProtocolError } from './protocol';
+import { OneError, OneProtocolError } from './protocol';
 
 /** How failures and progress are written for the running OpenNebula version. */
 export type ErrorFormat = 'markers' | 'plain' | 'prefixed';
 
 /** What kind of failure an action ended with, beyond core's kinds. */
-export type OneFailureKind = VolumeErrorKind | 'protocol' | 'host-command' | 'internal';
+export type OneFailureKind = VolumeErrorKind | 'protocol' | 'host-command' | 'internal' | 'adapter';
 
 /** Exit status and a hint per failure kind (oned treats every non-zero status alike). */
 export const FAILURE_OUTPUT: Readonly<Record<OneFailureKind, { exitCode: number; hint?: string }>> = {
@@ -46,12 +46,14 @@ export const FAILURE_OUTPUT: Readonly<Record<OneFailureKind, { exitCode: number;
   },
   linstor: { exitCode: 1 },
   'host-command': { exitCode: 1 },
+  adapter: { exitCode: 1 },
   internal: { exitCode: 1 },
 };
 
 /** The kind of any thrown value. */
 export function failureKind(error: unknown): OneFailureKind {
   if (error instanceof OneProtocolError) return 'protocol';
+  if (error instanceof OneError) return 'adapter';
   if (error instanceof VolumeError) return error.kind;
   if (error instanceof CommandFailedError) return 'host-command';
   return 'internal';

@@ -11,6 +11,12 @@ export { type DatastoreSettings, datastoreSettings } from './datastore';
 export { type ErrorFormat, errorFormatFor, FAILURE_OUTPUT } from './errors';
 export { openNebulaMethodTable } from './methods';
 export { imageDiskName, imageName, snapshotName, volatileDiskName } from './names';
-export { type CallConvention, OneProtocolError, parseDocumentCall } from './protocol';
+export {
+  type CallConvention,
+  ONE_ERROR_CODES,
+  OneError,
+  OneProtocolError,
+  parseDocumentCall,
+} from './protocol';
 export { actionsOf, type OneCall, type OneDriver, type OneResult, runOneAction } from './run';
 export { parseXml, type XmlElement, XmlError } from './xml';

@@ -8,6 +8,7 @@
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ONE_ERROR_CODES, OneError } from './protocol';
 
 const POLL_MS = 50;
 const DEFAULT_WAIT_MS = 300_000;
@@ -49,7 +50,10 @@ export async function withLock<T>(
         continue;
       }
       if (Date.now() > deadline || options.signal?.aborted) {
-        throw new Error(`Waiting for the lock ${key} timed out (held by process ${holder}).`);
+        throw new OneError(
+          `Waiting for the lock ${key} timed out (held by process ${holder}).`,
+          ONE_ERROR_CODES.lockTimeout,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

@@ -12,10 +12,30 @@
 
 import { child, parseXml, textAt, type XmlElement, XmlError } from './xml';
 
+/** Stable codes of the errors this package throws (besides core's, which pass through). */
+export const ONE_ERROR_CODES = {
+  invalidRequest: 'ONE_INVALID_REQUEST',
+  blocked: 'ONE_BLOCKED',
+  lockTimeout: 'ONE_LOCK_TIMEOUT',
+} as const;
+
+/** The base of every error this package throws itself; `code` is one of {@link ONE_ERROR_CODES}. */
+export class OneError extends Error {
+  override name = 'OneError';
+  constructor(
+    message: string,
+    readonly code: string = ONE_ERROR_CODES.blocked,
+  ) {
+    super(message);
+  }
+}
+
 /** A request oned could not have sent, or a value that is unsafe to use. Nothing was changed. */
-export class OneProtocolError extends Error {
+export class OneProtocolError extends OneError {
   override name = 'OneProtocolError';
-  readonly code = 'ONE_INVALID_REQUEST';
+  constructor(message: string) {
+    super(message, ONE_ERROR_CODES.invalidRequest);
+  }
 }
 
 /** How the document reached us. */

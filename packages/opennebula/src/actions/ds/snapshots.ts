@@ -5,6 +5,7 @@
 
 import type { ActionContext } from '../../context';
 import { snapshotName } from '../../names';
+import { OneError } from '../../protocol';
 import type { DsSnapshotRequest } from '../../requests/ds';
 
 export async function dsSnapDelete(ctx: ActionContext, request: DsSnapshotRequest): Promise<undefined> {
@@ -39,7 +40,7 @@ export async function dsSnapFlatten(ctx: ActionContext, request: DsSnapshotReque
   if (snapshots.some((s) => s.snapshotName === target || s.name === target)) {
     await service.rollback(request.source, target, { allowCopy: true });
   } else if (snapshots.length > 0) {
-    throw new Error(
+    throw new OneError(
       `${request.source} has no snapshot ${request.snapshotId} to flatten to; its snapshots are ${snapshots.map((s) => s.name).join(', ')}.`,
     );
   }

@@ -13,6 +13,7 @@
 import type { ActionContext } from '../../context';
 import { vmDiskVolume } from '../../disks';
 import { copyVmDir, linkDisk, removeVmDir, unlinkDisk } from '../../hosts';
+import { OneError } from '../../protocol';
 import type { TmMigrateRequest } from '../../requests/tm';
 import type { VmDisk } from '../../vm';
 
@@ -49,7 +50,7 @@ async function migrateOthers(ctx: ActionContext, request: TmMigrateRequest, phas
     ),
   ];
   for (const tm of others) {
-    if (!/^[a-z0-9_]{1,32}$/.test(tm)) throw new Error(`The disk TM_MAD '${tm}' is not a driver name.`);
+    if (!/^[a-z0-9_]{1,32}$/.test(tm)) throw new OneError(`The disk TM_MAD '${tm}' is not a driver name.`);
     const script = `${ctx.config.remotesDir}/tm/${tm}/${phase}`;
     ctx.log.info(`calling tm/${tm}/${phase} for its disks`);
     await ctx

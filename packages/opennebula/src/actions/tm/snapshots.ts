@@ -8,6 +8,7 @@
 import type { ActionContext } from '../../context';
 import { vmDiskVolume } from '../../disks';
 import { oneTags, snapshotName } from '../../names';
+import { OneError } from '../../protocol';
 import type { TmSnapshotRequest } from '../../requests/tm';
 
 const VIRSH = ['virsh', '-c', 'qemu:///system'];
@@ -26,7 +27,7 @@ export async function tmSnapCreateLive(ctx: ActionContext, request: TmSnapshotRe
   const host = request.disk.host;
   const domain = vm.deployId ?? `one-${request.vmId}`;
   if (!/^[A-Za-z0-9_.-]+$/.test(domain))
-    throw new Error(`The VM's DEPLOY_ID '${domain}' is not a libvirt domain name.`);
+    throw new OneError(`The VM's DEPLOY_ID '${domain}' is not a libvirt domain name.`);
   const executor = ctx.executor(host);
   let frozen = false;
   try {
