@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DemoStep } from './demo';
-import type { ProgramIo } from './program';
+import type { ProgramIo } from './io';
 
 const PYTHON = '/usr/bin/python3';
 

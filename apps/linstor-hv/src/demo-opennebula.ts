@@ -19,7 +19,7 @@ import {
   writeDevice,
 } from '@linstor-hv/opennebula/sandbox';
 import type { DemoStep } from './demo';
-import type { ProgramIo } from './program';
+import type { ProgramIo } from './io';
 
 const MiB = 1024 * 1024;
 const IMAGE_ID = 7;

@@ -1,6 +1,6 @@
 /**
- * `linstor-hv demo`: an emulated three-node cluster in a temporary directory, and the Proxmox
- * plugin's Perl module driven through PVE's entry points against it (create, write, snapshot,
+ * `linstor-hv demo`: an emulated three-node cluster in a temporary directory, a Proxmox bridge on a
+ * socket there, and the Proxmox plugin's Perl module driven through PVE's entry points against it (create, write, snapshot,
  * linked clone, live migration with QEMU's overlap, rollback, export/import, delete). Prints a
  * table of the steps and removes everything it made.
  */
@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCinderDemo } from './demo-cinder';
-import type { ProgramIo } from './program';
+import type { ProgramIo } from './io';
+import { LINSTOR_HV_VERSION } from './version';
 
 /** One line of the demo driver. */
 export interface DemoStep {
@@ -42,14 +43,9 @@ export function formatTable(steps: readonly DemoStep[]): string {
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
-function runDriver(
-  driver: string,
-  url: string,
-  dataDir: string,
-  onStep: (s: DemoStep) => void,
-): Promise<number> {
+function runDriver(driver: string, args: readonly string[], onStep: (s: DemoStep) => void): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('/usr/bin/perl', ['-T', driver, url, dataDir], {
+    const child = spawn('/usr/bin/perl', ['-T', driver, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: '/sbin:/bin:/usr/sbin:/usr/bin', LC_ALL: 'C' },
     });
@@ -76,6 +72,21 @@ function runDriver(
   });
 }
 
+/** A Proxmox bridge in this process, on a socket in the demo's directory, logging nowhere. */
+async function startDemoBridge(dataDir: string) {
+  const [{ startBridge }, { proxmoxMethodTable }] = await Promise.all([
+    import('@linstor-hv/bridge'),
+    import('@linstor-hv/proxmox'),
+  ]);
+  return startBridge({
+    methods: proxmoxMethodTable(),
+    platform: 'proxmox',
+    version: LINSTOR_HV_VERSION,
+    socketPath: join(dataDir, 'run', 'proxmox.sock'),
+    log: () => undefined,
+  });
+}
+
 /** Runs the demo; returns the exit code (0 when every step did what it should). */
 export async function runDemo(io: ProgramIo): Promise<number> {
   const root = sourceRoot();
@@ -93,9 +104,12 @@ export async function runDemo(io: ProgramIo): Promise<number> {
   });
   const steps: DemoStep[] = [];
   let code: number;
+  const bridge = await startDemoBridge(dataDir);
+  let bridgeCalls = 0;
   try {
     await io.writeStdout(`linstor-hv demo: emulated cluster pve1, pve2, pve3 at ${emulator.url}\n`);
-    code = await runDriver(driver, emulator.url, emulator.dataDir, (s) => {
+    await io.writeStdout(`linstor-hv demo: the plugin talks to a bridge at ${bridge.socketPath}\n`);
+    code = await runDriver(driver, [emulator.url, emulator.dataDir, bridge.socketPath!], (s) => {
       steps.push(s);
       void io.writeStdout(`  ${s.ok ? 'ok    ' : 'FAILED'} ${s.step}\n`);
     });
@@ -104,11 +118,15 @@ export async function runDemo(io: ProgramIo): Promise<number> {
     if (code === 0)
       code = await (await import('./demo-opennebula')).runOpenNebulaDemo(io, emulator, formatTable);
   } finally {
+    bridgeCalls = Object.values(bridge.metrics.snapshot().methods).reduce((n, m) => n + m.calls, 0);
+    await bridge.close({ graceMs: 5_000 });
     await emulator.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
   await io.writeStdout(`\n${formatTable(steps)}\n`);
-  const failed = code !== 0 || steps.some((s) => !s.ok);
+  await io.writeStdout(`\nthe bridge answered ${bridgeCalls} plugin calls\n`);
+  // Every step calls linstor-hv at least once; a bridge that answered nothing was not used.
+  const failed = code !== 0 || steps.some((s) => !s.ok) || bridgeCalls === 0;
   await io.writeStdout(
     failed ? '\ndemo FAILED\n' : `\ndemo passed: ${steps.length} steps, nothing left behind\n`,
   );

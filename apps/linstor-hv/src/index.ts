@@ -1,1 +1,2 @@
-export { createProgram, LINSTOR_HV_VERSION, type ProgramIo, processIo, readAll, runProgram } from './program';
+export { type ProgramIo, processIo, readAll } from './io';
+export { createProgram, LINSTOR_HV_VERSION, runProgram } from './program';

@@ -1,40 +1,16 @@
 /**
- * The `linstor-hv` command line: adapter entry points (`proxmox <method>`), the emulator
- * (`emulator serve`), and the demo. Each action is loaded only when it runs, so the Proxmox plugin,
+ * The `linstor-hv` command line: the resident bridge (`bridge --platform …`), adapter entry points
+ * (`proxmox <method>`), the emulator (`emulator serve`), and the demo. Each action is loaded only when it runs, so the Proxmox plugin,
  * which starts this program for every storage operation, pays only for what it uses.
  */
 import { Command, CommanderError } from 'commander';
-import { version } from '../package.json';
+import { registerBridgeCommand } from './commands/bridge';
 import { registerCleanupCommand } from './commands/cleanup';
 import { registerOneCommand } from './commands/one';
+import { type ProgramIo, processIo } from './io';
+import { LINSTOR_HV_VERSION } from './version';
 
-/** Where a command reads its input and writes its output; tests pass their own. */
-export interface ProgramIo {
-  readStdin(): Promise<string>;
-  writeStdout(text: string): Promise<void>;
-  writeStderr(text: string): Promise<void>;
-}
-
-/** Reads all of stdin as UTF-8. */
-export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(text, (e) => (e ? reject(e) : resolve())));
-}
-
-/** The process's own stdin, stdout and stderr. */
-export const processIo: ProgramIo = {
-  readStdin: () => readAll(process.stdin),
-  writeStdout: (text) => write(process.stdout, text),
-  writeStderr: (text) => write(process.stderr, text),
-};
-
-/** The version the command reports (`linstor-hv --version`). */
-export const LINSTOR_HV_VERSION: string = version;
+export { LINSTOR_HV_VERSION };
 
 /**
  * Builds the program. `exitCode` receives the code the process should end with; actions that keep
@@ -62,6 +38,7 @@ export function createProgram(io: ProgramIo, exitCode: (code: number) => void): 
     });
 
   registerOneCommand(program, io, exitCode);
+  registerBridgeCommand(program, io, exitCode, LINSTOR_HV_VERSION);
 
   const emulator = program.command('emulator').description('the LINSTOR controller emulator');
   emulator

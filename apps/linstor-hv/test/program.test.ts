@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatTable } from '../src/demo';
-import { LINSTOR_HV_VERSION, type ProgramIo, runProgram } from '../src/program';
+import type { ProgramIo } from '../src/io';
+import { LINSTOR_HV_VERSION, runProgram } from '../src/program';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 

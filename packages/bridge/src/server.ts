@@ -31,6 +31,13 @@ import { type BridgeMethod, type MethodTable, RPC_CODES, type RpcReply } from '.
 /** The protocol version `bridge.hello` reports; it changes only with an incompatible wire change. */
 export const BRIDGE_PROTOCOL = 1;
 
+/**
+ * While stopping, a connection with no call running is ended after this much silence. Not at once:
+ * a request may be on its way, and a caller whose request was read must get an answer (-32002), or
+ * it could not tell whether its call ran.
+ */
+const DRAIN_IDLE_MS = 1_000;
+
 export interface BridgeOptions {
   /** The adapter's methods; names starting with `bridge.` are the bridge's own. */
   methods: MethodTable;
@@ -187,7 +194,10 @@ class BridgeServer implements Bridge {
     });
     socket.on('error', lost);
     socket.on('close', lost);
-    if (this.draining) socket.end();
+    socket.on('timeout', () => {
+      if (connection.running.size === 0) socket.end();
+    });
+    if (this.draining) socket.setTimeout(DRAIN_IDLE_MS);
   }
 
   private handleLine(connection: Connection, text: string): void {
@@ -269,7 +279,6 @@ class BridgeServer implements Bridge {
         this.work.add(tracked);
         void tracked.then(() => this.work.delete(tracked));
       }
-      if (this.draining && connection.running.size === 0) connection.socket.end();
     });
     connection.running.add(done);
     this.work.add(done);
@@ -289,9 +298,7 @@ class BridgeServer implements Bridge {
                 // Already gone; nothing to clean.
               }
             }
-            for (const connection of this.connections) {
-              if (connection.running.size === 0) connection.socket.end();
-            }
+            for (const connection of this.connections) connection.socket.setTimeout(DRAIN_IDLE_MS);
           },
           running: () => [...this.work],
           abortAll: () => this.shutdown.abort(new CallAbort('shutdown')),

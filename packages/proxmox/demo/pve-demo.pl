@@ -3,7 +3,8 @@
 # test doubles of test/proxmox/lib) against an emulator that `linstor-hv demo` runs. Prints one JSON
 # line per step: {"step", "result", "ok", "ms", "rest"} (rest = /v1 requests the step made).
 #
-# usage: perl -T pve-demo.pl <emulator url> <emulator data dir>
+# usage: perl -T pve-demo.pl <emulator url> <emulator data dir> [<bridge socket>]
+# With a bridge socket the plugin talks to that bridge; without, it runs one process per call.
 use strict;
 use warnings;
 
@@ -22,12 +23,13 @@ use LinstorHvHarness qw(sha256_of_file write_pattern);
 use PVE::Storage;
 
 $| = 1;
-my ($url, $data_dir) = @ARGV;
-die "usage: pve-demo.pl <emulator url> <data dir>\n" if !defined($data_dir);
+my ($url, $data_dir, $bridge_socket) = @ARGV;
+die "usage: pve-demo.pl <emulator url> <data dir> [<bridge socket>]\n" if !defined($data_dir);
 
 my $MiB = 1024 * 1024;
 my $SIZE = 64 * $MiB;
-my $h = LinstorHvHarness->new(external => { url => $url, data_dir => $data_dir });
+my $h = LinstorHvHarness->new(external => { url => $url, data_dir => $data_dir,
+    bridge_socket => $bridge_socket // "$data_dir/no-bridge.sock" });
 my $cfg = $h->cfg();
 my $sid = $h->storeid();
 my $json = JSON::PP->new->canonical;

@@ -1,41 +1,45 @@
 /**
- * What a handler works with: the parsed request, the LINSTOR client for the storage's controller
- * list, and the volume service bound to the storage's resource group and owner.
+ * What a handler works with: the parsed request, the call's signal and deadline, the LINSTOR client
+ * for the storage's controller list and the volume service bound to the storage's resource group
+ * and owner. Where the client and service come from (made for this call, or kept by the bridge) is
+ * the caller's choice, see connections.ts.
  */
 
-import { dirname, join } from 'node:path';
-import { createLinstorClient, type LinstorClient } from '@linstor-hv/client';
-import { LocalExecutor, SshExecutor, VolumeService } from '@linstor-hv/core';
-import { PROTOCOL_VERSION, type ProxmoxRequest } from './protocol';
+import type { LinstorClient } from '@linstor-hv/client';
+import type { VolumeService } from '@linstor-hv/core';
+import { type Connections, deviceRootOf, oneShotConnections, resourceGroupOf } from './connections';
+import type { ProxmoxRequest } from './protocol';
 
-/** The platform name in linstor-hv's ownership tags. */
-export const PLATFORM = 'proxmox';
-/** linstor-proxmox's default resource group. */
-export const DEFAULT_RESOURCE_GROUP = 'drbdgrp';
+export { controllerStateFile, DEFAULT_RESOURCE_GROUP, PLATFORM } from './connections';
 
-/** Short connect timeout: a dead controller must cost seconds, not PVE's lock budget. */
-const CONNECT_TIMEOUT_MS = 2_000;
-/** Longest single request; LINSTOR's own waits (resource ready) take up to 15 s. */
-const REQUEST_TIMEOUT_MS = 20_000;
-/** Deadline of the health probe that picks a controller. */
-const PROBE_TIMEOUT_MS = 2_000;
 /** Time kept back from the request's deadline so a failed step can still be undone. */
 const CLEANUP_RESERVE_MS = 5_000;
 
+export interface CallScope {
+  /** Aborts when the deadline passes or the caller goes away; handlers hand it to core. */
+  signal: AbortSignal;
+  /** When the handler must be done (epoch ms). */
+  deadline: number;
+  /** Default: a client and service made for this call alone. */
+  connections?: Connections;
+}
+
 /** The parsed request plus the objects every handler needs, created on first use. */
 export class HandlerContext {
-  private clientInstance: LinstorClient | undefined;
-  private serviceInstance: VolumeService | undefined;
   /** When the handler must be done (epoch ms); leaves time to answer before the Perl side gives up. */
   readonly deadline: number;
-  /** Aborts the handler's work (the bridge fires it at the deadline or when the caller goes away). */
-  readonly signal: AbortSignal = new AbortController().signal;
+  /** Aborts the handler's work (at the deadline, or when the caller goes away). */
+  readonly signal: AbortSignal;
+  private readonly connections: Connections;
 
   constructor(
     readonly request: ProxmoxRequest,
+    scope: CallScope,
     readonly args: Record<string, unknown> = request.args,
   ) {
-    this.deadline = Date.now() + request.deadlineMs;
+    this.deadline = scope.deadline;
+    this.signal = scope.signal;
+    this.connections = scope.connections ?? oneShotConnections(request, scope.deadline, CLEANUP_RESERVE_MS);
   }
 
   /** Milliseconds left until the deadline (at least 1). */
@@ -50,7 +54,7 @@ export class HandlerContext {
 
   /** The storage's resource group (`resourcegroup`, default linstor-proxmox's `drbdgrp`). */
   get resourceGroup(): string {
-    return this.request.scfg.resourcegroup ?? DEFAULT_RESOURCE_GROUP;
+    return resourceGroupOf(this.request);
   }
 
   /** The LINSTOR node name of the calling PVE node. */
@@ -65,74 +69,23 @@ export class HandlerContext {
     return /^(yes|1|true|on)$/i.test(value);
   }
 
-  /** The LINSTOR client for the storage's controllers (created on first use). */
+  /** The LINSTOR client for the storage's controllers. */
   get client(): LinstorClient {
-    if (!this.clientInstance) {
-      const { scfg, token } = this.request;
-      const tls =
-        scfg.apica || scfg.apicrt || scfg.apikey
-          ? {
-              ...(scfg.apica ? { caFile: scfg.apica } : {}),
-              ...(scfg.apicrt ? { certFile: scfg.apicrt } : {}),
-              ...(scfg.apikey ? { keyFile: scfg.apikey } : {}),
-            }
-          : undefined;
-      this.clientInstance = createLinstorClient({
-        controllers: scfg.controller ?? 'localhost',
-        connectTimeoutMs: CONNECT_TIMEOUT_MS,
-        requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, this.remainingMs()),
-        probeTimeoutMs: PROBE_TIMEOUT_MS,
-        deadlineMs: this.remainingMs(),
-        ...(tls ? { tls } : {}),
-        ...(token ? { token } : {}),
-        tokenFile: false,
-        // Remembers the controller that answered last, so the next short-lived process does not
-        // probe a dead first entry again.
-        stateFile: controllerStateFile(this.request.statusCacheFile),
-        userAgent: `proxmox; protocol ${PROTOCOL_VERSION}`,
-        env: {},
-      });
-    }
-    return this.clientInstance;
+    return this.connections.client();
   }
 
-  /** The volume service for this storage (created on first use). */
+  /** The volume service for this storage. */
   get service(): VolumeService {
-    if (!this.serviceInstance) {
-      const local = new LocalExecutor();
-      const { node, peerAccess } = this.request;
-      this.serviceInstance = new VolumeService({
-        client: this.client,
-        resourceGroup: this.resourceGroup,
-        platform: PLATFORM,
-        ownerId: this.request.storeid,
-        deviceRoot: (n) => this.deviceRoot(n),
-        // A clone must finish (or fail and clean up) before PVE's lock alarm, not after ten minutes.
-        deadlines: { cloneMs: Math.max(1_000, this.remainingBeforeCleanupMs()) },
-        // Copies that must run on another node (a rollback to an older snapshot restored there) go
-        // over the root ssh that every PVE cluster has between its nodes.
-        executorFor: (n) =>
-          n === node || peerAccess === 'local'
-            ? local
-            : new SshExecutor({ host: n, user: 'root', options: { BatchMode: 'yes' } }),
-      });
-    }
-    return this.serviceInstance;
+    return this.connections.service();
   }
 
   /** The device root of a node (the request's root with `{node}` replaced). */
   deviceRoot(node: string = this.request.node): string {
-    return this.request.deviceRoot.replaceAll('{node}', node).replace(/\/+$/, '');
+    return deviceRootOf(this.request, node);
   }
 
-  /** Releases the client's connections. */
+  /** Ends the call: a one-shot client is closed, a pooled one stays. */
   async close(): Promise<void> {
-    await this.clientInstance?.close();
+    await this.connections.release();
   }
-}
-
-/** The file next to the status cache that remembers the last good controller. */
-export function controllerStateFile(statusCacheFile: string): string {
-  const base = statusCacheFile.replace(/^.*\//, '').replace(/^status-/, 'controller-');
-  return join(dirname(statusCacheFile), base);
 }

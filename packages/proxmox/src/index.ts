@@ -1,9 +1,11 @@
 /**
  * @linstor-hv/proxmox: the handlers behind the `drbd:` storage plugin's Perl module. The module
- * runs `linstor-hv proxmox <method>` with one JSON request; {@link runProxmoxMethod} answers it.
+ * sends one JSON request per PVE method to the resident bridge ({@link proxmoxMethodTable}) or,
+ * when no bridge runs, to `linstor-hv proxmox <method>` ({@link runProxmoxMethod}).
  */
 
-export { HandlerContext, PLATFORM } from './context';
+export { ConnectionPool } from './connections';
+export { type CallScope, HandlerContext, PLATFORM } from './context';
 export { HANDLERS, type Handler } from './handlers';
 export {
   PROTOCOL_VERSION,
@@ -13,7 +15,14 @@ export {
   parseRequest,
   type StorageConfig,
 } from './protocol';
-export { describeError, proxmoxMethods, runProxmoxMethod } from './run';
+export {
+  describeError,
+  type ProxmoxBridgeCall,
+  type ProxmoxBridgeMethod,
+  proxmoxMethods,
+  proxmoxMethodTable,
+  runProxmoxMethod,
+} from './run';
 export { type StatusFigures, writeStatusCache } from './status-cache';
 export {
   baseNameOf,

@@ -6,6 +6,11 @@ package LinstorHvHarness;
 # emulator's control API (acting as QEMU and as the network) plus the REST API for tests that
 # create volumes the way another tool would.
 #
+# The plugin reaches linstor-hv one of two ways, chosen by LINSTOR_HV_PVE_TRANSPORT: `bridge` (the
+# default: a `linstor-hv bridge --platform proxmox` process per test file, on a socket in the
+# scratch tree) or `oneshot` (no bridge: the plugin falls back to one process per call). The suite
+# runs both ways (test/run-all.mjs).
+#
 # Everything here runs under `perl -T`: paths are computed from this file's location and
 # untainted, never taken from the environment.
 
@@ -19,6 +24,7 @@ use File::Basename qw(dirname);
 use File::Path qw(make_path remove_tree);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
+use IO::Socket::UNIX;
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
@@ -54,6 +60,12 @@ sub node_binary {
 }
 
 sub cli_bundle { return "$ROOT/apps/linstor-hv/dist/linstor-hv.mjs" }
+
+# 'bridge' or 'oneshot'; compared, never used as data, so the tainted environment is harmless.
+sub transport {
+    my $wanted = $ENV{LINSTOR_HV_PVE_TRANSPORT} // 'bridge';
+    return $wanted eq 'oneshot' ? 'oneshot' : 'bridge';
+}
 sub emulator_bundle { return "$ROOT/packages/emulator/dist/emulator.mjs" }
 
 my @RUNNING;
@@ -61,7 +73,8 @@ my @RUNNING;
 # Starts an emulator process (three-node cluster) and a private scratch tree for one test file;
 # the plugin then runs as node pve1 (see on_node).
 # Options: blackhole => 1 adds a black-holed port; storage => {...} extra storage.cfg options;
-# external => { url => ..., data_dir => ... } uses an emulator someone else runs (the demo).
+# external => { url => ..., data_dir => ..., bridge_socket => ... } uses an emulator (and a
+# bridge) someone else runs (the demo).
 sub new {
     my ($class, %opts) = @_;
     $ENV{PATH} = $CLEAN_PATH;
@@ -95,6 +108,13 @@ sub new {
     $PVE::Storage::Custom::LINSTORPlugin::LINSTOR_AUTH_FILE = "$scratch/no-auth.json";
     # Every emulated node's device tree is on this machine.
     $PVE::Storage::Custom::LINSTORPlugin::PEER_ACCESS = 'local';
+    if (my $socket = $opts{external} && $opts{external}->{bridge_socket}) {
+        $PVE::Storage::Custom::LINSTORPlugin::BRIDGE_SOCKET = untaint_path($socket);
+    } elsif (transport() eq 'bridge') {
+        $self->start_bridge();
+    } else {
+        $PVE::Storage::Custom::LINSTORPlugin::BRIDGE_SOCKET = "$scratch/run/no-bridge.sock";
+    }
     $self->configure(%{ $opts{storage} // {} });
     $self->on_node('pve1');
     return $self;
@@ -158,6 +178,55 @@ sub restart_emulator {
     $self->start_emulator(blackhole => defined($self->{blackhole_url}));
     $self->configure(%{ $self->{storage_options} });
     return;
+}
+
+# --- the bridge --------------------------------------------------------------------------------
+
+sub bridge_socket { return "$_[0]->{scratch}/run/proxmox.sock" }
+sub bridge_log { return "$_[0]->{scratch}/bridge.log" }
+sub bridge_pid { return $_[0]->{bridge} ? $_[0]->{bridge}->{pid} : undef }
+
+# Starts `linstor-hv bridge --platform proxmox` on the scratch socket and points the plugin at it;
+# returns once the bridge answers.
+sub start_bridge {
+    my ($self) = @_;
+    my $socket = $self->bridge_socket();
+    my $log = $self->bridge_log();
+    my $pid = fork() // die "fork failed: $!\n";
+    if (!$pid) {
+        open(STDERR, '>>', $log) or POSIX::_exit(1);
+        open(STDOUT, '>>', $log) or POSIX::_exit(1);
+        open(STDIN, '<', '/dev/null') or POSIX::_exit(1);
+        exec(node_binary(), cli_bundle(), 'bridge', '--platform', 'proxmox', '--socket', $socket)
+            or POSIX::_exit(1);
+    }
+    $self->{bridge} = { pid => $pid };
+    no warnings 'once';
+    $PVE::Storage::Custom::LINSTORPlugin::BRIDGE_SOCKET = $socket;
+    my $deadline = time() + 30;
+    until (-S $socket && IO::Socket::UNIX->new(Peer => $socket)) {
+        die "the bridge did not start: " . (-f $log ? `cat $log` : 'no output') . "\n"
+            if time() > $deadline || waitpid($pid, WNOHANG) == $pid;
+        sleep(0.02);
+    }
+    return $pid;
+}
+
+# Stops the bridge with $signal (TERM: graceful; KILL: a crash) and waits for it to exit.
+sub stop_bridge {
+    my ($self, $signal) = @_;
+    my $bridge = delete($self->{bridge}) or return;
+    kill($signal // 'TERM', $bridge->{pid});
+    my $deadline = time() + 60;
+    while (waitpid($bridge->{pid}, WNOHANG) == 0) {
+        if (time() > $deadline) {
+            kill('KILL', $bridge->{pid});
+            waitpid($bridge->{pid}, 0);
+            last;
+        }
+        sleep(0.02);
+    }
+    return $? >> 8;
 }
 
 sub url {
@@ -328,6 +397,7 @@ sub write_pattern {
 
 sub cleanup {
     my ($self) = @_;
+    $self->stop_bridge('TERM');
     $self->stop_emulator();
     remove_tree($self->{scratch}) if $self->{scratch} && -d $self->{scratch};
     @RUNNING = grep { $_ != $self } @RUNNING;

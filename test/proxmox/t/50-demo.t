@@ -1,6 +1,6 @@
 #!/usr/bin/perl -T
 # `linstor-hv demo` runs every step of the Proxmox scenario against its own emulated cluster,
-# prints the table, and leaves nothing behind.
+# through its own bridge, prints the table, and leaves nothing behind.
 use strict;
 use warnings;
 
@@ -35,6 +35,9 @@ for my $step ('create a 64 MiB disk on pve1', 'snapshot "demo"', 'template and l
     like($output, qr/^\Q$step\E\s+ok: .*\d+ ms\s+\d+$/m, "step '$step' passed with its time and REST calls");
 }
 unlike($output, qr/FAILED/, 'no step failed');
+like($output, qr/^linstor-hv demo: the plugin talks to a bridge at \S+\/run\/proxmox\.sock$/m, 'through a bridge');
+like($output, qr/^the bridge answered [1-9]\d* plugin calls$/m, 'which answered the plugin\'s calls');
+unlike($output, qr/no bridge at/, 'never falling back to the one-shot command');
 like($output, qr/demo passed: 12 steps, nothing left behind/, 'it says so');
 is_deeply([glob("$scratch/*")], [], 'its temporary directory is gone');
 

@@ -8,7 +8,7 @@
 import type { LinstorClient } from '@linstor-hv/client';
 import type { SweepOptions, SweepReport } from '@linstor-hv/core';
 import type { Command } from 'commander';
-import type { ProgramIo } from '../program';
+import type { ProgramIo } from '../io';
 
 interface CleanupFlags {
   controllers?: string;

@@ -10,7 +10,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { ProgramIo } from '../program';
+import type { ProgramIo } from '../io';
 
 const DEFAULT_SOCKET = '/run/linstor-hv/opennebula.sock';
 /** The environment a bridge call passes on (configuration selectors, never secrets). */

@@ -5,8 +5,9 @@ package PVE::Storage::Custom::LINSTORPlugin;
 # Methods PVE calls all the time (parse_volname, path, volume_has_feature, get_formats,
 # qemu_blockdev_options, volume_qemu_snapshot_method, status from a warm cache) are answered here in
 # Perl without starting a process or touching the network. Every other method sends one JSON request
-# to `linstor-hv proxmox <method>` on stdin and reads one JSON reply from stdout; see
-# packages/proxmox/README.md for the protocol. pvedaemon runs under taint mode, so every value taken
+# to the resident bridge (`linstor-hv bridge --platform proxmox`, JSON-RPC on a Unix socket) or,
+# when no bridge answers, to `linstor-hv proxmox <method>` on stdin, reading one JSON reply from
+# stdout; see packages/proxmox/README.md for the protocol. pvedaemon runs under taint mode, so every value taken
 # from a reply is checked against a strict pattern before PVE sees it.
 
 use strict;
@@ -14,9 +15,14 @@ use warnings;
 
 use Cwd ();
 use Digest::SHA qw(sha256_hex);
+use Errno qw(EINTR);
 use Fcntl qw(:flock);
+use IO::Select;
+use IO::Socket::UNIX;
 use JSON::PP;
 use POSIX ();
+use Socket qw(SOCK_STREAM);
+use Time::HiRes ();
 
 use PVE::INotify;
 use PVE::Storage::Plugin;
@@ -48,6 +54,9 @@ our $SECRETS_DIR = '/etc/pve/priv/storage';
 our $LINSTOR_AUTH_FILE = '/var/lib/linstor.d/auth.json';
 # Status figures and pool capabilities, written by linstor-hv, read here.
 our $STATUS_CACHE_DIR = '/var/cache/linstor-hv';
+# The resident bridge's socket (linstor-hv-proxmox.socket). When nothing answers there, every call
+# goes to the one-shot command instead.
+our $BRIDGE_SOCKET = '/run/linstor-hv/proxmox.sock';
 
 # The PVE storage API version this module was written and tested against.
 my $TESTED_APIVER = 15;
@@ -68,6 +77,26 @@ my $STATUS_DEADLINE = 10;
 my $STATUS_CACHE_SECONDS = 60;
 
 my $REQUEST_PROTOCOL = 1;
+
+# The bridge answers at the latest this long after a call's deadline: when the deadline passes it
+# lets the method undo its work (up to 10 s) and then replies saying so.
+my $BRIDGE_REPLY_GRACE = 12;
+# Connecting to a local socket is immediate unless the bridge's backlog is full.
+my $BRIDGE_CONNECT_TIMEOUT = 5;
+# JSON-RPC: the bridge is shutting down and started nothing.
+my $RPC_SHUTTING_DOWN = -32002;
+
+# Methods repeated once when the bridge took the request and its reply was lost (the bridge was
+# killed or its connection broke). Repeating them changes nothing the first run did: they only read
+# (status, check_connection, get_identity, list_images, volume_size_info, volume_snapshot_info,
+# volume_rollback_is_possible), or bring a volume to a state named in the request (activate_volume,
+# deactivate_volume, volume_resize to an absolute size, free_image of a named volume). The others
+# could create a second volume or snapshot, roll back twice, or report their own first success as
+# a failure; for them the caller learns that the outcome is unknown.
+my %SAFE_TO_REPEAT = map { $_ => 1 } qw(
+    status check_connection get_identity list_images volume_size_info volume_snapshot_info
+    volume_rollback_is_possible activate_volume deactivate_volume volume_resize free_image
+);
 
 my $LINSTOR_NAME_MAX = 48;
 my $HASH_HEX_LENGTH = 12;
@@ -458,8 +487,9 @@ sub one_line {
     return $text;
 }
 
-# Runs `linstor-hv proxmox <method>` with one JSON request and returns the reply's result.
-# Dies with one line on any failure.
+# Runs one PVE method in linstor-hv with one JSON request and returns the reply's result: through
+# the bridge when one answers, else through `linstor-hv proxmox <method>`. Dies with one line on
+# any failure.
 sub run_cli {
     my ($method, $storeid, $scfg, $args, %opts) = @_;
     my $deadline = $opts{deadline} // $CLI_DEADLINE;
@@ -477,8 +507,102 @@ sub run_cli {
     };
     my $token = read_token($storeid);
     $request->{token} = $token if defined($token);
-    my $input = JSON::PP->new->canonical->encode($request);
 
+    my $reply = call_bridge($method, $request, $deadline);
+    if ($reply->{lost} && $SAFE_TO_REPEAT{$method}) {
+        # Once: the bridge may be restarting, in which case the one-shot command answers.
+        $reply = call_bridge($method, $request, $deadline);
+    }
+    if ($reply->{lost}) {
+        die "linstor-hv $method: the bridge took the request and its reply was lost ($reply->{lost});"
+            . " the outcome is unknown, check the volume before repeating\n";
+    }
+    my $result = $reply->{fallback} ? run_oneshot($method, $request, $deadline) : $reply->{result};
+    $result = {} if ref($result) ne 'HASH';
+    if (ref($result->{warnings}) eq 'ARRAY') {
+        warn one_line($_) . "\n" for grep { defined($_) && !ref($_) } @{ $result->{warnings} };
+    }
+    return $result;
+}
+
+# Whether the last fallback to the one-shot command was logged (reset when the bridge answers), so
+# a node without a bridge says so once, not on every call.
+my $FALLBACK_LOGGED = 0;
+my $BRIDGE_REQUEST_ID = 0;
+
+sub bridge_unavailable {
+    my ($why) = @_;
+    if (!$FALLBACK_LOGGED) {
+        $FALLBACK_LOGGED = 1;
+        warn "linstor-hv: no bridge at $BRIDGE_SOCKET ($why); using the one-shot command, which is"
+            . " slower (start linstor-hv-proxmox.socket)\n";
+    }
+    return { fallback => 1 };
+}
+
+# Sends the request to the bridge. Returns { result => ... }, { fallback => 1 } when the bridge
+# cannot have started anything (no socket, refused, shutting down), or { lost => reason } when the
+# bridge took the request and no reply came. Dies with the bridge's one-line error.
+sub call_bridge {
+    my ($method, $request, $deadline) = @_;
+    return bridge_unavailable('no socket') if !-S $BRIDGE_SOCKET;
+    my $socket = IO::Socket::UNIX->new(
+        Type => SOCK_STREAM,
+        Peer => $BRIDGE_SOCKET,
+        Timeout => $BRIDGE_CONNECT_TIMEOUT,
+    ) or return bridge_unavailable("connecting failed: $!");
+    local $SIG{PIPE} = 'IGNORE';
+    my $id = ++$BRIDGE_REQUEST_ID;
+    my $line = JSON::PP->new->canonical->encode({
+        jsonrpc => '2.0',
+        id => $id,
+        method => $method,
+        params => $request,
+        deadlineMs => $deadline * 1000,
+    }) . "\n";
+    my $offset = 0;
+    while ($offset < length($line)) {
+        my $written = syswrite($socket, $line, length($line) - $offset, $offset);
+        next if !defined($written) && $! == EINTR;
+        # The bridge never acts on a line it has not read to its end.
+        return bridge_unavailable("sending failed: $!") if !defined($written);
+        $offset += $written;
+    }
+
+    my $wait = $deadline + $BRIDGE_REPLY_GRACE;
+    my $give_up = Time::HiRes::time() + $wait;
+    my $select = IO::Select->new($socket);
+    my $buffer = '';
+    while (index($buffer, "\n") < 0) {
+        my $left = $give_up - Time::HiRes::time();
+        if ($left <= 0) {
+            close($socket); # the bridge sees the caller leave and stops the work
+            die "linstor-hv $method did not finish within $wait s\n";
+        }
+        next if !$select->can_read($left);
+        my $read = sysread($socket, $buffer, 65536, length($buffer));
+        next if !defined($read) && $! == EINTR;
+        return { lost => "reading failed: $!" } if !defined($read);
+        return { lost => 'the bridge closed the connection' } if $read == 0;
+    }
+    close($socket);
+    $FALLBACK_LOGGED = 0;
+    my $reply = eval { JSON::PP->new->decode(substr($buffer, 0, index($buffer, "\n"))) };
+    die "linstor-hv $method: the bridge sent a reply that is not JSON\n" if ref($reply) ne 'HASH';
+    if (ref($reply->{error}) eq 'HASH') {
+        my $error = $reply->{error};
+        return { fallback => 1 } if defined($error->{code}) && $error->{code} == $RPC_SHUTTING_DOWN;
+        my $message = defined($error->{message}) && !ref($error->{message}) ? $error->{message} : 'unknown error';
+        die one_line($message) . "\n";
+    }
+    die "linstor-hv $method: the bridge's reply has no result\n" if !exists($reply->{result});
+    return { result => $reply->{result} };
+}
+
+# Runs `linstor-hv proxmox <method>` with the request on stdin and returns the reply's result.
+sub run_oneshot {
+    my ($method, $request, $deadline) = @_;
+    my $input = JSON::PP->new->canonical->encode($request);
     my $stdout = '';
     my $stderr = '';
     my $exit = eval {
@@ -506,11 +630,7 @@ sub run_cli {
         my $error = defined($reply->{error}) && !ref($reply->{error}) ? $reply->{error} : 'unknown error';
         die one_line($error) . "\n";
     }
-    my $result = ref($reply->{result}) eq 'HASH' ? $reply->{result} : {};
-    if (ref($result->{warnings}) eq 'ARRAY') {
-        warn one_line($_) . "\n" for grep { defined($_) && !ref($_) } @{ $result->{warnings} };
-    }
-    return $result;
+    return $reply->{result};
 }
 
 sub untainted {
