@@ -1,0 +1,224 @@
+#!/usr/bin/perl -T
+# The drbd plugin through the resident bridge and through the one-shot command, side by side: the
+# real Perl module under taint mode, a `linstor-hv bridge --platform proxmox` process of the built
+# bundle, the emulator as a separate process. Per PVE method: p50/p95 wall time and /v1 REST calls,
+# at near-empty and at 1,000 resource definitions (other guests' disks, spawned definitions_only),
+# the two transports alternating per sample. Also the bridge's round trip (`bridge.hello`, on one
+# connection and with a connection per call as the module does) and its resident memory when idle.
+# Prints the table and writes it to the "## Proxmox through the bridge" section of RESULTS.md.
+#
+#   perl -T test/bench/proxmox-bridge.bench.pl [small large samples] [--no-write]   (default 0 1000 11)
+use strict;
+use warnings;
+
+my $root;
+BEGIN {
+    require Cwd;
+    require File::Basename;
+    ($root) = Cwd::abs_path(File::Basename::dirname(__FILE__) . '/../..') =~ m{^(/[A-Za-z0-9_.+/-]+)$}
+        or die "unsafe directory\n";
+}
+use lib "$root/test/proxmox/lib", "$root/packages/proxmox/perl";
+
+use HTTP::Tiny;
+use IO::Socket::UNIX;
+use JSON::PP;
+use POSIX ();
+use Socket qw(SOCK_STREAM);
+use Time::HiRes qw(time sleep);
+use LinstorHvHarness;
+use PVE::Storage;
+
+my @numbers = map { /^(\d+)$/ ? $1 : () } @ARGV;
+my ($SMALL, $LARGE, $SAMPLES) = @numbers ? @numbers : (0, 1000, 11);
+my $HELLO_SAMPLES = 2000;
+
+$ENV{LINSTOR_HV_PVE_TRANSPORT} = 'bridge';
+my $h = LinstorHvHarness->new();
+my $sid = $h->storeid();
+my $scfg = $h->scfg();
+my $plugin = 'PVE::Storage::Custom::LINSTORPlugin';
+my $socket = $h->bridge_socket();
+my $no_socket = $h->scratch() . '/run/none.sock';
+
+sub use_transport {
+    my ($transport) = @_;
+    no warnings 'once';
+    $PVE::Storage::Custom::LINSTORPlugin::BRIDGE_SOCKET = $transport eq 'bridge' ? $socket : $no_socket;
+}
+
+sub rss_mib {
+    my ($pid) = @_;
+    open(my $fh, '<', "/proc/$pid/status") or return undef;
+    my ($kib) = join('', <$fh>) =~ /^VmRSS:\s+(\d+) kB/m;
+    return defined($kib) ? $kib / 1024 : undef;
+}
+
+sub percentile {
+    my ($sorted, $p) = @_;
+    my $index = POSIX::ceil($p / 100 * @$sorted) - 1;
+    return $sorted->[$index < 0 ? 0 : $index];
+}
+
+sub fmt_ms {
+    my ($ms) = @_;
+    return $ms >= 100 ? sprintf('%.0f ms', $ms) : $ms >= 1 ? sprintf('%.1f ms', $ms) : sprintf('%.3f ms', $ms);
+}
+
+# --- the bridge on its own: round trip and memory --------------------------------------------------
+sleep(2);
+my $rss_started = rss_mib($h->bridge_pid());
+my $hello = JSON::PP->new->encode({ jsonrpc => '2.0', id => 1, method => 'bridge.hello' }) . "\n";
+my (@kept, @fresh);
+{
+    my $conn = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $socket) or die "connect: $!\n";
+    for (1 .. $HELLO_SAMPLES) {
+        my $start = time();
+        syswrite($conn, $hello);
+        my $line = <$conn>;
+        push @kept, (time() - $start) * 1000;
+        die "no reply\n" if !defined($line);
+    }
+    for (1 .. $HELLO_SAMPLES / 4) {
+        my $start = time();
+        my $each = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $socket) or die "connect: $!\n";
+        syswrite($each, $hello);
+        my $line = <$each>;
+        close($each);
+        push @fresh, (time() - $start) * 1000;
+    }
+}
+
+# --- per method -------------------------------------------------------------------------------------
+my $existing = 0;
+sub populate {
+    my ($target) = @_;
+    return if $target <= $existing;
+    my $http = HTTP::Tiny->new(keep_alive => 1, timeout => 120);
+    for my $n ($existing .. $target - 1) {
+        my $r = $http->post($h->url() . '/v1/resource-groups/linstor-hv/spawn', {
+            headers => { 'Content-Type' => 'application/json' },
+            content => JSON::PP->new->encode({
+                resource_definition_name => sprintf('vm-%d-disk-0', 10000 + $n), volume_sizes => [1024],
+                definitions_only => JSON::PP::true,
+                resource_definition_props => { 'Aux/pm/vmid' => '' . (10000 + $n) },
+            }),
+        });
+        die "populating failed: $r->{status}\n" if !$r->{success};
+    }
+    $existing = $target;
+}
+
+my %results;    # method => transport => size => { times => [], calls => {} }
+sub measure {
+    my ($transport, $size, $method, $code) = @_;
+    $h->clear_requests();
+    my $start = time();
+    $code->();
+    my $ms = (time() - $start) * 1000;
+    my $cell = $results{$method}{$transport}{$size} //= { times => [], calls => {} };
+    push @{ $cell->{times} }, $ms;
+    $cell->{calls}{ $h->request_total() } = 1;
+}
+
+my @order;
+sub one_round {
+    my ($transport, $size, $round) = @_;
+    use_transport($transport);
+    $h->on_node('pve1');
+    my $volname;
+    my @steps = (
+        ['alloc_image', sub { $volname = $plugin->alloc_image($sid, $scfg, 200, 'raw', undef, 4096) }],
+        ['activate_volume (replica on this node)', sub { $plugin->activate_volume($sid, $scfg, $volname, undef, {}) }],
+        ['activate_volume (diskless on pve3)', sub { $h->on_node('pve3'); $plugin->activate_volume($sid, $scfg, $volname, undef, {}) }],
+        ['deactivate_volume (on pve3)', sub { $plugin->deactivate_volume($sid, $scfg, $volname, undef, {}); $h->on_node('pve1') }],
+        ['volume_size_info', sub { $plugin->volume_size_info($scfg, $sid, $volname, 5) }],
+        ['volume_resize', sub { $plugin->volume_resize($scfg, $sid, $volname, 8 * 1024 * 1024, 0) }],
+        ['volume_snapshot', sub { $plugin->volume_snapshot($scfg, $sid, $volname, 'bench') }],
+        ['volume_snapshot_info', sub { $plugin->volume_snapshot_info($scfg, $sid, $volname) }],
+        ['volume_snapshot_delete', sub { $plugin->volume_snapshot_delete($scfg, $sid, $volname, 'bench', 0) }],
+        ['list_images (one guest)', sub { $plugin->list_images($sid, $scfg, 200, undef, {}) }],
+        ['status (cache older than statuscache)', sub {
+            my ($file) = PVE::Storage::Custom::LINSTORPlugin::status_cache_file($scfg) =~ m{^(/[A-Za-z0-9_.+/-]+)$};
+            utime(time() - 3600, time() - 3600, $file) if -f $file;
+            $plugin->status($sid, $scfg, {});
+        }],
+        ['get_identity', sub { $plugin->get_identity($scfg, $sid) }],
+        ['free_image (with its cleanup)', sub { $plugin->free_image($sid, $scfg, $volname, 0, 'raw')->() }],
+    );
+    @order = map { $_->[0] } @steps;
+    measure($transport, $size, @$_) for @steps;
+}
+
+local $SIG{__WARN__} = sub { warn @_ if $_[0] !~ /no bridge at/ };
+for my $size ($SMALL, $LARGE) {
+    populate($size);
+    print STDERR "measuring at $size existing volumes\n";
+    for my $round (1 .. $SAMPLES) {
+        my @transports = $round % 2 ? ('bridge', 'oneshot') : ('oneshot', 'bridge');
+        one_round($_, $size, $round) for @transports;
+    }
+}
+sleep(5);
+my $rss_idle = rss_mib($h->bridge_pid());
+
+# --- the table -----------------------------------------------------------------------------------
+my @rows;
+for my $method (@order) {
+    my @cells = ("`$method`");
+    for my $size ($SMALL, $LARGE) {
+        for my $transport ('bridge', 'oneshot') {
+            my $cell = $results{$method}{$transport}{$size};
+            my @sorted = sort { $a <=> $b } @{ $cell->{times} };
+            push @cells, fmt_ms(percentile(\@sorted, 50)) . ' / ' . fmt_ms(percentile(\@sorted, 95));
+        }
+        my %calls = map { %{ $results{$method}{$_}{$size}{calls} } } ('bridge', 'oneshot');
+        push @cells, join('/', sort { $a <=> $b } keys %calls);
+    }
+    push @rows, '| ' . join(' | ', @cells) . ' |';
+}
+my @kept_sorted = sort { $a <=> $b } @kept;
+my @fresh_sorted = sort { $a <=> $b } @fresh;
+my $cpus = () = `cat /proc/cpuinfo` =~ /^processor/mg;
+my $node_version = `/usr/bin/node --version`;
+chomp($node_version);
+my $date = POSIX::strftime('%Y-%m-%d', gmtime());
+my $section = <<"MD";
+## Proxmox through the bridge
+
+Measured $date with `perl -T test/bench/proxmox-bridge.bench.pl` (the real Perl module under taint
+mode, one `linstor-hv bridge --platform proxmox` process of the built bundle, the emulator as a
+separate process; $cpus CPU(s) shared with other jobs, Node $node_version). $SAMPLES samples per
+method, transport and size on fresh 4 MiB volumes, the bridge and the one-shot command (no bridge:
+one `linstor-hv proxmox <method>` process per call) alternating. "$LARGE RDs" means $LARGE other
+guests' disks in the same resource group. Cells are p50 / p95; REST calls are the emulator's count
+of `/v1` requests during the call (both transports make the same calls).
+
+| method | bridge, $SMALL RDs | one-shot, $SMALL RDs | REST calls | bridge, $LARGE RDs | one-shot, $LARGE RDs | REST calls |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+MD
+$section .= join("\n", @rows) . "\n\n";
+$section .= sprintf(<<"MD", fmt_ms(percentile(\@kept_sorted, 50)), fmt_ms(percentile(\@kept_sorted, 95)), fmt_ms(percentile(\@fresh_sorted, 50)), fmt_ms(percentile(\@fresh_sorted, 95)), $rss_started, $rss_idle);
+The bridge itself: `bridge.hello` round trip from Perl %s p50 / %s p95 on one kept connection
+($HELLO_SAMPLES calls), %s p50 / %s p95 with a new connection per call as the module makes
+(@{[ $HELLO_SAMPLES / 4 ]} calls). Resident memory (VmRSS) of the idle bridge: %.0f MiB after start,
+%.0f MiB after the runs above.
+MD
+print $section;
+
+if (!grep { $_ eq '--no-write' } @ARGV) {
+    my $file = "$root/test/bench/RESULTS.md";
+    open(my $in, '<', $file) or die "$file: $!\n";
+    my $text = do { local $/; <$in> };
+    close($in);
+    if ($text =~ /^## Proxmox through the bridge\n/m) {
+        $text =~ s/^## Proxmox through the bridge\n.*?(?=^## |\z)/$section\n/ms;
+    } else {
+        $text =~ s/\n*\z/\n\n$section/;
+    }
+    $text =~ s/\n+\z/\n/;
+    open(my $out, '>', $file) or die "$file: $!\n";
+    print {$out} $text;
+    close($out);
+}
+$h->cleanup();
