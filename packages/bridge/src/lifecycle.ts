@@ -11,7 +11,7 @@ import { type LogSink, logEvent } from './logging';
 /** What a graceful stop needs from the server. */
 export interface Drainable {
   /** Closes the listening socket (and removes its file when the bridge made it). */
-  stopAccepting(): void;
+  stopAccepting(): Promise<void>;
   /** The calls still running (their replies, and methods that outlived their reply). */
   running(): Promise<unknown>[];
   /** Aborts the signals of every running call. */
@@ -37,7 +37,7 @@ export async function stopGracefully(
   limits: { graceMs: number; undoGraceMs: number },
   log: LogSink,
 ): Promise<void> {
-  target.stopAccepting();
+  await target.stopAccepting();
   const running = target.running().length;
   logEvent(log, 'stopping', { inFlight: running, graceMs: limits.graceMs });
   // Calls may start while we wait (requests read just before the stop); wait for those too.

@@ -37,6 +37,8 @@ export const BRIDGE_PROTOCOL = 1;
  * it could not tell whether its call ran.
  */
 const DRAIN_IDLE_MS = 1_000;
+/** How long a stopping bridge still accepts connections made before it removed its socket file. */
+const BACKLOG_DRAIN_MS = 500;
 
 export interface BridgeOptions {
   /** The adapter's methods; names starting with `bridge.` are the bridge's own. */
@@ -289,21 +291,31 @@ class BridgeServer implements Bridge {
       this.draining = true;
       await stopGracefully(
         {
-          stopAccepting: () => {
-            this.server.close();
+          stopAccepting: async () => {
             if (this.socketPath && this.boundSocket) {
+              // New callers find no socket and take their fallback. Callers that connected just
+              // before are in the listen backlog: closing the listener now would reset them
+              // without telling them whether their call ran, so accept them a moment longer
+              // (their requests get -32002).
               try {
                 removeOwnSocket(this.socketPath, this.boundSocket);
               } catch {
                 // Already gone; nothing to clean.
               }
+              await new Promise((resolve) => setTimeout(resolve, BACKLOG_DRAIN_MS));
             }
+            // Under systemd the socket stays open in systemd: new callers wait there for the next bridge.
+            this.server.close();
             for (const connection of this.connections) connection.socket.setTimeout(DRAIN_IDLE_MS);
           },
           running: () => [...this.work],
           abortAll: () => this.shutdown.abort(new CallAbort('shutdown')),
           closeConnections: () => {
-            for (const connection of this.connections) connection.socket.destroy();
+            // end(), not destroy(): replies written a moment ago (-32002) still reach their callers.
+            for (const connection of this.connections) {
+              connection.socket.end();
+              setTimeout(() => connection.socket.destroy(), DRAIN_IDLE_MS).unref();
+            }
           },
         },
         { graceMs: options.graceMs ?? this.limits.shutdownGraceMs, undoGraceMs: this.limits.undoGraceMs },

@@ -76,7 +76,11 @@ sub worker {
     for my $round (1 .. $ROUNDS) {
         my $name = "vm-$vmid-disk-$round";
         my $run = sub { pve_call($worker, $round, @_) };
-        my $exists = sub { $plugin->volume_size_info($scfg, $sid, $name) > 0 };
+        # Done when PVE sees it: listed for the guest, at its size.
+        my $exists = sub {
+            grep { $_->{volid} eq "$sid:$name" && $_->{size} == $KiB * 1024 }
+                @{ $plugin->list_images($sid, $scfg, $vmid, undef, {}) };
+        };
         my $snapshots = sub { $plugin->volume_snapshot_info($scfg, $sid, $name) };
         $run->('alloc_image', sub { $plugin->alloc_image($sid, $scfg, $vmid, 'raw', $name, $KiB) }, $exists);
         $run->('activate_volume', sub { $plugin->activate_volume($sid, $scfg, $name, undef, {}) });
@@ -149,11 +153,12 @@ for my $lost (@unknown) {
     } @$calls;
     ok($settled && $settled->{error} eq '', "$lost->{method} of worker $lost->{worker} succeeded when checked and repeated");
 }
-note(scalar(@unknown) . ' call(s) lost their reply at the SIGKILL: '
-    . join(', ', map { $_->{method} } @unknown));
+note(scalar(@unknown) . " call(s) lost their reply at the SIGKILL:\n" . join("", map { $_->{error} } @unknown));
 my $log = do { local (@ARGV, $/) = ($h->bridge_log()); <> };
 like($log, qr/"event":"signal","signal":"SIGTERM"/, 'the first bridge logged the SIGTERM');
 like($log, qr/"event":"stopped","clean":true/, 'and stopped cleanly');
+like($log, qr/"event":"call","method":"alloc_image"[^\n]*"outcome":"completed"[^\n]*"restCalls":[1-9]/,
+    'each call is logged with its outcome and REST calls');
 is(scalar(() = $log =~ /"event":"listening"/g), 3, 'three bridges ran one after the other');
 
 # --- nothing left behind --------------------------------------------------------------------------

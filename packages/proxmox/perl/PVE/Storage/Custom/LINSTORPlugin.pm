@@ -93,6 +93,8 @@ my $RPC_SHUTTING_DOWN = -32002;
 # deactivate_volume, volume_resize to an absolute size, free_image of a named volume). The others
 # could create a second volume or snapshot, roll back twice, or report their own first success as
 # a failure; for them the caller learns that the outcome is unknown.
+# Seconds to wait before each repeat of such a method.
+my @BRIDGE_REPEAT_PAUSES = (0.2, 1);
 my %SAFE_TO_REPEAT = map { $_ => 1 } qw(
     status check_connection get_identity list_images volume_size_info volume_snapshot_info
     volume_rollback_is_possible activate_volume deactivate_volume volume_resize free_image
@@ -509,8 +511,11 @@ sub run_cli {
     $request->{token} = $token if defined($token);
 
     my $reply = call_bridge($method, $request, $deadline);
-    if ($reply->{lost} && $SAFE_TO_REPEAT{$method}) {
-        # Once: the bridge may be restarting, in which case the one-shot command answers.
+    # A bridge that was killed may still hold its listening socket for a moment while it exits, so
+    # the repeats wait a little first; then a new bridge or the one-shot command answers.
+    for my $pause (@BRIDGE_REPEAT_PAUSES) {
+        last if !$reply->{lost} || !$SAFE_TO_REPEAT{$method};
+        Time::HiRes::sleep($pause);
         $reply = call_bridge($method, $request, $deadline);
     }
     if ($reply->{lost}) {
