@@ -168,5 +168,9 @@ is_deeply($h->rest('GET', '/v1/view/snapshots'), [], 'no snapshot');
 is_deeply([grep { $_->{name} =~ /^vm-30\d-/ } @{ $h->rest('GET', '/v1/view/resources') }], [], 'no resource');
 my @devices = glob($h->data_dir() . '/nodes/*/dev/drbd/by-res/vm-30*');
 is_deeply(\@devices, [], 'no device on any node');
+# core's orphan audit, as an operator runs it: no pending, temporary or half-made object of ours.
+my ($node, $bundle, $url) = (LinstorHvHarness::node_binary(), LinstorHvHarness::cli_bundle(), $h->url());
+my $audit = `$node $bundle cleanup --dry-run --grace 0s --platform proxmox --controllers $url 2>&1`;
+like($audit, qr/^no leftovers found$/m, 'the orphan audit finds no leftover') or diag($audit);
 
 done_testing();
