@@ -14,7 +14,6 @@ type MethodTableLoader = () => Promise<MethodTable>;
 
 const PLATFORMS: Record<string, MethodTableLoader> = {
   proxmox: async () => (await import('@linstor-hv/proxmox')).proxmoxMethodTable(),
-  cinder: async () => (await import('@linstor-hv/cinder')).cinderMethodTable(),
 };
 
 /** The socket a platform's bridge listens on unless told otherwise. */
