@@ -5,7 +5,7 @@
  * so free = total − reserved; a thin pool (LVM_THIN, ZFS_THIN, FILE_THIN) only loses what was
  * really written, so free = total − the data plane's allocated sizes. DISKLESS reports Long.MAX.
  */
-import { nameKey, type ProviderKind } from '@linstor-hv/api';
+import { isThinProviderKind, nameKey, type ProviderKind, takesSnapshots } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import type { NodeRec, PoolRec, PoolUsageRec } from './model';
 import { controllerProps } from './props';
@@ -20,8 +20,6 @@ export const DFLT_DISKLESS_POOL = 'DfltDisklessStorPool';
 /** LINSTOR's default `MaxOversubscriptionRatio` for thin pools. */
 export const DEFAULT_OVERSUBSCRIPTION_RATIO = 20;
 
-const THIN_KINDS: ReadonlySet<ProviderKind> = new Set(['LVM_THIN', 'ZFS_THIN', 'FILE_THIN']);
-const NO_SNAPSHOT_KINDS: ReadonlySet<ProviderKind> = new Set(['DISKLESS', 'LVM']);
 /** Provider kinds the emulator can host volumes in (plus DISKLESS). */
 export const HOSTED_KINDS: readonly ProviderKind[] = [
   'DISKLESS',
@@ -35,14 +33,14 @@ export const HOSTED_KINDS: readonly ProviderKind[] = [
 /** The same, to check a requested kind. */
 export const SUPPORTED_KINDS: ReadonlySet<string> = new Set(HOSTED_KINDS);
 
-/** True for thin-provisioned provider kinds. */
+/** True for thin-provisioned provider kinds (the one table in `@linstor-hv/api`). */
 export function isThin(kind: ProviderKind): boolean {
-  return THIN_KINDS.has(kind);
+  return isThinProviderKind(kind);
 }
 
-/** True when the provider kind can take snapshots (thick LVM and DISKLESS cannot). */
+/** True when the provider kind can take snapshots (the one table in `@linstor-hv/api`). */
 export function supportsSnapshots(kind: ProviderKind): boolean {
-  return !NO_SNAPSHOT_KINDS.has(kind);
+  return takesSnapshots(kind);
 }
 
 /** The pool record, or undefined. */
