@@ -138,9 +138,7 @@ def main():
         finally:
             cluster.stop()
     cpus = os.cpu_count()
-    argv = harness.require_bridge()
-    bridge_kind = '`linstor-hv bridge --platform cinder`' if 'bridge' in argv else \
-        '`@linstor-hv/bridge` serving `cinderMethodTable()`, test/cinder/serve-bridge.ts'
+    bridge_kind = '`linstor-hv bridge --platform cinder`'
     node = subprocess.run([harness.NODE, '--version'], capture_output=True, text=True).stdout.strip()
     text = (
         'Measured %s with `/usr/bin/python3 test/bench/cinder-methods.bench.py` (%d rounds per scale; the '

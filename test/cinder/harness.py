@@ -2,7 +2,6 @@
 (`linstor-hv bridge --platform cinder`), both children of this process, and the driver built by
 Cinder's own configuration machinery, fed with Cinder's own fake volume and snapshot objects."""
 
-import atexit
 import hashlib
 import json
 import os
@@ -47,9 +46,8 @@ _bridge_argv = None
 
 
 def require_bridge():
-    """How to start a cinder bridge: `linstor-hv bridge --platform cinder` when the built program
-    serves that platform, else the bridge library and the method table bundled from the sources
-    (serve-bridge.ts); LINSTOR_HV_CINDER_BRIDGE overrides both."""
+    """How to start a cinder bridge: the built `linstor-hv bridge --platform cinder` (run
+    `pnpm build` first); LINSTOR_HV_CINDER_BRIDGE overrides it."""
     global _bridge_argv
     if _bridge_argv is not None:
         return _bridge_argv
@@ -57,21 +55,9 @@ def require_bridge():
     if command:
         _bridge_argv = command.split()
         return _bridge_argv
-    if os.path.exists(LINSTOR_HV):
-        probe = subprocess.run([NODE, LINSTOR_HV, 'bridge', '--help'], capture_output=True, cwd=ROOT)
-        if probe.returncode == 0 and b'cinder' in probe.stdout:
-            _bridge_argv = [NODE, LINSTOR_HV, 'bridge', '--platform', 'cinder', '--socket']
-            return _bridge_argv
-    scratch = tempfile.mkdtemp(prefix='linstor-hv-cinder-bridge-')
-    atexit.register(shutil.rmtree, scratch, True)
-    bundle = os.path.join(scratch, 'serve-bridge.mjs')
-    esbuild = os.path.join(ROOT, 'node_modules', '.bin', 'esbuild')
-    subprocess.run([esbuild, os.path.join(os.path.dirname(__file__), 'serve-bridge.ts'), '--bundle',
-                    '--platform=node', '--format=esm', '--target=node20', '--log-level=warning',
-                    '--outfile=%s' % bundle,
-                    "--banner:js=import { createRequire as __cr } from 'node:module'; "
-                    "const require = __cr(import.meta.url);"], check=True, cwd=ROOT)
-    _bridge_argv = [NODE, bundle]
+    if not os.path.exists(LINSTOR_HV):
+        raise RuntimeError('%s is missing: run `pnpm build` before the Cinder suite' % LINSTOR_HV)
+    _bridge_argv = [NODE, LINSTOR_HV, 'bridge', '--platform', 'cinder', '--socket']
     return _bridge_argv
 
 

@@ -24,6 +24,30 @@ function privateDir(): string {
   return dir;
 }
 
+/** Starts the built program's bridge for `platform` on `socket`; resolves once it listens. */
+async function spawnBridge(platform: string, socket: string) {
+  const child = spawn(process.execPath, [bundle, 'bridge', '--platform', platform, '--socket', socket], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const log = { text: '' };
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    log.text += chunk;
+  });
+  await new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (log.text.includes('"event":"listening"')) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 20);
+    child.once('exit', () => {
+      clearInterval(poll);
+      reject(new Error(`the bridge exited: ${log.text}`));
+    });
+  });
+  return { child, stderr: () => log.text };
+}
+
 describe('linstor-hv bridge', () => {
   it('refuses an unknown platform with the list of known ones', async () => {
     const err: string[] = [];
@@ -36,27 +60,24 @@ describe('linstor-hv bridge', () => {
     expect(err.join('')).toMatch(/^linstor-hv bridge: unknown platform 'xen'; choose one of .*proxmox/);
   });
 
+  it.each([
+    ['opennebula', ['one.ds.cp', 'one.tm.clone', 'one.tm.premigrate']],
+    ['cinder', ['create_volume', 'create_snapshot', 'initialize_connection']],
+  ])('serves the %s methods on --socket and stops on SIGTERM with exit 0', async (platform, methods) => {
+    const socket = join(privateDir(), 'run', `${platform}.sock`);
+    const { child } = await spawnBridge(platform, socket);
+    const client = await BridgeClient.connect(socket);
+    const hello = await client.call<{ platform: string; methods: string[] }>('bridge.hello');
+    expect(hello.platform).toBe(platform);
+    expect(hello.methods).toEqual(expect.arrayContaining(methods));
+    client.close();
+    child.kill('SIGTERM');
+    expect(await new Promise((resolve) => child.once('exit', (code) => resolve(code)))).toBe(0);
+  });
+
   it('serves the Proxmox methods on --socket, logs to stderr and stops on SIGTERM with exit 0', async () => {
     const socket = join(privateDir(), 'run', 'proxmox.sock');
-    const child = spawn(process.execPath, [bundle, 'bridge', '--platform', 'proxmox', '--socket', socket], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    await new Promise<void>((resolve, reject) => {
-      const poll = setInterval(() => {
-        if (stderr.includes('"event":"listening"')) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 20);
-      child.once('exit', () => {
-        clearInterval(poll);
-        reject(new Error(`the bridge exited: ${stderr}`));
-      });
-    });
+    const { child, stderr } = await spawnBridge('proxmox', socket);
     const client = await BridgeClient.connect(socket);
     const hello = await client.call<{ platform: string; methods: string[] }>('bridge.hello');
     expect(hello.platform).toBe('proxmox');
@@ -74,8 +95,8 @@ describe('linstor-hv bridge', () => {
     client.close();
     child.kill('SIGTERM');
     expect(await new Promise((resolve) => child.once('exit', (code) => resolve(code)))).toBe(0);
-    expect(stderr).toMatch(/"event":"call","method":"status"/);
-    expect(stderr).toMatch(/"event":"stopped","clean":true/);
+    expect(stderr()).toMatch(/"event":"call","method":"status"/);
+    expect(stderr()).toMatch(/"event":"stopped","clean":true/);
   });
 
   it('listens where the systemd socket unit and the Perl module expect it', () => {

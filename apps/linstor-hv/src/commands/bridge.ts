@@ -14,6 +14,8 @@ type MethodTableLoader = () => Promise<MethodTable>;
 
 const PLATFORMS: Record<string, MethodTableLoader> = {
   proxmox: async () => (await import('@linstor-hv/proxmox')).proxmoxMethodTable(),
+  opennebula: async () => (await import('@linstor-hv/opennebula')).openNebulaMethodTable(),
+  cinder: async () => (await import('@linstor-hv/cinder')).cinderMethodTable(),
 };
 
 /** The socket a platform's bridge listens on unless told otherwise. */
