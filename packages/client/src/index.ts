@@ -46,6 +46,7 @@ export {
   type TlsOptions,
 } from './options';
 export { describeEntry, LinstorReply } from './reply';
+export { untilAborted } from './timers';
 export type { CallOptions, HttpMethod, QueryParams } from './transport/types';
 export { CLIENT_VERSION } from './version';
 export { pollUntil, resourceNotReadyReason, type WaiterReads, Waiters, type WaitOptions } from './waiters';

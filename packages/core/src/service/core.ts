@@ -15,7 +15,7 @@ import {
   type ResourceWithVolumes,
   sameName,
 } from '@linstor-hv/api';
-import { type CallOptions, type LinstorClient, pollUntil } from '@linstor-hv/client';
+import { type CallOptions, type LinstorClient, pollUntil, untilAborted } from '@linstor-hv/client';
 import { type GroupPlacement, placementOf } from '../capacity';
 import { VolumeValidationError } from '../errors';
 import { LocalExecutor } from '../exec/local';
@@ -58,26 +58,6 @@ export function beforeChange(call: CallOptions): CallOptions {
  * mid-way leaves the very half-done state it exists to remove.
  */
 export const CLEANUP_BUDGET_MS = 15_000;
-
-/** Resolves with `promise`, or rejects with the signal's reason as soon as it aborts. */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 /** A step of an undo: gets the call options of the undo's own budget. */
 export type CleanupStep = (call: CallOptions) => Promise<unknown>;
