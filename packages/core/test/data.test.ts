@@ -159,6 +159,13 @@ describe('clones at the data level', () => {
     expect(
       await deviceSha256(service.devicePath('clone-snap-thin', restored.diskfulNodes[0] ?? ''), SIZE),
     ).toBe(snapBSha);
+    // A repeat finds the restore done (LINSTOR's refusal of the definition is the existence check).
+    const restoredAgain = await service.clone({
+      source: 'data-1',
+      snapshot: 'snap-b',
+      name: 'clone-snap-thin',
+    });
+    expect(restoredAgain).toMatchObject({ existed: true, diskfulNodes: restored.diskfulNodes });
     expect((await service.info('clone-snap')).sizeBytes).toBe(SIZE * 2);
 
     const again = await service.clone({

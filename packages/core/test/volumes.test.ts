@@ -213,6 +213,21 @@ describe('resize, list, delete', () => {
     expect(listed?.sizeBytes).toBe(3073 * 1024);
   });
 
+  it("restores a snapshot onto no other owner's volume and leaves that volume alone", async () => {
+    const other = cluster.serviceWith({ ownerId: 'someone-else' });
+    await other.create({ name: 'taken', sizeKib: 1024 });
+    await cluster.service.create({ name: 'origin', sizeKib: 1024 });
+    await cluster.service.createSnapshot('origin', 'base');
+    await expect(
+      cluster.service.clone({ source: 'origin', snapshot: 'base', name: 'taken' }),
+    ).rejects.toThrow(
+      "Cloning snapshot 'base' of volume 'origin' into 'taken' failed: LINSTOR already has a resource definition 'taken' that this owner did not create; choose another name.",
+    );
+    expect((await other.info('taken')).sizeBytes).toBe(1024 * 1024);
+    expect(await other.delete('taken')).toEqual({ existed: true });
+    expect(await cluster.service.delete('origin')).toEqual({ existed: true });
+  });
+
   it('deletes snapshots first, and deleting again succeeds', async () => {
     await cluster.service.create({ name: 'doomed', sizeKib: 1024 });
     await cluster.service.createSnapshot('doomed', 'first');

@@ -19,8 +19,11 @@ import {
   PROP_HV_MIGRATION,
   PROP_HV_PENDING,
   type Props,
+  type ResourceDefinition,
   type ResourceWithVolumes,
   sameName,
+  WARN_NOT_CONNECTED,
+  WARN_STLT_NOT_UPDATED,
 } from '@linstor-hv/api';
 import { type CallOptions, CloneFailedError, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
@@ -182,12 +185,20 @@ export async function cloneVolume(
   let temporarySnapshot: string | undefined;
   let started = false;
   try {
-    const sourceDefinition = await core.definition(sourceName, call);
-    if (!sourceDefinition)
-      throw new VolumeNotFoundError(`${what}: the source volume does not exist.`, { volume: request.source });
-    let sourceKib = core.sizeKibOf(sourceDefinition) ?? 0;
+    let sourceKib: number;
     let snapshotName: string | undefined;
-    if (request.snapshot !== undefined) {
+    /** Where a restore of the snapshot puts its diskful replicas (the snapshot's nodes). */
+    let snapshotNodes: readonly string[] | undefined;
+    if (request.snapshot === undefined) {
+      const sourceDefinition = await core.definition(sourceName, call);
+      if (!sourceDefinition)
+        throw new VolumeNotFoundError(`${what}: the source volume does not exist.`, {
+          volume: request.source,
+        });
+      sourceKib = core.sizeKibOf(sourceDefinition) ?? 0;
+    } else {
+      // The snapshot alone answers for its volume (a missing volume has no snapshot either) and
+      // carries the size, so a restore costs no read of the source definition.
       snapshotName = snapshotNameFor(request.snapshot);
       const snapshot = await core.client.snapshots.getOrUndefined(sourceName, snapshotName, call);
       const info = snapshot ? describeSnapshot(snapshot) : undefined;
@@ -196,7 +207,13 @@ export async function cloneVolume(
           volume: request.source,
         });
       }
-      sourceKib = (info.sizeBytes ?? sourceKib * KIB) / KIB;
+      if (info.sizeBytes === undefined) {
+        const sourceDefinition = await core.definition(sourceName, call);
+        sourceKib = (sourceDefinition && core.sizeKibOf(sourceDefinition)) ?? 0;
+      } else {
+        sourceKib = info.sizeBytes / KIB;
+      }
+      snapshotNodes = info.nodes;
     }
     const targetKib = request.sizeBytes !== undefined ? Math.ceil(request.sizeBytes / KIB) : sourceKib;
     if (!Number.isInteger(targetKib) || targetKib < sourceKib) {
@@ -212,8 +229,11 @@ export async function cloneVolume(
       [PROP_HV_PENDING]: 'clone',
     };
 
-    const existing = await core.definition(targetName, call);
-    if (existing) {
+    /**
+     * A target that exists already: this owner's finished clone is the answer (a repeat), its
+     * unfinished one is removed to start over, anything else is a collision.
+     */
+    const settleExisting = async (existing: ResourceDefinition): Promise<CreateResult | undefined> => {
       if (!isOwnVolume(existing.props, core.ownership, request.name)) {
         throw new VolumeError('already-exists', collisionMessage(what, targetName, existing, request.name), {
           volume: request.name,
@@ -239,15 +259,29 @@ export async function cloneVolume(
         };
       }
       await removeUnfinished(core, targetName, request.name, call); // an interrupted attempt: start over
-    }
+      return undefined;
+    };
 
-    const sourceResources = await core.resources(sourceName, undefined, call);
-    const sourcePools = diskfulPools(sourceResources);
+    // A group without a pool list takes any pool; only a list needs the source's pools read.
     const targetPools = placement.storagePools.map(nameKey);
-    const samePools = targetPools.length === 0 || sourcePools.every((p) => targetPools.includes(p));
+    const samePools =
+      targetPools.length === 0 ||
+      diskfulPools(await core.resources(sourceName, undefined, call)).every((p) => targetPools.includes(p));
+
+    // A restore of a named snapshot creates the definition first, and LINSTOR refuses one that
+    // exists: that refusal is the existence check (one read less on every restore).
+    const restoresSnapshot = snapshotName !== undefined && samePools;
+    if (!restoresSnapshot) {
+      const existing = await core.definition(targetName, call);
+      const settled = existing && (await settleExisting(existing));
+      if (settled) return settled;
+    }
 
     started = true;
     let done = false;
+    /** Size and diskful nodes of the target when the path that made it tells them. */
+    let madeKib: number | undefined;
+    let madeNodes: readonly string[] | undefined;
     if (snapshotName === undefined && samePools) {
       done = await cloneWithApi(core, sourceName, targetName, group, props, call);
     }
@@ -264,8 +298,24 @@ export async function cloneVolume(
         }
       }
       if (restoreFrom !== undefined) {
-        await restoreAsVolume(core, sourceName, restoreFrom, targetName, group, props, call);
+        try {
+          await restoreAsVolume(core, sourceName, restoreFrom, targetName, group, props, call);
+        } catch (error) {
+          if (!(restoresSnapshot && error instanceof LinstorApiError && error.has(FAIL_EXISTS_RSC_DFN))) {
+            throw error;
+          }
+          started = false; // the definition that exists is not this attempt's
+          const existing = await core.definition(targetName, call);
+          const settled = existing && (await settleExisting(existing));
+          if (settled) return settled;
+          started = true;
+          await restoreAsVolume(core, sourceName, restoreFrom, targetName, group, props, call);
+        }
         done = true;
+        if (restoreFrom === snapshotName) {
+          madeKib = sourceKib;
+          madeNodes = snapshotNodes;
+        }
       }
     }
     if (!done) {
@@ -284,22 +334,27 @@ export async function cloneVolume(
       });
     }
 
-    const vd = await core.client.volumeDefinitions.get(targetName, VOLUME_NUMBER, call);
-    if (vd.size_kib < targetKib) {
+    const currentKib =
+      madeKib ?? (await core.client.volumeDefinitions.get(targetName, VOLUME_NUMBER, call)).size_kib;
+    if (currentKib < targetKib) {
       // DRBD grows only when every replica is UpToDate; a fresh clone or restore may still sync.
       await core.client.wait.synced(targetName, { timeoutMs: core.deadlines.resizeMs, ...call });
-      await core.client.volumeDefinitions.modify(
+      const reply = await core.client.volumeDefinitions.modify(
         targetName,
         VOLUME_NUMBER,
         { size_kib: targetKib },
         beforeChange(call),
       );
-      await core.client.wait.resizeDone(targetName, VOLUME_NUMBER, targetKib, {
-        timeoutMs: core.deadlines.resizeMs,
-        ...call,
-      });
+      // As in resizeVolume: LINSTOR answers once the satellites grew; only one it could not reach
+      // grows later, and then the resize is waited for.
+      if (reply.has(WARN_NOT_CONNECTED) || reply.has(WARN_STLT_NOT_UPDATED)) {
+        await core.client.wait.resizeDone(targetName, VOLUME_NUMBER, targetKib, {
+          timeoutMs: core.deadlines.resizeMs,
+          ...call,
+        });
+      }
     }
-    let nodes = await diskfulNodes(core, targetName, call);
+    let nodes = madeNodes !== undefined ? [...madeNodes].sort() : await diskfulNodes(core, targetName, call);
     if (nodes.length < placement.replicas) {
       await core.client.resources.autoplace(targetName, {}, beforeChange(call));
       nodes = await requireReplicas(core, what, targetName, placement.replicas, call);
