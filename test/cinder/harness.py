@@ -169,24 +169,29 @@ class Cluster(object):
 
     # ---------------------------------------------------------------- the driver
 
-    def driver(self, cls=linstordrv.LinstorDrbdDriver, group='lin1', host='pve1@lin1', **options):
-        """A driver built as cinder-volume builds it: a Configuration for the backend section."""
+    def driver(self, cls=linstordrv.LinstorDrbdDriver, group='lin1', host='pve1@lin1', v1=False, setup=True,
+               **options):
+        """A driver built as cinder-volume builds it: a Configuration for the backend section.
+        `v1`: the section is written for Debian's v1 driver (`linstor_default_uri`, v1 options only)."""
         _conf()
         conf = configuration.Configuration(linstordrv.linstor_opts, config_group=group)
         conf.append_config_values(volume_driver.volume_opts)
         conf.append_config_values(volume_driver.iser_opts)
-        settings = {
+        settings = {'linstor_default_uri': self.url} if v1 else {
             'linstor_uris': [self.url],
             'linstor_default_resource_group_name': 'linstor-hv',
+        }
+        settings.update({
             'linstor_hv_socket': self.socket,
             'linstor_hv_device_root': os.path.join(self.data_dir, 'nodes', '{node}', 'dev'),
             'volume_backend_name': group,
-        }
+        })
         settings.update(options)
         for key, value in settings.items():
             cfg.CONF.set_override(key, value, group=group)
         drv = cls(configuration=conf, host=host)
-        drv.do_setup(cinder_context.get_admin_context())
+        if setup:
+            drv.do_setup(cinder_context.get_admin_context())
         return drv
 
 

@@ -6,6 +6,7 @@
  * restarted bridge needs no setup call.
  */
 
+import { sameName } from '@linstor-hv/api';
 import { createLinstorClient, type LinstorClient } from '@linstor-hv/client';
 import {
   type GroupShape,
@@ -15,7 +16,7 @@ import {
   VolumeService,
 } from '@linstor-hv/core';
 import { CinderError } from './errors';
-import { defaultGroupShape, groupNameOf, groupShapeOf } from './extra-specs';
+import { defaultGroupShape, groupNameOf, groupShapeOf, type V1Placement } from './extra-specs';
 import type { BackendConfig, Connector, VolumeType } from './protocol';
 
 /** The platform name in linstor-hv's ownership tags. */
@@ -67,6 +68,7 @@ export class Backend {
   private readonly services = new Map<string, VolumeService>();
   private readonly shapes = new Memory<string>();
   private readonly hosts = new Memory<string>();
+  private readonly placements = new Memory<V1Placement>();
   private readonly local = new LocalExecutor();
   private cinderNodeName: string | undefined;
 
@@ -135,7 +137,10 @@ export class Backend {
    */
   async serviceForType(type: VolumeType | undefined, signal?: AbortSignal): Promise<VolumeService> {
     const group = groupNameOf(type, this.config);
-    const shape: GroupShape = type ? groupShapeOf(type, this.config) : defaultGroupShape(this.config);
+    // Checked first: a bad extra spec is refused before any request.
+    if (type) groupShapeOf(type, this.config);
+    const v1 = await this.v1Placement(signal);
+    const shape: GroupShape = type ? groupShapeOf(type, this.config, v1) : defaultGroupShape(this.config, v1);
     const service = this.service(group);
     const key = `${group.toLowerCase()}\n${JSON.stringify(shape)}`;
     if (this.shapes.get(key) === undefined) {
@@ -143,6 +148,60 @@ export class Backend {
       this.shapes.set(key, group);
     }
     return service;
+  }
+
+  /**
+   * Where the v1 options put diskful replicas: `linstor_autoplace_count` = 0 means one on every
+   * node with the storage pool (as v1 created them node by node), and `linstor_controller_diskless`
+   * keeps them off the Cinder host's node. Read from one pool listing, trusted for a minute.
+   */
+  async v1Placement(signal?: AbortSignal): Promise<V1Placement | undefined> {
+    const { autoplaceCount, controllerDiskless } = this.config;
+    if (autoplaceCount !== 0 && !controllerDiskless) {
+      return autoplaceCount === undefined ? undefined : { placeCount: autoplaceCount };
+    }
+    const known = this.placements.get('v1');
+    if (known) return known;
+    const pool = this.config.defaultStoragePool;
+    const pools = await this.client.storagePools.list(pool === undefined ? {} : { storagePools: [pool] }, {
+      signal,
+    });
+    let nodes = [
+      ...new Set(
+        pools
+          .filter(
+            (p) =>
+              p.provider_kind !== 'DISKLESS' &&
+              (pool === undefined || sameName(p.storage_pool_name ?? '', pool)),
+          )
+          .map((p) => p.node_name ?? ''),
+      ),
+    ].filter((n) => n !== '');
+    if (controllerDiskless) {
+      const own = await this.cinderNode(signal).catch((error: unknown) => {
+        // A Cinder host that is no LINSTOR node holds no replica anyway.
+        if (error instanceof CinderError || (error instanceof VolumeError && error.kind === 'not-found'))
+          return undefined;
+        throw error;
+      });
+      if (own !== undefined) nodes = nodes.filter((n) => !sameName(n, own));
+    }
+    if (nodes.length === 0) {
+      const what = pool === undefined ? 'a storage pool with a disk' : `the storage pool '${pool}'`;
+      const v1 = this.config.v1VolumeGroup;
+      throw new CinderError(
+        'CINDER_NO_STORAGE_POOL',
+        'placement',
+        `No LINSTOR node${controllerDiskless ? ' other than the Cinder host' : ''} has ${what}, so backend '${this.config.name}' has nowhere to place volumes; create it${v1 === undefined ? '' : ` (the v1 driver used LVM volume group '${v1}' for it: linstor storage-pool create lvm <node> ${pool ?? 'DfltStorPool'} ${v1})`} or set linstor_default_storage_pool_name.`,
+      );
+    }
+    nodes.sort();
+    const placement = {
+      placeCount: autoplaceCount === 0 ? nodes.length : (autoplaceCount ?? nodes.length),
+      nodes,
+    };
+    this.placements.set('v1', placement);
+    return placement;
   }
 
   /** The LINSTOR node of a connector (by `linstor_connector_host_property`, name, NodeUname, address). */

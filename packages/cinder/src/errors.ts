@@ -12,6 +12,7 @@ export const CINDER_ERROR_CODES = {
   CINDER_NODE_NOT_FOUND: 'no LINSTOR node matches a connector or the Cinder host',
   CINDER_NODE_AMBIGUOUS: 'several LINSTOR nodes match a connector or the Cinder host',
   CINDER_BAD_REFERENCE: 'manage_existing got a reference without a usable LINSTOR name',
+  CINDER_NO_STORAGE_POOL: 'no node has the storage pool the v1 options place volumes in',
 } as const;
 
 export type CinderErrorCode = keyof typeof CINDER_ERROR_CODES;

@@ -92,16 +92,33 @@ function parseAuxList(type: VolumeType, key: string, raw: string): string[] {
   });
 }
 
-/** The resource group of a volume type. */
+/** Where the v1 options put diskful replicas (see `Backend.v1Placement`). */
+export interface V1Placement {
+  readonly placeCount: number;
+  /** The only nodes that may hold them (every node with the pool, less the Cinder host's). */
+  readonly nodes?: readonly string[];
+}
+
+/** A LINSTOR name made of a backend name (the characters LINSTOR refuses become `_`). */
+function nameOf(text: string): string {
+  return text.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+}
+
+/**
+ * The resource group of a volume type; untyped volumes go to `linstor_default_resource_group_name`,
+ * or in a v1 section to a group of the backend that the v1 options shape.
+ */
 export function groupNameOf(type: VolumeType | undefined, backend: BackendConfig): string {
-  return type ? `cinder-${type.id}` : backend.defaultResourceGroup;
+  if (type) return `cinder-${type.id}`;
+  return backend.v1Section ? `cinder-v1-${nameOf(backend.name)}` : backend.defaultResourceGroup;
 }
 
 /**
  * The shape the group of `type` must have: its `linstor:*` specs over the backend's defaults
- * (`linstor_default_storage_pool_name`, `linstor_autoplace_count`).
+ * (`linstor_default_storage_pool_name`, and `linstor_autoplace_count` with
+ * `linstor_controller_diskless` as `v1` resolves them).
  */
-export function groupShapeOf(type: VolumeType, backend: BackendConfig): GroupShape {
+export function groupShapeOf(type: VolumeType, backend: BackendConfig, v1?: V1Placement): GroupShape {
   const filter: AutoSelectFilter = {};
   const props: Props = {};
   for (const [key, raw] of Object.entries(type.extraSpecs)) {
@@ -161,12 +178,15 @@ export function groupShapeOf(type: VolumeType, backend: BackendConfig): GroupSha
         );
     }
   }
-  if (filter.storage_pool_list === undefined && backend.defaultStoragePool !== undefined) {
+  // v1's node list was read for the default pool; a type that names its pools keeps only the count.
+  const ownPools = filter.storage_pool_list !== undefined;
+  if (!ownPools && backend.defaultStoragePool !== undefined) {
     filter.storage_pool_list = [backend.defaultStoragePool];
   }
+  applyV1(filter, v1, !ownPools);
   // Always a place count: a group without one is how LINBIT's v2 driver ended up with volumes
   // that had no replica at all.
-  filter.place_count ??= backend.autoplaceCount > 0 ? backend.autoplaceCount : DEFAULT_REPLICAS;
+  filter.place_count ??= DEFAULT_REPLICAS;
   return {
     description: `For volume type "${type.name || type.id}"`,
     selectFilter: filter,
@@ -174,11 +194,29 @@ export function groupShapeOf(type: VolumeType, backend: BackendConfig): GroupSha
   };
 }
 
-/** The shape of the group of untyped volumes when it has to be created (never changed once it exists). */
-export function defaultGroupShape(backend: BackendConfig): GroupShape {
+/** The v1 placement, where the type's own specs leave room: its count and its nodes. */
+function applyV1(filter: AutoSelectFilter, v1: V1Placement | undefined, withNodes = true): void {
+  if (!v1) return;
+  filter.place_count ??= v1.placeCount;
+  if (withNodes && v1.nodes) filter.node_name_list = [...v1.nodes];
+}
+
+/**
+ * The shape of the group of untyped volumes. `linstor_default_resource_group_name` is the
+ * operator's: created when absent, never changed. A v1 section's group is this backend's own and
+ * follows the v1 options.
+ */
+export function defaultGroupShape(backend: BackendConfig, v1?: V1Placement): GroupShape {
   const filter: AutoSelectFilter = {};
   if (backend.defaultStoragePool !== undefined) filter.storage_pool_list = [backend.defaultStoragePool];
-  if (backend.autoplaceCount > 0) filter.place_count = backend.autoplaceCount;
+  applyV1(filter, v1);
+  if (backend.v1Section) {
+    filter.place_count ??= DEFAULT_REPLICAS;
+    return {
+      description: `For untyped Cinder volumes of backend "${backend.name}" (v1 options)`,
+      selectFilter: filter,
+    };
+  }
   return {
     description: 'For Cinder volumes without a volume type',
     selectFilter: filter,

@@ -54,3 +54,10 @@ export function volumeKib(gib: number, resourceName: string, downsizeFactorKib: 
 export function gibOf(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / (KIB_PER_GIB * 1024)));
 }
+
+const CINDER_VOLUME_NAME = /^(CV_|volume-)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a definition named as a Cinder driver names volumes (v1's `CV_<id>`, v2's `volume-<id>`). */
+export function isCinderVolumeDefinition(definition: { readonly name?: string | undefined }): boolean {
+  return CINDER_VOLUME_NAME.test(definition.name ?? '');
+}

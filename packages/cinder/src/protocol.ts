@@ -19,10 +19,22 @@ export interface BackendConfig {
   readonly timeoutS: number;
   /** `linstor_default_resource_group_name`: the group of volumes without a volume type. */
   readonly defaultResourceGroup: string;
-  /** `linstor_default_storage_pool_name` (unset: the group's own pools). */
+  /** `linstor_default_storage_pool_name` (unset: the group's own pools; a v1 section: `DfltStorPool`). */
   readonly defaultStoragePool: string | undefined;
-  /** `linstor_autoplace_count` (0: the group's own place count). */
-  readonly autoplaceCount: number;
+  /**
+   * `linstor_autoplace_count` as v1 meant it: 0 = a diskful replica on every node with the storage
+   * pool, n = n replicas; undefined (not set in a v2 section) = the group's own place count.
+   */
+  readonly autoplaceCount: number | undefined;
+  /** `linstor_controller_diskless`: the Cinder host's node holds no diskful replica. */
+  readonly controllerDiskless: boolean;
+  /**
+   * The section is written for the v1 driver (no v2-only option): its untyped volumes go to a
+   * group of this backend (`cinder-v1-<name>`) shaped by the v1 options.
+   */
+  readonly v1Section: boolean;
+  /** `linstor_default_volume_group_name`: the LVM VG v1 built missing storage pools on (named in errors). */
+  readonly v1VolumeGroup: string | undefined;
   /** `linstor_volume_downsize_factor`, KiB taken off v1 (`CV_`) volumes. */
   readonly downsizeFactorKib: number;
   /** `linstor_default_blocksize`, bytes per dd block for image copies. */
@@ -212,7 +224,10 @@ export function parseBackend(params: Fields): BackendConfig {
     timeoutS: b.optNumber('timeoutS', { min: 1 }) ?? 60,
     defaultResourceGroup: b.optString('defaultResourceGroup') ?? 'DfltRscGrp',
     defaultStoragePool: b.optString('defaultStoragePool'),
-    autoplaceCount: b.optNumber('autoplaceCount', { min: 0, integer: true }) ?? 0,
+    autoplaceCount: b.optNumber('autoplaceCount', { min: 0, integer: true }),
+    controllerDiskless: b.bool('controllerDiskless', false),
+    v1Section: b.bool('v1Section', false),
+    v1VolumeGroup: b.optString('v1VolumeGroup'),
     downsizeFactorKib: b.optNumber('downsizeFactorKib', { min: 0 }) ?? 4096,
     blocksize: b.optNumber('blocksize', { min: 512, integer: true }) ?? 4096,
     direct: b.bool('direct', true),

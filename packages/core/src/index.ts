@@ -97,7 +97,7 @@ export type {
   VolumeServiceOptions,
   VolumeSummary,
 } from './service/types';
-export type { OwnerUsage } from './service/usage';
+export type { OwnerUsage, UsageOptions } from './service/usage';
 export { createVolumeService, VolumeService } from './service/volume-service';
 export type { VolumeUsage } from './service/volume-usage';
 export {

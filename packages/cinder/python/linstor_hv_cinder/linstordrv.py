@@ -33,24 +33,30 @@ DEFAULT_SOCKET = '/run/linstor-hv/cinder.sock'
 
 linstor_opts = [
     # Options of the v1 driver (cinder/volume/drivers/linstordrv.py 1.0.1).
+    # Registered with v1's defaults (so both modules' options can coexist); a v2 section's unset
+    # options take v2's meaning, see _backend_params.
     cfg.StrOpt('linstor_default_volume_group_name', default='drbd-vg',
-               help='LVM volume group the v1 driver used for storage pools it made itself '
-                    '(accepted; storage pools are the LINSTOR administrator\'s).'),
+               help='LVM volume group the v1 driver built missing storage pools on; named in the '
+                    'error when no node has the storage pool (pools are the LINSTOR '
+                    'administrator\'s).'),
     cfg.StrOpt('linstor_default_uri', default='linstor://localhost',
                help='The LINSTOR controller (used when linstor_uris is not set).'),
-    cfg.StrOpt('linstor_default_storage_pool_name', default=None,
-               help='Storage pool for volumes whose type names none (linstor:storage_pool).'),
+    cfg.StrOpt('linstor_default_storage_pool_name', default='DfltStorPool',
+               help='Storage pool for volumes whose type names none (linstor:storage_pool). '
+                    'Unset in a v2 section: the resource group\'s pools.'),
     cfg.FloatOpt('linstor_volume_downsize_factor', default=4096,
                  help='KiB the v1 driver took off each volume; still applied when a volume '
                       'it created (CV_<id>) is extended.'),
     cfg.IntOpt('linstor_default_blocksize', default=4096,
                help='Block size in bytes for image copies.'),
     cfg.IntOpt('linstor_autoplace_count', default=0,
-               help='Replicas per volume when the volume type sets no linstor:redundancy '
-                    '(0: the resource group\'s own place count).'),
+               help='Replicas per volume when the volume type sets no linstor:redundancy: '
+                    '0 = a replica on every node with the storage pool, 1 = one node, '
+                    'n = n replicas. Unset in a v2 section: the resource group\'s place count.'),
     cfg.BoolOpt('linstor_controller_diskless', default=True,
-                help='v1: keep a diskless replica on the Cinder host. Accepted; the Cinder host '
-                     'now gets an attachment only while it needs the device.'),
+                help='True: the Cinder host is a diskless LINSTOR node, so it gets no diskful '
+                     'replica (it is attached diskless while it needs a device). Unset in a v2 '
+                     'section: no such rule.'),
     # Options of LINBIT's v2 driver.
     cfg.ListOpt('linstor_uris', default=None,
                 help='LINSTOR controllers, tried in order (linstor://, linstor+ssl://, http(s)://).'),
@@ -64,7 +70,8 @@ linstor_opts = [
                      'exporting through the target helper.'),
     cfg.IntOpt('linstor_timeout', default=60, help='Seconds a LINSTOR request may take.'),
     cfg.BoolOpt('linstor_force_udev', default=True,
-                help='Give compute nodes the udev by-res device path (always done).'),
+                help='True: hosts get udev\'s /dev/drbd/by-res/<resource>/0 path; False: the '
+                     'DRBD device LINSTOR reports (/dev/drbdNNNN), for hosts without udev.'),
     cfg.StrOpt('linstor_hostname_file', default=None,
                help='File holding the LINSTOR node name of the Cinder host.'),
     cfg.StrOpt('linstor_connector_host_property', default=None,
@@ -84,6 +91,11 @@ linstor_opts = [
 
 CONF = cfg.CONF
 CONF.register_opts(linstor_opts, group=configuration.SHARED_CONF_GROUP)
+
+# Options only LINBIT's v2 driver knows: a section that sets one is written for v2.
+V2_ONLY_OPTIONS = ('linstor_uris', 'linstor_trusted_ca', 'linstor_client_key', 'linstor_client_cert',
+                   'linstor_default_resource_group_name', 'linstor_direct', 'linstor_timeout',
+                   'linstor_force_udev', 'linstor_hostname_file', 'linstor_connector_host_property')
 
 # Extra specs of volume types, as LINBIT's v2 driver declares them (linstor:property:<Key> too).
 _VENDOR_SPECS = (
@@ -154,6 +166,8 @@ class LinstorBaseDriver(driver.VolumeDriver):
     CI_WIKI_NAME = 'LINBIT_LINSTOR_CI'
     # None: the `linstor_direct` option decides; the DRBD and iSCSI classes fix it.
     FORCE_DIRECT = None
+    # Only LINBIT's v2 driver has this class name, so a section naming it is a v2 section.
+    V2_ONLY_CLASS = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,10 +194,35 @@ class LinstorBaseDriver(driver.VolumeDriver):
 
     # ------------------------------------------------------------------ the bridge
 
+    def _is_set(self, name):
+        """True when the operator set option `name` in the backend section or [backend_defaults]."""
+        group = self.configuration.config_group
+        if group and group != configuration.SHARED_CONF_GROUP:
+            # Cinder sets the backend section's defaults to None to tell set options apart.
+            try:
+                if getattr(getattr(CONF, group), name) is not None:
+                    return True
+            except (cfg.NoSuchOptError, AttributeError):
+                pass
+        try:
+            location = CONF.get_location(name, configuration.SHARED_CONF_GROUP)
+        except (cfg.NoSuchOptError, AttributeError):
+            return False
+        return location is not None and location.location is not cfg.Locations.opt_default
+
+    def _v1_section(self):
+        """A section written for the v1 driver: no option only LINBIT's v2 driver has, and a v1 class."""
+        return not self.V2_ONLY_CLASS and not any(self._is_set(name) for name in V2_ONLY_OPTIONS)
+
     def _backend_params(self):
         """The backend's settings, sent with every call (a restarted bridge needs no setup)."""
         if self._backend is None:
             conf = self.configuration
+            v1 = self._v1_section()
+
+            def v1_option(name):
+                # v1's options keep v1's meaning where written, and v1's defaults in a v1 section.
+                return conf.safe_get(name) if v1 or self._is_set(name) else None
             uris = conf.safe_get('linstor_uris') or [conf.safe_get('linstor_default_uri')]
             hosts = []
             hostname_file = conf.safe_get('linstor_hostname_file')
@@ -201,8 +240,11 @@ class LinstorBaseDriver(driver.VolumeDriver):
                 'clientKey': conf.safe_get('linstor_client_key'),
                 'timeoutS': conf.safe_get('linstor_timeout') or 60,
                 'defaultResourceGroup': conf.safe_get('linstor_default_resource_group_name'),
-                'defaultStoragePool': conf.safe_get('linstor_default_storage_pool_name'),
-                'autoplaceCount': conf.safe_get('linstor_autoplace_count') or 0,
+                'defaultStoragePool': v1_option('linstor_default_storage_pool_name'),
+                'autoplaceCount': v1_option('linstor_autoplace_count'),
+                'controllerDiskless': bool(v1_option('linstor_controller_diskless')),
+                'v1Section': v1,
+                'v1VolumeGroup': conf.safe_get('linstor_default_volume_group_name'),
                 'downsizeFactorKib': conf.safe_get('linstor_volume_downsize_factor'),
                 'blocksize': conf.safe_get('linstor_default_blocksize') or 4096,
                 'direct': self.direct,
@@ -462,6 +504,8 @@ def _cinder_exception(error, busy=None, not_found=None):
 @interface.volumedriver
 class LinstorDriver(LinstorBaseDriver):
     """LINSTOR driver; `linstor_direct` chooses DRBD on the compute nodes or a target helper."""
+
+    V2_ONLY_CLASS = True
 
 
 @interface.volumedriver

@@ -4,10 +4,31 @@
  * diskful replica or a tie-breaker, and live migration through core's migration protocol.
  */
 
-import type { BackendRegistry } from '../backend';
+import { sameName } from '@linstor-hv/api';
+import type { Backend, BackendRegistry } from '../backend';
 import { volumeNameCandidates } from '../names';
 import { CinderParamsError, parseConnector, parseVolume } from '../protocol';
 import { firstFound, method } from './common';
+
+/**
+ * The device path a host is given: udev's by-res link, or with `linstor_force_udev = False` (hosts
+ * and containers without udev's DRBD rules) the DRBD minor's node that LINSTOR reports.
+ */
+async function devicePathFor(
+  backend: Backend,
+  name: string,
+  node: string,
+  byRes: string,
+  signal: AbortSignal,
+): Promise<string> {
+  if (backend.config.forceUdev) return byRes;
+  const info = await backend.service().info(name, { signal });
+  const reported = info.replicas.find((r) => sameName(r.node, node))?.devicePath;
+  if (reported === undefined) return byRes;
+  return reported.startsWith('/dev/')
+    ? `${backend.deviceRoot(node)}${reported.slice('/dev'.length)}`
+    : reported;
+}
 
 /** Methods for connections and exports. */
 export function connectionMethods(registry: BackendRegistry) {
@@ -26,7 +47,7 @@ export function connectionMethods(registry: BackendRegistry) {
         const attached = await backend.service().attach(name, node, { whenOpenElsewhere: 'migrate', signal });
         return {
           driverVolumeType: 'local',
-          data: { device_path: attached.devicePath },
+          data: { device_path: await devicePathFor(backend, name, node, attached.devicePath, signal) },
           node,
           resourceName: name,
           created: attached.created,
@@ -80,7 +101,11 @@ export function connectionMethods(registry: BackendRegistry) {
       const node = await backend.cinderNode(signal);
       return firstFound(volumeNameCandidates(volume), async (name) => {
         const attached = await backend.service().attach(name, node, { signal });
-        return { devicePath: attached.devicePath, node, resourceName: name };
+        return {
+          devicePath: await devicePathFor(backend, name, node, attached.devicePath, signal),
+          node,
+          resourceName: name,
+        };
       });
     }),
 

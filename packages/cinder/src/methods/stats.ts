@@ -5,6 +5,7 @@
  */
 
 import type { BackendRegistry } from '../backend';
+import { isCinderVolumeDefinition } from '../names';
 import { method } from './common';
 
 const GIB = 1024 ** 3;
@@ -17,7 +18,9 @@ function gib(bytes: number): number {
 export function statsMethods(registry: BackendRegistry) {
   return {
     get_volume_stats: method(registry, async ({ backend, config, signal }) => {
-      const usage = await backend.service().usage(undefined, { signal });
+      // v1's CV_<id> and v2's volume-<id> carry no linstor-hv tags until Cinder touches them.
+      const service = await backend.serviceForType(undefined, signal);
+      const usage = await service.usage(undefined, { signal, alsoCount: isCinderVolumeDefinition });
       const { capacity } = usage;
       const thin = capacity.provisioning === 'thin' || capacity.provisioning === 'mixed';
       const thick = capacity.provisioning === 'thick' || capacity.provisioning === 'mixed';
@@ -33,7 +36,7 @@ export function statsMethods(registry: BackendRegistry) {
         location_info: [...config.uris].sort().join(','),
         replicas: capacity.replicas,
         offline_nodes: capacity.offlineNodes,
-        resource_group: backend.service().resourceGroup,
+        resource_group: service.resourceGroup,
       };
     }),
   };

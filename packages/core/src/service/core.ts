@@ -297,6 +297,7 @@ export class ServiceCore {
           diskState: volume?.state?.disk_state,
           inUse: r.state?.in_use,
           storagePool: volume?.storage_pool_name,
+          devicePath: volume?.device_path,
           allocatedBytes:
             !diskless && volume?.allocated_size_kib !== undefined
               ? volume.allocated_size_kib * KIB

@@ -85,6 +85,8 @@ export interface ReplicaInfo {
   /** Open on that node; undefined when the node did not report (offline satellite). */
   readonly inUse: boolean | undefined;
   readonly storagePool: string | undefined;
+  /** The DRBD device as LINSTOR names it (`/dev/drbd1000`), for hosts without udev's by-res links. */
+  readonly devicePath: string | undefined;
   /** Bytes really allocated in the pool (thin pools: written data). */
   readonly allocatedBytes: number | undefined;
   /** A diskless attachment this service's owner created (removed again by `detach`). */

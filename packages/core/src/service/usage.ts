@@ -4,10 +4,10 @@
  * resources (the uncached pool view and the owner-filtered definition list).
  */
 
-import { PROP_HV_PENDING } from '@linstor-hv/api';
+import { PROP_HV_PENDING, PROP_HV_PLATFORM, type ResourceDefinition } from '@linstor-hv/api';
 import { computeCapacity, type GroupCapacity } from '../capacity';
 import { wrapFailure } from '../failure';
-import { ownerFilter } from '../naming';
+import { isOwnedBy, ownerFilter } from '../naming';
 import { callOf, KIB, type ServiceCore, type SignalOptions } from './core';
 
 /** Capacity of a group plus what this owner's volumes provision. */
@@ -19,6 +19,15 @@ export interface OwnerUsage {
   readonly volumes: number;
 }
 
+/** Options of {@link ownerUsage}. */
+export interface UsageOptions extends SignalOptions {
+  /**
+   * Untagged definitions that count as this owner's too (volumes an official plugin made before,
+   * told by name); definitions of other linstor-hv owners never count.
+   */
+  readonly alsoCount?: ((definition: ResourceDefinition) => boolean) | undefined;
+}
+
 /**
  * Capacity of `group` and the provisioned size of this owner's volumes. The pool view is read
  * uncached so an offline satellite shows up as such (its pools carry a not-connected report)
@@ -27,9 +36,10 @@ export interface OwnerUsage {
 export async function ownerUsage(
   core: ServiceCore,
   group = core.group,
-  options: SignalOptions = {},
+  options: UsageOptions = {},
 ): Promise<OwnerUsage> {
   const call = callOf(options);
+  const { alsoCount } = options;
   try {
     const placement = await core.placement(group, call);
     const [pools, definitions] = await Promise.all([
@@ -39,8 +49,10 @@ export async function ownerUsage(
         },
         call,
       ),
+      // Untagged volumes can only be told by name, so `alsoCount` reads every definition (still
+      // one request; the server cannot filter by name pattern).
       core.client.resourceDefinitions.list({
-        props: ownerFilter(core.ownership),
+        ...(alsoCount ? {} : { props: ownerFilter(core.ownership) }),
         withVolumeDefinitions: true,
       }),
     ]);
@@ -49,6 +61,9 @@ export async function ownerUsage(
     for (const definition of definitions) {
       if (definition.props?.[PROP_HV_PENDING] !== undefined || (definition.flags ?? []).includes('DELETE'))
         continue;
+      if (alsoCount && !isOwnedBy(definition.props, core.ownership)) {
+        if (definition.props?.[PROP_HV_PLATFORM] !== undefined || !alsoCount(definition)) continue;
+      }
       volumes++;
       provisionedKib += core.sizeKibOf(definition) ?? 0;
     }

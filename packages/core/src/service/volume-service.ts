@@ -30,7 +30,7 @@ import type {
   VolumeServiceOptions,
   VolumeSummary,
 } from './types';
-import { type OwnerUsage, ownerUsage } from './usage';
+import { type OwnerUsage, ownerUsage, type UsageOptions } from './usage';
 import { type VolumeUsage, volumeUsage } from './volume-usage';
 import { createVolume, deleteVolume, listVolumes, resizeVolume, volumeInfo } from './volumes';
 
@@ -231,7 +231,7 @@ export class VolumeService {
   }
 
   /** Capacity of a group plus the size and count of this owner's volumes, in two requests. */
-  usage(group = this.core.group, options: SignalOptions = {}): Promise<OwnerUsage> {
+  usage(group = this.core.group, options: UsageOptions = {}): Promise<OwnerUsage> {
     return ownerUsage(this.core, group, options);
   }
 
