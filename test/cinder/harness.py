@@ -90,6 +90,15 @@ class Cluster(object):
         self.start_bridge()
         return self
 
+    def command(self):
+        """An executable standing for /usr/bin/linstor-hv: the built bundle run by Node."""
+        path = os.path.join(self.scratch, 'linstor-hv')
+        if not os.path.exists(path):
+            with open(path, 'w') as f:
+                f.write('#!/bin/sh\nexec %s %s "$@"\n' % (NODE, LINSTOR_HV))
+            os.chmod(path, 0o755)
+        return path
+
     def start_bridge(self):
         os.makedirs(os.path.dirname(self.socket), mode=0o700, exist_ok=True)
         log = open(os.path.join(self.scratch, 'bridge.log'), 'ab')
@@ -183,6 +192,7 @@ class Cluster(object):
         }
         settings.update({
             'linstor_hv_socket': self.socket,
+            'linstor_hv_command': self.command(),
             'linstor_hv_device_root': os.path.join(self.data_dir, 'nodes', '{node}', 'dev'),
             'volume_backend_name': group,
         })

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerBridgeCommand } from './commands/bridge';
+import { registerCinderCommand } from './commands/cinder';
 import { registerCleanupCommand } from './commands/cleanup';
 import { registerOneCommand } from './commands/one';
 import { type ProgramIo, processIo } from './io';
@@ -38,6 +39,7 @@ export function createProgram(io: ProgramIo, exitCode: (code: number) => void): 
     });
 
   registerOneCommand(program, io, exitCode);
+  registerCinderCommand(program, io, exitCode);
   registerBridgeCommand(program, io, exitCode, LINSTOR_HV_VERSION);
 
   const emulator = program.command('emulator').description('the LINSTOR controller emulator');

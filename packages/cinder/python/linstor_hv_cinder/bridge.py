@@ -3,9 +3,13 @@
 
 Standard library only, so it runs inside cinder-volume's eventlet-patched interpreter (the socket
 module is green there). Every call opens its own connection, sends one line and reads one line,
-which keeps concurrent green threads apart without locks and survives a bridge restart: a call
-that finds no bridge, or loses its connection before the reply, is sent again until its deadline.
-Every method of the Cinder table is safe to repeat (core's verbs reconcile a lost reply).
+which keeps concurrent green threads apart without locks and survives a bridge restart.
+
+When no bridge answers (no socket, connection refused, the bridge is stopping) nothing has started,
+so the call runs once through the one-shot command (`linstor-hv cinder`, the same request and reply
+lines on stdin/stdout); the log says so once per outage. A call whose reply was lost may have done
+its work: it is sent again only when the method is safe to repeat (core's verbs reconcile a repeat);
+otherwise the caller is told to check the volume.
 """
 
 import errno
@@ -27,8 +31,15 @@ OPERATION_FAILED = -32000
 DEADLINE_EXCEEDED = -32001
 SHUTTING_DOWN = -32002
 
-_RETRYABLE_ERRNOS = (errno.ENOENT, errno.ECONNREFUSED, errno.ECONNRESET, errno.EPIPE, errno.EAGAIN)
+# Errors of connect(): no bridge listens, nothing was sent.
+_NO_BRIDGE_ERRNOS = (errno.ENOENT, errno.ECONNREFUSED, errno.EAGAIN)
 _MAX_LINE = 64 * 1024 * 1024
+
+# Errors after the request went out: the reply is lost, the call may have run.
+_LOST_ERRNOS = (errno.ECONNRESET, errno.EPIPE)
+# Methods whose repeat after a lost reply is not the same as one call: a second rollback would
+# throw away what was written after the first.
+NOT_SAFE_TO_REPEAT = frozenset(['revert_to_snapshot'])
 
 
 class BridgeError(Exception):
@@ -57,14 +68,18 @@ class BridgeUnavailable(Exception):
 
 
 class BridgeClient(object):
-    """Calls methods of `linstor-hv bridge --platform cinder` on `socket_path`."""
+    """Calls methods of `linstor-hv bridge --platform cinder` on `socket_path`, falling back to
+    `<command> cinder` (one process per call) while no bridge answers."""
 
     _ids = itertools.count(1)
 
-    def __init__(self, socket_path, timeout_s=60.0, reconnect_s=30.0):
+    def __init__(self, socket_path, timeout_s=60.0, reconnect_s=30.0, command=None, log=None):
         self.socket_path = socket_path
         self.timeout_s = float(timeout_s)
         self.reconnect_s = float(reconnect_s)
+        self.command = command
+        self.log = log
+        self._outage = False
 
     def call(self, method, params, timeout_s=None):
         """Sends one call and returns its result, or raises BridgeError / BridgeUnavailable."""
@@ -73,52 +88,125 @@ class BridgeClient(object):
         delay = 0.05
         while True:
             remaining = give_up - time.monotonic()
+            timeout = max(1.0, min(budget, remaining))
             try:
-                return self._exchange(method, params, max(1.0, min(budget, remaining)))
+                result = self._exchange(method, params, timeout)
+                self._bridge_back()
+                return result
             except BridgeError as error:
-                # Refused before anything started: the bridge is stopping; the next one takes it.
-                if error.rpc_code != SHUTTING_DOWN or remaining <= delay:
+                # Refused before anything started: the bridge is stopping.
+                if error.rpc_code != SHUTTING_DOWN:
                     raise
-            except (OSError, _ConnectionLost) as error:
-                if not _retryable(error) or remaining <= delay:
+                if self._can_run_here(method):
+                    return self._one_shot(method, params, timeout, 'it is shutting down')
+                if remaining <= delay:
+                    raise
+            except _NotConnected as error:
+                if self._can_run_here(method):
+                    return self._one_shot(method, params, timeout, _describe(error.cause))
+                if remaining <= delay:
                     raise BridgeUnavailable(
+                        'The linstor-hv bridge on %s did not answer %s: %s'
+                        % (self.socket_path, method, _describe(error.cause))) from error.cause
+            except (OSError, _ConnectionLost) as error:
+                lost = isinstance(error, _ConnectionLost) or getattr(error, 'errno', None) in _LOST_ERRNOS
+                if not lost or method in NOT_SAFE_TO_REPEAT or remaining <= delay:
+                    raise BridgeUnavailable(
+                        'The linstor-hv bridge on %s lost the reply to %s (%s); it may have run, and '
+                        '%s is not repeated on its own: check the volume before trying again'
+                        % (self.socket_path, method, _describe(error), method)
+                        if method in NOT_SAFE_TO_REPEAT else
                         'The linstor-hv bridge on %s did not answer %s: %s'
                         % (self.socket_path, method, _describe(error))) from error
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
 
+    def _can_run_here(self, method):
+        return bool(self.command) and not method.startswith('bridge.')
+
+    def _bridge_back(self):
+        if self._outage:
+            self._outage = False
+            self._say('The linstor-hv bridge on %s answers again; calls go to it.' % self.socket_path)
+
+    def _say(self, text):
+        if self.log is not None:
+            self.log(text)
+
+    def _one_shot(self, method, params, timeout_s, why):
+        """Runs the call in a process of its own (`<command> cinder`): same request, same reply."""
+        if not self._outage:
+            self._outage = True
+            self._say('The linstor-hv bridge on %s does not answer (%s); running calls one at a time '
+                      'with %s cinder until it is back.' % (self.socket_path, why, self.command))
+        request_id = next(self._ids)
+        line = _request_line(request_id, method, params, timeout_s)
+        try:
+            done = subprocess.run([self.command, 'cinder'], input=line, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, timeout=timeout_s + 10.0, close_fds=True)
+        except (OSError, subprocess.SubprocessError) as error:
+            raise BridgeUnavailable('Neither the linstor-hv bridge on %s nor %s cinder could run %s: %s'
+                                    % (self.socket_path, self.command, method, _describe(error))) from error
+        reply = done.stdout.strip().split(b'\n')[-1] if done.stdout.strip() else b''
+        if not reply:
+            raise BridgeUnavailable('%s cinder answered %s with nothing (exit %s): %s'
+                                    % (self.command, method, done.returncode,
+                                       done.stderr.decode('utf-8', 'replace').strip()[-500:]))
+        return _parse_reply(method, request_id, reply)
+
     def _exchange(self, method, params, timeout_s):
         request_id = next(self._ids)
-        line = json.dumps({
-            'jsonrpc': '2.0', 'id': request_id, 'method': method,
-            'params': params, 'deadlineMs': int(timeout_s * 1000),
-        }, separators=(',', ':')).encode('utf-8') + b'\n'
+        line = _request_line(request_id, method, params, timeout_s)
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             # A little more than the bridge's own deadline, so its deadline reply arrives first.
             conn.settimeout(timeout_s + 5.0)
-            conn.connect(self.socket_path)
+            try:
+                conn.connect(self.socket_path)
+            except OSError as error:
+                if getattr(error, 'errno', None) in _NO_BRIDGE_ERRNOS:
+                    raise _NotConnected(error)
+                raise
             conn.sendall(line)
             reply = _read_line(conn)
         finally:
             conn.close()
-        try:
-            message = json.loads(reply.decode('utf-8'))
-        except ValueError as error:
-            raise BridgeError(method, PARSE_ERROR, 'The bridge sent a reply that is not JSON: %s' % error)
-        if message.get('id') != request_id:
-            raise BridgeError(method, INVALID_REQUEST, 'The bridge answered another request (id %r).'
-                              % message.get('id'))
-        if 'error' in message:
-            error = message['error'] or {}
-            raise BridgeError(method, error.get('code', INTERNAL_ERROR),
-                              error.get('message') or 'the bridge reported an error without a message',
-                              error.get('data'))
-        return message.get('result')
+        return _parse_reply(method, request_id, reply)
 
     def hello(self, timeout_s=5.0):
         """`bridge.hello`: name, version, platform, protocol and methods of the running bridge."""
         return self.call('bridge.hello', {}, timeout_s=timeout_s)
+
+
+def _request_line(request_id, method, params, timeout_s):
+    return json.dumps({
+        'jsonrpc': '2.0', 'id': request_id, 'method': method,
+        'params': params, 'deadlineMs': int(timeout_s * 1000),
+    }, separators=(',', ':')).encode('utf-8') + b'\n'
+
+
+def _parse_reply(method, request_id, reply):
+    try:
+        message = json.loads(reply.decode('utf-8'))
+    except ValueError as error:
+        raise BridgeError(method, PARSE_ERROR, 'The bridge sent a reply that is not JSON: %s' % error)
+    if message.get('id') != request_id:
+        raise BridgeError(method, INVALID_REQUEST, 'The bridge answered another request (id %r).'
+                          % message.get('id'))
+    if 'error' in message:
+        error = message['error'] or {}
+        raise BridgeError(method, error.get('code', INTERNAL_ERROR),
+                          error.get('message') or 'the bridge reported an error without a message',
+                          error.get('data'))
+    return message.get('result')
+
+
+class _NotConnected(Exception):
+    """connect() found no bridge: nothing was sent."""
+
+    def __init__(self, cause):
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 class _ConnectionLost(Exception):
@@ -140,14 +228,6 @@ def _read_line(conn):
         size += len(chunk)
         if size > _MAX_LINE:
             raise BridgeError('', INVALID_REQUEST, 'The bridge reply is larger than %d bytes.' % _MAX_LINE)
-
-
-def _retryable(error):
-    if isinstance(error, _ConnectionLost):
-        return True
-    if isinstance(error, socket.timeout):
-        return False
-    return getattr(error, 'errno', None) in _RETRYABLE_ERRNOS
 
 
 def _describe(error):

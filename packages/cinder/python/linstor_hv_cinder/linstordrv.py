@@ -178,7 +178,8 @@ class LinstorBaseDriver(driver.VolumeDriver):
         self.bridge = bridge.BridgeClient(
             conf.safe_get('linstor_hv_socket') or DEFAULT_SOCKET,
             timeout_s=max(60, 5 * (conf.safe_get('linstor_timeout') or 60)),
-            reconnect_s=conf.safe_get('linstor_hv_reconnect_timeout') or 30)
+            reconnect_s=conf.safe_get('linstor_hv_reconnect_timeout') or 30,
+            command=conf.safe_get('linstor_hv_command'), log=LOG.warning)
         self.target_driver = None
         self.protocol = constants.DRBD
         if not self.direct:
@@ -281,11 +282,19 @@ class LinstorBaseDriver(driver.VolumeDriver):
         try:
             hello = self.bridge.hello()
         except (bridge.BridgeUnavailable, bridge.BridgeError) as error:
-            if not self.configuration.safe_get('linstor_hv_start_bridge'):
+            if self.configuration.safe_get('linstor_hv_start_bridge'):
+                hello = self._start_bridge()
+            elif self.bridge.command and os.access(self.bridge.command, os.X_OK):
+                # Calls run one-shot until a bridge answers (the client says so once).
+                LOG.warning('linstor-hv bridge not reachable on %s (%s); calls run one at a time with '
+                            '%s cinder. Start linstor-hv-cinder.socket for speed.',
+                            self.bridge.socket_path, error, self.bridge.command)
+                return
+            else:
                 raise exception.VolumeDriverException(message=(
-                    'linstor-hv bridge not reachable on %s (%s); start linstor-hv-cinder.socket '
-                    'or set linstor_hv_start_bridge = True' % (self.bridge.socket_path, error)))
-            hello = self._start_bridge()
+                    'linstor-hv bridge not reachable on %s (%s) and %s is not there to run calls '
+                    'without it; start linstor-hv-cinder.socket or set linstor_hv_start_bridge = True'
+                    % (self.bridge.socket_path, error, self.bridge.command)))
         if hello.get('platform') != 'cinder' or 'create_volume' not in (hello.get('methods') or []):
             raise exception.VolumeDriverException(message=(
                 'The bridge on %s serves platform %r, not cinder; run linstor-hv bridge '
