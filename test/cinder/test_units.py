@@ -1,0 +1,63 @@
+"""The systemd units shipped for the cinder bridge agree with the driver's defaults and the install
+steps in packages/cinder/README.md."""
+
+import configparser
+import os
+import shlex
+import unittest
+
+import harness
+from linstor_hv_cinder import linstordrv
+
+SYSTEMD = os.path.join(harness.ROOT, 'packages', 'cinder', 'systemd')
+
+
+def unit(name):
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # keys are case-sensitive in systemd
+    with open(os.path.join(SYSTEMD, name)) as f:
+        parser.read_file(f)
+    return parser
+
+
+def default(option):
+    return next(o.default for o in linstordrv.linstor_opts if o.name == option)
+
+
+class Units(unittest.TestCase):
+    def setUp(self):
+        self.socket = unit('linstor-hv-cinder.socket')
+        self.service = unit('linstor-hv-cinder.service')
+
+    def test_socket_path_is_the_drivers_default(self):
+        self.assertEqual(linstordrv.DEFAULT_SOCKET, self.socket['Socket']['ListenStream'])
+        self.assertEqual(default('linstor_hv_socket'), self.socket['Socket']['ListenStream'])
+        self.assertTrue(self.socket['Socket']['ListenStream'].startswith('/run/linstor-hv/'))
+
+    def test_the_cinder_user_runs_the_bridge_and_alone_may_connect(self):
+        self.assertEqual('cinder', self.service['Service']['User'])
+        self.assertEqual('cinder', self.socket['Socket']['SocketUser'])
+        self.assertEqual('0600', self.socket['Socket']['SocketMode'])
+        # cinder-volume must reach the socket through its directory.
+        self.assertEqual(0o005, int(self.socket['Socket']['DirectoryMode'], 8) & 0o005)
+
+    def test_the_service_runs_the_drivers_command_as_a_cinder_bridge(self):
+        argv = shlex.split(self.service['Service']['ExecStart'])
+        self.assertIn(default('linstor_hv_command'), argv)
+        at = argv.index(default('linstor_hv_command'))
+        # Socket-activated: no --socket, the platform the driver checks at do_setup.
+        self.assertEqual(['bridge', '--platform', 'cinder'], argv[at + 1:])
+        self.assertEqual('linstor-hv-cinder.socket', self.service['Unit']['Requires'])
+        # Image files the driver downloads into its temporary directory must be visible to the bridge.
+        self.assertNotEqual('yes', self.service['Service'].get('PrivateTmp', 'no'))
+
+    def test_the_readme_installs_and_enables_both_units(self):
+        with open(os.path.join(harness.ROOT, 'packages', 'cinder', 'README.md')) as f:
+            readme = f.read()
+        for name in ('systemd/linstor-hv-cinder.socket', 'systemd/linstor-hv-cinder.service',
+                     'systemctl enable --now linstor-hv-cinder.socket', linstordrv.DEFAULT_SOCKET):
+            self.assertIn(name, readme)
+
+
+if __name__ == '__main__':
+    unittest.main()
