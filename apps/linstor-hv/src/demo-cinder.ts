@@ -3,45 +3,13 @@
  * Python driver inside Debian's Cinder (packages/cinder/demo/cinder-demo.py) driven against the
  * emulated cluster. Prints its own table and verdict; skipped when python3-cinder is missing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DemoStep } from './demo';
+import { type DemoStep, progressLine, runStepDriver } from './demo-steps';
 import type { ProgramIo } from './io';
 
 const PYTHON = '/usr/bin/python3';
-
-function runScript(script: string, args: readonly string[], onStep: (s: DemoStep) => void): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(PYTHON, ['-B', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let pending = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (line.startsWith('{')) onStep(JSON.parse(line) as DemoStep);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stderr.length < 20_000) stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0 && stderr.trim() !== '') {
-        onStep({
-          step: 'cinder driver',
-          result: stderr.trim().split('\n').at(-1) ?? '',
-          ok: false,
-          ms: 0,
-          rest: 0,
-        });
-      }
-      resolvePromise(code ?? 1);
-    });
-  });
-}
 
 /** Runs the Cinder part against a running emulator; returns 0 when every step did what it should. */
 export async function runCinderDemo(
@@ -71,9 +39,10 @@ export async function runCinderDemo(
   let code: number;
   try {
     await io.writeStdout(`\nlinstor-hv demo: the Cinder driver talks to a bridge at ${socketPath}\n`);
-    code = await runScript(script, [socketPath, url, dataDir], (s) => {
+    const python = { command: PYTHON, args: ['-B', script, socketPath, url, dataDir], name: 'cinder driver' };
+    code = await runStepDriver(python, (s) => {
       steps.push(s);
-      void io.writeStdout(`  ${s.ok ? 'ok    ' : 'FAILED'} ${s.step}\n`);
+      void io.writeStdout(progressLine(s));
     });
   } finally {
     await bridge.close();

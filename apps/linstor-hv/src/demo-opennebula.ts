@@ -18,7 +18,7 @@ import {
   vmXml,
   writeDevice,
 } from '@linstor-hv/opennebula/sandbox';
-import type { DemoStep } from './demo';
+import { type DemoStep, progressLine } from './demo-steps';
 import type { ProgramIo } from './io';
 
 const MiB = 1024 * 1024;
@@ -49,7 +49,7 @@ export async function runOpenNebulaDemo(
   );
   const onStep = (s: DemoStep) => {
     steps.push(s);
-    void io.writeStdout(`  ${s.ok ? 'ok    ' : 'FAILED'} ${s.step}\n`);
+    void io.writeStdout(progressLine(s));
   };
   const failed = await runSteps(emulator, onStep);
   await io.writeStdout(`\n${formatTable(steps)}\n`);

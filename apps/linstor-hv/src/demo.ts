@@ -4,72 +4,19 @@
  * linked clone, live migration with QEMU's overlap, rollback, export/import, delete). Prints a
  * table of the steps and removes everything it made.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCinderDemo } from './demo-cinder';
+import { type DemoStep, formatTable, progressLine, runStepDriver } from './demo-steps';
 import type { ProgramIo } from './io';
 import { LINSTOR_HV_VERSION } from './version';
-
-/** One line of the demo driver. */
-export interface DemoStep {
-  step: string;
-  result: string;
-  ok: boolean;
-  ms: number;
-  rest: number;
-}
 
 /** The source tree: the bundle is apps/linstor-hv/dist/, the sources apps/linstor-hv/src/. */
 function sourceRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-}
-
-/** Formats the steps as a plain-text table. */
-export function formatTable(steps: readonly DemoStep[]): string {
-  const rows = [
-    ['step', 'result', 'time', 'REST calls'],
-    ...steps.map((s) => [s.step, `${s.ok ? 'ok' : 'FAILED'}: ${s.result}`, `${s.ms} ms`, String(s.rest)]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) =>
-    r
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-function runDriver(driver: string, args: readonly string[], onStep: (s: DemoStep) => void): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('/usr/bin/perl', ['-T', driver, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: '/sbin:/bin:/usr/sbin:/usr/bin', LC_ALL: 'C' },
-    });
-    let pending = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        const parsed = JSON.parse(line) as DemoStep & { done?: boolean };
-        if (!parsed.done) onStep(parsed);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stderr.length < 20_000) stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0 && stderr.trim() !== '')
-        onStep({ step: 'driver', result: stderr.trim(), ok: false, ms: 0, rest: 0 });
-      resolvePromise(code ?? 1);
-    });
-  });
 }
 
 /** A Proxmox bridge in this process, on a socket in the demo's directory, logging nowhere. */
@@ -109,9 +56,15 @@ export async function runDemo(io: ProgramIo): Promise<number> {
   try {
     await io.writeStdout(`linstor-hv demo: emulated cluster pve1, pve2, pve3 at ${emulator.url}\n`);
     await io.writeStdout(`linstor-hv demo: the plugin talks to a bridge at ${bridge.socketPath}\n`);
-    code = await runDriver(driver, [emulator.url, emulator.dataDir, bridge.socketPath!], (s) => {
+    const perl = {
+      command: '/usr/bin/perl',
+      args: ['-T', driver, emulator.url, emulator.dataDir, bridge.socketPath!],
+      env: { PATH: '/sbin:/bin:/usr/sbin:/usr/bin', LC_ALL: 'C' },
+      name: 'driver',
+    };
+    code = await runStepDriver(perl, (s) => {
       steps.push(s);
-      void io.writeStdout(`  ${s.ok ? 'ok    ' : 'FAILED'} ${s.step}\n`);
+      void io.writeStdout(progressLine(s));
     });
     if (code === 0)
       code = await runCinderDemo(io, { root, url: emulator.url, dataDir: emulator.dataDir }, formatTable);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatTable } from '../src/demo';
+import { formatTable } from '../src/demo-steps';
 import type { ProgramIo } from '../src/io';
 import { LINSTOR_HV_VERSION, runProgram } from '../src/program';
 
