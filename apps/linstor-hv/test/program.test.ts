@@ -31,7 +31,8 @@ describe('linstor-hv program', () => {
     const { io, out } = fakeIo('{"protocol":1,"method":"status","deadlineMs":1000}');
     expect(await runProgram(['proxmox', 'status'], io)).toBe(1);
     expect(JSON.parse(out.join(''))).toEqual({ ok: false, error: 'the request has no storage id' });
-  });
+    // The first call loads the Proxmox adapter from source, which takes long on a busy machine.
+  }, 120_000);
 
   it('refuses an unknown command', async () => {
     const { io, err } = fakeIo();
