@@ -81,7 +81,7 @@ describe('against the emulator over TCP', () => {
     });
     const error = (await c.controller.version().catch((e: unknown) => e)) as AllControllersFailedError;
     expect(error.message).toBe(
-      `No LINSTOR controller answered GET /v1/controller/version: http://127.0.0.1:${closed}: connection refused (ECONNREFUSED); ${emulator.blackholeUrls[0]}: no reply in time (health check, 200 ms). Check that a controller is running and reachable, and the controller list.`,
+      `No LINSTOR controller answered GET /v1/controller/version: http://127.0.0.1:${closed}: connection refused (ECONNREFUSED); ${emulator.blackholeUrls[0]}: no reply in time (health check, 200 ms): the controller sent no answer within 0.2 s. Check that a controller is running and reachable, and the controller list.`,
     );
   });
 

@@ -174,7 +174,7 @@ describe('a controller that accepts TCP and never answers', () => {
     const origin = hole.origin.replace('http:', 'https:');
     const options = { probeTimeoutMs: 300, connectTimeoutMs: 5000 };
     expect(await failureOf(origin, { caFile: pki.caCert }, options)).toBe(
-      `${origin}: no reply in time (health check, 300 ms)`,
+      `${origin}: no reply in time (health check, 300 ms): the controller sent no answer within 0.3 s`,
     );
   });
 

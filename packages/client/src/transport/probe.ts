@@ -50,11 +50,11 @@ export class ControllerChecks {
       ctrl.discardConnections();
       if (!(e instanceof LinstorTransportError)) throw e;
       if (e.kind === 'response-timeout') {
-        // "no reply in time (health check, N ms)" says it all for a probe; only a handshake that
-        // got no answer keeps its explanation, so it is not taken for a TLS problem.
+        // The explanation says in plain words that nothing answered within the limit (and, for a
+        // handshake, that TCP was accepted), so a hung controller is not taken for a TLS problem.
         throw new LinstorTransportError(e.controller, e.kind, `health check, ${e.detail}`, false, {
           cause: e,
-          explanation: e.mayHaveReachedServer ? undefined : e.explanation,
+          explanation: e.explanation,
         });
       }
       if (e.kind === 'connection-lost' && ctrl.isHttps) {
