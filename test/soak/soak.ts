@@ -1,8 +1,9 @@
 /**
  * The soak: a mixed workload (create, write, snapshot, rollback, resize, attach, migrate, clone,
- * delete) from three emulated PVE nodes through the one-shot Proxmox entry point and from core's
- * API at once, against an emulator process with random faults (latency, 5xx, dropped connections,
- * lost replies after commit, a satellite offline, the controller SIGKILLed and restarted) and a
+ * delete) from three emulated PVE nodes through the Proxmox entry points (a resident bridge, or the
+ * one-shot command, picked per call) and from core's API at once, against an emulator process with
+ * random faults (latency, 5xx, dropped connections, lost replies after commit, a satellite offline,
+ * the controller SIGKILLed and restarted, the bridge SIGTERMed or SIGKILLed and restarted) and a
  * black-holed controller first in every controller list. Invariants: every failure is one clear
  * line, every failed operation succeeds when repeated, data checksums always match the model, and
  * no orphan is left (checked while it runs and at the end). Deterministic choices from a seed;
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { createLinstorClient, type LinstorClient } from '@linstor-hv/client';
 import { auditOrphans, createVolumeService, type Orphan, type VolumeService } from '@linstor-hv/core';
 import { type SpawnedEmulator, spawnEmulatorProcess } from '@linstor-hv/emulator';
-import { type PveReply, type PveStorage, pveCall, requireBundle } from './pve';
+import { bridgePveCall, PveBridge, type PveReply, type PveStorage, pveCall, requireBundle } from './pve';
 
 const NODES = ['pve1', 'pve2', 'pve3'] as const;
 const SIZE_KIB = 4096;
@@ -48,6 +49,8 @@ export interface SoakSummary {
   errors: Record<string, number>;
   checksumsVerified: number;
   orphanChecks: number;
+  /** PVE calls by entry point. */
+  pveCalls: { bridge: number; oneshot: number };
   violations: string[];
 }
 
@@ -77,6 +80,7 @@ interface VolumeModel {
 class Soak {
   readonly summary: SoakSummary;
   private emulator!: SpawnedEmulator;
+  private bridge!: PveBridge;
   private controllers = '';
   private client!: LinstorClient;
   private core!: VolumeService;
@@ -100,6 +104,7 @@ class Soak {
       errors: {},
       checksumsVerified: 0,
       orphanChecks: 0,
+      pveCalls: { bridge: 0, oneshot: 0 },
       violations: [],
     };
   }
@@ -124,6 +129,8 @@ class Soak {
       dataDir: join(this.scratch, 'emulator'),
       blackhole: ['127.0.0.1:0'],
     });
+    this.bridge = new PveBridge(join(this.scratch, 'run', 'proxmox.sock'));
+    await this.bridge.start();
     const blackhole = this.emulator.blackholeUrls[0]!;
     // The black-holed controller comes first: every call must get past it.
     this.controllers = `${blackhole},${this.emulator.url}`;
@@ -168,6 +175,8 @@ class Soak {
         'lost reply after commit',
         'satellite offline',
         'controller SIGKILL',
+        'bridge SIGTERM',
+        'bridge SIGKILL',
       ] as const);
       this.summary.faults[kind] = (this.summary.faults[kind] ?? 0) + 1;
       this.log(`fault: ${kind}`);
@@ -215,6 +224,10 @@ class Soak {
       }
       case 'controller SIGKILL':
         await this.restartController();
+        return;
+      case 'bridge SIGTERM':
+      case 'bridge SIGKILL':
+        await this.bridge.restart(kind === 'bridge SIGTERM' ? 'SIGTERM' : 'SIGKILL');
         return;
     }
   }
@@ -309,7 +322,11 @@ class Soak {
     args: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
     await this.restarting;
-    const reply: PveReply = await pveCall(this.storage(), node, method, args, 30_000);
+    const viaBridge = this.random() < 0.5;
+    this.summary.pveCalls[viaBridge ? 'bridge' : 'oneshot']++;
+    const reply: PveReply = viaBridge
+      ? await bridgePveCall(this.bridge.socketPath, this.storage(), node, method, args, 30_000)
+      : await pveCall(this.storage(), node, method, args, 30_000);
     if (!reply.ok) throw new Error(reply.error);
     return reply.result;
   }
@@ -593,6 +610,7 @@ class Soak {
       return this.summary;
     } finally {
       await this.client?.close();
+      await this.bridge?.stop().catch(() => undefined);
       await this.emulator?.stop().catch(() => undefined);
       rmSync(this.scratch, { recursive: true, force: true });
     }
@@ -643,6 +661,7 @@ export function formatSoakSummary(summary: SoakSummary): string {
     ...rows.slice(1).map(line),
     `faults injected: ${faults || 'none'}`,
     `checksums verified: ${summary.checksumsVerified}, orphan checks: ${summary.orphanChecks}`,
+    `PVE calls: ${summary.pveCalls.bridge} through the bridge, ${summary.pveCalls.oneshot} one-shot`,
     `distinct first-failure messages: ${Object.keys(summary.errors).length}`,
     ...Object.entries(summary.errors)
       .sort((a, b) => b[1] - a[1])
