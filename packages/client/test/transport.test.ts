@@ -132,7 +132,9 @@ describe('failover', () => {
     const message = (error as Error).message;
     expect(message).toContain('No LINSTOR controller answered GET /v1/nodes');
     expect(message).toContain(`http://127.0.0.1:${closed}: connection refused`);
-    expect(message).toContain(`${hole.origin}: no reply in time (health check, 200 ms): the controller sent no answer within 0.2 s`);
+    expect(message).toContain(
+      `${hole.origin}: no reply in time (health check, 200 ms): the controller sent no answer within 0.2 s`,
+    );
     expect((error as AllControllersFailedError).failures.map((f) => f.kind)).toEqual([
       'connection-refused',
       'response-timeout',
