@@ -13,6 +13,7 @@ export {
   type ProxmoxReply,
   type ProxmoxRequest,
   parseRequest,
+  parseRequestObject,
   type StorageConfig,
 } from './protocol';
 export {

@@ -1,6 +1,7 @@
 /**
- * The JSON protocol between the Perl plugin and `linstor-hv proxmox <method>`: one request on stdin,
- * one reply on stdout. See the package README for the field-by-field description.
+ * The JSON protocol between the Perl plugin and linstor-hv: one request object per call, on the
+ * one-shot command's stdin or as the bridge call's params; one reply. See the package README for the
+ * field-by-field description.
  */
 
 /** The protocol version the Perl module sends; a mismatch means the two halves were not upgraded together. */
@@ -97,7 +98,7 @@ function requireString(source: Record<string, unknown>, key: string, what = key)
   return value;
 }
 
-/** Parses and checks the request text the Perl plugin wrote to stdin. */
+/** Parses and checks the request text the Perl plugin wrote to stdin (the one-shot command). */
 export function parseRequest(text: string, method: string): ProxmoxRequest {
   let parsed: unknown;
   try {
@@ -106,6 +107,15 @@ export function parseRequest(text: string, method: string): ProxmoxRequest {
     throw new ProtocolError('the request on stdin is not JSON');
   }
   if (!isRecord(parsed)) throw new ProtocolError('the request on stdin is not a JSON object');
+  return parseRequestObject(parsed, method);
+}
+
+/**
+ * Checks a request that is already a decoded JSON value (the bridge's `params`), by the same rules
+ * as {@link parseRequest}.
+ */
+export function parseRequestObject(parsed: unknown, method: string): ProxmoxRequest {
+  if (!isRecord(parsed)) throw new ProtocolError('the request is not a JSON object');
   if (parsed.protocol !== PROTOCOL_VERSION) {
     throw new ProtocolError(
       `the plugin speaks protocol ${String(parsed.protocol)}, this linstor-hv speaks ${PROTOCOL_VERSION}; install matching versions of the plugin and linstor-hv`,

@@ -9,7 +9,14 @@
 import { ConnectionPool, type Connections, countingRestCalls } from './connections';
 import { HandlerContext } from './context';
 import { HANDLERS, type Handler } from './handlers';
-import { oneLine, ProtocolError, type ProxmoxReply, type ProxmoxRequest, parseRequest } from './protocol';
+import {
+  oneLine,
+  ProtocolError,
+  type ProxmoxReply,
+  type ProxmoxRequest,
+  parseRequest,
+  parseRequestObject,
+} from './protocol';
 
 /** The methods `linstor-hv proxmox <method>` and the bridge accept. */
 export function proxmoxMethods(): string[] {
@@ -92,8 +99,8 @@ export function proxmoxMethodTable(
     table[method] = async (params, call) => {
       let request: ProxmoxRequest;
       try {
-        // The params are the request object itself; the one parser checks both paths alike.
-        request = parseRequest(JSON.stringify(params), method);
+        // The params are the request object itself, checked by the rules the one-shot path uses.
+        request = parseRequestObject(params, method);
       } catch (error) {
         throw error instanceof ProtocolError ? invalidParams(error) : error;
       }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { integerArg, oneLine, optionalStringArg, ProtocolError, parseRequest } from '../src/protocol';
-import { runProxmoxMethod } from '../src/run';
+import {
+  integerArg,
+  oneLine,
+  optionalStringArg,
+  ProtocolError,
+  parseRequest,
+  parseRequestObject,
+} from '../src/protocol';
+import { proxmoxMethodTable, runProxmoxMethod } from '../src/run';
 
 const request = {
   protocol: 1,
@@ -50,6 +57,36 @@ describe('parseRequest', () => {
     expect(() => parseRequest(JSON.stringify({ ...request, node: '' }), 'list_images')).toThrow(
       'the request has no node name',
     );
+  });
+});
+
+describe("parseRequestObject (the bridge's params)", () => {
+  it('reads a decoded request exactly as parseRequest reads its text', () => {
+    expect(parseRequestObject(request, 'list_images')).toEqual(
+      parseRequest(JSON.stringify(request), 'list_images'),
+    );
+  });
+
+  it('refuses what is not a request object, with the same rules', () => {
+    for (const value of [null, 'text', [request], 7]) {
+      expect(() => parseRequestObject(value, 'list_images')).toThrow('the request is not a JSON object');
+    }
+    expect(() => parseRequestObject({ ...request, storeid: 5 }, 'list_images')).toThrow(
+      'the request has no storage id',
+    );
+    expect(() => parseRequestObject({ ...request, args: { vmid: 99 } }, 'list_images')).toThrow(
+      "argument 'vmid' must be a VM id from 100 to 999999999, not 99",
+    );
+  });
+
+  it('is what the bridge table uses: bad params are JSON-RPC invalid params', async () => {
+    const table = proxmoxMethodTable();
+    const call = { signal: new AbortController().signal, deadline: Date.now() + 10_000 };
+    await expect(table.list_images?.([request], call)).rejects.toMatchObject({
+      rpcCode: -32602,
+      code: 'PROXMOX_INVALID_REQUEST',
+      message: 'the request is not a JSON object',
+    });
   });
 });
 
