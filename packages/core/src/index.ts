@@ -100,6 +100,7 @@ export type {
 export type { OwnerUsage, UsageOptions } from './service/usage';
 export { createVolumeService, VolumeService } from './service/volume-service';
 export type { VolumeUsage } from './service/volume-usage';
+export { defaultAttemptId } from './service/volumes';
 export {
   DEFAULT_SWEEP_GRACE_MS,
   formatDuration,

@@ -1,7 +1,7 @@
 /** alloc_image, free_image, list_images, volume_resize, volume_size_info, rename_volume. */
 
 import { PROP_EXACT_SIZE, PROP_PM_VMID, type Props, sameName } from '@linstor-hv/api';
-import { VolumeError, type VolumeSummary } from '@linstor-hv/core';
+import { defaultAttemptId, VolumeError, type VolumeSummary } from '@linstor-hv/core';
 import type { HandlerContext } from '../context';
 import { integerArg, optionalIntegerArg, optionalStringArg, stringArg } from '../protocol';
 import { coreName, parseVolname, pmVolname, type VolumeName } from '../volname';
@@ -21,6 +21,9 @@ export async function createForPve(
       name,
       sizeKib: Math.max(sizeKib, MIN_VOLUME_KIB),
       ...(ctx.flag('preferlocal', true) ? { preferredNode: ctx.node } : {}),
+      // Always the calling node's own attempt: with `preferlocal no` core's default would be the
+      // same on every node, and two nodes creating one name at once would each resume the other's.
+      attempt: defaultAttemptId(name, ctx.node),
       props: extra,
     },
     { signal: ctx.signal },
