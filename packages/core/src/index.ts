@@ -78,6 +78,7 @@ export type { DeactivateResult } from './service/deactivate';
 export type { EnsureGroupResult, GroupShape } from './service/groups';
 export { type HostIdentity, matchNode } from './service/nodes';
 export type { PropsUpdate } from './service/props';
+export type { VolumeSize } from './service/size';
 export { TEMPORARY_PREFIX } from './service/temporary';
 export type {
   AttachOptions,

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { createLinstorClient, type LinstorClient, type RequestMetric } from '@linstor-hv/client';
 import { LocalExecutor, SshExecutor, VolumeService } from '@linstor-hv/core';
 import { PROTOCOL_VERSION, type ProxmoxRequest } from './protocol';
+import { StatusMemory } from './status-cache';
 
 /** The platform name in linstor-hv's ownership tags. */
 export const PLATFORM = 'proxmox';
@@ -124,6 +125,8 @@ export interface Connections {
   service(): VolumeService;
   /** Called when the handler is done. */
   release(): Promise<void>;
+  /** Status figures kept between calls (the bridge's); a one-shot process has none. */
+  readonly statusMemory?: StatusMemory;
 }
 
 /**
@@ -177,6 +180,8 @@ interface PooledClient {
 export class ConnectionPool {
   private readonly clients = new Map<string, PooledClient>();
   private sweeper: NodeJS.Timeout | undefined;
+  /** Status figures of every storage this bridge served, by status cache file. */
+  readonly statusMemory = new StatusMemory();
 
   /** The connections of one call (nothing to release: the pool keeps them). */
   connectionsFor(request: ProxmoxRequest): Connections {
@@ -211,6 +216,7 @@ export class ConnectionPool {
         used.inUse--;
         used.lastUsed = Date.now();
       },
+      statusMemory: this.statusMemory,
     };
   }
 

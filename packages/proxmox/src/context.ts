@@ -9,6 +9,7 @@ import type { LinstorClient } from '@linstor-hv/client';
 import type { VolumeService } from '@linstor-hv/core';
 import { type Connections, deviceRootOf, oneShotConnections, resourceGroupOf } from './connections';
 import type { ProxmoxRequest } from './protocol';
+import type { StatusMemory } from './status-cache';
 
 export { controllerStateFile, DEFAULT_RESOURCE_GROUP, PLATFORM } from './connections';
 
@@ -77,6 +78,11 @@ export class HandlerContext {
   /** The volume service for this storage. */
   get service(): VolumeService {
     return this.connections.service();
+  }
+
+  /** Status figures kept between calls, when a bridge runs the call. */
+  get statusMemory(): StatusMemory | undefined {
+    return this.connections.statusMemory;
   }
 
   /** The device root of a node (the request's root with `{node}` replaced). */

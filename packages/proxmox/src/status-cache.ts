@@ -66,3 +66,41 @@ async function privateDirectory(directory: string): Promise<void> {
     await chmod(directory, DIRECTORY_MODE);
   }
 }
+
+/**
+ * The status figures a resident bridge keeps between calls, by status cache file (one per
+ * controller list and resource group): pvestatd asks every 10 s on every node, and within the
+ * storage's `statuscache` the bridge answers from here without a request. Concurrent refreshes of
+ * one key share one read.
+ */
+export class StatusMemory {
+  private readonly entries = new Map<string, { figures: StatusFigures; at: number }>();
+  private readonly refreshing = new Map<string, Promise<StatusFigures>>();
+
+  /** The figures of `key` when they are younger than `maxAgeMs`. */
+  fresh(key: string, maxAgeMs: number, now = Date.now()): StatusFigures | undefined {
+    const entry = this.entries.get(key);
+    return entry && now - entry.at < maxAgeMs ? entry.figures : undefined;
+  }
+
+  /** The last figures of `key` whatever their age, with their age in ms. */
+  last(key: string, now = Date.now()): { figures: StatusFigures; ageMs: number } | undefined {
+    const entry = this.entries.get(key);
+    return entry && { figures: entry.figures, ageMs: Math.max(0, now - entry.at) };
+  }
+
+  /** Runs `read` (or joins the one running for `key`) and keeps its figures. */
+  refresh(key: string, read: () => Promise<StatusFigures>): Promise<StatusFigures> {
+    let running = this.refreshing.get(key);
+    if (!running) {
+      running = read()
+        .then((figures) => {
+          this.entries.set(key, { figures, at: Date.now() });
+          return figures;
+        })
+        .finally(() => this.refreshing.delete(key));
+      this.refreshing.set(key, running);
+    }
+    return running;
+  }
+}

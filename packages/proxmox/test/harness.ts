@@ -21,8 +21,13 @@ export interface Harness {
   call(method: string, args: Record<string, unknown>, node?: string): Promise<unknown>;
   /** The bridge's method table over a pool kept for the harness's life. */
   readonly table: Record<string, ProxmoxBridgeMethod>;
-  /** A call through the bridge's table. */
-  bridgeCall(method: string, args: Record<string, unknown>, node?: string): Promise<unknown>;
+  /** A call through the bridge's table; `scfg` overrides storage options for this call. */
+  bridgeCall(
+    method: string,
+    args: Record<string, unknown>,
+    node?: string,
+    scfg?: Record<string, string>,
+  ): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -32,11 +37,16 @@ export async function startHarness(scfg: Record<string, string> = {}): Promise<H
   const dir = mkdtempSync(join(tmpdir(), 'proxmox-harness-'));
   const pool = new ConnectionPool();
   const table = proxmoxMethodTable(pool);
-  const request = (method: string, args: Record<string, unknown>, node = 'pve1') => ({
+  const request = (
+    method: string,
+    args: Record<string, unknown>,
+    node = 'pve1',
+    overrides: Record<string, string> = {},
+  ) => ({
     protocol: 1,
     method,
     storeid: 'drbdstorage',
-    scfg: { controller: emulator.url, resourcegroup: GROUP, preferlocal: 'yes', ...scfg },
+    scfg: { controller: emulator.url, resourcegroup: GROUP, preferlocal: 'yes', ...scfg, ...overrides },
     node,
     deviceRoot: join(emulator.dataDir, 'nodes', '{node}', 'dev'),
     peerAccess: 'local',
@@ -54,10 +64,10 @@ export async function startHarness(scfg: Record<string, string> = {}): Promise<H
       if (!reply.ok) throw new Error(`${method}: ${reply.error}`);
       return reply.result;
     },
-    bridgeCall: async (method, args, node) => {
+    bridgeCall: async (method, args, node, overrides) => {
       const handler = table[method];
       if (!handler) throw new Error(`no method ${method}`);
-      return handler(request(method, args, node), {
+      return handler(request(method, args, node, overrides), {
         signal: AbortSignal.timeout(45_000),
         deadline: Date.now() + 45_000,
       });

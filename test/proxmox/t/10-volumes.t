@@ -215,6 +215,14 @@ my $again = PVE::Storage::storage_info($cfg)->{$sid};
 is($h->request_total(), 0, 'status from a warm cache makes no REST call');
 is_deeply($again, $info, 'and gives the same figures');
 ok(PVE::Storage::volume_has_feature($cfg, 'sparseinit', $efi), 'thin pools seen: sparseinit is offered');
+if ($h->bridge_pid()) {
+    # Without the file the module asks the bridge, which still has the figures in its memory.
+    my ($file) = $cache[0] =~ m{^(/[A-Za-z0-9_.+/-]+)$};
+    unlink($file) or die "unlink $file: $!";
+    $h->clear_requests();
+    is_deeply(PVE::Storage::storage_info($cfg)->{$sid}, $info, 'through the bridge: the figures of its memory');
+    is($h->request_total(), 0, 'without a REST call either');
+}
 like(PVE::Storage::get_identity($cfg, $sid), qr/^linstor:[A-Za-z0-9-]+:linstor-hv$/, 'get_identity names cluster and group');
 
 # --- the token is a sensitive property -----------------------------------------------------------

@@ -78,6 +78,12 @@ is($figures->{active}, 1, 'status before the outage');
 my ($cache_file) = PVE::Storage::Custom::LINSTORPlugin::status_cache_file($h->scfg()) =~ m{^(/[A-Za-z0-9_.+/-]+)$};
 ok(-f $cache_file, 'the status cache of this controller list exists');
 utime(time() - 3600, time() - 3600, $cache_file);
+# A bridge keeps the figures in its memory; restarted (as after a reboot) it has none, and the
+# module falls back to the file.
+if ($h->bridge_pid()) {
+    $h->stop_bridge('TERM');
+    $h->start_bridge();
+}
 
 $h->stop_emulator();
 

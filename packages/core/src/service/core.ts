@@ -206,18 +206,23 @@ export class ServiceCore {
   }
 
   /**
-   * Placement rules of a resource group, reused for a minute (groups change rarely). Failures
-   * are the client's; callers wrap them in their verb's words. The read is shared by concurrent
-   * callers, so it does not take one caller's signal; each caller stops waiting when its own fires.
+   * Placement rules of a resource group, reused for a minute (groups change rarely) or for
+   * `maxAgeMs` when the caller can live with older rules. Failures are the client's; callers wrap
+   * them in their verb's words. The read is shared by concurrent callers, so it does not take one
+   * caller's signal; each caller stops waiting when its own fires.
    */
-  placement(group = this.group, call: CallOptions = {}): Promise<GroupPlacement> {
-    return untilAborted(this.sharedPlacement(group), call.signal);
+  placement(
+    group = this.group,
+    call: CallOptions = {},
+    maxAgeMs = PLACEMENT_TTL_MS,
+  ): Promise<GroupPlacement> {
+    return untilAborted(this.sharedPlacement(group, maxAgeMs), call.signal);
   }
 
-  private sharedPlacement(group: string): Promise<GroupPlacement> {
+  private sharedPlacement(group: string, maxAgeMs: number): Promise<GroupPlacement> {
     const key = nameKey(group);
     const cached = this.placements.get(key);
-    if (cached && Date.now() - cached.at < PLACEMENT_TTL_MS) return cached.placement;
+    if (cached && Date.now() - cached.at < maxAgeMs) return cached.placement;
     const placement = this.client.resourceGroups.get(group).then(placementOf, (error: unknown) => {
       this.placements.delete(key); // not cached: the group may be created later
       throw error;

@@ -13,6 +13,7 @@ import { type DeactivateResult, deactivateVolume } from './deactivate';
 import { type EnsureGroupResult, ensureGroup, type GroupShape, moveToGroup } from './groups';
 import { findNode, type HostIdentity } from './nodes';
 import { type PropsUpdate, updateVolumeProps } from './props';
+import { type VolumeSize, volumeSize } from './size';
 import { attachSnapshot, detachSnapshot } from './snapshot-view';
 import { canRollback, createSnapshot, deleteSnapshot, listSnapshots, rollback } from './snapshots';
 import type {
@@ -84,6 +85,11 @@ export class VolumeService {
   /** Size, replicas by node with disk state, in-use nodes, allocation and snapshots of a volume. */
   info(name: string, options: SignalOptions = {}): Promise<VolumeInfo> {
     return volumeInfo(this.core, name, options);
+  }
+
+  /** The device size and allocation of a volume, from one request (see {@link volumeSize}). */
+  size(name: string, options: SignalOptions = {}): Promise<VolumeSize> {
+    return volumeSize(this.core, name, options);
   }
 
   /** The volumes this owner created in the group (one filtered request); see {@link listVolumes}. */

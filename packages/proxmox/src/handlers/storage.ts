@@ -33,17 +33,65 @@ async function refreshStatus(ctx: HandlerContext): Promise<StatusFigures> {
   return figures;
 }
 
-/** `status`: total, free and used bytes of the resource group (and a fresh cache file). */
-export async function status(ctx: HandlerContext): Promise<Record<string, unknown>> {
-  const figures = await refreshStatus(ctx);
-  return { total: figures.total, avail: figures.avail, used: figures.used };
+/** Seconds status figures may be reused (`statuscache`, linstor-proxmox's default 60). */
+const DEFAULT_STATUS_CACHE_SECONDS = 60;
+
+function statusMaxAgeMs(ctx: HandlerContext): number {
+  const seconds = Number(ctx.request.scfg.statuscache ?? DEFAULT_STATUS_CACHE_SECONDS);
+  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : DEFAULT_STATUS_CACHE_SECONDS) * 1000;
 }
 
-/** `check_connection`: a controller answers its health check; the status cache is refreshed on the way. */
+/**
+ * The figures to answer with. A one-shot process reads them (the Perl side read its file first). A
+ * bridge answers from its memory while the figures are younger than `statuscache`, else reads them
+ * (`check` first asks a controller's health); when that fails it answers with the last figures it
+ * has and a warning, as the Perl side does with its file: the volumes keep working.
+ */
+async function currentStatus(
+  ctx: HandlerContext,
+  check: boolean,
+): Promise<{ figures: StatusFigures; warnings?: string[] }> {
+  const memory = ctx.statusMemory;
+  const read = async () => {
+    if (check) await ctx.service.checkController({ signal: ctx.signal });
+    return refreshStatus(ctx);
+  };
+  if (!memory) return { figures: await read() };
+  const key = ctx.request.statusCacheFile;
+  const fresh = memory.fresh(key, statusMaxAgeMs(ctx));
+  if (fresh) return { figures: fresh };
+  try {
+    return { figures: await memory.refresh(key, read) };
+  } catch (error) {
+    const last = memory.last(key);
+    if (!last) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    const age = Math.floor(last.ageMs / 1000);
+    // The Perl module's words for the same fallback to its file.
+    const warning = check
+      ? `LINSTOR controller unreachable, using figures from ${age} s ago: ${why}`
+      : `showing status from ${age} s ago, refresh failed: ${why}`;
+    return { figures: last.figures, warnings: [`storage '${ctx.request.storeid}': ${warning}`] };
+  }
+}
+
+function reply(status: { figures: StatusFigures; warnings?: string[] }): Record<string, unknown> {
+  const { total, avail, used } = status.figures;
+  return { total, avail, used, ...(status.warnings ? { warnings: status.warnings } : {}) };
+}
+
+/** `status`: total, free and used bytes of the resource group (and a fresh cache file when read). */
+export async function status(ctx: HandlerContext): Promise<Record<string, unknown>> {
+  return reply(await currentStatus(ctx, false));
+}
+
+/**
+ * `check_connection`: a controller answers its health check; the status cache is refreshed on the
+ * way. A bridge whose figures are younger than `statuscache` says yes at once (they prove a
+ * controller answered recently, the rule the Perl side applies to its file).
+ */
 export async function checkConnection(ctx: HandlerContext): Promise<Record<string, unknown>> {
-  await ctx.service.checkController({ signal: ctx.signal });
-  const figures = await refreshStatus(ctx);
-  return { total: figures.total, avail: figures.avail, used: figures.used };
+  return reply(await currentStatus(ctx, true));
 }
 
 /** `get_identity`: the LINSTOR cluster (its `Cluster/LocalID`) and the resource group. */

@@ -143,13 +143,16 @@ export async function volumeResize(ctx: HandlerContext): Promise<Record<string, 
   return {};
 }
 
-/** `volume_size_info`: size and allocation from LINSTOR; no device needed on this node. */
+/**
+ * `volume_size_info`: the device's size and the space a replica takes, from LINSTOR's resource view
+ * (one request); no device needed on this node.
+ */
 export async function volumeSizeInfo(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const volume = parseVolname(stringArg(ctx.args, 'volname'));
-  const info = await ctx.service.info(coreName(volume), { signal: ctx.signal });
+  const size = await ctx.service.size(coreName(volume), { signal: ctx.signal });
   return {
-    size: info.sizeBytes,
-    ...(info.allocatedBytes !== undefined ? { used: info.allocatedBytes } : {}),
+    size: size.sizeBytes,
+    ...(size.allocatedBytes !== undefined ? { used: size.allocatedBytes } : {}),
   };
 }
 

@@ -495,20 +495,7 @@ sub one_line {
 sub run_cli {
     my ($method, $storeid, $scfg, $args, %opts) = @_;
     my $deadline = $opts{deadline} // $CLI_DEADLINE;
-    my $request = {
-        protocol => $REQUEST_PROTOCOL,
-        method => $method,
-        storeid => "$storeid",
-        scfg => public_config($scfg),
-        node => linstor_node_name($scfg),
-        deviceRoot => $DEVICE_ROOT,
-        peerAccess => $PEER_ACCESS,
-        statusCacheFile => status_cache_file($scfg),
-        deadlineMs => $deadline * 1000,
-        args => $args // {},
-    };
-    my $token = read_token($storeid);
-    $request->{token} = $token if defined($token);
+    my $request = cli_request($method, $storeid, $scfg, $args, $deadline);
 
     my $reply = call_bridge($method, $request, $deadline);
     # A bridge that was killed may still hold its listening socket for a moment while it exits, so
@@ -523,11 +510,37 @@ sub run_cli {
             . " the outcome is unknown, check the volume before repeating\n";
     }
     my $result = $reply->{fallback} ? run_oneshot($method, $request, $deadline) : $reply->{result};
+    return passing_warnings($result);
+}
+
+# The result of a reply as a hash, after passing its warnings on to PVE's task log.
+sub passing_warnings {
+    my ($result) = @_;
     $result = {} if ref($result) ne 'HASH';
     if (ref($result->{warnings}) eq 'ARRAY') {
         warn one_line($_) . "\n" for grep { defined($_) && !ref($_) } @{ $result->{warnings} };
     }
     return $result;
+}
+
+# The request object of one call (the one-shot command's stdin, the bridge call's params).
+sub cli_request {
+    my ($method, $storeid, $scfg, $args, $deadline) = @_;
+    my $request = {
+        protocol => $REQUEST_PROTOCOL,
+        method => $method,
+        storeid => "$storeid",
+        scfg => public_config($scfg),
+        node => linstor_node_name($scfg),
+        deviceRoot => $DEVICE_ROOT,
+        peerAccess => $PEER_ACCESS,
+        statusCacheFile => status_cache_file($scfg),
+        deadlineMs => $deadline * 1000,
+        args => $args // {},
+    };
+    my $token = read_token($storeid);
+    $request->{token} = $token if defined($token);
+    return $request;
 }
 
 # Whether the last fallback to the one-shot command was logged (reset when the bridge answers), so
@@ -743,9 +756,8 @@ sub status_max_age {
     return $scfg->{statuscache} // $STATUS_CACHE_SECONDS;
 }
 
-sub status_from_cli {
-    my ($storeid, $scfg, $method) = @_;
-    my $result = run_cli($method, $storeid, $scfg, {}, deadline => $STATUS_DEADLINE);
+sub status_figures {
+    my ($result) = @_;
     return {
         total => untainted_size($result->{total}, 'total size'),
         avail => untainted_size($result->{avail}, 'free size'),
@@ -753,10 +765,29 @@ sub status_from_cli {
     };
 }
 
+sub status_from_cli {
+    my ($storeid, $scfg, $method) = @_;
+    return status_figures(run_cli($method, $storeid, $scfg, {}, deadline => $STATUS_DEADLINE));
+}
+
+# With a bridge the figures live in its memory: it answers from there while they are younger than
+# `statuscache` and otherwise reads them (and rewrites the file, which the one-shot path and
+# volume_has_feature read). Returns undef when no bridge answered; dies with the bridge's error.
+sub status_from_bridge {
+    my ($storeid, $scfg, $method) = @_;
+    return undef if !-S $BRIDGE_SOCKET;
+    my $request = cli_request($method, $storeid, $scfg, {}, $STATUS_DEADLINE);
+    my $reply = call_bridge($method, $request, $STATUS_DEADLINE);
+    return undef if !exists($reply->{result});
+    return status_figures(passing_warnings($reply->{result}));
+}
+
 sub status {
     my ($class, $storeid, $scfg, $cache) = @_;
     my $memo_key = "linstor-hv-status:" . status_cache_file($scfg);
     my $figures = $cache->{$memo_key};
+    # A bridge that fails (it has no figures yet and no controller answers) leaves it to the file.
+    $figures //= eval { status_from_bridge($storeid, $scfg, 'status') };
     if (!$figures) {
         my $cached = read_status_cache($storeid, $scfg);
         if ($cached && $cached->{age} < status_max_age($scfg)) {
@@ -779,6 +810,7 @@ sub status {
 
 sub check_connection {
     my ($class, $storeid, $scfg) = @_;
+    return 1 if eval { status_from_bridge($storeid, $scfg, 'check_connection') };
     my $cached = read_status_cache($storeid, $scfg);
     # Fresh figures prove the controller answered recently; no need to ask again.
     return 1 if $cached && $cached->{age} < status_max_age($scfg);
