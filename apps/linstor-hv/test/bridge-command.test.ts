@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BridgeClient } from '@linstor-hv/bridge';
+import { startEmulator } from '@linstor-hv/emulator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultSocketPath } from '../src/commands/bridge';
 import type { ProgramIo } from '../src/io';
@@ -25,10 +26,12 @@ function privateDir(): string {
 }
 
 /** Starts the built program's bridge for `platform` on `socket`; resolves once it listens. */
-async function spawnBridge(platform: string, socket: string) {
-  const child = spawn(process.execPath, [bundle, 'bridge', '--platform', platform, '--socket', socket], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+async function spawnBridge(platform: string, socket: string, extra: string[] = []) {
+  const child = spawn(
+    process.execPath,
+    [bundle, 'bridge', '--platform', platform, '--socket', socket, ...extra],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const log = { text: '' };
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     log.text += chunk;
@@ -97,6 +100,83 @@ describe('linstor-hv bridge', () => {
     expect(await new Promise((resolve) => child.once('exit', (code) => resolve(code)))).toBe(0);
     expect(stderr()).toMatch(/"event":"call","method":"status"/);
     expect(stderr()).toMatch(/"event":"stopped","clean":true/);
+  });
+
+  it('sweeps the orphans of the storages it served every --sweep-interval', { timeout: 60_000 }, async () => {
+    const dir = privateDir();
+    const emulator = await startEmulator({ cluster: 'three-node' });
+    try {
+      // What an alloc_image cut off by SIGKILL an hour ago left: a pending definition of the storage.
+      const spawned = await fetch(`${emulator.url}/v1/resource-groups/linstor-hv/spawn`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          resource_definition_name: 'vm-100-disk-0',
+          volume_sizes: [4096],
+          definitions_only: true,
+          resource_definition_props: {
+            'Aux/linstor-hv/platform': 'proxmox',
+            'Aux/linstor-hv/owner': 'drbdstorage',
+            'Aux/linstor-hv/name': 'vm-100-disk-0',
+            'Aux/linstor-hv/pending': 'create',
+            'Aux/linstor-hv/attempt': 'killed',
+            'Aux/linstor-hv/created-at': new Date(Date.now() - 3_600_000).toISOString(),
+          },
+        }),
+      });
+      expect(spawned.status).toBe(201);
+      const socket = join(dir, 'run', 'proxmox.sock');
+      const { child, stderr } = await spawnBridge('proxmox', socket, [
+        '--sweep-interval',
+        '1s',
+        '--sweep-grace',
+        '10m',
+      ]);
+      expect(stderr()).toContain('"event":"orphan-sweeper","intervalMs":1000,"graceMs":600000');
+      const client = await BridgeClient.connect(socket);
+      // The bridge learns the storage (its controllers and owner id) from the calls it serves.
+      await client.call('list_images', {
+        protocol: 1,
+        method: 'list_images',
+        storeid: 'drbdstorage',
+        scfg: { controller: emulator.url, resourcegroup: 'linstor-hv' },
+        node: 'pve1',
+        deviceRoot: join(dir, 'dev'),
+        statusCacheFile: join(dir, 'cache', 'status-test.json'),
+        deadlineMs: 10_000,
+        args: { vmid: null },
+      });
+      client.close();
+      const gone = async () =>
+        (await fetch(`${emulator.url}/v1/resource-definitions/vm-100-disk-0`)).status === 404;
+      for (let i = 0; i < 200 && !(await gone()); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await gone()).toBe(true);
+      child.kill('SIGTERM');
+      expect(await new Promise((resolve) => child.once('exit', (code) => resolve(code)))).toBe(0);
+      expect(stderr()).toMatch(
+        /"event":"orphan-sweep","removed":1,"failed":0,"entries":\[\{[^\n]*"resource":"vm-100-disk-0"/,
+      );
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('does not sweep with --sweep-interval 0 and refuses a duration it cannot read', async () => {
+    const socket = join(privateDir(), 'run', 'proxmox.sock');
+    const { child, stderr } = await spawnBridge('proxmox', socket, ['--sweep-interval', '0']);
+    expect(stderr()).toContain('"event":"orphan-sweeper","disabled":"by --sweep-interval"');
+    child.kill('SIGTERM');
+    expect(await new Promise((resolve) => child.once('exit', (code) => resolve(code)))).toBe(0);
+    const err: string[] = [];
+    const io: ProgramIo = {
+      readStdin: async () => '',
+      writeStdout: async () => undefined,
+      writeStderr: async (t) => void err.push(t),
+    };
+    expect(await runProgram(['bridge', '--platform', 'proxmox', '--sweep-interval', 'soon'], io)).toBe(2);
+    expect(err.join('')).toBe(
+      "linstor-hv bridge: 'soon' is not a duration: write e.g. 90s, 10m, 2h or 1h30m\n",
+    );
   });
 
   it('listens where the systemd socket unit and the Perl module expect it', () => {

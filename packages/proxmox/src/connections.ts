@@ -10,7 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { createLinstorClient, type LinstorClient, type RequestMetric } from '@linstor-hv/client';
-import { LocalExecutor, SshExecutor, VolumeService } from '@linstor-hv/core';
+import { LocalExecutor, SshExecutor, type SweepReport, sweepOrphans, VolumeService } from '@linstor-hv/core';
 import { PROTOCOL_VERSION, type ProxmoxRequest } from './protocol';
 import { StatusMemory } from './status-cache';
 
@@ -171,6 +171,8 @@ interface PooledClient {
   /** Calls using the client right now; it is never closed under them. */
   inUse: number;
   services: Map<string, VolumeService>;
+  /** The storages (owner ids) that used the client: whose leftovers the orphan sweep looks for. */
+  owners: Set<string>;
 }
 
 /**
@@ -190,6 +192,7 @@ export class ConnectionPool {
       if (!used) {
         used = this.pooledClient(request);
         used.inUse++;
+        used.owners.add(request.storeid);
       }
       return used;
     };
@@ -241,12 +244,46 @@ export class ConnectionPool {
         lastUsed: Date.now(),
         inUse: 0,
         services: new Map(),
+        owners: new Set(),
       };
       this.clients.set(key, entry);
       this.sweeper ??= setInterval(() => void this.closeIdle(), IDLE_CLIENT_MS / 2).unref();
     }
     entry.lastUsed = Date.now();
     return entry;
+  }
+
+  /**
+   * One orphan sweep (core's {@link sweepOrphans}) for every storage this bridge has served, on
+   * that storage's controllers, as one report. A controller that fails does not stop the others;
+   * its error is thrown after they ran.
+   */
+  async sweepOrphans(options: { graceMs: number; signal: AbortSignal }): Promise<SweepReport> {
+    const entries: SweepReport['entries'][number][] = [];
+    const totals = { removed: 0, kept: 0, failed: 0 };
+    let firstError: unknown;
+    for (const entry of [...this.clients.values()]) {
+      entry.inUse++;
+      try {
+        for (const ownerId of entry.owners) {
+          options.signal.throwIfAborted();
+          try {
+            const report = await sweepOrphans(entry.client, { ...options, platform: PLATFORM, ownerId });
+            entries.push(...report.entries);
+            totals.removed += report.removed;
+            totals.kept += report.kept;
+            totals.failed += report.failed;
+          } catch (error) {
+            if (options.signal.aborted) throw error;
+            firstError ??= error;
+          }
+        }
+      } finally {
+        entry.inUse--;
+      }
+    }
+    if (firstError !== undefined) throw firstError;
+    return { entries, ...totals };
   }
 
   /** Closes clients nobody used for a while. */

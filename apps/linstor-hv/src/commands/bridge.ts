@@ -1,22 +1,45 @@
 /**
- * `linstor-hv bridge --platform <name> [--socket PATH] [--group GROUP]`: the resident JSON-RPC
- * bridge serving one platform's method table. Under systemd the socket comes from socket
+ * `linstor-hv bridge --platform <name> [--socket PATH] [--group GROUP] [--sweep-interval D]
+ * [--sweep-grace D]`: the resident JSON-RPC bridge serving one platform's method table, and (for
+ * platforms that have one) the periodic orphan sweep of the storages it served. Under systemd the socket comes from socket
  * activation (`LISTEN_FDS`); otherwise the bridge binds `--socket` (default
  * `/run/linstor-hv/<platform>.sock`). It runs until SIGTERM or SIGINT and then stops gracefully.
  */
 
 import type { MethodTable } from '@linstor-hv/bridge';
+import type { SweepReport } from '@linstor-hv/core';
 import type { Command } from 'commander';
 import type { ProgramIo } from '../io';
+import { startOrphanSweeper } from './cleanup';
 
-/** A platform's method table, loaded only when its bridge starts. Each adapter adds one line. */
-type MethodTableLoader = () => Promise<MethodTable>;
+/** What a platform hands the bridge: its method table and, where it has one, its orphan sweep. */
+interface PlatformBridge {
+  methods: MethodTable;
+  /** Sweeps the leftovers of the storages the bridge served (see `linstor-hv cleanup`). */
+  sweep?: (options: { graceMs: number; signal: AbortSignal }) => Promise<SweepReport>;
+  /** Releases what the table kept (LINSTOR clients) once the bridge stopped. */
+  close?: () => Promise<void>;
+}
 
-const PLATFORMS: Record<string, MethodTableLoader> = {
-  proxmox: async () => (await import('@linstor-hv/proxmox')).proxmoxMethodTable(),
-  opennebula: async () => (await import('@linstor-hv/opennebula')).openNebulaMethodTable(),
-  cinder: async () => (await import('@linstor-hv/cinder')).cinderMethodTable(),
+/** A platform's table, loaded only when its bridge starts. Each adapter adds one entry. */
+type PlatformLoader = () => Promise<PlatformBridge>;
+
+const PLATFORMS: Record<string, PlatformLoader> = {
+  proxmox: async () => {
+    const { ConnectionPool, proxmoxMethodTable } = await import('@linstor-hv/proxmox');
+    const pool = new ConnectionPool();
+    return {
+      methods: proxmoxMethodTable(pool),
+      sweep: (options) => pool.sweepOrphans(options),
+      close: () => pool.close(),
+    };
+  },
+  opennebula: async () => ({ methods: (await import('@linstor-hv/opennebula')).openNebulaMethodTable() }),
+  cinder: async () => ({ methods: (await import('@linstor-hv/cinder')).cinderMethodTable() }),
 };
+
+/** How often the bridge sweeps orphans unless told otherwise. */
+const DEFAULT_SWEEP_INTERVAL = '15m';
 
 /** The socket a platform's bridge listens on unless told otherwise. */
 export function defaultSocketPath(platform: string): string {
@@ -27,6 +50,8 @@ interface BridgeCommandOptions {
   platform: string;
   socket?: string;
   group?: string;
+  sweepInterval: string;
+  sweepGrace: string;
 }
 
 /** Adds the `bridge` command to `program`. */
@@ -47,6 +72,12 @@ export function registerBridgeCommand(
       'socket path when not socket-activated (default /run/linstor-hv/<platform>.sock)',
     )
     .option('--group <group>', 'a group allowed to connect (socket 0660 instead of 0600)')
+    .option(
+      '--sweep-interval <duration>',
+      'how often to remove leftovers of unfinished operations of the storages served (e.g. 15m; 0 or off: never)',
+      DEFAULT_SWEEP_INTERVAL,
+    )
+    .option('--sweep-grace <duration>', 'leftovers younger than this are kept (e.g. 10m)', '10m')
     .action(async (options: BridgeCommandOptions) => {
       const load = Object.hasOwn(PLATFORMS, options.platform) ? PLATFORMS[options.platform] : undefined;
       if (!load) {
@@ -56,12 +87,38 @@ export function registerBridgeCommand(
         exitCode(2);
         return;
       }
+      const { parseDuration } = await import('@linstor-hv/core');
+      let intervalMs: number;
+      let graceMs: number;
+      try {
+        intervalMs = options.sweepInterval === 'off' ? 0 : parseDuration(options.sweepInterval);
+        graceMs = parseDuration(options.sweepGrace);
+      } catch (error) {
+        await io.writeStderr(`linstor-hv bridge: ${(error as Error).message}\n`);
+        exitCode(2);
+        return;
+      }
       const { startBridge, SocketSetupError } = await import('@linstor-hv/bridge');
       const activated =
         process.env.LISTEN_FDS !== undefined && process.env.LISTEN_PID === String(process.pid);
+      const platform = await load();
+      const log = (line: string) => void io.writeStderr(`${line}\n`);
+      const sweep = platform.sweep;
+      const sweeper =
+        sweep && intervalMs > 0
+          ? startOrphanSweeper((signal) => sweep({ graceMs, signal }), { intervalMs, log })
+          : undefined;
+      log(
+        JSON.stringify({
+          event: 'orphan-sweeper',
+          ...(sweeper
+            ? { intervalMs, graceMs }
+            : { disabled: sweep ? 'by --sweep-interval' : 'not for this platform' }),
+        }),
+      );
       try {
         const bridge = await startBridge({
-          methods: await load(),
+          methods: platform.methods,
           platform: options.platform,
           version,
           ...(activated
@@ -76,6 +133,9 @@ export function registerBridgeCommand(
         if (!(error instanceof SocketSetupError)) throw error;
         await io.writeStderr(`linstor-hv bridge: ${error.message}\n`);
         exitCode(1);
+      } finally {
+        await sweeper?.stop();
+        await platform.close?.();
       }
     });
 }

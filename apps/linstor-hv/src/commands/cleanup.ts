@@ -5,8 +5,7 @@
  * one table row per leftover. The resident bridge runs the same sweep periodically
  * ({@link startOrphanSweeper}).
  */
-import type { LinstorClient } from '@linstor-hv/client';
-import type { SweepOptions, SweepReport } from '@linstor-hv/core';
+import type { SweepReport } from '@linstor-hv/core';
 import type { Command } from 'commander';
 import type { ProgramIo } from '../io';
 
@@ -105,22 +104,22 @@ export interface OrphanSweeper {
 }
 
 /**
- * Sweeps every `intervalMs` (first after one interval) with `options`, logging one JSON line per
- * sweep that removed or failed something; a sweep never overlaps the previous one, and a failed
- * sweep (controller away) is logged and retried at the next interval.
+ * Runs `sweep` every `intervalMs` (first after one interval), logging one JSON line per sweep that
+ * removed or failed something; a sweep never overlaps the previous one, and a failed sweep
+ * (controller away) is logged and retried at the next interval. `sweep` gets a signal that aborts
+ * when the sweeper stops.
  */
 export function startOrphanSweeper(
-  client: LinstorClient,
-  options: SweepOptions & { intervalMs: number; log: (line: string) => void },
+  sweep: (signal: AbortSignal) => Promise<SweepReport>,
+  options: { intervalMs: number; log: (line: string) => void },
 ): OrphanSweeper {
-  const { intervalMs, log, ...sweepOptions } = options;
+  const { intervalMs, log } = options;
   const controller = new AbortController();
   let lastReport: SweepReport | undefined;
   let running: Promise<void> | undefined;
   const sweepOnce = async () => {
-    const { sweepOrphans } = await import('@linstor-hv/core');
     try {
-      lastReport = await sweepOrphans(client, { ...sweepOptions, signal: controller.signal });
+      lastReport = await sweep(controller.signal);
       if (lastReport.removed > 0 || lastReport.failed > 0) {
         log(
           JSON.stringify({
