@@ -3,7 +3,8 @@
 # real Perl module under taint mode, a `linstor-hv bridge --platform proxmox` process of the built
 # bundle, the emulator as a separate process. Per PVE method: p50/p95 wall time and /v1 REST calls,
 # at near-empty and at 1,000 resource definitions (other guests' disks, spawned definitions_only),
-# the two transports alternating per sample. Also the bridge's round trip (`bridge.hello`, on one
+# the two transports alternating per sample, and how much of the bridge's time the emulator spent
+# answering (the sum of its own per-request times). Also the bridge's round trip (`bridge.hello`, on one
 # connection and with a connection per call as the module does) and its resident memory when idle.
 # Prints the table and writes it to the "## Proxmox through the bridge" section of RESULTS.md.
 #
@@ -18,20 +19,21 @@ BEGIN {
     ($root) = Cwd::abs_path(File::Basename::dirname(__FILE__) . '/../..') =~ m{^(/[A-Za-z0-9_.+/-]+)$}
         or die "unsafe directory\n";
 }
-use lib "$root/test/proxmox/lib", "$root/packages/proxmox/perl";
+use lib "$root/test/bench/lib", "$root/test/proxmox/lib", "$root/packages/proxmox/perl";
 
-use HTTP::Tiny;
 use IO::Socket::UNIX;
 use JSON::PP;
 use POSIX ();
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time sleep);
 use LinstorHvHarness;
+use ProxmoxBench qw(populate percentile fmt_ms write_results_section load_average);
 use PVE::Storage;
 
 my @numbers = map { /^(\d+)$/ ? $1 : () } @ARGV;
 my ($SMALL, $LARGE, $SAMPLES) = @numbers ? @numbers : (0, 1000, 11);
 my $HELLO_SAMPLES = 2000;
+my $load_before = load_average();
 
 $ENV{LINSTOR_HV_PVE_TRANSPORT} = 'bridge';
 my $h = LinstorHvHarness->new();
@@ -52,17 +54,6 @@ sub rss_mib {
     open(my $fh, '<', "/proc/$pid/status") or return undef;
     my ($kib) = join('', <$fh>) =~ /^VmRSS:\s+(\d+) kB/m;
     return defined($kib) ? $kib / 1024 : undef;
-}
-
-sub percentile {
-    my ($sorted, $p) = @_;
-    my $index = POSIX::ceil($p / 100 * @$sorted) - 1;
-    return $sorted->[$index < 0 ? 0 : $index];
-}
-
-sub fmt_ms {
-    my ($ms) = @_;
-    return $ms >= 100 ? sprintf('%.0f ms', $ms) : $ms >= 1 ? sprintf('%.1f ms', $ms) : sprintf('%.3f ms', $ms);
 }
 
 # --- the bridge on its own: round trip and memory --------------------------------------------------
@@ -91,34 +82,26 @@ my (@kept, @fresh);
 
 # --- per method -------------------------------------------------------------------------------------
 my $existing = 0;
-sub populate {
+sub grow_to {
     my ($target) = @_;
-    return if $target <= $existing;
-    my $http = HTTP::Tiny->new(keep_alive => 1, timeout => 120);
-    for my $n ($existing .. $target - 1) {
-        my $r = $http->post($h->url() . '/v1/resource-groups/linstor-hv/spawn', {
-            headers => { 'Content-Type' => 'application/json' },
-            content => JSON::PP->new->encode({
-                resource_definition_name => sprintf('vm-%d-disk-0', 10000 + $n), volume_sizes => [1024],
-                definitions_only => JSON::PP::true,
-                resource_definition_props => { 'Aux/pm/vmid' => '' . (10000 + $n) },
-            }),
-        });
-        die "populating failed: $r->{status}\n" if !$r->{success};
-    }
-    $existing = $target;
+    populate($h->url(), $existing, $target);
+    $existing = $target if $target > $existing;
 }
 
-my %results;    # method => transport => size => { times => [], calls => {} }
+my %results;    # method => transport => size => { times => [], server => [], calls => {} }
 sub measure {
     my ($transport, $size, $method, $code) = @_;
     $h->clear_requests();
     my $start = time();
     $code->();
     my $ms = (time() - $start) * 1000;
-    my $cell = $results{$method}{$transport}{$size} //= { times => [], calls => {} };
+    my $log = $h->request_log();
+    my $server = 0;
+    $server += $_->{durationMs} for @$log;
+    my $cell = $results{$method}{$transport}{$size} //= { times => [], server => [], calls => {} };
     push @{ $cell->{times} }, $ms;
-    $cell->{calls}{ $h->request_total() } = 1;
+    push @{ $cell->{server} }, $server;
+    $cell->{calls}{ scalar(@$log) } = 1;
 }
 
 my @order;
@@ -138,11 +121,9 @@ sub one_round {
         ['volume_snapshot_info', sub { $plugin->volume_snapshot_info($scfg, $sid, $volname) }],
         ['volume_snapshot_delete', sub { $plugin->volume_snapshot_delete($scfg, $sid, $volname, 'bench', 0) }],
         ['list_images (one guest)', sub { $plugin->list_images($sid, $scfg, 200, undef, {}) }],
-        ['status (cache older than statuscache)', sub {
-            my ($file) = PVE::Storage::Custom::LINSTORPlugin::status_cache_file($scfg) =~ m{^(/[A-Za-z0-9_.+/-]+)$};
-            utime(time() - 3600, time() - 3600, $file) if -f $file;
-            $plugin->status($sid, $scfg, {});
-        }],
+        # statuscache 0: the figures are read again (the bridge's memory and the file both too old).
+        ['status (refresh)', sub { local $scfg->{statuscache} = 0; $plugin->status($sid, $scfg, {}) }],
+        ['status (within statuscache)', sub { $plugin->status($sid, $scfg, {}) }],
         ['get_identity', sub { $plugin->get_identity($scfg, $sid) }],
         ['free_image (with its cleanup)', sub { $plugin->free_image($sid, $scfg, $volname, 0, 'raw')->() }],
     );
@@ -152,7 +133,7 @@ sub one_round {
 
 local $SIG{__WARN__} = sub { warn @_ if $_[0] !~ /no bridge at/ };
 for my $size ($SMALL, $LARGE) {
-    populate($size);
+    grow_to($size);
     print STDERR "measuring at $size existing volumes\n";
     for my $round (1 .. $SAMPLES) {
         my @transports = $round % 2 ? ('bridge', 'oneshot') : ('oneshot', 'bridge');
@@ -161,19 +142,22 @@ for my $size ($SMALL, $LARGE) {
 }
 sleep(5);
 my $rss_idle = rss_mib($h->bridge_pid());
+my $load_after = load_average();
 
 # --- the table -----------------------------------------------------------------------------------
 my @rows;
 for my $method (@order) {
     my @cells = ("`$method`");
     for my $size ($SMALL, $LARGE) {
-        for my $transport ('bridge', 'oneshot') {
-            my $cell = $results{$method}{$transport}{$size};
-            my @sorted = sort { $a <=> $b } @{ $cell->{times} };
-            push @cells, fmt_ms(percentile(\@sorted, 50)) . ' / ' . fmt_ms(percentile(\@sorted, 95));
-        }
-        my %calls = map { %{ $results{$method}{$_}{$size}{calls} } } ('bridge', 'oneshot');
-        push @cells, join('/', sort { $a <=> $b } keys %calls);
+        my %by = map { $_ => $results{$method}{$_}{$size} } ('bridge', 'oneshot');
+        my $cell = sub {
+            my @sorted = sort { $a <=> $b } @{ $_[0] };
+            return fmt_ms(percentile(\@sorted, 50)) . ' / ' . fmt_ms(percentile(\@sorted, 95));
+        };
+        my @server = sort { $a <=> $b } @{ $by{bridge}{server} };
+        my ($bridge_calls, $oneshot_calls) = map { join(',', sort { $a <=> $b } keys %{ $by{$_}{calls} }) } ('bridge', 'oneshot');
+        push @cells, $cell->($by{bridge}{times}), fmt_ms(percentile(\@server, 50)), $cell->($by{oneshot}{times}),
+            $bridge_calls eq $oneshot_calls ? $bridge_calls : "$bridge_calls/$oneshot_calls";
     }
     push @rows, '| ' . join(' | ', @cells) . ' |';
 }
@@ -188,14 +172,17 @@ my $section = <<"MD";
 
 Measured $date with `perl -T test/bench/proxmox-bridge.bench.pl` (the real Perl module under taint
 mode, one `linstor-hv bridge --platform proxmox` process of the built bundle, the emulator as a
-separate process; $cpus CPU(s) shared with other jobs, Node $node_version). $SAMPLES samples per
+separate process; $cpus CPU(s) shared with other jobs, load average $load_before at the start and
+$load_after at the end, Node $node_version). $SAMPLES samples per
 method, transport and size on fresh 4 MiB volumes, the bridge and the one-shot command (no bridge:
 one `linstor-hv proxmox <method>` process per call) alternating. "$LARGE RDs" means $LARGE other
-guests' disks in the same resource group. Cells are p50 / p95; REST calls are the emulator's count
-of `/v1` requests during the call (both transports make the same calls).
+guests' disks in the same resource group. Cells are p50 / p95; "emulator" is the p50 of the time the
+emulator spent answering the bridge's requests of one call (the sum of its own per-request times);
+REST calls are the emulator's count of `/v1` requests during the call (bridge/one-shot where they
+differ: the bridge keeps the group's placement and the status figures).
 
-| method | bridge, $SMALL RDs | one-shot, $SMALL RDs | REST calls | bridge, $LARGE RDs | one-shot, $LARGE RDs | REST calls |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| method | bridge, $SMALL RDs | emulator | one-shot, $SMALL RDs | REST calls | bridge, $LARGE RDs | emulator | one-shot, $LARGE RDs | REST calls |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 MD
 $section .= join("\n", @rows) . "\n\n";
 $section .= sprintf(<<"MD", fmt_ms(percentile(\@kept_sorted, 50)), fmt_ms(percentile(\@kept_sorted, 95)), fmt_ms(percentile(\@fresh_sorted, 50)), fmt_ms(percentile(\@fresh_sorted, 95)), $rss_started, $rss_idle);
@@ -206,19 +193,6 @@ The bridge itself: `bridge.hello` round trip from Perl %s p50 / %s p95 on one ke
 MD
 print $section;
 
-if (!grep { $_ eq '--no-write' } @ARGV) {
-    my $file = "$root/test/bench/RESULTS.md";
-    open(my $in, '<', $file) or die "$file: $!\n";
-    my $text = do { local $/; <$in> };
-    close($in);
-    if ($text =~ /^## Proxmox through the bridge\n/m) {
-        $text =~ s/^## Proxmox through the bridge\n.*?(?=^## |\z)/$section\n/ms;
-    } else {
-        $text =~ s/\n*\z/\n\n$section/;
-    }
-    $text =~ s/\n+\z/\n/;
-    open(my $out, '>', $file) or die "$file: $!\n";
-    print {$out} $text;
-    close($out);
-}
+write_results_section("$root/test/bench/RESULTS.md", 'Proxmox through the bridge', $section)
+    if !grep { $_ eq '--no-write' } @ARGV;
 $h->cleanup();

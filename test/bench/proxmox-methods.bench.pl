@@ -17,13 +17,12 @@ BEGIN {
     ($root) = Cwd::abs_path(File::Basename::dirname(__FILE__) . '/../..') =~ m{^(/[A-Za-z0-9_.+/-]+)$}
         or die "unsafe directory\n";
 }
-use lib "$root/test/proxmox/lib", "$root/packages/proxmox/perl";
+use lib "$root/test/bench/lib", "$root/test/proxmox/lib", "$root/packages/proxmox/perl";
 
-use HTTP::Tiny;
-use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(time);
 use LinstorHvHarness;
+use ProxmoxBench qw(populate percentile fmt_ms write_results_section load_average);
 use PVE::Storage;
 
 my @numbers = map { /^(\d+)$/ ? $1 : () } @ARGV;
@@ -31,7 +30,11 @@ my ($SMALL, $LARGE, $SAMPLES) = @numbers ? @numbers : (10, 10000, 10);
 my $PURE_ITERATIONS = 2000;
 my $PARALLEL = 4;
 
+# This benchmark measures the one-shot command; proxmox-bridge.bench.pl measures the bridge.
+$ENV{LINSTOR_HV_PVE_TRANSPORT} = 'oneshot';
 my $h = LinstorHvHarness->new();
+local $SIG{__WARN__} = sub { warn @_ if $_[0] !~ /no bridge at/ };
+my $load_before = load_average();
 my $cfg = $h->cfg();
 my $sid = $h->storeid();
 my $scfg = $h->scfg();
@@ -40,51 +43,10 @@ $h->on_node('pve1');
 
 # Background volumes: other guests' disks, created the cheap way (no replicas placed).
 my $existing = 0;
-sub populate {
+sub grow_to {
     my ($target) = @_;
-    my $url = $h->url();
-    my @children;
-    my $per_child = POSIX::ceil(($target - $existing) / $PARALLEL);
-    for my $child (0 .. $PARALLEL - 1) {
-        my $from = $existing + $child * $per_child;
-        my $to = $from + $per_child - 1;
-        $to = $target - 1 if $to > $target - 1;
-        next if $from > $to;
-        my $pid = fork() // die "fork: $!\n";
-        if (!$pid) {
-            my $http = HTTP::Tiny->new(keep_alive => 1, timeout => 120);
-            for my $n ($from .. $to) {
-                my $body = JSON::PP->new->encode({
-                    resource_definition_name => sprintf('vm-%d-disk-0', 10000 + $n),
-                    volume_sizes => [1024],
-                    definitions_only => JSON::PP::true,
-                    resource_definition_props => { 'Aux/pm/vmid' => '' . (10000 + $n) },
-                });
-                my $r = $http->post("$url/v1/resource-groups/linstor-hv/spawn",
-                    { content => $body, headers => { 'Content-Type' => 'application/json' } });
-                POSIX::_exit(1) if !$r->{success};
-            }
-            POSIX::_exit(0);
-        }
-        push @children, $pid;
-    }
-    for my $pid (@children) {
-        waitpid($pid, 0);
-        die "populating failed\n" if $?;
-    }
-    $existing = $target;
-}
-
-sub percentile {
-    my ($sorted, $p) = @_;
-    my $index = POSIX::ceil($p / 100 * @$sorted) - 1;
-    $index = 0 if $index < 0;
-    return $sorted->[$index];
-}
-
-sub fmt_ms {
-    my ($ms) = @_;
-    return $ms >= 100 ? sprintf('%.0f ms', $ms) : $ms >= 1 ? sprintf('%.1f ms', $ms) : sprintf('%.3f ms', $ms);
+    populate($h->url(), $existing, $target, $PARALLEL);
+    $existing = $target if $target > $existing;
 }
 
 # Runs $code once, returning (milliseconds, /v1 requests).
@@ -106,7 +68,7 @@ sub record {
 
 my $cache_file;
 for my $size ($SMALL, $LARGE) {
-    populate($size);
+    grow_to($size);
     print STDERR "measuring with $size existing volumes\n";
     for my $round (1 .. $SAMPLES) {
         my $volname;
@@ -226,12 +188,14 @@ my $cpus = () = `cat /proc/cpuinfo` =~ /^processor/mg;
 my $node_version = `/usr/bin/node --version`;
 chomp($node_version);
 my $date = POSIX::strftime('%Y-%m-%d', gmtime());
+my $load_after = load_average();
 my $section = <<"MD";
 ## Proxmox
 
 Measured $date with `perl -T test/bench/proxmox-methods.bench.pl` (the real Perl module under taint
 mode, each non-pure method one `linstor-hv proxmox <method>` process of the built bundle, the
-emulator as a separate process; $cpus CPU(s) shared with other jobs, Node $node_version). $SAMPLES
+emulator as a separate process; $cpus CPU(s) shared with other jobs, load average $load_before at
+the start and $load_after at the end, Node $node_version). $SAMPLES
 samples per method and size on fresh 4 MiB volumes, $PURE_ITERATIONS for the pure-Perl methods. The
 existing volumes are other guests' disks in the same resource group (with `Aux/pm/vmid`). REST
 calls are the emulator's count of `/v1` requests during the call; linstor-proxmox's counts are
@@ -245,19 +209,5 @@ $section .= "Wall time of the non-pure methods is mostly the start of one Node.j
     . "`list_images (whole storage)` returns every volume, so its time grows with the volumes it lists.\n";
 print $section;
 
-if (!grep { $_ eq '--no-write' } @ARGV) {
-    my $file = "$root/test/bench/RESULTS.md";
-    open(my $in, '<', $file) or die "$file: $!\n";
-    my $text = do { local $/; <$in> };
-    close($in);
-    if ($text =~ /^## Proxmox\n/m) {
-        $text =~ s/^## Proxmox\n.*?(?=^## |\z)/$section\n/ms;
-    } else {
-        $text =~ s/\n*\z/\n\n$section/;
-    }
-    $text =~ s/\n+\z/\n/;
-    open(my $out, '>', $file) or die "$file: $!\n";
-    print {$out} $text;
-    close($out);
-}
+write_results_section("$root/test/bench/RESULTS.md", 'Proxmox', $section) if !grep { $_ eq '--no-write' } @ARGV;
 $h->cleanup();

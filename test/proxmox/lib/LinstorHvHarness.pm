@@ -329,6 +329,12 @@ sub request_total {
     return $total;
 }
 
+# The /v1 requests since the last clear: [{ method, template, path, status, durationMs }], in order.
+sub request_log {
+    my ($self) = @_;
+    return [grep { $_->{path} =~ m{^/v1/} } @{ $self->rest('GET', '/emulator/requests') }];
+}
+
 sub resource_definition {
     my ($self, $name) = @_;
     my $reply = $self->http('GET', "/v1/resource-definitions/$name");
