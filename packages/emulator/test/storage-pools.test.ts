@@ -9,6 +9,7 @@ import {
   MASK_CRT,
   MASK_DEL,
   MASK_STOR_POOL,
+  WARN_NOT_CONNECTED,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +31,7 @@ interface PoolView {
   free_capacity?: number;
   total_capacity?: number;
   props?: Record<string, string>;
+  reports?: { ret_code: bigint; message: string; obj_refs?: Record<string, string> }[];
 }
 
 let emu: RunningEmulator;
@@ -99,6 +101,31 @@ describe('storage pool views', () => {
     const noNode = await call(url, 'GET', '/v1/nodes/nonode/storage-pools');
     expect(noNode.status).toBe(404);
     expect(retCodes(noNode)).toEqual([FAIL_NOT_FOUND_NODE]);
+  });
+});
+
+describe('pools of an offline node', () => {
+  it('leave capacity out and carry a WARN_NOT_CONNECTED report, in lists and single GETs (200)', async () => {
+    expect((await emu.control.call('POST', '/emulator/nodes/pve2/offline')).status).toBe(200);
+    const reply = await call(url, 'GET', '/v1/view/storage-pools?nodes=pve2&nodes=pve3');
+    expect(reply.status).toBe(200);
+    const pools = reply.json as PoolView[];
+    for (const pool of pools.filter((p) => p.node_name === 'pve2')) {
+      expect(pool.free_capacity).toBeUndefined();
+      expect(pool.total_capacity).toBeUndefined();
+      expect(pool.reports?.map((r) => [r.ret_code, r.message, r.obj_refs])).toEqual([
+        [WARN_NOT_CONNECTED, "No active connection to satellite 'pve2'", undefined],
+      ]);
+    }
+    expect(pools.filter((p) => p.node_name === 'pve2')).toHaveLength(3);
+    const online = pools.find((p) => p.node_name === 'pve3' && p.storage_pool_name === 'thinpool')!;
+    expect([online.total_capacity, online.reports]).toEqual([100 * GIB, undefined]);
+    const one = await call(url, 'GET', '/v1/nodes/pve2/storage-pools/thickpool?cached=true');
+    expect(one.status).toBe(200);
+    expect((one.json as PoolView).free_capacity).toBeUndefined();
+    expect((one.json as PoolView).reports?.[0]?.ret_code).toBe(WARN_NOT_CONNECTED);
+    await emu.control.call('POST', '/emulator/nodes/pve2/online');
+    expect(await freeKib(url, 'pve2', 'thickpool')).toBe(20 * GIB);
   });
 });
 

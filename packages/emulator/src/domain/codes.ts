@@ -3,7 +3,7 @@
  * need and `@linstor-hv/api` does not list, with the values of linstor-common's `consts.json`
  * (code number | type mask). Op and object bits are added where each entry is made.
  */
-import { MASK_ERROR, MASK_WARN } from '@linstor-hv/api';
+import { type ApiCallRc, MASK_ERROR, MASK_WARN, WARN_NOT_CONNECTED } from '@linstor-hv/api';
 import { ApiCallError, entry } from '../http/apicall';
 
 export const FAIL_INVLD_CONF = 230n | MASK_ERROR;
@@ -28,4 +28,17 @@ export function notFoundError(code: bigint, kind: string, name: string, opObjMas
       correction: `Create a ${kind} with the name '${name}' first.`,
     }),
   );
+}
+
+/**
+ * `ResponseUtils.makeNotConnectedWarning`: WARN_NOT_CONNECTED for a change or a view that involves
+ * an offline node. Changes add their op/object bits and the node as object reference; a storage
+ * pool's `reports` carry the bare entry (`refs` false).
+ */
+export function notConnected(nodeName: string, opObjMask = 0n, refs = true): ApiCallRc {
+  return entry(WARN_NOT_CONNECTED | opObjMask, `No active connection to satellite '${nodeName}'`, {
+    details:
+      'The controller is trying to (re-) establish a connection to the satellite. The controller stored the changes and as soon the satellite is connected, it will receive this update.',
+    objRefs: refs ? { Node: nodeName } : undefined,
+  });
 }

@@ -18,12 +18,15 @@ import {
   nameKey,
   PROP_STOR_POOL_NAME,
   type Props,
-  WARN_NOT_CONNECTED,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 
 import { ApiCallError, type EntryOptions, entry } from '../http/apicall';
+import { notConnected } from './codes';
 import { allocateNodeId } from './drbd';
+
+export { notConnected };
+
 import { getRsc, isDiskless, newUuid, requireNode, requirePool, requireRd, rscsOf, vdsOf } from './lookup';
 import type { NodeRec, OpenRec, PoolRec, RdRec, RgRec, RscRec, RscVolumeRec, VdRec } from './model';
 import { filterPoolNames } from './placement';
@@ -247,15 +250,6 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
     }
   }
   return rsc;
-}
-
-/** The WARN_NOT_CONNECTED entry for a change that involves an offline node. */
-export function notConnected(nodeName: string, opObjMask: bigint): ApiCallRc {
-  return entry(WARN_NOT_CONNECTED | opObjMask, `No active connection to satellite '${nodeName}'`, {
-    details:
-      'The controller is trying to (re-) establish a connection to the satellite. The controller stored the changes and as soon the satellite is connected, it will receive this update.',
-    objRefs: { Node: nodeName },
-  });
 }
 
 function volumeRec(vd: VdRec, poolName: string): RscVolumeRec {

@@ -7,6 +7,7 @@
  */
 import { isThinProviderKind, nameKey, type ProviderKind, takesSnapshots } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
+import { notConnected } from './codes';
 import type { NodeRec, PoolRec, PoolUsageRec } from './model';
 import { controllerProps } from './props';
 import { poolAllocatedKib } from './storage';
@@ -100,23 +101,29 @@ export function placeableKib(ctx: EmulatorContext, pool: PoolRec, cap = poolCapa
   return Math.max(0, Math.min(cap.freeKib * ratio, (cap.totalKib as number) * ratio - cap.reservedKib));
 }
 
-/** The wire `StoragePool` of a pool record. */
+/**
+ * The wire `StoragePool` of a pool record. A pool whose node is offline has no capacity and one
+ * WARN_NOT_CONNECTED report, as `CtrlStorPoolListApiCallHandler.assembleList` answers for a
+ * satellite without a connection (bare code, no object bits; the list itself stays HTTP 200).
+ */
 export function poolView(ctx: EmulatorContext, pool: PoolRec): Record<string, unknown> {
-  const cap = poolCapacity(ctx, pool);
   const snapshots = supportsSnapshots(pool.providerKind);
   const traits: Record<string, string> = { SupportsSnapshots: String(snapshots) };
   if (pool.providerKind !== 'DISKLESS') traits.Provisioning = isThin(pool.providerKind) ? 'Thin' : 'Fat';
   const node = ctx.store.get<NodeRec>('nodes', [nameKey(pool.nodeName)]);
+  const nodeName = node?.name ?? pool.nodeName;
+  const cap = node?.online ? poolCapacity(ctx, pool) : undefined;
   return {
     storage_pool_name: pool.name,
-    node_name: node?.name ?? pool.nodeName,
+    node_name: nodeName,
     provider_kind: pool.providerKind,
     props: pool.props,
     static_traits: traits,
-    free_capacity: cap.freeKib,
-    total_capacity: cap.totalKib,
-    free_space_mgr_name: `${node?.name ?? pool.nodeName};${pool.name}`,
+    free_capacity: cap?.freeKib,
+    total_capacity: cap?.totalKib,
+    free_space_mgr_name: `${nodeName};${pool.name}`,
     uuid: pool.uuid,
+    reports: cap ? undefined : [notConnected(nodeName, 0n, false)],
     supports_snapshots: snapshots,
     external_locking: false,
   };
