@@ -82,8 +82,13 @@ describe('spawn placement and the automatic tie-breaker', () => {
       expect(r.props).toEqual({ StorPoolName: 'thinpool' });
       expect(r.volumes?.[0]?.storage_pool_name).toBe('thinpool');
       expect(r.volumes?.[0]?.provider_kind).toBe('LVM_THIN');
-      expect(r.volumes?.[0]?.state).toEqual({ disk_state: 'UpToDate' });
-      expect(r.volumes?.[0]?.usable_size_kib).toBe(GIB);
+      const peers = ['pve1', 'pve2', 'pve3'].filter((n) => n !== r.node_name);
+      expect(r.volumes?.[0]?.state).toEqual({
+        disk_state: 'UpToDate',
+        replication_states: Object.fromEntries(peers.map((p) => [p, { replication_state: 'Established' }])),
+      });
+      // DRBD offers the 4 MiB-rounded thin LV minus its internal metadata (264 KiB for 7 peer slots).
+      expect(r.volumes?.[0]?.usable_size_kib).toBe(GIB + 4096 - 264);
       expect(r.volumes?.[0]?.allocated_size_kib).toBeLessThan(GIB);
     }
     const tbView = rscs[2]!;
@@ -154,7 +159,15 @@ describe('resource create', () => {
     expect(messages(reply)[0]).toBe("New resource 'rsc-single' on node 'pve2' registered.");
     const [r] = await resourcesOfRd(url, 'rsc-single');
     expect(r).toMatchObject({ node_name: 'pve2', props: { StorPoolName: 'thickpool' } });
-    expect(r!.volumes?.[0]?.allocated_size_kib).toBe(GIB);
+    // Thick LV: 1 GiB plus 264 KiB of DRBD metadata, rounded up to 257 extents of 4 MiB.
+    expect(r!.volumes?.[0]?.allocated_size_kib).toBe(GIB + 4096);
+    const layers = (
+      r!.volumes?.[0] as { layer_data_list?: { type: string; data: Record<string, unknown> }[] }
+    ).layer_data_list;
+    expect(layers?.map((l) => [l.type, l.data.allocated_size_kib, l.data.usable_size_kib])).toEqual([
+      ['DRBD', GIB + 264, GIB + 4096 - 264],
+      ['STORAGE', GIB + 4096, GIB + 4096],
+    ]);
 
     const again = await call(url, 'POST', '/v1/resource-definitions/RSC-SINGLE/resources/PVE2', body);
     const err = expectEntry(again, 500, FAIL_EXISTS_RSC | CRT_RSC);

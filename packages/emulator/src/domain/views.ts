@@ -8,6 +8,7 @@ import { type AutoSelectFilter, nameKey } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { mayPromote, type PromoteFacts } from './devices';
 import { drbdDevicePath } from './drbd';
+import { type DiskfulSizes, diskfulSizes } from './drbd-size';
 import { isDiskless, isOnline, rscsOf, vdsOf } from './lookup';
 import type { OpenRec, PoolRec, RdRec, RgRec, RscRec, RscVolumeRec, VdRec, VgRec } from './model';
 import { filterPoolNames } from './placement';
@@ -114,7 +115,10 @@ interface VolumeFacts {
   vol: RscVolumeRec;
   pool: PoolRec | undefined;
   diskless: boolean;
+  /** The storage layer's allocation (also the volume's, as `ProviderUtils.getAllocatedSize` sums it). */
   allocatedKib: number | undefined;
+  /** Diskful volumes: DRBD metadata and extent rounding (domain/drbd-size.ts). */
+  sizes: DiskfulSizes | undefined;
   backingDevice: string | undefined;
 }
 
@@ -133,11 +137,12 @@ function volumeFacts(
     const diskless = isDiskless(rsc);
     // A diskless volume reports 0 allocated (clients such as `linstor node describe` read it).
     let allocatedKib: number | undefined = 0;
-    if (!diskless) {
-      allocatedKib =
-        pool && isThin(pool.providerKind)
-          ? dataPlane(ctx).allocatedKib(rd.name, vd.volumeNumber)
-          : vd.sizeKib;
+    let sizes: DiskfulSizes | undefined;
+    if (!diskless && pool) {
+      sizes = diskfulSizes(vd.sizeKib, rd.peerSlots, pool.providerKind);
+      allocatedKib = isThin(pool.providerKind)
+        ? dataPlane(ctx).allocatedKib(rd.name, vd.volumeNumber)
+        : sizes.storageKib;
     }
     out.push({
       vd,
@@ -145,6 +150,7 @@ function volumeFacts(
       pool,
       diskless,
       allocatedKib,
+      sizes,
       backingDevice: diskless ? undefined : backingDevice(rd, vd, pool),
     });
   }
@@ -179,8 +185,8 @@ function drbdVolume(f: VolumeFacts, online: boolean): Record<string, unknown> {
     device_path: drbdDevicePath(f.vd.minor),
     backing_device: f.backingDevice,
     meta_disk: f.diskless ? undefined : 'internal',
-    allocated_size_kib: f.allocatedKib,
-    usable_size_kib: f.vd.sizeKib,
+    allocated_size_kib: f.sizes ? f.sizes.drbdAllocatedKib : f.allocatedKib,
+    usable_size_kib: f.sizes?.drbdUsableKib ?? f.vd.sizeKib,
     disk_state: online ? (f.diskless ? 'Diskless' : 'UpToDate') : undefined,
   };
 }
@@ -190,7 +196,7 @@ function storageVolume(f: VolumeFacts): Record<string, unknown> {
     volume_number: f.vd.volumeNumber,
     device_path: f.backingDevice,
     allocated_size_kib: f.allocatedKib,
-    usable_size_kib: f.diskless ? undefined : f.vd.sizeKib,
+    usable_size_kib: f.sizes?.storageKib,
   };
 }
 
@@ -274,9 +280,11 @@ export function rscView(
   const self = nameKey(rsc.nodeName);
   const peers = rscs.filter((p) => nameKey(p.nodeName) !== self);
   const connections: Record<string, { connected: boolean; message: string }> = {};
+  const connectedPeers: string[] = [];
   for (const peer of peers) {
     const up = online && cache.isOnline(peer.nodeName);
     connections[peer.nodeName] = { connected: up, message: up ? 'Connected' : 'Connecting' };
+    if (up) connectedPeers.push(peer.nodeName);
   }
   const diskless = isDiskless(rsc);
   const open = opens.find((o) => nameKey(o.nodeName) === self);
@@ -315,21 +323,43 @@ export function rscView(
     uuid: rsc.uuid,
     create_timestamp: rsc.createdAt,
   };
-  if (opts.withVolumes) view.volumes = facts.map((f) => volumeView(f, online));
+  if (opts.withVolumes) view.volumes = facts.map((f) => volumeView(f, online, connectedPeers));
   return view;
 }
 
-function volumeView(f: VolumeFacts, online: boolean): Record<string, unknown> {
+/**
+ * `VolumeState.replication_states` (`Json.apiToVolumeState`): one entry per peer the satellite
+ * reports a replication state for. DRBD's `Off` is dropped by `SatelliteVolumeState`, so only
+ * connected peers appear; the emulator's replicas share one data file, so they are always in
+ * sync (`Established`, never a `done_percentage`). Empty maps are left out like every empty field.
+ */
+function replicationStates(connectedPeers: readonly string[]): Record<string, unknown> | undefined {
+  if (connectedPeers.length === 0) return undefined;
+  const states: Record<string, { replication_state: string }> = {};
+  for (const peer of connectedPeers) states[peer] = { replication_state: 'Established' };
+  return states;
+}
+
+function volumeView(
+  f: VolumeFacts,
+  online: boolean,
+  connectedPeers: readonly string[],
+): Record<string, unknown> {
   return {
     volume_number: f.vd.volumeNumber,
     storage_pool_name: f.vol.poolName,
     provider_kind: f.pool?.providerKind ?? (f.diskless ? 'DISKLESS' : undefined),
     device_path: drbdDevicePath(f.vd.minor),
     allocated_size_kib: f.allocatedKib,
-    usable_size_kib: f.vd.sizeKib,
+    usable_size_kib: f.sizes?.drbdUsableKib ?? f.vd.sizeKib,
     props: f.vol.props,
     flags: f.vol.flags,
-    state: online ? { disk_state: f.diskless ? 'Diskless' : 'UpToDate' } : undefined,
+    state: online
+      ? {
+          disk_state: f.diskless ? 'Diskless' : 'UpToDate',
+          replication_states: replicationStates(connectedPeers),
+        }
+      : undefined,
     layer_data_list: [
       { type: 'DRBD', data: drbdVolume(f, online) },
       { type: 'STORAGE', data: storageVolume(f) },
@@ -341,5 +371,11 @@ function volumeView(f: VolumeFacts, online: boolean): Record<string, unknown> {
 /** `Volume` view of one volume of a resource (`GET .../resources/{node}/volumes[/{nr}]`). */
 export function rscVolumeViews(ctx: EmulatorContext, rd: RdRec, rsc: RscRec): Record<string, unknown>[] {
   const online = isOnline(ctx, rsc.nodeName);
-  return volumeFacts(ctx, rd, rsc, vdsOf(ctx, rd.name)).map((f) => volumeView(f, online));
+  const self = nameKey(rsc.nodeName);
+  const connectedPeers = online
+    ? rscsOf(ctx, rd.name)
+        .filter((p) => nameKey(p.nodeName) !== self && isOnline(ctx, p.nodeName))
+        .map((p) => p.nodeName)
+    : [];
+  return volumeFacts(ctx, rd, rsc, vdsOf(ctx, rd.name)).map((f) => volumeView(f, online, connectedPeers));
 }
