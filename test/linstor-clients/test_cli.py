@@ -43,10 +43,13 @@ class LinstorCliTest(unittest.TestCase):
         clients.cli("resource-group", "create", "cli-rg", "--place-count", "2", "--storage-pool", "thinpool")
         clients.cli("volume-group", "create", "cli-rg")
         _, groups = clients.cli("resource-group", "list", "-r", "cli-rg")
-        # The CLI sends --place-count as a JSON string; the controller stores the integer 2. The
-        # emulator still echoes the string (issue 13, "numbers sent as JSON strings"), so the value
-        # is compared as a number here until that lands.
-        self.assertEqual(int(groups[0][0]["select_filter"]["place_count"]), 2)
+        # The CLI sends --place-count as a JSON string ("2"); the controller's JSON mapper coerces it
+        # into the integer field, so every answer carries the number 2, never the string.
+        place_count = groups[0][0]["select_filter"]["place_count"]
+        self.assertIs(type(place_count), int)
+        self.assertEqual(place_count, 2)
+        status, group = clients.rest("GET", "/v1/resource-groups/cli-rg")
+        self.assertEqual((status, type(group["select_filter"]["place_count"])), (200, int))
         _, info = clients.cli("resource-group", "query-size-info", "cli-rg")
         self.assertGreater(info["space_info"]["max_vlm_size_in_kib"], 0)
         clients.cli("resource-group", "spawn-resources", "cli-rg", "cli-spawned", "20M")
