@@ -161,9 +161,8 @@ describe('resource create', () => {
     expect(r).toMatchObject({ node_name: 'pve2', props: { StorPoolName: 'thickpool' } });
     // Thick LV: 1 GiB plus 264 KiB of DRBD metadata, rounded up to 257 extents of 4 MiB.
     expect(r!.volumes?.[0]?.allocated_size_kib).toBe(GIB + 4096);
-    const layers = (
-      r!.volumes?.[0] as { layer_data_list?: { type: string; data: Record<string, unknown> }[] }
-    ).layer_data_list;
+    const volume = r!.volumes![0] as { layer_data_list?: { type: string; data: Record<string, unknown> }[] };
+    const layers = volume.layer_data_list;
     expect(layers?.map((l) => [l.type, l.data.allocated_size_kib, l.data.usable_size_kib])).toEqual([
       ['DRBD', GIB + 264, GIB + 4096 - 264],
       ['STORAGE', GIB + 4096, GIB + 4096],
