@@ -7,6 +7,7 @@ import {
   FAIL_IN_USE,
   FAIL_INVLD_LAYER_STACK,
   FAIL_INVLD_PROP,
+  FAIL_INVLD_STOR_DRIVER,
   FAIL_INVLD_VLM_SIZE,
   FAIL_NOT_ENOUGH_NODES,
   FAIL_NOT_FOUND_NODE,
@@ -437,15 +438,23 @@ describe('toggle-disk', () => {
     const twice = await call(url, 'PUT', '/v1/resource-definitions/tg-1/resources/pve3/toggle-disk/diskless');
     expectEntry(twice, 200, WARN_RSC_ALREADY_DISKLESS | MASK_MOD | MASK_RSC);
 
-    const back = await call(
+    // The peers are LVM_THIN: a thick (LVM) disk next to them is refused (checkSameKindAsPeers).
+    const thick = await call(
       url,
       'PUT',
       '/v1/resource-definitions/tg-1/resources/pve3/toggle-disk/diskful/thickpool',
     );
+    expectEntry(thick, 500, FAIL_INVLD_STOR_DRIVER | MASK_MOD | MASK_RSC);
+    expect(diskless((await resourcesOfRd(url, 'tg-1'))[2]!)).toBe(true);
+    const back = await call(
+      url,
+      'PUT',
+      '/v1/resource-definitions/tg-1/resources/pve3/toggle-disk/diskful/thinpool',
+    );
     expect(back.status, back.text).toBe(200);
     const r3 = (await resourcesOfRd(url, 'tg-1'))[2]!;
     expect(diskless(r3)).toBe(false);
-    expect(r3.volumes?.[0]?.storage_pool_name).toBe('thickpool');
+    expect(r3.volumes?.[0]?.storage_pool_name).toBe('thinpool');
   });
 });
 

@@ -18,7 +18,7 @@ import {
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
-import { mergeFilter, placementCandidates } from './candidates';
+import { mergeFilter, placementCandidates, placementDrivers } from './candidates';
 import { deployResource, rgOf } from './deployment';
 import { addDisk } from './disks';
 import { getRsc, isDiskless, isTieBreaker, rscsOf, vdsOf } from './lookup';
@@ -112,6 +112,7 @@ export function autoplaceRd(
       neededKib,
       candidates: placementCandidates(ctx, rd, filter),
       existingReplicaProps,
+      drivers: placementDrivers(ctx, rd),
     });
     if (!result.ok) {
       throw new ApiCallError(

@@ -14,10 +14,37 @@ import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
 import { rgOf } from './deployment';
 import { isDiskless, rscsOf, vdsOf } from './lookup';
+import { mixingAllowed, mixingAllowedFor, peerKinds } from './mixing';
 import type { NodeRec, PoolRec, RdRec } from './model';
-import { type CandidateNode, place } from './placement';
+import { type CandidateNode, type PlacementInput, place } from './placement';
 import { placeableKib, poolCapacity } from './pools';
 import { rdKeysOfNode } from './storage';
+
+/** A stand-in RD of group `rgName` for placing "one more resource" of no existing definition. */
+export function standInRd(rgName: string): RdRec {
+  return {
+    name: '',
+    rgName,
+    props: {},
+    flags: [],
+    layerStack: [],
+    drbdPort: 0,
+    drbdSecret: '',
+    peerSlots: 0,
+    uuid: '',
+    createdAt: 0,
+  };
+}
+
+/** The driver constraint of a placement for the RD: its diskful replicas' kinds (except on `exceptNode`). */
+export function placementDrivers(
+  ctx: EmulatorContext,
+  rd: RdRec,
+  exceptNode?: string,
+): PlacementInput['drivers'] {
+  const allow = mixingAllowedFor(ctx, rd);
+  return { existing: peerKinds(ctx, rd, exceptNode), mix: (a, b) => mixingAllowed(a, b, allow) };
+}
 
 /** The RG's select filter with `override`'s set fields on top (request values win). */
 export function mergeFilter(
@@ -92,6 +119,7 @@ export function pickPoolOnNode(ctx: EmulatorContext, rd: RdRec, nodeName: string
     neededKib: vdsOf(ctx, rd.name).reduce((s, vd) => s + vd.sizeKib, 0),
     candidates,
     existingReplicaProps: [],
+    drivers: placementDrivers(ctx, rd, nodeName),
   });
   if (!result.ok) {
     throw new ApiCallError(

@@ -28,6 +28,7 @@ import { allocateNodeId } from './drbd';
 export { notConnected };
 
 import { getRsc, isDiskless, newUuid, requireNode, requirePool, requireRd, rscsOf, vdsOf } from './lookup';
+import { checkSameKindAsPeers } from './mixing';
 import type { NodeRec, OpenRec, PoolRec, RdRec, RgRec, RscRec, RscVolumeRec, VdRec } from './model';
 import { filterPoolNames } from './placement';
 import { addReserved, DFLT_DISKLESS_POOL, getPool, placeableKib } from './pools';
@@ -190,6 +191,7 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
     if (pool.providerKind === 'DISKLESS') {
       opts = { ...opts, diskless: true };
     } else {
+      checkSameKindAsPeers(ctx, rd, node.name, pool.providerKind, mask);
       checkFreeSpace(ctx, rd, node.name, pool, vds, mask);
     }
   }

@@ -18,6 +18,7 @@ import { ApiCallError, entry } from '../http/apicall';
 import { pickPoolOnNode } from './candidates';
 import { checkFreeSpace, notConnected } from './deployment';
 import { isDiskless, isOnline, rscsOf, vdsOf } from './lookup';
+import { checkSameKindAsPeers } from './mixing';
 import type { RdRec, RscRec } from './model';
 import { addReserved, DFLT_DISKLESS_POOL, getPool } from './pools';
 
@@ -43,6 +44,7 @@ export function addDisk(
     );
   }
   const vds = vdsOf(ctx, rd.name);
+  checkSameKindAsPeers(ctx, rd, rsc.nodeName, pool.providerKind, mask);
   checkFreeSpace(ctx, rd, rsc.nodeName, pool, vds, mask);
   const next: RscRec = {
     ...rsc,

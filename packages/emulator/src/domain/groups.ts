@@ -34,7 +34,7 @@ import {
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
 import { autoplaceRd } from './autoplacer';
-import { mergeFilter, placementCandidates } from './candidates';
+import { mergeFilter, placementCandidates, placementDrivers, standInRd } from './candidates';
 import { createRd, createVd, rdsOfGroup } from './definitions';
 import { checkRgName, newUuid } from './lookup';
 import type { NodeRec, PoolRec, RgRec, VgRec } from './model';
@@ -332,18 +332,7 @@ export function querySizeInfo(
   }
   const filter = mergeFilter(rg.selectFilter, override);
   const count = Math.max(1, filter.place_count ?? 1);
-  const fakeRd = {
-    name: '',
-    rgName: rg.name,
-    props: {},
-    flags: [],
-    layerStack: [],
-    drbdPort: 0,
-    drbdSecret: '',
-    peerSlots: 0,
-    uuid: '',
-    createdAt: 0,
-  };
+  const fakeRd = standInRd(rg.name);
   const candidates = placementCandidates(ctx, fakeRd, filter);
   const result = place({
     rdName: `<resource group ${rg.name}>`,
@@ -352,6 +341,7 @@ export function querySizeInfo(
     neededKib: 0,
     candidates,
     existingReplicaProps: [],
+    drivers: placementDrivers(ctx, fakeRd),
   });
   if (!result.ok) {
     return {

@@ -40,6 +40,11 @@ export interface PlacementInput {
   candidates: readonly CandidateNode[];
   /** Props of the nodes that already hold diskful replicas (constrain same/different rules). */
   existingReplicaProps: readonly Props[];
+  /**
+   * Storage drivers of the existing diskful replicas and whether two drivers may back one volume
+   * (domain/mixing.ts); pools that do not mix with them or with an earlier pick are skipped.
+   */
+  drivers?: { existing: readonly ProviderKind[]; mix: (a: ProviderKind, b: ProviderKind) => boolean };
 }
 
 export interface PlacementPick {
@@ -99,6 +104,9 @@ export function place(input: PlacementInput): PlacementResult {
       .filter((p) => !poolNames || poolNames.includes(nameKey(p.name)))
       .filter((p) => !providers || providers.includes(p.providerKind))
       .filter((p) => p.placeableKib >= input.neededKib)
+      .filter(
+        (p) => !input.drivers || input.drivers.existing.every((k) => input.drivers!.mix(p.providerKind, k)),
+      )
       .sort(
         (a, b) =>
           b.freeKib - a.freeKib ||
@@ -180,8 +188,11 @@ function greedy(
   };
   for (const props of input.existingReplicaProps) note(props);
   const picks: PlacementPick[] = [];
+  const pickedKinds: ProviderKind[] = [];
+  const mix = input.drivers?.mix;
   for (const { node, pool } of ranked) {
     if (picks.length >= input.count) break;
+    if (mix && pickedKinds.some((k) => !mix(pool.providerKind, k))) continue;
     if (
       different.some((r) => node.props[r.key] !== undefined && usedValues.get(r.key)?.has(node.props[r.key]!))
     ) {
@@ -196,6 +207,7 @@ function greedy(
       continue;
     }
     picks.push({ nodeName: node.name, poolName: pool.name });
+    pickedKinds.push(pool.providerKind);
     note(node.props);
   }
   return picks.length >= input.count ? picks : undefined;

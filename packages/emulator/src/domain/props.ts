@@ -21,6 +21,7 @@ const KNOWN_KEYS = new Set([
   'StorPoolName',
   'StorPoolNameDrbdMeta',
   'PeerSlotsNewResource',
+  'AllowMixingStoragePoolDriver',
   'cloned-from',
   PROP_AUTO_TIEBREAKER,
   'DrbdOptions/auto-quorum',

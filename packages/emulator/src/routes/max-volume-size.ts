@@ -19,31 +19,15 @@ import {
   type ResourceGroupAdjust,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
-import { mergeFilter, placementCandidates } from '../domain/candidates';
+import { mergeFilter, placementCandidates, placementDrivers, standInRd } from '../domain/candidates';
 import { adjustRg } from '../domain/groups';
 import { requireRg } from '../domain/lookup';
-import type { PoolRec, RdRec, RgRec } from '../domain/model';
+import type { PoolRec, RgRec } from '../domain/model';
 import { place } from '../domain/placement';
 import { DEFAULT_OVERSUBSCRIPTION_RATIO, isThin } from '../domain/pools';
 import { entry, replyEntries } from '../http/apicall';
 import { type EmuReply, type RouteDef, route } from '../http/route';
 import { badRequestBody, objectBody, withObjectBody } from './body';
-
-/** A stand-in RD for placing "one more resource" of no existing definition. */
-function noRd(rgName: string): RdRec {
-  return {
-    name: '',
-    rgName,
-    props: {},
-    flags: [],
-    layerStack: [],
-    drbdPort: 0,
-    drbdSecret: '',
-    peerSlots: 0,
-    uuid: '',
-    createdAt: 0,
-  };
-}
 
 function diskfulPoolNames(ctx: EmulatorContext): string[] {
   const names = new Map<string, string>();
@@ -64,7 +48,7 @@ function maxVolumeSize(ctx: EmulatorContext, filter: AutoSelectFilter, rgName: s
     : filter.storage_pool
       ? [filter.storage_pool]
       : diskfulPoolNames(ctx);
-  const rd = noRd(rgName);
+  const rd = standInRd(rgName);
   const candidates: Record<string, unknown>[] = [];
   for (const poolName of pools) {
     const only: AutoSelectFilter = { ...filter, storage_pool: poolName, storage_pool_list: [poolName] };
@@ -76,6 +60,7 @@ function maxVolumeSize(ctx: EmulatorContext, filter: AutoSelectFilter, rgName: s
       neededKib: 0,
       candidates: nodes,
       existingReplicaProps: [],
+      drivers: placementDrivers(ctx, rd),
     });
     if (!result.ok) continue;
     let smallest = Number.MAX_SAFE_INTEGER;
