@@ -41,7 +41,9 @@ describe('storage drivers of one volume (CtrlStorPoolResolveHelper.checkSameKind
   it('refuses an LVM replica next to an LVM_THIN one, and names the property that would allow it', async () => {
     await rdOnPve1('mix-1', 'thinpool');
     const refused = await placeOn('mix-1', 'pve2', 'thickpool');
-    const e = expectEntry(refused, 500, FAIL_INVLD_STOR_DRIVER | CRT_RSC) as { correction?: string };
+    const e = expectEntry(refused, 500, FAIL_INVLD_STOR_DRIVER | CRT_RSC) as ReturnType<
+      typeof expectEntry
+    > & { correction?: string };
     expect(e.message).toBe("Storage driver 'LVM' not allowed for volume.");
     expect(e.details).toBe(
       'Using storage pools with different storage drivers on the same volume definition is not supported.',
@@ -78,7 +80,9 @@ describe('storage drivers of one volume (CtrlStorPoolResolveHelper.checkSameKind
       override_props: { AllowMixingStoragePoolDriver: 'true' },
     });
     const refused = await placeOn('mix-3', 'pve2', 'filepool');
-    const e = expectEntry(refused, 500, FAIL_INVLD_STOR_DRIVER | CRT_RSC) as { correction?: string };
+    const e = expectEntry(refused, 500, FAIL_INVLD_STOR_DRIVER | CRT_RSC) as ReturnType<
+      typeof expectEntry
+    > & { correction?: string };
     expect([e.message, e.correction]).toEqual([
       "Storage driver 'FILE_THIN' not allowed for volume.",
       "Use a storage pool with the driver 'LVM_THIN'",

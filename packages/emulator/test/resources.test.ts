@@ -216,6 +216,20 @@ describe('resource create', () => {
     expect(rscs[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
   });
 
+  it('takes over a tie-breaker without writing the request props, as CtrlRscCrtApiHelper does', async () => {
+    await spawnRd(url, 'linstor-hv', 'rsc-takeover-props', [GIB]);
+    const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-takeover-props/resources/pve3', {
+      resource: { flags: ['DRBD_DISKLESS'], props: { 'Aux/owner': 'vm-7' } },
+      drbd_client: true,
+    });
+    expect(reply.status, reply.text).toBe(201);
+    const tb = (await resourcesOfRd(url, 'rsc-takeover-props'))[2]!;
+    expect([tb.flags, tb.props]).toEqual([
+      ['DISKLESS', 'DRBD_DISKLESS'],
+      { StorPoolName: 'DfltDisklessStorPool' },
+    ]);
+  });
+
   it('refuses a resource its pool cannot hold with FAIL_INVLD_VLM_SIZE, as the controller does', async () => {
     await createRd('rsc-too-big', 30 * GIB);
     const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-too-big/resources/pve1', {

@@ -91,7 +91,15 @@ export function createResource(
     (body.drbd_client === true && !namedPoolDiskful);
   const existing = getRsc(ctx, rd.name, nodeName);
   if (existing && isTieBreaker(existing)) {
-    const taken = takeOverTieBreaker(ctx, existing, entries);
+    // CtrlRscCrtApiHelper.createResourceDb turns the diskless resource there into the wanted one:
+    // it clears the tie-breaker flag, sets the DRBD client flag when `drbd_client` is given, or
+    // toggles the disk on with the named pool. The request's props are written only when a new
+    // resource is made (`fillProperties` runs in the other branch), so they are not applied here.
+    let taken = takeOverTieBreaker(ctx, existing, entries);
+    if (diskless && body.drbd_client !== undefined) {
+      taken = { ...taken, drbdClient: body.drbd_client ? true : undefined };
+      ctx.store.put('resources', [nameKey(rd.name), nameKey(taken.nodeName)], taken);
+    }
     if (!diskless) addDisk(ctx, taken, body.resource?.props?.StorPoolName, MASK_CRT, entries);
     return;
   }
