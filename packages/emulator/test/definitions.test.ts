@@ -28,7 +28,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../src/start';
 import { devicePath } from './data-helpers';
-import { expectEntry, freeKib, GIB, spawnRd } from './domain-helpers';
+import { expectEntry, freeKib, GIB, resourcesOfRd, spawnRd } from './domain-helpers';
 import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
@@ -75,7 +75,37 @@ describe('resource definition create and get', () => {
     const got = await rd('VM-101-DISK-0');
     expect(got.name).toBe('Vm-101-Disk-0');
     expect(got.resource_group_name).toBe('DfltRscGrp');
-    expect(got.layer_data?.map((l) => l.type)).toEqual(['DRBD', 'STORAGE']);
+    expect(got.layer_data).toBeUndefined();
+  });
+
+  it('creates DRBD layer data with the first resource, or at once with DRBD in the stack or a drbd_port', async () => {
+    await createRd('lazy-rd');
+    await call(url, 'POST', '/v1/resource-definitions/lazy-rd/volume-definitions', {
+      volume_definition: { size_kib: GIB },
+    });
+    const vdLayers = async (name: string) =>
+      ((await call(url, 'GET', `/v1/resource-definitions/${name}/volume-definitions/0`)).json as RdView)
+        .layer_data;
+    expect([(await rd('lazy-rd')).layer_data, await vdLayers('lazy-rd')]).toEqual([undefined, undefined]);
+    const placed = await call(url, 'POST', '/v1/resource-definitions/lazy-rd/resources/pve1', {
+      resource: { props: { StorPoolName: 'thinpool' } },
+    });
+    expect(placed.status, placed.text).toBe(201);
+    const lazy = await rd('lazy-rd');
+    expect(lazy.layer_data?.map((l) => [l.type, l.data?.port])).toEqual([['DRBD', -1]]);
+    expect((await vdLayers('lazy-rd'))?.map((l) => l.type)).toEqual(['DRBD']);
+
+    await createRd('stack-rd', { layer_data: [{ type: 'DRBD' }, { type: 'STORAGE' }] });
+    expect((await rd('stack-rd')).layer_data?.map((l) => [l.type, l.data?.port])).toEqual([
+      ['DRBD', -1],
+      ['STORAGE', undefined],
+    ]);
+    const withPort = await call(url, 'POST', '/v1/resource-definitions', {
+      resource_definition: { name: 'port-rd' },
+      drbd_port: 7777,
+    });
+    expect(withPort.status, withPort.text).toBe(201);
+    expect((await rd('port-rd')).layer_data?.map((l) => [l.type, l.data?.port])).toEqual([['DRBD', 7777]]);
   });
 
   it('answers a name collision with 500 and -4611686018406940171', async () => {
@@ -165,39 +195,25 @@ describe('resource definition list', () => {
 
 describe('DRBD ports and minors', () => {
   it('allocates from 7000 and 1000 deterministically and reuses numbers after a delete', async () => {
-    await spawnRd(url, 'linstor-hv', 'num-a', [GIB], { definitions_only: true });
-    await spawnRd(url, 'linstor-hv', 'num-b', [GIB, GIB], { definitions_only: true });
-    const a = (
-      await call(
+    await spawnRd(url, 'linstor-hv', 'num-a', [GIB]);
+    await spawnRd(url, 'linstor-hv', 'num-b', [GIB, GIB]);
+    const port = async (name: string) => (await resourcesOfRd(url, name))[0]!.layer_object?.drbd?.tcp_ports;
+    const minors = async (name: string) => {
+      const reply = await call(
         url,
         'GET',
-        '/v1/resource-definitions?resource_definitions=num-a&with_volume_definitions=true',
-      )
-    ).json as RdView[];
-    const b = (
-      await call(
-        url,
-        'GET',
-        '/v1/resource-definitions?resource_definitions=num-b&with_volume_definitions=true',
-      )
-    ).json as RdView[];
-    expect(a[0]!.layer_data?.[0]?.data?.port).toBe(7000);
-    expect(b[0]!.layer_data?.[0]?.data?.port).toBe(7001);
-    const minors = (v: RdView) => v.volume_definitions?.map((d) => d.layer_data?.[0]?.data?.minor_number);
-    expect(minors(a[0]!)).toEqual([1000]);
-    expect(minors(b[0]!)).toEqual([1001, 1002]);
+        `/v1/resource-definitions?resource_definitions=${name}&with_volume_definitions=true`,
+      );
+      return (reply.json as RdView[])[0]!.volume_definitions?.map(
+        (d) => d.layer_data?.[0]?.data?.minor_number,
+      );
+    };
+    expect([await port('num-a'), await port('num-b')]).toEqual([[7000], [7001]]);
+    expect([await minors('num-a'), await minors('num-b')]).toEqual([[1000], [1001, 1002]]);
 
     expect((await call(url, 'DELETE', '/v1/resource-definitions/num-a')).status).toBe(200);
-    await spawnRd(url, 'linstor-hv', 'num-c', [GIB], { definitions_only: true });
-    const c = (
-      await call(
-        url,
-        'GET',
-        '/v1/resource-definitions?resource_definitions=num-c&with_volume_definitions=true',
-      )
-    ).json as RdView[];
-    expect(c[0]!.layer_data?.[0]?.data?.port).toBe(7000);
-    expect(minors(c[0]!)).toEqual([1000]);
+    await spawnRd(url, 'linstor-hv', 'num-c', [GIB]);
+    expect([await port('num-c'), await minors('num-c')]).toEqual([[7000], [1000]]);
   });
 });
 
@@ -209,7 +225,6 @@ describe('DRBD number ranges', () => {
     expect(set.status, set.text).toBe(201);
     expect((await createRd('port-a')).status).toBe(201);
     expect((await createRd('port-b')).status).toBe(201);
-    expect((await rd('port-b')).layer_data?.[0]?.data?.port).toBe(7101);
     const third = await createRd('port-c');
     expectEntry(third, 500, FAIL_POOL_EXHAUSTED_TCP_PORT | CRT_RD);
     const explicit = await call(url, 'POST', '/v1/resource-definitions', {

@@ -37,6 +37,7 @@ export interface RscView {
       drbd_volumes?: { device_path?: string; disk_state?: string }[];
       connections?: Record<string, { connected: boolean; message: string }>;
       drbd_resource_definition?: { port?: number };
+      tcp_ports?: number[];
     };
   };
   create_timestamp?: number;

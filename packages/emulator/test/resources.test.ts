@@ -112,7 +112,9 @@ describe('spawn placement and the automatic tie-breaker', () => {
       pve2: { connected: true, message: 'Connected' },
       pve3: { connected: true, message: 'Connected' },
     });
-    expect(rscs[0]!.layer_object?.drbd?.drbd_resource_definition?.port).toBeGreaterThanOrEqual(7000);
+    // Ports belong to the resources; the RD's DRBD data shows -1 without a drbd_port.
+    expect(rscs[0]!.layer_object?.drbd?.drbd_resource_definition?.port).toBe(-1);
+    expect(rscs[0]!.layer_object?.drbd?.tcp_ports?.[0]).toBeGreaterThanOrEqual(7000);
     expect(typeof rscs[0]!.create_timestamp).toBe('number');
     // Device links exist on every node that has the resource.
     for (const node of ['pve1', 'pve2', 'pve3'])

@@ -130,9 +130,10 @@ export function createRd(ctx: EmulatorContext, body: ResourceDefinitionCreate, e
   const rg = requireRg(ctx, def.resource_group_name || DEFAULT_RG, CRT_RD);
   const props = def.props ?? {};
   validateProps(props, CRT_RD);
-  const layerStack = def.layer_data?.length
-    ? def.layer_data.map((l) => String(l.type ?? '').toUpperCase())
-    : ['DRBD', 'STORAGE'];
+  // No stack asked for stays empty (resources get the default stack); one asked for ends with
+  // STORAGE (CtrlRscDfnApiCallHandler.createResourceDefinition).
+  const layerStack = (def.layer_data ?? []).map((l) => String(l.type ?? '').toUpperCase());
+  if (layerStack.length && layerStack[layerStack.length - 1] !== 'STORAGE') layerStack.push('STORAGE');
   if (layerStack.some((l) => !KNOWN_LAYERS.includes(l))) {
     throw new ApiCallError(
       entry(FAIL_INVLD_LAYER_STACK | CRT_RD, `Invalid layer stack ${JSON.stringify(layerStack)}.`),
@@ -150,6 +151,16 @@ export function createRd(ctx: EmulatorContext, body: ResourceDefinitionCreate, e
     props: { ...props },
     flags: [],
     layerStack,
+    // CtrlRscLayerDataFactory.ensureRequiredRscDfnLayerDataExits: DRBD data at once only with
+    // DRBD in the stack or a drbd_* field, else with the first DRBD resource (deployment.ts).
+    drbdLayerData:
+      layerStack.includes('DRBD') ||
+      body.drbd_port !== undefined ||
+      body.drbd_secret !== undefined ||
+      body.drbd_peer_slots !== undefined ||
+      body.drbd_transport_type !== undefined ||
+      undefined,
+    drbdRdPort: body.drbd_port,
     drbdPort: allocatePort(ctx, name, CRT_RD, body.drbd_port),
     drbdSecret: body.drbd_secret ?? newSecret(),
     peerSlots,
@@ -184,7 +195,10 @@ export function modifyRd(
     releasePort(ctx, rd.drbdPort);
     next.drbdPort = port;
   }
+  if (body.drbd_port !== undefined) next.drbdRdPort = body.drbd_port;
   if (body.drbd_peer_slots !== undefined) next.peerSlots = body.drbd_peer_slots;
+  // A port or peer-slot change makes the DRBD data exist (modifyRscDfn ensures it).
+  if (body.drbd_port !== undefined || body.drbd_peer_slots !== undefined) next.drbdLayerData = true;
   if (body.layer_stack?.length) {
     const stack = body.layer_stack.map((l) => String(l).toUpperCase());
     if (stack.some((l) => !KNOWN_LAYERS.includes(l))) {
@@ -193,6 +207,7 @@ export function modifyRd(
       );
     }
     next.layerStack = stack;
+    if (stack.includes('DRBD')) next.drbdLayerData = true;
   }
   ctx.store.put('rds', [nameKey(rd.name)], next);
   entries.push(

@@ -225,6 +225,9 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
     createdAt: ctx.now(),
   };
   ctx.store.put('resources', [rdKey, nameKey(node.name)], rsc);
+  // The first DRBD resource creates the RD's DRBD layer data (CtrlRscLayerDataFactory.ensureStackDataExists).
+  const stored = ctx.store.get<RdRec>('rds', [rdKey]);
+  if (stored && !stored.drbdLayerData) ctx.store.put('rds', [rdKey], { ...stored, drbdLayerData: true });
   ctx.store.put('rscByNode', [nameKey(node.name), rdKey], { rdKey });
   if (!opts.diskless) for (const vd of vds) addReserved(ctx, node.name, pool.name, vd.sizeKib);
 

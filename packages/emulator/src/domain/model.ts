@@ -89,7 +89,17 @@ export interface RdRec {
   rgName: string;
   props: Props;
   flags: string[]; // DELETE, RESTORE_TARGET, CLONING, FAILED
-  layerStack: string[]; // e.g. ['DRBD', 'STORAGE']
+  /** The layer stack asked for at create or modify; empty when none was (resources then default to DRBD, STORAGE). */
+  layerStack: string[];
+  /**
+   * The RD has DRBD layer data (domain/views.ts `hasDrbdLayerData`): set when DRBD is in the
+   * stack, a `drbd_*` field was given, or its first resource was deployed. Absent in records of
+   * older data directories, whose stacks always named DRBD.
+   */
+  drbdLayerData?: boolean;
+  /** The port given as `drbd_port` (the RD's DRBD data shows -1 without one). */
+  drbdRdPort?: number;
+  /** The TCP port the emulator reserved for the RD: every resource's `tcp_ports`. */
   drbdPort: number;
   drbdSecret: string;
   peerSlots: number;

@@ -70,43 +70,77 @@ export function rdView(ctx: EmulatorContext, rd: RdRec, withVds = false): Record
     external_name: rd.externalName,
     props: rd.props,
     flags: rd.flags,
-    layer_data: rdLayerData(rd),
+    layer_data: rdLayerData(ctx, rd),
     uuid: rd.uuid,
     resource_group_name: rd.rgName,
-    volume_definitions: withVds ? vdsOf(ctx, rd.name).map(vdView) : undefined,
+    volume_definitions: withVds ? vdViews(ctx, rd, vdsOf(ctx, rd.name)) : undefined,
   };
 }
 
-/** The DRBD data of a resource definition, as its layer data and each resource's DRBD layer show it. */
+/**
+ * The DRBD data of a resource definition, as its layer data and each resource's DRBD layer show
+ * it. Ports belong to the resources (`tcp_ports`) since LINSTOR 1.31; the RD keeps only a port
+ * given as `drbd_port`, and `Json.pojoToDrbdRscDfnLayer` writes -1 (COMPAT_RD_PORT) without one.
+ */
 function drbdRdData(rd: RdRec): Record<string, unknown> {
   return {
     peer_slots: rd.peerSlots,
     al_stripes: AL_STRIPES,
     al_stripe_size_kib: AL_STRIPE_SIZE_KIB,
-    port: rd.drbdPort,
+    port: rd.drbdRdPort ?? -1,
     transport_type: 'IP',
     secret: rd.drbdSecret,
     down: false,
   };
 }
 
-function rdLayerData(rd: RdRec): Record<string, unknown>[] {
-  return rd.layerStack.map((type) => (type === 'DRBD' ? { type, data: drbdRdData(rd) } : { type }));
+/** DeviceLayerKind's order, in which `ResourceDefinition.getApiData` sorts the layers it lists. */
+const LAYER_ORDER = ['DRBD', 'LUKS', 'NVME', 'WRITECACHE', 'CACHE', 'BCACHE', 'STORAGE'];
+
+/** True when the RD has DRBD layer data (see RdRec.drbdLayerData; older records: a stack naming DRBD). */
+export function hasDrbdLayerData(ctx: EmulatorContext, rd: RdRec): boolean {
+  return (
+    rd.drbdLayerData === true ||
+    rd.layerStack.includes('DRBD') ||
+    ctx.store.count('resources', [nameKey(rd.name)]) > 0
+  );
 }
 
-/** `VolumeDefinition` view. */
-export function vdView(vd: VdRec): Record<string, unknown> {
+/** The layers of the stack and those with data, in layer order; only DRBD carries data. */
+function rdLayerKinds(ctx: EmulatorContext, rd: RdRec): { type: string; drbd: boolean }[] {
+  const drbd = hasDrbdLayerData(ctx, rd);
+  const kinds = new Set(rd.layerStack);
+  if (drbd) kinds.add('DRBD');
+  return [...kinds]
+    .sort((a, b) => LAYER_ORDER.indexOf(a) - LAYER_ORDER.indexOf(b))
+    .map((type) => ({ type, drbd: drbd && type === 'DRBD' }));
+}
+
+function rdLayerData(ctx: EmulatorContext, rd: RdRec): Record<string, unknown>[] {
+  return rdLayerKinds(ctx, rd).map(({ type, drbd }) => (drbd ? { type, data: drbdRdData(rd) } : { type }));
+}
+
+/**
+ * `VolumeDefinition` view: its layers follow the RD's (`VolumeDefinition.getApiData`), DRBD with
+ * the minor number once the RD has DRBD data.
+ */
+function vdView(vd: VdRec, layers: readonly { type: string; drbd: boolean }[]): Record<string, unknown> {
   return {
     volume_number: vd.volumeNumber,
     size_kib: vd.sizeKib,
     props: vd.props,
     flags: vd.flags,
-    layer_data: [
-      { type: 'DRBD', data: { volume_number: vd.volumeNumber, minor_number: vd.minor } },
-      { type: 'STORAGE' },
-    ],
+    layer_data: layers.map(({ type, drbd }) =>
+      drbd ? { type, data: { volume_number: vd.volumeNumber, minor_number: vd.minor } } : { type },
+    ),
     uuid: vd.uuid,
   };
+}
+
+/** `VolumeDefinition` views of an RD's volume definitions. */
+export function vdViews(ctx: EmulatorContext, rd: RdRec, vds: readonly VdRec[]): Record<string, unknown>[] {
+  const layers = rdLayerKinds(ctx, rd);
+  return vds.map((vd) => vdView(vd, layers));
 }
 
 /** What the views need about one volume of a resource. */

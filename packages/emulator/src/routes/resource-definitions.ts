@@ -20,7 +20,7 @@ import { createRd, createVd, deleteRd, deleteVd, modifyRd, modifyVd } from '../d
 import { paginate, queryFlag, queryList } from '../domain/filters';
 import { isDiskless, isOnline, rdsByFilters, requireRd, requireVd, rscsOf, vdsOf } from '../domain/lookup';
 import type { RdRec } from '../domain/model';
-import { rdView, vdView } from '../domain/views';
+import { rdView, vdViews } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import { REQUEST_SHAPES } from '../http/request-body';
 import { type RouteDef, route } from '../http/route';
@@ -110,7 +110,7 @@ export const resourceDefinitionRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/volume-definitions',
     handler: (req, ctx) => {
       const rd = requireRd(ctx, req.params.rd);
-      return { status: 200, json: vdsOf(ctx, rd.name).map(vdView) };
+      return { status: 200, json: vdViews(ctx, rd, vdsOf(ctx, rd.name)) };
     },
   }),
   route({
@@ -118,7 +118,7 @@ export const resourceDefinitionRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/volume-definitions/{nr}',
     handler: (req, ctx) => {
       const rd = requireRd(ctx, req.params.rd);
-      return { status: 200, json: vdView(requireVd(ctx, rd, vlmNr(req.params.nr, rd, 0n))) };
+      return { status: 200, json: vdViews(ctx, rd, [requireVd(ctx, rd, vlmNr(req.params.nr, rd, 0n))])[0] };
     },
   }),
   route({
