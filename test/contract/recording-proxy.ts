@@ -3,8 +3,14 @@
  * forwards every request unchanged to the real target (the emulator) and keeps an exact copy of what
  * arrived — method, URL with its query string, headers and body bytes. Replies stream through
  * untouched, so event streams work too. Listens on 127.0.0.1, port 0.
+ *
+ * Idle connections are never closed by either side of the proxy: Node's server closes an idle
+ * keep-alive connection after 5 s, and on a loaded machine a client whose timers run late reuses
+ * it just then and gets ECONNRESET before its request arrives, which would fail a call for a
+ * reason that has nothing to do with the contract. Towards the emulator each request gets a fresh
+ * connection for the same reason.
  */
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -25,10 +31,17 @@ export interface RecordingProxy {
   stop(): Promise<void>;
 }
 
+/** The headers without the hop-by-hop ones, which describe one connection and are not forwarded. */
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { connection: _connection, 'keep-alive': _keepAlive, ...rest } = headers;
+  return rest;
+}
+
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const requests: RecordedRequest[] = [];
-  const server = createServer((req, res) => {
+  const agent = new Agent({ keepAlive: false });
+  const server = createServer({ keepAliveTimeout: 0 }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -41,9 +54,9 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       });
       const forward = httpRequest(
         new URL(req.url ?? '/', upstream),
-        { method: req.method, headers: { ...req.headers, host: upstream.host } },
+        { method: req.method, headers: { ...endToEnd(req.headers), host: upstream.host }, agent },
         (reply) => {
-          res.writeHead(reply.statusCode ?? 502, reply.headers);
+          res.writeHead(reply.statusCode ?? 502, endToEnd(reply.headers));
           reply.pipe(res);
         },
       );
@@ -70,6 +83,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        agent.destroy();
         server.close(() => resolve());
       }),
   };
