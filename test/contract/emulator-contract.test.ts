@@ -8,51 +8,27 @@
  * The expected statuses are the real controller's (linstor-api.md §3.3); they make sure the body
  * that gets validated is the one the scenario is about (an object, not an error list).
  */
-import { type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startEmulator } from '@linstor-hv/emulator';
+import { expect, it } from 'vitest';
+import {
+  assertClean,
+  CREATED,
+  FAILED,
+  NOT_FOUND,
+  OK,
+  SIZE_KIB,
+  spawn,
+  useContractEmulator,
+} from './emulator-fixture';
 import { ContractProbe } from './probe';
 import { describeWithSpec } from './spec-gate';
 
-const OK = 200;
-const CREATED = 201;
-const NOT_FOUND = 404;
-const FAILED = 500;
-const SIZE_KIB = 10 * 1024;
 const POLL_INTERVAL_MS = 50;
 const POLL_ATTEMPTS = 200;
-
-let emulator: RunningEmulator;
-/** Every family's probe, so the last test can check that all listed endpoints were driven. */
-const probes: ContractProbe[] = [];
-
-function probe(): ContractProbe {
-  const p = new ContractProbe(emulator.url);
-  probes.push(p);
-  return p;
-}
-
-/** Fails with every recorded problem of the family in the message (the count keeps the diff short). */
-function assertClean(p: ContractProbe): void {
-  expect(p.problems.length, p.report()).toBe(0);
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Spawns an RD from a resource group with one volume (two thin replicas in `linstor-hv`). */
-async function spawn(p: ContractProbe, name: string, group = 'linstor-hv'): Promise<void> {
-  await p.call('POST', `/v1/resource-groups/${group}/spawn`, {
-    body: { resource_definition_name: name, volume_sizes: [SIZE_KIB] },
-    expect: CREATED,
-  });
-}
-
-beforeAll(async () => {
-  emulator = await startEmulator({ cluster: 'three-node' });
-});
-
-afterAll(async () => {
-  await emulator?.stop();
-});
+const contract = useContractEmulator();
+const probe = () => contract.probe();
 
 describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract', () => {
   it('controller: version, properties get/set/delete', async () => {
@@ -445,7 +421,7 @@ describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract
       ? (placed.body[0] as { node_name?: string } | undefined)
       : undefined;
     const node = first?.node_name ?? 'pve1';
-    const opened = await emulator.control.openDevice(node, 'ct-inuse', 'rw');
+    const opened = await contract.emulator.control.openDevice(node, 'ct-inuse', 'rw');
     if (opened.status !== OK) p.note(`opening ct-inuse on ${node} answered ${opened.status}`);
     try {
       await p.call('GET', '/v1/view/resources?resources=ct-inuse', { expect: OK });
@@ -460,7 +436,7 @@ describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract
         timeoutMs: 5_000,
       });
     } finally {
-      await emulator.control.closeDevice(node, 'ct-inuse');
+      await contract.emulator.control.closeDevice(node, 'ct-inuse');
     }
     assertClean(p);
   });
@@ -468,7 +444,7 @@ describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract
   it('offline satellite: node, pools, resources and placement replies', async () => {
     const p = probe();
     await spawn(p, 'ct-offline');
-    await emulator.control.nodeOffline('pve3');
+    await contract.emulator.control.nodeOffline('pve3');
     try {
       await p.call('GET', '/v1/nodes/pve3', { expect: OK });
       await p.call('GET', '/v1/nodes?nodes=pve3', { expect: OK });
@@ -488,7 +464,7 @@ describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract
       });
       await p.call('POST', '/v1/resource-groups/linstor-hv/query-size-info', { body: {}, expect: OK });
     } finally {
-      await emulator.control.nodeOnline('pve3');
+      await contract.emulator.control.nodeOnline('pve3');
     }
     assertClean(p);
   });
@@ -517,7 +493,6 @@ describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract
     const secured = await startEmulator({ cluster: 'three-node', tokens: [token] });
     try {
       const p = new ContractProbe(secured.url);
-      probes.push(p);
       const missing = await p.call('GET', '/v1/nodes', { expect: 401 });
       const wrong = await p.call('GET', '/v1/resource-definitions', {
         headers: { authorization: 'Bearer not-the-token' },
@@ -655,7 +630,7 @@ describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract
       : undefined;
     const offline = first?.node_name ?? 'pve1';
     // A clone whose target node is offline cannot copy its data: it ends FAILED with an error report.
-    await emulator.control.nodeOffline(offline);
+    await contract.emulator.control.nodeOffline(offline);
     try {
       await p.call('POST', '/v1/resource-definitions/ct-clone-fail/clone', {
         body: { name: 'ct-clone-failed' },
@@ -674,7 +649,7 @@ describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract
         p.note(`clone onto offline node ${offline} ended as ${String(status)}, not FAILED`);
       await p.call('GET', '/v1/resource-definitions/ct-clone-failed', { expect: OK });
     } finally {
-      await emulator.control.nodeOnline(offline);
+      await contract.emulator.control.nodeOnline(offline);
     }
     const list = await p.call('GET', '/v1/error-reports', { expect: OK });
     await p.call('GET', '/v1/error-reports?withContent=true&limit=5&since=0', { expect: OK });
@@ -717,9 +692,9 @@ describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract
     // No Last-Event-ID: only changes arrive, so every event here was caused by the open and close.
     const events = await p.events('/v1/events/drbd/promotion', {
       afterOpen: async () => {
-        const opened = await emulator.control.openDevice(node, 'ct-promote', 'rw');
+        const opened = await contract.emulator.control.openDevice(node, 'ct-promote', 'rw');
         if (opened.status !== OK) p.note(`opening ct-promote on ${node} answered ${opened.status}`);
-        await emulator.control.closeDevice(node, 'ct-promote');
+        await contract.emulator.control.closeDevice(node, 'ct-promote');
       },
       enough: (seen) => seen.filter(isMine).length >= 2,
       timeoutMs: 5_000,
@@ -848,7 +823,7 @@ describeWithSpec('emulator replies validate against the LINSTOR REST v1 contract
       'GET /v1/events/nodes',
     ];
     const all = new Set<string>();
-    for (const p of probes) for (const route of p.exercised) all.add(route);
+    for (const p of contract.probes) for (const route of p.exercised) all.add(route);
     expect(required.filter((route) => !all.has(route))).toEqual([]);
   });
 });

@@ -7,41 +7,20 @@
  * `shared/linstor/rest_v1_openapi.yaml` plus `deviations.ts`, and the statuses are the real
  * controller's (linstor-server's REST layer).
  */
-import { type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ContractProbe } from './probe';
+import { it } from 'vitest';
+import {
+  assertClean,
+  CREATED,
+  FAILED,
+  NOT_FOUND,
+  OK,
+  spawn,
+  useContractEmulator,
+} from './emulator-fixture';
 import { describeWithSpec } from './spec-gate';
 
-const OK = 200;
-const CREATED = 201;
-const NOT_FOUND = 404;
-const FAILED = 500;
-const SIZE_KIB = 10 * 1024;
-
-let emulator: RunningEmulator;
-
-function probe(): ContractProbe {
-  return new ContractProbe(emulator.url);
-}
-
-function assertClean(p: ContractProbe): void {
-  expect(p.problems.length, p.report()).toBe(0);
-}
-
-async function spawn(p: ContractProbe, name: string): Promise<void> {
-  await p.call('POST', '/v1/resource-groups/linstor-hv/spawn', {
-    body: { resource_definition_name: name, volume_sizes: [SIZE_KIB] },
-    expect: CREATED,
-  });
-}
-
-beforeAll(async () => {
-  emulator = await startEmulator({ cluster: 'three-node' });
-});
-
-afterAll(async () => {
-  await emulator?.stop();
-});
+const contract = useContractEmulator();
+const probe = () => contract.probe();
 
 describeWithSpec('the rest of the REST v1 routes validate against the contract', () => {
   it('net interfaces: list, get, create, modify, delete', async () => {
@@ -93,7 +72,7 @@ describeWithSpec('the rest of the REST v1 routes validate against the contract',
       expect: OK,
     });
     await p.call('DELETE', '/v1/nodes/rc-node4/lost', { expect: FAILED });
-    await emulator.control.nodeOffline('rc-node4');
+    await contract.emulator.control.nodeOffline('rc-node4');
     await p.call('DELETE', '/v1/nodes/rc-node4/lost', { expect: OK });
     await p.call('DELETE', '/v1/nodes/rc-node4/lost', { expect: OK });
     await p.call('GET', '/v1/nodes/pve1/config', { expect: OK });
