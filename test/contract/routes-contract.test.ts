@@ -8,15 +8,7 @@
  * controller's (linstor-server's REST layer).
  */
 import { it } from 'vitest';
-import {
-  assertClean,
-  CREATED,
-  FAILED,
-  NOT_FOUND,
-  OK,
-  spawn,
-  useContractEmulator,
-} from './emulator-fixture';
+import { assertClean, CREATED, FAILED, NOT_FOUND, OK, spawn, useContractEmulator } from './emulator-fixture';
 import { describeWithSpec } from './spec-gate';
 
 const contract = useContractEmulator();
