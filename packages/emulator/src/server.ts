@@ -12,12 +12,12 @@ import {
   API_CALL_PARSE_ERROR,
   FAIL_ACC_DENIED_COMMAND,
   FAIL_UNKNOWN_ERROR,
-  PROP_TOKEN_AUTH_ENABLED,
   toRetCode,
 } from '@linstor-hv/api';
 import type { EmulatorConfig, EmulatorContext, StreamListener } from './context';
+import { TokenGate } from './domain/auth-tokens';
 import { defineIndexes } from './domain/lookup';
-import type { ErrorReportRec, PropsRec } from './domain/model';
+import type { ErrorReportRec } from './domain/model';
 import { ApiCallError, entry, replyEntries } from './http/apicall';
 import { toControllerJson } from './http/json';
 import { BodyMappingError, decodeRequestBody } from './http/request-body';
@@ -53,7 +53,7 @@ export class EmulatorServer {
   readonly faults = new FaultRules();
   readonly log = new RequestLog();
   private readonly router: Router;
-  private readonly tokens: Set<string>;
+  private readonly tokenGate: TokenGate;
   private readonly listeners = new Map<string, Set<StreamListener>>();
   private readonly streams = new Set<AbortController>();
   private readonly stopController = new AbortController();
@@ -64,12 +64,10 @@ export class EmulatorServer {
     defineIndexes(options.store);
     // Token mode is checked on every request: the store keeps this index in step with every change
     // of the controller props (and their rollback), so the check reads no record.
-    options.store.defineIndex('controller', TOKEN_AUTH_INDEX, (rec) =>
-      (rec as Partial<PropsRec>).props?.[PROP_TOKEN_AUTH_ENABLED]?.toLowerCase() === 'true' ? ['on'] : [],
-    );
+    options.store.defineIndex('controller', TOKEN_AUTH_INDEX, TokenGate.indexOf);
     this.router = new Router(options.routes);
-    this.tokens = new Set(options.tokens);
     const now = options.now ?? Date.now;
+    this.tokenGate = new TokenGate(options.store, options.tokens, TOKEN_AUTH_INDEX, now);
     this.instanceId = Math.floor(now() / 1000)
       .toString(16)
       .toUpperCase()
@@ -137,7 +135,12 @@ export class EmulatorServer {
       );
     };
 
-    if (!isControl && rawPath.startsWith('/v1/') && this.tokenAuthActive() && !this.validBearer(req)) {
+    if (
+      !isControl &&
+      rawPath.startsWith('/v1/') &&
+      this.tokenGate.enforced() &&
+      !this.tokenGate.accepts(req.headers.authorization, req.socket.remoteAddress)
+    ) {
       const reply: EmuReply = {
         status: 401,
         json: [entry(FAIL_ACC_DENIED_COMMAND, 'Unauthorized: token invalid or not provided')],
@@ -312,18 +315,6 @@ export class EmulatorServer {
     };
     const lastEventId = req.headers['last-event-id'];
     reply.sse?.(send, controller.signal, Array.isArray(lastEventId) ? lastEventId[0] : lastEventId);
-  }
-
-  private tokenAuthActive(): boolean {
-    if (this.tokens.size === 0) return false;
-    return this.options.store.indexedKeys('controller', TOKEN_AUTH_INDEX, 'on').length > 0;
-  }
-
-  private validBearer(req: IncomingMessage): boolean {
-    const header = req.headers.authorization;
-    if (!header) return false;
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return m !== null && this.tokens.has(m[1]!);
   }
 
   private recordErrorReport(text: string, nodeName?: string): string {

@@ -14,7 +14,7 @@
  * - sos-report: the controller collects logs and command output from every satellite into a
  *   tarball; the emulated satellites have no such tools, so the collection fails.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   type ApiCallRc,
   CREATED,
@@ -31,6 +31,7 @@ import {
   WARN_NO_EFFECT,
 } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
+import { type AuthTokenRec, tokenDigest } from '../domain/auth-tokens';
 import { FAIL_INVLD_CONF } from '../domain/codes';
 import { enterPassphrase, passphraseStatus, setPassphrase } from '../domain/encryption';
 import { DEFAULT_LOG_LEVELS, type LogLevels, withLogLevels } from '../domain/log-levels';
@@ -107,18 +108,6 @@ function databaseCopy(what: string): EmuReply {
 
 // --- auth tokens -----------------------------------------------------------------------------
 
-interface AuthTokenRec {
-  id: number;
-  createdAt: string;
-  description: string;
-  isActive: boolean;
-  isUserToken: boolean;
-  expiresAt?: string;
-  ipFilter?: string;
-  deletedAt?: string;
-  digest: string;
-}
-
 function tokenView(t: AuthTokenRec): Record<string, unknown> {
   const view: Record<string, unknown> = {
     id: t.id,
@@ -162,7 +151,7 @@ function newToken(
     description,
     isActive: true,
     isUserToken,
-    digest: createHash('sha256').update(token).digest('hex'),
+    digest: tokenDigest(token),
     ...extra,
   };
   ctx.store.put('authTokens', [String(id)], rec);
