@@ -223,13 +223,15 @@ The bridge itself: `bridge.hello` round trip from Perl %s p50 / %s p95 on one ke
 (@{[ $HELLO_SAMPLES / 4 ]} calls). Resident memory (VmRSS) of the idle bridge: %.0f MiB after start,
 %.0f MiB after the runs above.
 
-Where the time goes: the bridge's own part (answering from memory, `status` within statuscache) is
-the round trip above plus the module's JSON; a call's REST requests are sent one after the other
-where each needs the previous answer, and most of the rest is the emulator's. Each change it
-commits is one journal append plus fsync, on this machine %s p50 / %s p95 during the run
-(`alloc_image` makes four changes, `free_image`, `volume_resize`, `volume_snapshot` and
-`volume_snapshot_delete` one); a snapshot also copies the volume file with `cp --sparse=always`
-(no reflink on ext4), %s p50 / %s p95 for an 8 MiB sparse file.
+Where the time goes: the bridge's own part (answering from memory: `status` within statuscache)
+is the round trip above plus the module's JSON. A call's REST requests go one after the other where
+each needs the previous answer; the "emulator" column is the time spent inside them. Each change the
+emulator commits is one journal append plus fsync, on this machine %s p50 / %s p95 during the run
+(`alloc_image` makes four changes, diskless `activate_volume` two, `free_image`, `volume_resize`,
+`volume_snapshot`, `volume_snapshot_delete` and `deactivate_volume` one); a snapshot also copies the
+volume file with `cp --sparse=always` (no reflink on ext4), %s p50 / %s p95 for an 8 MiB sparse
+file. The rest (bridge minus emulator) is the HTTP round trips and, with a load average far above
+the CPU count, waiting for a CPU.
 MD
 print $section;
 
