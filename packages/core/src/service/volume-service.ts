@@ -266,8 +266,9 @@ export class VolumeService {
   volumeUsage(
     selector: { key: string; value: string },
     keys: readonly string[] = [],
+    options: SignalOptions = {},
   ): Promise<VolumeUsage[]> {
-    return volumeUsage(this.core, selector, keys);
+    return volumeUsage(this.core, selector, keys, options);
   }
 
   /** Copies data between device paths, files and streams on a node (dd / qemu-img, with progress). */

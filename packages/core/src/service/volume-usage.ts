@@ -7,7 +7,16 @@
 
 import { type ResourceWithVolumes, sameName } from '@linstor-hv/api';
 import { wrapFailure } from '../failure';
-import { definitionPropInView, isDeleting, isDiskless, KIB, type ServiceCore, VOLUME_NUMBER } from './core';
+import {
+  callOf,
+  definitionPropInView,
+  isDeleting,
+  isDiskless,
+  KIB,
+  type ServiceCore,
+  type SignalOptions,
+  VOLUME_NUMBER,
+} from './core';
 
 /** One volume's use of space. */
 export interface VolumeUsage {
@@ -28,11 +37,13 @@ export async function volumeUsage(
   core: ServiceCore,
   selector: { key: string; value: string },
   keys: readonly string[],
+  options: SignalOptions = {},
 ): Promise<VolumeUsage[]> {
+  const call = callOf(options);
   try {
     const [resources, snapshots] = await Promise.all([
-      core.client.resources.view(),
-      core.client.snapshots.view(),
+      core.client.resources.view(undefined, call),
+      core.client.snapshots.view(undefined, call),
     ]);
     const byDefinition = new Map<string, ResourceWithVolumes[]>();
     for (const resource of resources) {
