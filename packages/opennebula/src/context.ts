@@ -28,6 +28,7 @@ export const PLATFORM = 'opennebula';
 const CONNECT_TIMEOUT_MS = 3_000;
 const PROBE_TIMEOUT_MS = 3_000;
 const CLI_TIMEOUT_MS = 60_000;
+const UNDO_BUDGET_MS = 120_000;
 
 /** Progress lines for oned (stderr, `INFO:`), collected or streamed by the runner. */
 export interface ActionLog {
@@ -91,6 +92,16 @@ export class ActionContext {
       this.executors.set(host, executor);
     }
     return executor;
+  }
+
+  /** Options for a core verb: the call's signal, so a deadline cancels the verb, not just the reply. */
+  call(): { signal?: AbortSignal } {
+    return this.signal ? { signal: this.signal } : {};
+  }
+
+  /** Options for an undo step: a budget of its own, as the call's signal may have ended the work. */
+  undoCall(): { signal: AbortSignal } {
+    return { signal: AbortSignal.timeout(UNDO_BUDGET_MS) };
   }
 
   /** Options for a host command: the call's signal. */

@@ -26,7 +26,7 @@ export function attachOn(
   host: string,
 ): Promise<AttachResult> {
   const node = ctx.nodeOf(host);
-  return ctx.locked(host, resource, () => service.attach(resource, node));
+  return ctx.locked(host, resource, () => service.attach(resource, node, ctx.call()));
 }
 
 /** Removes this owner's diskless attachment of `resource` on `host` (replicas stay). */
@@ -37,7 +37,7 @@ export function detachFrom(
   host: string,
 ): Promise<DetachResult> {
   const node = ctx.nodeOf(host);
-  return ctx.locked(host, resource, () => service.detach(resource, node));
+  return ctx.locked(host, resource, () => service.detach(resource, node, ctx.call()));
 }
 
 /** Attaches on the host and links `<vmdir>/disk.<n>` to the device. */
@@ -88,7 +88,8 @@ export async function undoCreateOnFailure<T>(
   } catch (error) {
     if (!created.existed || options.alwaysDelete) {
       try {
-        await service.delete(created.name);
+        // The undo gets a budget of its own: the call's signal may be what failed the work.
+        await service.delete(created.name, ctx.undoCall());
         ctx.log.info(`removed ${created.name} after the failure`);
       } catch (cleanup) {
         if (error instanceof Error) {
@@ -105,12 +106,16 @@ export async function undoCreateOnFailure<T>(
  * is ours and carries the same `Aux/one/*` tags: a clone grown to the disk's size after an earlier
  * run differs in size from a fresh clone, which core's clone reports as a name collision.
  */
-export async function cloneOrFind(service: VolumeService, request: CloneRequest): Promise<CreateResult> {
+export async function cloneOrFind(
+  ctx: ActionContext,
+  service: VolumeService,
+  request: CloneRequest,
+): Promise<CreateResult> {
   try {
-    return await service.clone(request);
+    return await service.clone(request, ctx.call());
   } catch (error) {
     if (!(error instanceof VolumeError) || error.kind !== 'already-exists') throw error;
-    const info = await service.info(request.name);
+    const info = await service.info(request.name, ctx.call());
     const same = Object.entries(request.props ?? {}).every(([key, value]) => info.props[key] === value);
     if (!info.owned || !same) throw error;
     return {

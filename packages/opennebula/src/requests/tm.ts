@@ -28,6 +28,30 @@ function expectArgs(argv: readonly string[], count: number, usage: string): void
   }
 }
 
+type Parsers = Record<string, (value: string | undefined) => unknown>;
+type Parsed<P extends Parsers> = { readonly [K in keyof P]: ReturnType<P[K]> } & {
+  readonly vmId: number;
+  readonly dsId: number;
+};
+
+/**
+ * The line shape most TM actions share: action-specific arguments, parsed in the order of
+ * `parsers`, then `<vmid> <ds_id>`.
+ */
+function vmLine<P extends Parsers>(argv: readonly string[], usage: string, parsers: P): Parsed<P> {
+  const keys = Object.keys(parsers);
+  expectArgs(argv, keys.length + 2, usage);
+  const request: Record<string, unknown> = {};
+  keys.forEach((key, index) => {
+    request[key] = parsers[key]!(argv[index]);
+  });
+  request.vmId = parseId(argv[keys.length], 'VM id');
+  request.dsId = parseId(argv[keys.length + 1], 'datastore id');
+  return request as Parsed<P>;
+}
+
+const diskArgument = (value: string | undefined) => parseDiskLocation(value, 'disk argument');
+
 /** clone / ln: `fe:SOURCE host:<sysdir>/disk.<n> <vmid> <ds_id>`. */
 export interface TmImageDiskRequest {
   readonly source: string;
@@ -37,13 +61,10 @@ export interface TmImageDiskRequest {
 }
 
 export async function parseTmImageDisk(argv: readonly string[]): Promise<TmImageDiskRequest> {
-  expectArgs(argv, 4, 'fe:SOURCE host:path vmid ds_id');
-  return {
-    source: parseImageSource(argv[0], 'source argument'),
-    target: parseDiskLocation(argv[1], 'target argument'),
-    vmId: parseId(argv[2], 'VM id'),
-    dsId: parseId(argv[3], 'datastore id'),
-  };
+  return vmLine(argv, 'fe:SOURCE host:path vmid ds_id', {
+    source: (v) => parseImageSource(v, 'source argument'),
+    target: (v) => parseDiskLocation(v, 'target argument'),
+  });
 }
 
 /** mkimage: `<size_mb> <format> host:<sysdir>/disk.<n> <vmid> <ds_id>`; mkswap without the format. */
@@ -55,21 +76,20 @@ export interface TmVolatileRequest {
   readonly dsId: number;
 }
 
-export async function parseTmMkimage(argv: readonly string[]): Promise<TmVolatileRequest> {
-  expectArgs(argv, 5, 'size format host:path vmid ds_id');
-  const format = argv[1]?.toLowerCase();
+function volatileFormat(value: string | undefined): TmVolatileRequest['format'] {
+  const format = value?.toLowerCase();
   if (format !== 'raw' && format !== 'qcow2' && format !== 'swap') {
-    throw new OneProtocolError(
-      `The volatile disk format '${shown(argv[1] ?? '')}' is not raw, qcow2 or swap.`,
-    );
+    throw new OneProtocolError(`The volatile disk format '${shown(value ?? '')}' is not raw, qcow2 or swap.`);
   }
-  return {
-    sizeMb: parseSizeMb(argv[0]),
-    format,
-    target: parseDiskLocation(argv[2], 'target argument'),
-    vmId: parseId(argv[3], 'VM id'),
-    dsId: parseId(argv[4], 'datastore id'),
-  };
+  return format;
+}
+
+export async function parseTmMkimage(argv: readonly string[]): Promise<TmVolatileRequest> {
+  return vmLine(argv, 'size format host:path vmid ds_id', {
+    sizeMb: parseSizeMb,
+    format: volatileFormat,
+    target: (v) => parseDiskLocation(v, 'target argument'),
+  });
 }
 
 export async function parseTmMkswap(argv: readonly string[]): Promise<TmVolatileRequest> {
@@ -93,12 +113,7 @@ function diskOrDir(value: string | undefined, what: string): TmDeleteRequest['ta
 }
 
 export async function parseTmDelete(argv: readonly string[]): Promise<TmDeleteRequest> {
-  expectArgs(argv, 3, 'host:path vmid ds_id');
-  return {
-    target: diskOrDir(argv[0], 'target argument'),
-    vmId: parseId(argv[1], 'VM id'),
-    dsId: parseId(argv[2], 'datastore id'),
-  };
+  return vmLine(argv, 'host:path vmid ds_id', { target: (v) => diskOrDir(v, 'target argument') });
 }
 
 /** mv: `hostA:<path> hostB:<path> <vmid> <ds_id>` (a disk or the VM directory). */
@@ -110,13 +125,14 @@ export interface TmMvRequest {
 }
 
 export async function parseTmMv(argv: readonly string[]): Promise<TmMvRequest> {
-  expectArgs(argv, 4, 'src_host:path dst_host:path vmid ds_id');
-  const from = diskOrDir(argv[0], 'source argument');
-  const to = diskOrDir(argv[1], 'target argument');
-  if ((from.diskId === undefined) !== (to.diskId === undefined)) {
+  const request = vmLine(argv, 'src_host:path dst_host:path vmid ds_id', {
+    from: (v) => diskOrDir(v, 'source argument'),
+    to: (v) => diskOrDir(v, 'target argument'),
+  });
+  if ((request.from.diskId === undefined) !== (request.to.diskId === undefined)) {
     throw new OneProtocolError('mv needs two disks or two VM directories.');
   }
-  return { from, to, vmId: parseId(argv[2], 'VM id'), dsId: parseId(argv[3], 'datastore id') };
+  return request;
 }
 
 /** mvds: `host:<sysdir>/disk.<n> SOURCE <vmid> <ds_id>`; cpds adds `<snap_id>` after SOURCE. */
@@ -129,26 +145,19 @@ export interface TmSaveRequest {
   readonly dsId: number;
 }
 
+const saveTarget = (v: string | undefined) => parseImageSource(v, 'SOURCE argument');
+
 export async function parseTmMvds(argv: readonly string[]): Promise<TmSaveRequest> {
-  expectArgs(argv, 4, 'host:path SOURCE vmid ds_id');
-  return {
-    disk: parseDiskLocation(argv[0], 'disk argument'),
-    target: parseImageSource(argv[1], 'SOURCE argument'),
-    snapshotId: -1,
-    vmId: parseId(argv[2], 'VM id'),
-    dsId: parseId(argv[3], 'datastore id'),
-  };
+  const request = vmLine(argv, 'host:path SOURCE vmid ds_id', { disk: diskArgument, target: saveTarget });
+  return { ...request, snapshotId: -1 };
 }
 
 export async function parseTmCpds(argv: readonly string[]): Promise<TmSaveRequest> {
-  expectArgs(argv, 5, 'host:path SOURCE snap_id vmid ds_id');
-  return {
-    disk: parseDiskLocation(argv[0], 'disk argument'),
-    target: parseImageSource(argv[1], 'SOURCE argument'),
-    snapshotId: argv[2] === '-1' ? -1 : parseId(argv[2], 'snapshot id'),
-    vmId: parseId(argv[3], 'VM id'),
-    dsId: parseId(argv[4], 'datastore id'),
-  };
+  return vmLine(argv, 'host:path SOURCE snap_id vmid ds_id', {
+    disk: diskArgument,
+    target: saveTarget,
+    snapshotId: (v) => (v === '-1' ? -1 : parseId(v, 'snapshot id')),
+  });
 }
 
 /** resize: `host:<sysdir>/disk.<n> <size_mb> <vmid> <ds_id>`. */
@@ -160,13 +169,7 @@ export interface TmResizeRequest {
 }
 
 export async function parseTmResize(argv: readonly string[]): Promise<TmResizeRequest> {
-  expectArgs(argv, 4, 'host:path size vmid ds_id');
-  return {
-    disk: parseDiskLocation(argv[0], 'disk argument'),
-    sizeMb: parseSizeMb(argv[1]),
-    vmId: parseId(argv[2], 'VM id'),
-    dsId: parseId(argv[3], 'datastore id'),
-  };
+  return vmLine(argv, 'host:path size vmid ds_id', { disk: diskArgument, sizeMb: parseSizeMb });
 }
 
 /** snap_create / snap_create_live / snap_delete / snap_revert: `host:<path> <snap_id> <vmid> <ds_id>`. */
@@ -178,13 +181,10 @@ export interface TmSnapshotRequest {
 }
 
 export async function parseTmSnapshot(argv: readonly string[]): Promise<TmSnapshotRequest> {
-  expectArgs(argv, 4, 'host:path snap_id vmid ds_id');
-  return {
-    disk: parseDiskLocation(argv[0], 'disk argument'),
-    snapshotId: parseId(argv[1], 'snapshot id'),
-    vmId: parseId(argv[2], 'VM id'),
-    dsId: parseId(argv[3], 'datastore id'),
-  };
+  return vmLine(argv, 'host:path snap_id vmid ds_id', {
+    disk: diskArgument,
+    snapshotId: (v) => parseId(v, 'snapshot id'),
+  });
 }
 
 /** context: `<file>… host:<sysdir>/disk.<n> <vmid> <ds_id>`. */

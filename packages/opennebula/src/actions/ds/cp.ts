@@ -30,12 +30,15 @@ export async function dsCp(ctx: ActionContext, request: DsCpRequest): Promise<st
   const raw = await openSource(ctx, request.source, datastore);
   try {
     const preferredNode = preferredImportNode(ctx, datastore, imageId);
-    const created = await service.create({
-      name,
-      sizeBytes: request.sizeMb * MIB,
-      props: oneTags({ imageId, dsId: datastore.id }),
-      ...(preferredNode ? { preferredNode } : {}),
-    });
+    const created = await service.create(
+      {
+        name,
+        sizeBytes: request.sizeMb * MIB,
+        props: oneTags({ imageId, dsId: datastore.id }),
+        ...(preferredNode ? { preferredNode } : {}),
+      },
+      ctx.call(),
+    );
     ctx.log.info(
       `${created.existed ? 'reusing' : 'created'} ${name} (${request.sizeMb} MB) on ${created.diskfulNodes.join(', ')}`,
     );
@@ -83,7 +86,7 @@ async function importInto(
         {
           targetBytes: created.sizeBytes,
           stagingDir: ctx.config.stagingDir,
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...ctx.call(),
         },
       );
     } else {
@@ -98,7 +101,7 @@ async function importInto(
           { path: attached.devicePath },
           {
             targetBytes: created.sizeBytes,
-            ...(ctx.signal ? { signal: ctx.signal } : {}),
+            ...ctx.call(),
           },
         );
       } finally {

@@ -14,7 +14,7 @@ const cdata = (value: string) => `<![CDATA[${value.replaceAll(']]>', ']]]]><![CD
 
 export async function dsExport(ctx: ActionContext, request: DsExportRequest): Promise<string> {
   const service = ctx.service(request.datastore);
-  const info = await service.info(request.source);
+  const info = await service.info(request.source, ctx.call());
   const replica =
     info.replicas.find((r) => r.diskful && ctx.config.nodes[ctx.hostOf(r.node)] !== undefined) ??
     info.replicas.find((r) => r.diskful);

@@ -20,12 +20,15 @@ export async function dsMkfs(ctx: ActionContext, request: DsMkfsRequest): Promis
   }
   const service = ctx.service(request.datastore);
   const preferredNode = preferredImportNode(ctx, request.datastore, request.imageId);
-  const created = await service.create({
-    name,
-    sizeBytes: request.sizeMb * MIB,
-    props: oneTags({ imageId: request.imageId, dsId: request.datastore.id }),
-    ...(preferredNode ? { preferredNode } : {}),
-  });
+  const created = await service.create(
+    {
+      name,
+      sizeBytes: request.sizeMb * MIB,
+      props: oneTags({ imageId: request.imageId, dsId: request.datastore.id }),
+      ...(preferredNode ? { preferredNode } : {}),
+    },
+    ctx.call(),
+  );
   if (request.fs === undefined && request.format === 'raw') return name;
   await undoCreateOnFailure(ctx, service, created, async () => {
     const host = importHost(ctx, request.datastore, created);

@@ -11,7 +11,7 @@ import type { DsMonitorRequest } from '../../requests/ds';
 
 /** The three capacity lines of a datastore. */
 export async function capacityLines(ctx: ActionContext, datastore: DatastoreSettings): Promise<string> {
-  const capacity = await ctx.service(datastore).capacity();
+  const capacity = await ctx.service(datastore).capacity(undefined, ctx.call());
   const total = Math.floor(capacity.totalBytes / MIB);
   const free = Math.floor(capacity.freeBytes / MIB);
   if (capacity.offlineNodes.length > 0)

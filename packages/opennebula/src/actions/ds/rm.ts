@@ -4,7 +4,7 @@ import type { ActionContext } from '../../context';
 import type { DsImageSourceRequest } from '../../requests/ds';
 
 export async function dsRm(ctx: ActionContext, request: DsImageSourceRequest): Promise<undefined> {
-  const { existed } = await ctx.service(request.datastore).delete(request.source);
+  const { existed } = await ctx.service(request.datastore).delete(request.source, ctx.call());
   ctx.log.info(existed ? `deleted ${request.source}` : `${request.source} was already gone`);
   return undefined;
 }

@@ -11,7 +11,7 @@ import type { DsSnapshotRequest } from '../../requests/ds';
 export async function dsSnapDelete(ctx: ActionContext, request: DsSnapshotRequest): Promise<undefined> {
   const { existed } = await ctx
     .service(request.datastore)
-    .deleteSnapshot(request.source, snapshotName(request.snapshotId));
+    .deleteSnapshot(request.source, snapshotName(request.snapshotId), ctx.call());
   ctx.log.info(
     `${existed ? 'deleted' : 'already gone:'} snapshot ${request.snapshotId} of ${request.source}`,
   );
@@ -22,7 +22,7 @@ export async function dsSnapDelete(ctx: ActionContext, request: DsSnapshotReques
 export async function dsSnapRevert(ctx: ActionContext, request: DsSnapshotRequest): Promise<undefined> {
   const { method } = await ctx
     .service(request.datastore)
-    .rollback(request.source, snapshotName(request.snapshotId), { allowCopy: true });
+    .rollback(request.source, snapshotName(request.snapshotId), { allowCopy: true, ...ctx.call() });
   ctx.log.info(`reverted ${request.source} to snapshot ${request.snapshotId} (${method})`);
   return undefined;
 }
@@ -36,15 +36,15 @@ export async function dsSnapRevert(ctx: ActionContext, request: DsSnapshotReques
 export async function dsSnapFlatten(ctx: ActionContext, request: DsSnapshotRequest): Promise<undefined> {
   const service = ctx.service(request.datastore);
   const target = snapshotName(request.snapshotId);
-  const snapshots = await service.listSnapshots(request.source);
+  const snapshots = await service.listSnapshots(request.source, ctx.call());
   if (snapshots.some((s) => s.snapshotName === target || s.name === target)) {
-    await service.rollback(request.source, target, { allowCopy: true });
+    await service.rollback(request.source, target, { allowCopy: true, ...ctx.call() });
   } else if (snapshots.length > 0) {
     throw new OneError(
       `${request.source} has no snapshot ${request.snapshotId} to flatten to; its snapshots are ${snapshots.map((s) => s.name).join(', ')}.`,
     );
   }
-  for (const snapshot of snapshots) await service.deleteSnapshot(request.source, snapshot.name);
+  for (const snapshot of snapshots) await service.deleteSnapshot(request.source, snapshot.name, ctx.call());
   ctx.log.info(`flattened ${request.source} to snapshot ${request.snapshotId}`);
   return undefined;
 }

@@ -17,7 +17,7 @@ export async function tmClone(ctx: ActionContext, request: TmImageDiskRequest): 
   const disk = diskOf(vm, target.diskId);
   const service = ctx.service(datastore);
   const name = imageDiskName(source, vmId, target.diskId);
-  const cloned = await cloneOrFind(service, {
+  const cloned = await cloneOrFind(ctx, service, {
     source,
     name,
     resourceGroup: datastore.resourceGroup,
@@ -25,7 +25,7 @@ export async function tmClone(ctx: ActionContext, request: TmImageDiskRequest): 
   });
   await undoCreateOnFailure(ctx, service, cloned, async () => {
     if (disk.sizeMb !== undefined && disk.sizeMb * MIB > cloned.sizeBytes) {
-      await service.resize(name, { sizeBytes: disk.sizeMb * MIB });
+      await service.resize(name, { sizeBytes: disk.sizeMb * MIB }, ctx.call());
     }
     await attachAndLink(ctx, service, name, target.host, target.path);
   });

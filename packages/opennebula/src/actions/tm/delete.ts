@@ -22,7 +22,7 @@ export async function tmDelete(ctx: ActionContext, request: TmDeleteRequest): Pr
   await unlinkDisk(ctx, target.host, target.path);
   if (!ctx.isFrontend(target.host)) await detachFrom(ctx, service, name, target.host);
   if (ownedByVm) {
-    const { existed } = await service.delete(name);
+    const { existed } = await service.delete(name, ctx.call());
     ctx.log.info(existed ? `deleted ${name}` : `${name} was already gone`);
   }
   return undefined;

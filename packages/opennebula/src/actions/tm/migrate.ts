@@ -77,7 +77,9 @@ export async function tmPremigrate(ctx: ActionContext, request: TmMigrateRequest
     await copyVmDir(ctx, request.sourceHost, request.vmDir, request.targetHost, request.vmDir);
   }
   await eachDisk(ctx, request, async (disk, { service, name }) => {
-    const attached = await ctx.locked(request.targetHost, name, () => service.beginMigration(name, from, to));
+    const attached = await ctx.locked(request.targetHost, name, () =>
+      service.beginMigration(name, from, to, ctx.call()),
+    );
     await linkDisk(ctx, request.targetHost, attached.devicePath, `${request.vmDir}/disk.${disk.diskId}`);
     ctx.log.info(`${name} ready on ${request.targetHost} for the migration`);
   });
@@ -100,8 +102,8 @@ async function finishMigration(
   await eachDisk(ctx, request, async (disk, { service, name }) => {
     await ctx.locked(loser, name, () =>
       phase === 'postmigrate'
-        ? service.commitMigration(name, from, to)
-        : service.abortMigration(name, from, to),
+        ? service.commitMigration(name, from, to, ctx.call())
+        : service.abortMigration(name, from, to, ctx.call()),
     );
     await unlinkDisk(ctx, loser, `${request.vmDir}/disk.${disk.diskId}`);
   });

@@ -20,7 +20,7 @@ const mb = (bytes: number | undefined) => Math.ceil((bytes ?? 0) / MIB);
 export async function vmDiskPayload(ctx: ActionContext, request: DsMonitorRequest): Promise<string> {
   const usage = await ctx
     .service(request.datastore)
-    .volumeUsage({ key: PROP_HV_PLATFORM, value: PLATFORM }, [PROP_ONE_VM_ID, PROP_ONE_DISK_ID]);
+    .volumeUsage({ key: PROP_HV_PLATFORM, value: PLATFORM }, [PROP_ONE_VM_ID, PROP_ONE_DISK_ID], ctx.call());
   const byVm = new Map<string, string[]>();
   for (const volume of usage) {
     const vmId = volume.props[PROP_ONE_VM_ID];

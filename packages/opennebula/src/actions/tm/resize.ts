@@ -6,7 +6,7 @@ import type { TmResizeRequest } from '../../requests/tm';
 
 export async function tmResize(ctx: ActionContext, request: TmResizeRequest): Promise<undefined> {
   const { service, name } = await vmDiskVolume(ctx, request.vmId, request.disk.diskId, request.dsId);
-  const { changed } = await service.resize(name, { sizeBytes: request.sizeMb * MIB });
+  const { changed } = await service.resize(name, { sizeBytes: request.sizeMb * MIB }, ctx.call());
   ctx.log.info(`${name} ${changed ? 'grown' : 'already'} at ${request.sizeMb} MB`);
   return undefined;
 }

@@ -27,13 +27,16 @@ export async function tmCpds(ctx: ActionContext, request: TmSaveRequest): Promis
     ctx.onedatastore(dsId),
   ]);
   const imageId = /^OpenNebula-Image-(\d+)$/.exec(target)?.[1];
-  const result = await source.service.clone({
-    source: source.name,
-    ...(snapshotId >= 0 ? { snapshot: snapshotName(snapshotId) } : {}),
-    name: target,
-    resourceGroup: datastore.resourceGroup,
-    props: oneTags({ imageId: imageId === undefined ? undefined : Number(imageId), dsId }),
-  });
+  const result = await source.service.clone(
+    {
+      source: source.name,
+      ...(snapshotId >= 0 ? { snapshot: snapshotName(snapshotId) } : {}),
+      name: target,
+      resourceGroup: datastore.resourceGroup,
+      props: oneTags({ imageId: imageId === undefined ? undefined : Number(imageId), dsId }),
+    },
+    ctx.call(),
+  );
   ctx.log.info(
     `${result.existed ? 'found' : 'saved'} ${source.name}${snapshotId >= 0 ? ` snapshot ${snapshotId}` : ''} as ${target}`,
   );

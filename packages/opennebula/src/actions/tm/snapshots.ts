@@ -17,6 +17,7 @@ export async function tmSnapCreate(ctx: ActionContext, request: TmSnapshotReques
   const { service, name, disk } = await vmDiskVolume(ctx, request.vmId, request.disk.diskId, request.dsId);
   await service.createSnapshot(name, snapshotName(request.snapshotId), {
     props: oneTags({ imageId: disk.imageId, vmId: request.vmId, diskId: disk.diskId, dsId: request.dsId }),
+    ...ctx.call(),
   });
   ctx.log.info(`snapshot ${request.snapshotId} of ${name}`);
   return undefined;
@@ -48,14 +49,17 @@ export async function tmSnapCreateLive(ctx: ActionContext, request: TmSnapshotRe
 
 export async function tmSnapDelete(ctx: ActionContext, request: TmSnapshotRequest): Promise<undefined> {
   const { service, name } = await vmDiskVolume(ctx, request.vmId, request.disk.diskId, request.dsId);
-  await service.deleteSnapshot(name, snapshotName(request.snapshotId));
+  await service.deleteSnapshot(name, snapshotName(request.snapshotId), ctx.call());
   return undefined;
 }
 
 /** Reverts to any snapshot (an older one by restore and copy; LINSTOR rolls back only to the newest). */
 export async function tmSnapRevert(ctx: ActionContext, request: TmSnapshotRequest): Promise<undefined> {
   const { service, name } = await vmDiskVolume(ctx, request.vmId, request.disk.diskId, request.dsId);
-  const { method } = await service.rollback(name, snapshotName(request.snapshotId), { allowCopy: true });
+  const { method } = await service.rollback(name, snapshotName(request.snapshotId), {
+    allowCopy: true,
+    ...ctx.call(),
+  });
   ctx.log.info(`reverted ${name} to snapshot ${request.snapshotId} (${method})`);
   return undefined;
 }

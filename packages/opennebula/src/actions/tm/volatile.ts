@@ -19,12 +19,15 @@ export async function tmMkimage(ctx: ActionContext, request: TmVolatileRequest):
   const fs = fsValue === undefined ? undefined : checkFsType(fsValue);
   const service = ctx.service(datastore);
   const name = volatileDiskName(vmId, target.diskId);
-  const created = await service.create({
-    name,
-    sizeBytes: request.sizeMb * MIB,
-    preferredNode: node,
-    props: oneTags({ vmId, diskId: target.diskId, dsId }),
-  });
+  const created = await service.create(
+    {
+      name,
+      sizeBytes: request.sizeMb * MIB,
+      preferredNode: node,
+      props: oneTags({ vmId, diskId: target.diskId, dsId }),
+    },
+    ctx.call(),
+  );
   await undoCreateOnFailure(ctx, service, created, async () => {
     const attached = await attachAndLink(ctx, service, name, target.host, target.path);
     if (!created.existed && (request.format !== 'raw' || fs !== undefined)) {
