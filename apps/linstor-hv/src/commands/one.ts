@@ -11,8 +11,8 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ProgramIo } from '../io';
+import { defaultSocketPath } from './bridge';
 
-const DEFAULT_SOCKET = '/run/linstor-hv/opennebula.sock';
 /** The environment a bridge call passes on (configuration selectors, never secrets). */
 const PASSED_ENV = ['LINSTOR_HV_ONE_CONFIG', 'LINSTOR_HV_ONE_REMOTES', 'ONE_LOCATION', 'SSH'];
 /** JSON-RPC codes after which nothing ran: the bridge is stopping, or it serves another platform. */
@@ -101,7 +101,7 @@ export function registerOneCommand(program: Command, io: ProgramIo, exitCode: (c
         stdinText ??= io.readStdin();
         return stdinText;
       };
-      const socket = process.env.LINSTOR_HV_ONE_SOCKET ?? DEFAULT_SOCKET;
+      const socket = process.env.LINSTOR_HV_ONE_SOCKET ?? defaultSocketPath('opennebula');
       const plain = action.replace(/\.(ssh|shared)$/, '');
       const bridged =
         existsSync(socket) && statSync(socket).isSocket()
