@@ -5,7 +5,8 @@
  * (mvds) → delete; plus stop/resume without copying to the front-end and the monitor payload.
  */
 
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -152,7 +153,8 @@ describe('a VM lifecycle', () => {
     expect(snapshots.map((s) => s.name).sort()).toEqual(['OpenNebula-Snap-0', 'OpenNebula-Snap-1']);
   });
 
-  it('sends the VM disk and snapshot sizes to monitord and prints the capacity', async () => {
+  /** Runs tm monitor with MONITOR_VM_DISKS=1 against a monitord.conf; returns stdout and the datagram. */
+  async function monitorOnce(pubkey = ''): Promise<{ stdout: string; datagram: string }> {
     const b = bed();
     const server = createSocket('udp4');
     await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
@@ -161,7 +163,7 @@ describe('a VM lifecycle', () => {
     );
     await writeFile(
       join(b.dir, 'monitord.conf'),
-      `NETWORK = [ ADDRESS = "0.0.0.0", PORT = ${server.address().port}, THREADS = 8, PUBKEY = "", PRIKEY = "" ]\nMONITOR_ADDRESS = "auto"\n`,
+      `NETWORK = [\n  ADDRESS = "0.0.0.0",\n  MONITOR_ADDRESS = "auto",\n  PORT = ${server.address().port},\n  THREADS = 8,\n  PUBKEY = "${pubkey}",\n  PRIKEY = ""\n]\n`,
     );
     try {
       const document = actionData({
@@ -171,30 +173,71 @@ describe('a VM lifecycle', () => {
       });
       const result = await b.run('tm', 'monitor', [String(SYSTEM_DS)], b64(document));
       expect(result.code, result.stderr).toBe(0);
-      const capacity = Object.fromEntries(
-        result.stdout
-          .trim()
-          .split('\n')
-          .map((l) => l.split('=') as [string, string]),
-      );
-      expect(Object.keys(capacity).sort()).toEqual(['FREE_MB', 'TOTAL_MB', 'USED_MB']);
-      // Three 100 GiB thin pools, two replicas: 150 GiB.
-      expect(Number(capacity.TOTAL_MB)).toBe(150 * 1024);
-      expect(Number(capacity.USED_MB)).toBe(Number(capacity.TOTAL_MB) - Number(capacity.FREE_MB));
-      const message = await received;
-      const [type, status, oid, ts, payload] = message.trim().split(' ');
-      expect([type, status, oid, ts]).toEqual(['MONITOR_VM', 'SUCCESS', '-1', '0']);
-      const text = inflateSync(Buffer.from(payload!, 'base64')).toString('utf8');
-      const vm = new RegExp(`VM=\\[ID=${VM},MONITOR="([A-Za-z0-9+/=]+)"\\]`).exec(text);
-      expect(vm, text).not.toBeNull();
-      const monitor = Buffer.from(vm![1]!, 'base64').toString('utf8');
-      expect(monitor).toMatch(/^DISK_SIZE=\[ID=0,SIZE=[1-4]\]$/m);
-      expect(monitor).toMatch(/^DISK_SIZE=\[ID=1,SIZE=\d+\]$/m);
-      expect(monitor).toMatch(/^SNAPSHOT_SIZE=\[ID=0,DISK_ID=0,SIZE=4\]$/m);
-      expect(monitor).toMatch(/^SNAPSHOT_SIZE=\[ID=1,DISK_ID=0,SIZE=4\]$/m);
+      return { stdout: result.stdout, datagram: await received };
     } finally {
       server.close();
     }
+  }
+
+  /** The VM=[…] payload's disk and snapshot lines for this VM, as monitord merges them. */
+  function checkVmPayload(text: string): void {
+    const vm = new RegExp(`VM=\\[ID=${VM},MONITOR="([A-Za-z0-9+/=]+)"\\]`).exec(text);
+    expect(vm, text).not.toBeNull();
+    const monitor = Buffer.from(vm![1]!, 'base64').toString('utf8');
+    expect(monitor).toMatch(/^DISK_SIZE=\[ID=0,SIZE=[1-4]\]$/m);
+    expect(monitor).toMatch(/^DISK_SIZE=\[ID=1,SIZE=\d+\]$/m);
+    expect(monitor).toMatch(/^SNAPSHOT_SIZE=\[ID=0,DISK_ID=0,SIZE=4\]$/m);
+    expect(monitor).toMatch(/^SNAPSHOT_SIZE=\[ID=1,DISK_ID=0,SIZE=4\]$/m);
+  }
+
+  it('sends the VM disk and snapshot sizes to monitord and prints the capacity', async () => {
+    const { stdout, datagram } = await monitorOnce();
+    const capacity = Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=') as [string, string]),
+    );
+    expect(Object.keys(capacity).sort()).toEqual(['FREE_MB', 'TOTAL_MB', 'USED_MB']);
+    // Three 100 GiB thin pools, two replicas: 150 GiB.
+    expect(Number(capacity.TOTAL_MB)).toBe(150 * 1024);
+    expect(Number(capacity.USED_MB)).toBe(Number(capacity.TOTAL_MB) - Number(capacity.FREE_MB));
+    const [type, status, oid, ts, payload] = datagram.trim().split(' ');
+    expect([type, status, oid, ts]).toEqual(['MONITOR_VM', 'SUCCESS', '-1', '0']);
+    checkVmPayload(inflateSync(Buffer.from(payload!, 'base64')).toString('utf8'));
+  });
+
+  it("encrypts the payload with monitord's PUBKEY, block by block as monitord decrypts it", async () => {
+    const b = bed();
+    // 1024 bits: 128-byte blocks, so this payload needs several, as a cluster's would with 2048.
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const pubkey = join(b.dir, 'monitord-pub.pem');
+    const prikey = join(b.dir, 'monitord-pri.pem');
+    await writeFile(pubkey, publicKey.export({ type: 'pkcs1', format: 'pem' }));
+    await writeFile(prikey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const { datagram } = await monitorOnce(pubkey);
+    const [type, status, , , payload] = datagram.trim().split(' ');
+    expect([type, status]).toEqual(['MONITOR_VM', 'SUCCESS']);
+    const encrypted = inflateSync(Buffer.from(payload!, 'base64'));
+    expect(encrypted.length % 128).toBe(0);
+    expect(encrypted.length / 128).toBeGreaterThan(1);
+    expect(encrypted.toString('latin1')).not.toContain('DISK_SIZE');
+    // What ssl_util::rsa_private_decrypt does: each key-sized block decrypted (PKCS#1 v1.5), joined.
+    const plain: Buffer[] = [];
+    for (let offset = 0; offset < encrypted.length; offset += 128) {
+      plain.push(
+        execFileSync(
+          'openssl',
+          ['pkeyutl', '-decrypt', '-inkey', prikey, '-pkeyopt', 'rsa_padding_mode:pkcs1'],
+          {
+            input: encrypted.subarray(offset, offset + 128),
+          },
+        ),
+      );
+    }
+    const text = Buffer.concat(plain).toString('utf8');
+    expect(text.endsWith('"]\n')).toBe(true);
+    checkVmPayload(text);
   });
 
   it('migrates live to one-host-2 with dual-primary only during the handover', async () => {

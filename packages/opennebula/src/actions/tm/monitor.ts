@@ -9,7 +9,7 @@ import { PROP_HV_PLATFORM } from '@linstor-hv/api';
 import type { ActionContext } from '../../context';
 import { PLATFORM } from '../../context';
 import { MIB } from '../../disks';
-import { monitordAddress, monitorMessage, sendDatagram } from '../../monitord';
+import { monitordAddress, monitordKey, monitorMessage, sendDatagram } from '../../monitord';
 import { PROP_ONE_DISK_ID, PROP_ONE_VM_ID } from '../../names';
 import type { DsMonitorRequest } from '../../requests/ds';
 import { capacityLines } from '../ds/monitor';
@@ -52,11 +52,12 @@ export async function tmMonitor(ctx: ActionContext, request: DsMonitorRequest): 
   if (payload !== undefined && payload !== '') {
     const monitord = await monitordAddress(ctx.config.monitordConf);
     if (!monitord) ctx.log.info('no monitord.conf found; VM disk sizes not sent');
-    else if (monitord.encrypted)
-      ctx.log.info(
-        'monitord.conf sets PUBKEY, which linstor-hv cannot encrypt for yet; VM disk sizes not sent',
-      );
-    else await sendDatagram(monitord.address, monitord.port, monitorMessage(payload));
+    else {
+      const key = monitord.pubkey === undefined ? undefined : await monitordKey(monitord.pubkey);
+      if (monitord.pubkey !== undefined && !key)
+        ctx.log.info(`monitord's PUBKEY ${monitord.pubkey} cannot be read; VM disk sizes sent unencrypted`);
+      await sendDatagram(monitord.address, monitord.port, monitorMessage(payload, key));
+    }
   }
   return capacity;
 }
