@@ -81,15 +81,16 @@ export class ActionContext {
     return this.config.nodes[host] === undefined && this.config.frontendHosts.includes(host);
   }
 
-  /** The executor that runs argv vectors on a host over ssh. */
-  executor(host: string): HostExecutor {
-    let executor = this.executors.get(host);
+  /** The executor that runs argv vectors on a host over ssh (as `user` when given, else sshUser). */
+  executor(host: string, user = this.config.sshUser): HostExecutor {
+    const key = `${user ?? ''}@${host}`;
+    let executor = this.executors.get(key);
     if (!executor) {
       executor = new SshExecutor(
-        { host, sshCommand: this.config.ssh, ...(this.config.sshUser ? { user: this.config.sshUser } : {}) },
+        { host, sshCommand: this.config.ssh, ...(user ? { user } : {}) },
         this.local,
       );
-      this.executors.set(host, executor);
+      this.executors.set(key, executor);
     }
     return executor;
   }

@@ -76,7 +76,7 @@ export async function openSource(
   }
   const out = new PassThrough();
   ctx
-    .executor(source.host)
+    .executor(source.host, source.user)
     .run(['cat', source.path], ctx.runOptions({ stdout: out }))
     .catch((error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error))));
   return out;
@@ -99,21 +99,36 @@ export async function sourceSize(
     return response.ok && length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
   }
   const { stdout } = await ctx
-    .executor(source.host)
+    .executor(source.host, source.user)
     .run(['stat', '-L', '-c', '%s', source.path], ctx.runOptions());
   return /^\d+$/.test(stdout.trim()) ? Number(stdout.trim()) : undefined;
 }
 
-/** A stream that passes data through at most `bytesPerSecond` (LIMIT_TRANSFER_BW). */
-export function rateLimited(bytesPerSecond: number): Transform {
-  const started = Date.now();
+/** Time as the rate limiter sees it (tests give it a clock they control). */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const SYSTEM_CLOCK: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * A stream that passes data through at most `bytesPerSecond` (LIMIT_TRANSFER_BW, as curl's
+ * `--limit-rate` in downloader.sh): a chunk is released only once the time its last byte is due
+ * has come, so by any moment no more than rate × elapsed time has passed.
+ */
+export function rateLimited(bytesPerSecond: number, clock: Clock = SYSTEM_CLOCK): Transform {
+  let started: number | undefined;
   let passed = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
+      started ??= clock.now();
       passed += chunk.length;
-      const due = started + (passed / bytesPerSecond) * 1000;
-      const wait = due - Date.now();
-      if (wait > 0) setTimeout(() => callback(null, chunk), wait);
+      const wait = started + (passed / bytesPerSecond) * 1000 - clock.now();
+      if (wait > 0) clock.sleep(wait).then(() => callback(null, chunk), callback);
       else callback(null, chunk);
     },
   });

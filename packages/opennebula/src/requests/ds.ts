@@ -24,12 +24,12 @@ import { child, textAt, type XmlElement } from '../xml';
 export type ImageSourcePath =
   | { readonly kind: 'http'; readonly url: string }
   | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'ssh'; readonly host: string; readonly path: string };
+  | { readonly kind: 'ssh'; readonly host: string; readonly user?: string; readonly path: string };
 
 /** Characters refused in an image PATH: every one a shell would read, and control characters. */
 const UNSAFE_PATH_CHARACTERS = /[;&|$`<>\\'"(){}*?!#~]/;
 
-/** Parses IMAGE/PATH: `http(s)://…`, `file://…`, `ssh://host:/path` or an absolute local path. */
+/** Parses IMAGE/PATH: `http(s)://…`, `file://…`, `ssh://[user@]host:/path` or an absolute local path. */
 export function parseImagePath(value: string): ImageSourcePath {
   if (UNSAFE_PATH_CHARACTERS.test(value) || hasControlCharacter(value)) {
     throw new OneProtocolError(
@@ -43,8 +43,9 @@ export function parseImagePath(value: string): ImageSourcePath {
       throw new OneProtocolError(`The image PATH '${shown(value)}' is not a valid URL.`);
     }
   }
-  const ssh = /^ssh:\/\/([A-Za-z0-9.-]+):(\/.*)$/.exec(value);
-  if (ssh) return { kind: 'ssh', host: ssh[1]!, path: ssh[2]! };
+  // downloader.sh's pseudo-URL `ssh://user@host:path`, the form ds export offers to marketplaces.
+  const ssh = /^ssh:\/\/(?:([a-z_][a-z0-9_-]{0,31})@)?([A-Za-z0-9.-]+):(\/.*)$/.exec(value);
+  if (ssh) return { kind: 'ssh', ...(ssh[1] ? { user: ssh[1] } : {}), host: ssh[2]!, path: ssh[3]! };
   const path = value.startsWith('file://') ? decodeURIComponent(value.slice('file://'.length)) : value;
   if (!path.startsWith('/')) {
     throw new OneProtocolError(

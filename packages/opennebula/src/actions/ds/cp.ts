@@ -72,8 +72,10 @@ async function importInto(
   try {
     const hashes = hashesFor(request.md5, request.sha1);
     let stream: Readable = raw;
-    if (request.datastore.limitTransferBps !== undefined)
+    if (request.datastore.limitTransferBps !== undefined) {
+      ctx.log.info(`transfer limited to ${request.datastore.limitTransferBps} bytes/s (LIMIT_TRANSFER_BW)`);
       stream = stream.pipe(rateLimited(request.datastore.limitTransferBps));
+    }
     stream = stream.pipe(hashing(Object.values(hashes)));
     if (!request.datastore.noDecompress) stream = await decompressed(ctx, stream);
     const format = imageFormatOf(await peek(stream, 1024));
