@@ -72,6 +72,7 @@ export {
   validateOwnership,
 } from './naming';
 export type { AdoptedVolume } from './service/adopt';
+export type { CapacityOptions } from './service/capacity';
 export type { ClusterIdentity } from './service/cluster';
 export { CLEANUP_BUDGET_MS, migrationOf, type SignalOptions } from './service/core';
 export type { DeactivateResult } from './service/deactivate';

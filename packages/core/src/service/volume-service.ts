@@ -5,7 +5,7 @@ import type { ProgressCallback } from '../copy/progress';
 import { type SweepOptions, type SweepReport, sweepOrphans } from '../sweep';
 import { type AdoptedVolume, adoptVolume, releaseVolume } from './adopt';
 import { abortMigration, attachVolume, beginMigration, commitMigration, detachVolume } from './attach';
-import { groupCapacity } from './capacity';
+import { type CapacityOptions, groupCapacity } from './capacity';
 import { cloneVolume } from './clone';
 import { type ClusterIdentity, checkController, clusterIdentity } from './cluster';
 import { ServiceCore, type SignalOptions } from './core';
@@ -211,8 +211,9 @@ export class VolumeService {
   /**
    * Capacity of the service's group (or another group): the cached storage-pool view and the node
    * list, read in parallel once the group's placement is known; the model is in the package README.
+   * With `liveness: 'pool-view'` two requests: the placement and the whole pool view.
    */
-  capacity(group = this.core.group, options: SignalOptions = {}): Promise<GroupCapacity> {
+  capacity(group = this.core.group, options: CapacityOptions = {}): Promise<GroupCapacity> {
     return groupCapacity(this.core, group, options);
   }
 
