@@ -1,7 +1,9 @@
 /**
  * `ds monitor` (image datastore) and the capacity part of `tm monitor` (system datastore): the
  * resource group's capacity in MiB by core's model (replicas counted, offline nodes left out),
- * printed as the `USED_MB`/`TOTAL_MB`/`FREE_MB` lines oned parses.
+ * printed as the `USED_MB`/`TOTAL_MB`/`FREE_MB` lines oned parses. Two LINSTOR requests whatever
+ * the size of the cluster: the group's placement and the pool view, which also tells which nodes
+ * are offline.
  */
 
 import type { ActionContext } from '../../context';
@@ -11,7 +13,7 @@ import type { DsMonitorRequest } from '../../requests/ds';
 
 /** The three capacity lines of a datastore. */
 export async function capacityLines(ctx: ActionContext, datastore: DatastoreSettings): Promise<string> {
-  const capacity = await ctx.service(datastore).capacity(undefined, ctx.call());
+  const capacity = await ctx.service(datastore).capacity(undefined, { liveness: 'pool-view', ...ctx.call() });
   const total = Math.floor(capacity.totalBytes / MIB);
   const free = Math.floor(capacity.freeBytes / MIB);
   if (capacity.offlineNodes.length > 0)
