@@ -113,7 +113,9 @@ describe('ds cp sources and formats', () => {
     // 64M: 2 MiB pass in about 30 ms; the arithmetic is pinned on a virtual clock in rate-limit.test.ts.
     const result = await cp(77, file.path, 2, { limitTransferBw: '64M' });
     expect(result, result.stderr).toMatchObject({ code: 0, stdout: 'OpenNebula-Image-77 raw' });
-    expect(result.stderr).toContain(`INFO: ds cp: transfer limited to ${64 * MiB} bytes/s (LIMIT_TRANSFER_BW)`);
+    expect(result.stderr).toContain(
+      `INFO: ds cp: transfer limited to ${64 * MiB} bytes/s (LIMIT_TRANSFER_BW)`,
+    );
     expect(await importedHash(77, 2 * MiB)).toBe(file.hash);
     const refused = await cp(78, file.path, 2, { limitTransferBw: 'fast' });
     expect(refused.code).not.toBe(0);
