@@ -78,6 +78,11 @@ describe('ds cp sources and formats', () => {
     const log = await bed().sshLog();
     expect(log).toContain(`one-host-3 cat ${file.path}`);
     expect(log).toContain(`one-host-2 cat ${file.path}`);
+    // A remote file that cannot be read fails the import: a short read is never taken for the image.
+    const missing = await cp(79, 'ssh://one-host-2:/nonexistent/image.img', 2);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stdout).toBe('');
+    expect(await bed().client.resourceDefinitions.getOrUndefined('OpenNebula-Image-79')).toBeUndefined();
     // A shell word in the host or path is refused before anything runs.
     await bed().clearSshLog();
     const injected = await cp(74, `ssh://one-host-2:${file.path};touch`, 2);

@@ -32,9 +32,10 @@ export interface OneConfig {
   readonly lockDir: string;
   /** monitord.conf files read for MONITOR_ADDRESS/PORT, first found wins (scripts_common.sh order). */
   readonly monitordConf: readonly string[];
-  /** The onevm and onedatastore programs. */
+  /** The onevm, onedatastore and oneimage programs. */
   readonly onevm: string;
   readonly onedatastore: string;
+  readonly oneimage: string;
   /** The OpenNebula version when it cannot be read from `<remotesDir>/VERSION`. */
   readonly oneVersion: string | undefined;
   /** Staging directory on hosts for streamed qcow2 images (default /var/tmp). */
@@ -54,6 +55,7 @@ interface ConfigFile {
   monitordConf?: string[];
   onevm?: string;
   onedatastore?: string;
+  oneimage?: string;
   oneVersion?: string;
   stagingDir?: string;
 }
@@ -71,6 +73,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'monitordConf',
   'onevm',
   'onedatastore',
+  'oneimage',
   'oneVersion',
   'stagingDir',
 ]);
@@ -148,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OneConfig {
     ],
     onevm: stringOf(raw.onevm, 'onevm') ?? 'onevm',
     onedatastore: stringOf(raw.onedatastore, 'onedatastore') ?? 'onedatastore',
+    oneimage: stringOf(raw.oneimage, 'oneimage') ?? 'oneimage',
     oneVersion: stringOf(raw.oneVersion, 'oneVersion'),
     stagingDir: stringOf(raw.stagingDir, 'stagingDir') ?? '/var/tmp',
   };

@@ -19,6 +19,7 @@ import { type DatastoreSettings, datastoreSettings } from './datastore';
 import { lockKey, withLock } from './locks';
 import { OneProtocolError, parseDocument, shown } from './protocol';
 import { type VmView, vmView } from './vm';
+import type { XmlElement } from './xml';
 
 const run = promisify(execFile);
 
@@ -159,7 +160,20 @@ export class ActionContext {
     return datastoreSettings(await this.showXml(this.config.onedatastore, dsId, 'DATASTORE'));
   }
 
+  /** `<program> show -x <id>` as printed (to hand on to another driver) and parsed. */
+  async oneDocument(
+    program: 'onevm' | 'onedatastore' | 'oneimage',
+    id: number,
+  ): Promise<{ text: string; document: XmlElement }> {
+    const what = { onevm: 'VM', onedatastore: 'DATASTORE', oneimage: 'IMAGE' }[program];
+    return this.show(this.config[program], id, what);
+  }
+
   private async showXml(program: string, id: number, what: string) {
+    return (await this.show(program, id, what)).document;
+  }
+
+  private async show(program: string, id: number, what: string) {
     let stdout: string;
     try {
       ({ stdout } = await run(program, ['show', '-x', String(id)], {
@@ -174,7 +188,7 @@ export class ActionContext {
     const document = parseDocument(stdout, `output of ${program} show -x ${id}`);
     if (document.name !== what)
       throw new OneProtocolError(`'${program} show -x ${id}' did not print a <${what}>.`);
-    return document;
+    return { text: stdout.trim(), document };
   }
 
   /** Runs `work` while no other action attaches or detaches `resource` on `host`. */

@@ -23,6 +23,7 @@ import { tmFailmigrate, tmPostmigrate, tmPremigrate } from './tm/migrate';
 import { tmMonitor } from './tm/monitor';
 import { tmMv } from './tm/mv';
 import { tmResize } from './tm/resize';
+import { tmRestore } from './tm/restore';
 import { tmCpds, tmMvds } from './tm/save';
 import { tmSnapCreate, tmSnapCreateLive, tmSnapDelete, tmSnapRevert } from './tm/snapshots';
 import { tmMkimage } from './tm/volatile';
@@ -76,4 +77,5 @@ export const TM_ACTIONS: Readonly<Record<string, OneAction>> = {
   postmigrate: action(tm.parseTmMigrate, tmPostmigrate),
   failmigrate: action(tm.parseTmMigrate, tmFailmigrate),
   monitor: action(ds.parseDsMonitor, tmMonitor),
+  restore: action(tm.parseTmRestore, tmRestore),
 };

@@ -11,6 +11,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import type { HostExecutor } from '@linstor-hv/core';
 import type { ActionContext } from '../context';
 import type { DatastoreSettings } from '../datastore';
 import { OneProtocolError, shown } from '../protocol';
@@ -74,11 +75,36 @@ export async function openSource(
     const { Readable } = await import('node:stream');
     return Readable.fromWeb(response.body as Parameters<typeof Readable.fromWeb>[0]);
   }
+  return commandStream(ctx, ctx.executor(source.host, source.user), ['cat', source.path]);
+}
+
+/**
+ * The standard output of a command as a stream that ends only once the command succeeded. A
+ * failing command (a missing remote file, a broken download) fails the stream instead of just
+ * ending it early, so a short read is never written as if it were the whole image.
+ */
+export function commandStream(
+  ctx: ActionContext,
+  executor: HostExecutor,
+  argv: readonly string[],
+  options: { input?: Readable } = {},
+): Readable {
   const out = new PassThrough();
-  ctx
-    .executor(source.host, source.user)
-    .run(['cat', source.path], ctx.runOptions({ stdout: out }))
-    .catch((error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+  const relay = new PassThrough();
+  relay.pipe(out, { end: false });
+  let drained = false;
+  let succeeded = false;
+  relay.on('end', () => {
+    drained = true;
+    if (succeeded) out.end();
+  });
+  executor.run(argv, ctx.runOptions({ ...options, stdout: relay })).then(
+    () => {
+      succeeded = true;
+      if (drained) out.end();
+    },
+    (error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error))),
+  );
   return out;
 }
 
@@ -199,12 +225,9 @@ export async function decompressed(ctx: ActionContext, stream: Readable): Promis
     stream.on('error', (error) => gunzip.destroy(error));
     return stream.pipe(gunzip);
   }
-  const out = new PassThrough();
-  ctx
-    .localExecutor()
-    .run([kind === 'bzip2' ? 'bzip2' : 'xz', '-dc'], ctx.runOptions({ input: stream, stdout: out }))
-    .catch((error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error))));
-  return out;
+  return commandStream(ctx, ctx.localExecutor(), [kind === 'bzip2' ? 'bzip2' : 'xz', '-dc'], {
+    input: stream,
+  });
 }
 
 /** The image formats told apart by their first bytes; anything else is raw data. */

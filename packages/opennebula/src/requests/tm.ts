@@ -257,3 +257,26 @@ export async function parseTmMigrate(argv: readonly string[], stdin: Stdin): Pro
     templateBase64,
   };
 }
+
+/** restore (6.10+): `host:<sysdir> <vmid> <backup image id> <increment id> <disk id>`; -1: the last increment, every disk. */
+export interface TmRestoreRequest {
+  readonly vmDir: { readonly host: string; readonly path: string };
+  readonly vmId: number;
+  readonly backupImageId: number;
+  readonly incrementId: number;
+  /** undefined: every disk in the backup. */
+  readonly diskId: number | undefined;
+}
+
+export async function parseTmRestore(argv: readonly string[]): Promise<TmRestoreRequest> {
+  expectArgs(argv, 5, 'host:sysdir vmid backup_image_id increment_id disk_id');
+  const orAll = (value: string | undefined, what: string) => (value === '-1' ? -1 : parseId(value, what));
+  const diskId = orAll(argv[4], 'disk id');
+  return {
+    vmDir: parseVmDirLocation(argv[0], 'VM directory argument'),
+    vmId: parseId(argv[1], 'VM id'),
+    backupImageId: parseId(argv[2], 'backup image id'),
+    incrementId: orAll(argv[3], 'increment id'),
+    diskId: diskId === -1 ? undefined : diskId,
+  };
+}

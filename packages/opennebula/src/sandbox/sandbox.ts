@@ -40,6 +40,8 @@ export interface OneSandbox {
   systemDs(overrides?: Partial<DatastoreFixture>): DatastoreFixture;
   putDatastore(ds: DatastoreFixture): Promise<void>;
   putVm(vm: Parameters<typeof vmXml>[0]): Promise<void>;
+  /** A document `onevm`/`onedatastore`/`oneimage show -x <id>` prints, as given. */
+  putXml(kind: 'vm' | 'datastore' | 'image', id: number, xml: string): Promise<void>;
   /** Runs `datastore/linstor/<action>` or `tm/linstor/<action>` with argv and stdin. */
   run(
     driver: 'ds' | 'tm',
@@ -134,6 +136,7 @@ export async function createSandbox(
     ssh: SSH_DOUBLE,
     onevm: SHOW_DOUBLE('vm'),
     onedatastore: SHOW_DOUBLE('datastore'),
+    oneimage: SHOW_DOUBLE('image'),
     // virsh double (run on a host through the ssh double): logs the call, as a guest agent would answer.
     virsh: '#!/bin/sh\nprintf \'%s\\n\' "$*" >> "$ONE_TEST_VIRSH_LOG"\n',
   };
@@ -224,6 +227,7 @@ export async function createSandbox(
     systemDs: (o = {}) => ({ ...dsBase(SANDBOX_SYSTEM_DS, 'SYSTEM_DS'), ...o }),
     putDatastore: (ds) => writeFile(join(fixtures, `datastore-${ds.id}.xml`), datastoreXml(ds)),
     putVm: (vm) => writeFile(join(fixtures, `vm-${vm.id}.xml`), vmXml(vm)),
+    putXml: (kind, id, xml) => writeFile(join(fixtures, `${kind}-${id}.xml`), xml),
     run,
     runDs: (action, document, id, convention = 'stdin', extra) => {
       const encoded = b64(document);

@@ -5,20 +5,12 @@
  * qemu-img, so the volume always holds raw data that LINSTOR snapshots and clones handle well.
  */
 
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DataCopyError } from '@linstor-hv/core';
 import type { ActionContext } from '../../context';
 import { attachOn, detachFrom, importHost, MIB, preferredImportNode, undoCreateOnFailure } from '../../disks';
-import {
-  decompressed,
-  hashesFor,
-  hashing,
-  imageFormatOf,
-  openSource,
-  peek,
-  rateLimited,
-} from '../../import/source';
+import { decompressed, hashesFor, hashing, openSource, rateLimited } from '../../import/source';
+import { writeImage } from '../../import/write';
 import { imageName, oneTags } from '../../names';
 import type { DsCpRequest } from '../../requests/ds';
 
@@ -67,7 +59,6 @@ async function importInto(
 ): Promise<void> {
   const service = ctx.service(request.datastore);
   const host = importHost(ctx, request.datastore, created);
-  const node = ctx.nodeOf(host);
   const attached = await attachOn(ctx, service, created.name, host);
   try {
     const hashes = hashesFor(request.md5, request.sha1);
@@ -78,38 +69,12 @@ async function importInto(
     }
     stream = stream.pipe(hashing(Object.values(hashes)));
     if (!request.datastore.noDecompress) stream = await decompressed(ctx, stream);
-    const format = imageFormatOf(await peek(stream, 1024));
-    ctx.log.info(`writing the ${format} image to ${attached.devicePath} on ${host}`);
-    if (format === 'raw' || format === 'qcow2') {
-      await service.copy(
-        node,
-        { stream, format },
-        { path: attached.devicePath },
-        {
-          targetBytes: created.sizeBytes,
-          stagingDir: ctx.config.stagingDir,
-          ...ctx.call(),
-        },
-      );
-    } else {
-      // qemu-img reads these formats only from a seekable file: stage it on the host, convert, remove.
-      const staged = `${ctx.config.stagingDir.replace(/\/+$/, '')}/linstor-hv-import-${randomBytes(6).toString('hex')}.${format}`;
-      const executor = ctx.executor(host);
-      try {
-        await executor.run(['dd', `of=${staged}`, 'bs=4M', 'status=none'], ctx.runOptions({ input: stream }));
-        await service.copy(
-          node,
-          { path: staged, format },
-          { path: attached.devicePath },
-          {
-            targetBytes: created.sizeBytes,
-            ...ctx.call(),
-          },
-        );
-      } finally {
-        await executor.run(['rm', '-f', staged]).catch(() => undefined);
-      }
-    }
+    await writeImage(
+      ctx,
+      service,
+      { host, devicePath: attached.devicePath, sizeBytes: created.sizeBytes },
+      stream,
+    );
     checkSum('MD5', request.md5, hashes.md5?.digest('hex'));
     checkSum('SHA1', request.sha1, hashes.sha1?.digest('hex'));
   } finally {
