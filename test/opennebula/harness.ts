@@ -4,14 +4,15 @@
  * nodes pve1..3, which the OpenNebula hosts one-host-1..3 map to. One per test file.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLinstorClient, type LinstorClient } from '@linstor-hv/client';
 import { type RunningEmulator, startEmulator } from '@linstor-hv/emulator';
-import { createSandbox, type OneSandbox } from '@linstor-hv/opennebula/sandbox';
-import { afterAll, beforeAll } from 'vitest';
+import { actionData, createSandbox, type OneSandbox, SANDBOX_IMAGE_DS } from '@linstor-hv/opennebula/sandbox';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export {
   SANDBOX_IMAGE_DS as IMAGE_DS,
@@ -69,4 +70,20 @@ export function useTestbed(): () => OneTestbed {
 
 export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** Imports `sizeMb` of random data as image `id` through `ds cp` (the datastores put first); returns its sha256. */
+export async function importImage(b: OneTestbed, id: number, sizeMb: number): Promise<string> {
+  await b.putDatastore(b.imageDs());
+  await b.putDatastore(b.systemDs());
+  const data = randomBytes(sizeMb * MiB);
+  const path = join(b.dir, 'staging', `image-${id}.img`);
+  await writeFile(path, data);
+  const cp = await b.runDs(
+    'cp',
+    actionData({ image: { id, path, sizeMb, datastoreId: SANDBOX_IMAGE_DS }, datastore: b.imageDs() }),
+    id,
+  );
+  expect(cp, cp.stderr).toMatchObject({ code: 0, stdout: `OpenNebula-Image-${id} raw` });
+  return sha256(data);
 }

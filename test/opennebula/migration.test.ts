@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { actionData, b64, type VmDiskFixture, vmXml } from '@linstor-hv/opennebula/sandbox';
+import { b64, type VmDiskFixture, vmXml } from '@linstor-hv/opennebula/sandbox';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_DS, MiB, SYSTEM_DS, sha256, sha256Of, useTestbed, writeDevice } from './harness';
+import { IMAGE_DS, importImage, MiB, SYSTEM_DS, sha256, sha256Of, useTestbed, writeDevice } from './harness';
 
 const bed = useTestbed();
 const TWO_PRIMARIES = 'DrbdOptions/Net/allow-two-primaries';
@@ -88,19 +88,7 @@ async function otherTm(name: string): Promise<string> {
 
 describe('live migration, other paths', () => {
   it('imports the image the VMs use', async () => {
-    const b = bed();
-    await b.putDatastore(b.imageDs());
-    await b.putDatastore(b.systemDs());
-    await writeFile(join(b.dir, 'staging', 'base80.img'), randomBytes(4 * MiB));
-    const cp = await b.runDs(
-      'cp',
-      actionData({
-        image: { id: 80, path: join(b.dir, 'staging', 'base80.img'), sizeMb: 4, datastoreId: IMAGE_DS },
-        datastore: b.imageDs(),
-      }),
-      80,
-    );
-    expect(cp, cp.stderr).toMatchObject({ code: 0, stdout: 'OpenNebula-Image-80 raw' });
+    await importImage(bed(), 80, 4);
   });
 
   it('failmigrate: the VM stays on the source with its data, the pair loses dual-primary, the target keeps nothing', async () => {

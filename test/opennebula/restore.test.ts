@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { actionData, type VmDiskFixture } from '@linstor-hv/opennebula/sandbox';
+import type { VmDiskFixture } from '@linstor-hv/opennebula/sandbox';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_DS, MiB, SYSTEM_DS, sha256, sha256Of, useTestbed, writeDevice } from './harness';
+import { IMAGE_DS, importImage, MiB, SYSTEM_DS, sha256, sha256Of, useTestbed, writeDevice } from './harness';
 
 const bed = useTestbed();
 const VM = 91;
@@ -44,6 +44,18 @@ async function listing(disks: Record<string, string>): Promise<void> {
   await writeFile(join(bed().dir, 'backup', 'listing.json'), JSON.stringify(disks));
 }
 
+/** `tm restore` of the backup image, as oned writes the line. */
+function restore(incrementId: string, diskId: string) {
+  const b = bed();
+  return b.run('tm', 'restore', [
+    `one-host-1:${b.sysDir(VM)}`,
+    String(VM),
+    String(BACKUP_IMAGE),
+    incrementId,
+    diskId,
+  ]);
+}
+
 const url = (file: string) => `rsync://${BACKUP_DS}//0:3ffce7${join(bed().dir, 'backup', file)}`;
 
 async function restoreSnapshots(): Promise<string[]> {
@@ -57,18 +69,7 @@ describe('tm restore', () => {
 
   it('deploys a VM and keeps a backup of its disks (disk 0 as qcow2, disk 1 raw)', async () => {
     const b = bed();
-    await b.putDatastore(b.imageDs());
-    await b.putDatastore(b.systemDs());
-    await writeFile(join(b.dir, 'staging', 'base90.img'), randomBytes(4 * MiB));
-    const cp = await b.runDs(
-      'cp',
-      actionData({
-        image: { id: 90, path: join(b.dir, 'staging', 'base90.img'), sizeMb: 4, datastoreId: IMAGE_DS },
-        datastore: b.imageDs(),
-      }),
-      90,
-    );
-    expect(cp, cp.stderr).toMatchObject({ code: 0 });
+    await importImage(b, 90, 4);
     await b.putVm({ id: VM, disks: DISKS });
     const sys = b.sysDir(VM);
     await ok(
@@ -127,13 +128,7 @@ describe('tm restore', () => {
     const b = bed();
     expect(await writeDisks()).not.toEqual(backup);
     await listing({ 0: url('disk.0.0'), 1: url('disk.1.0'), tpm: url('disk.tpm.0') });
-    const result = await b.run('tm', 'restore', [
-      `one-host-1:${b.sysDir(VM)}`,
-      String(VM),
-      String(BACKUP_IMAGE),
-      '0',
-      '-1',
-    ]);
+    const result = await restore('0', '-1');
     expect(result, result.stderr).toMatchObject({ code: 0, stdout: '' });
     expect(await hashes()).toEqual(backup);
     expect(result.stderr).toContain('writing the qcow2 image');
@@ -156,27 +151,17 @@ describe('tm restore', () => {
   });
 
   it('restores only the disk asked for', async () => {
-    const b = bed();
     const now = await writeDisks();
     await listing({ 0: url('disk.0.0'), 1: url('disk.1.0') });
-    await ok(
-      b.run('tm', 'restore', [`one-host-1:${b.sysDir(VM)}`, String(VM), String(BACKUP_IMAGE), '-1', '1']),
-    );
+    await ok(restore('-1', '1'));
     expect(await hashes()).toEqual([now[0], backup[1]]);
     expect(await restoreSnapshots()).toEqual([]);
   });
 
   it('rolls every disk back when one cannot be read, and says which', async () => {
-    const b = bed();
     const now = await writeDisks();
     await listing({ 0: url('disk.0.0'), 1: url('missing.1.0') });
-    const result = await b.run('tm', 'restore', [
-      `one-host-1:${b.sysDir(VM)}`,
-      String(VM),
-      String(BACKUP_IMAGE),
-      '0',
-      '-1',
-    ]);
+    const result = await restore('0', '-1');
     expect(result.code).not.toBe(0);
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^linstor tm restore: .*missing\.1\.0/);
     expect(await hashes()).toEqual(now);
@@ -184,16 +169,9 @@ describe('tm restore', () => {
   });
 
   it('refuses a listing that is not a disk map, before touching any disk', async () => {
-    const b = bed();
     const now = await hashes();
     await listing({ '0; rm -rf /': url('disk.0.0') });
-    const result = await b.run('tm', 'restore', [
-      `one-host-1:${b.sysDir(VM)}`,
-      String(VM),
-      String(BACKUP_IMAGE),
-      '0',
-      '-1',
-    ]);
+    const result = await restore('0', '-1');
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('not a disk URL');
     expect(await hashes()).toEqual(now);
