@@ -166,6 +166,16 @@ async function round(n) {
     ['tm delete', () => sandbox.run('tm', 'delete', [`one-host-3:${sys}/disk.0`, String(vm), '100'])],
     ['ds monitor', () => sandbox.runDs('monitor', actionData({ datastore: sandbox.imageDs() }), 100)],
     [
+      'tm monitor',
+      () =>
+        sandbox.run(
+          'tm',
+          'monitor',
+          ['101'],
+          b64(actionData({ datastore: sandbox.systemDs(), extra: '<MONITOR_VM_DISKS>0</MONITOR_VM_DISKS>' })),
+        ),
+    ],
+    [
       'tm monitor (MONITOR_VM_DISKS=1)',
       () =>
         sandbox.run(
@@ -190,6 +200,7 @@ async function round(n) {
   return figures;
 }
 
+const loadBefore = os.loadavg()[0];
 const results = {};
 let n = 0;
 for (const [label, size] of [
@@ -209,6 +220,7 @@ for (const [label, size] of [
   console.log(`${label}: done`);
 }
 
+const loadAfter = os.loadavg()[0];
 const labels = Object.keys(results);
 const actions = Object.keys(results[labels[0]]);
 const restOf = (s) => [...new Set(s.rest)].sort((a, b) => a - b).join('/');
@@ -228,11 +240,11 @@ console.log(table);
 if (!values['no-write']) {
   const section = `## OpenNebula
 
-Measured ${new Date().toISOString().slice(0, 10)} with \`node test/bench/opennebula-actions.bench.mjs\` (${ROUNDS} rounds per size, ${os.cpus().length} CPU(s) shared with other jobs, Node ${process.version}). Each action is one run of its script in the installed remotes tree, i.e. a new \`linstor-hv one\` process (Node start-up included, no bridge), against the emulator in the benchmark's process; REST calls are the requests the emulator logged during the action (where rounds differed, every value is shown). "${LARGE} RDs": ${LARGE} further resource definitions of another owner exist.
+Measured ${new Date().toISOString().slice(0, 10)} with \`node test/bench/opennebula-actions.bench.mjs\` (${ROUNDS} rounds per size, ${os.cpus().length} CPU(s) shared with other jobs, Node ${process.version}). Each action is one run of its script in the installed remotes tree, i.e. a new \`linstor-hv one\` process (Node start-up included, no bridge), against the emulator in the benchmark's process; load average (1 min) ${loadBefore.toFixed(1)} at the start and ${loadAfter.toFixed(1)} at the end. REST calls are the requests the emulator logged during the action (where rounds differed, every value is shown). "${LARGE} RDs": ${LARGE} further resource definitions of another owner exist.
 
 ${table}
 
-The counts do not depend on the number of resource definitions: every action reads only its own objects, by name. \`ds monitor\` is core's capacity read: the resource group (cached for a minute, so 2 calls in a resident bridge), the cached pool view and the node list. \`tm monitor\` adds the VM disk and snapshot sizes with 2 more requests (the resource and snapshot views) whatever the number of images. Where the counts vary by one, a wait (clone completion, the device appearing, a resource leaving) took one more poll. Wall times are dominated by the start of a Node process per call on a machine with a load average near 20; the REST calls are the figure that carries over.
+The counts do not depend on the number of resource definitions: every action reads only its own objects, by name. \`ds monitor\` and \`tm monitor\` are core's capacity read with the pool view as the judge of offline nodes: the resource group and the cached pool view, read together (the node list is not read: the controller marks every pool of a node it cannot reach). With MONITOR_VM_DISKS=1 (every tenth poll by default) \`tm monitor\` adds the VM disk and snapshot sizes with 2 more requests (the resource and snapshot views) whatever the number of images; \`test/opennebula/monitor-calls.test.ts\` pins these counts per route at two cluster sizes. Where the counts vary by one, a wait (clone completion, the device appearing, a resource leaving) took one more poll. Wall times are dominated by the start of a Node process per call on a loaded machine (see the load average above); the REST calls are the figure that carries over.
 
 addon-linstor's call pattern for the same actions (../shared/reference/opennebula.md §2.4–2.8): every action first forks \`onedatastore show\` (and most TM actions \`onevm show\`) and starts a Python interpreter with python-linstor; \`ds cp\` spawns, then pipes downloader.sh into \`ssh <node> dd\` and runs \`qemu-img info\` over ssh (no conversion); \`tm clone\` clones, polls the clone status until COMPLETE, makes the clone available, then waits for sync before a resize; \`delete\` deletes every snapshot one request each, then the definition; premigrate/postmigrate set \`allow-two-primaries\` on the whole definition; \`monitor\` reads the resource group and the full storage-pool view and sends no VM disk sizes.
 `;
