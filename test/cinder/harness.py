@@ -211,7 +211,7 @@ def context():
 
 def volume(size=1, volume_type=None, **updates):
     """A real Cinder Volume object (Cinder's own test factory)."""
-    vid = str(uuid.uuid4())
+    vid = updates.pop('id', None) or str(uuid.uuid4())
     vol = fake_volume.fake_volume_obj(context(), id=vid, size=size, **updates)
     vol.volume_attachment = objects.VolumeAttachmentList(objects=[])
     vol.volume_type = volume_type

@@ -188,6 +188,7 @@ class LinstorBaseDriver(driver.VolumeDriver):
                 self.target_mapping[helper], configuration=conf, executor=self._execute)
             self.protocol = self.target_driver.protocol
         self._backend = None
+        self.bridge_process = None
 
     @staticmethod
     def get_driver_options():
@@ -306,7 +307,8 @@ class LinstorBaseDriver(driver.VolumeDriver):
         command = self.configuration.safe_get('linstor_hv_command')
         LOG.info('Starting %s bridge --platform cinder on %s', command, self.bridge.socket_path)
         try:
-            bridge.start_bridge(command, self.bridge.socket_path)
+            # Kept so the process can be told apart (it outlives cinder-volume on purpose).
+            self.bridge_process = bridge.start_bridge(command, self.bridge.socket_path)
         except OSError as error:
             raise exception.VolumeDriverException(
                 message='Starting the linstor-hv bridge (%s) failed: %s' % (command, error))
