@@ -61,3 +61,22 @@ class Units(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class ExceptionMap(unittest.TestCase):
+    """The names packages/cinder/test/parity.test.ts compares are real Cinder exceptions that carry
+    LINSTOR's message."""
+
+    def test_every_mapped_exception_exists_and_keeps_the_message(self):
+        from cinder import exception
+        from linstor_hv_cinder import bridge
+        cases = [(code, None) for code in linstordrv.EXCEPTION_BY_CODE] + \
+                [(None, kind) for kind in linstordrv.EXCEPTION_BY_KIND] + [(None, 'linstor')]
+        for code, kind in cases:
+            error = bridge.BridgeError('create_volume', bridge.OPERATION_FAILED, 'LINSTOR said no.',
+                                       {'code': code, 'kind': kind})
+            raised = linstordrv._cinder_exception(error)
+            expected = linstordrv.EXCEPTION_BY_CODE.get(code) or linstordrv.EXCEPTION_BY_KIND.get(
+                kind, 'VolumeBackendAPIException')
+            self.assertIs(getattr(exception, expected), type(raised))
+            self.assertIn('LINSTOR said no.', str(raised))

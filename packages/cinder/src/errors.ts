@@ -17,6 +17,30 @@ export const CINDER_ERROR_CODES = {
 
 export type CinderErrorCode = keyof typeof CINDER_ERROR_CODES;
 
+/**
+ * The Cinder exception (`cinder.exception.<name>`) the Python driver raises for each code and for
+ * core's error kinds; the driver's `EXCEPTION_BY_CODE`/`EXCEPTION_BY_KIND` must say the same
+ * (test/parity.test.ts). `in-use`/`blocked` and `not-found` depend on the method (VolumeIsBusy,
+ * SnapshotIsBusy, …); anything not listed is VolumeBackendAPIException.
+ */
+export const CINDER_EXCEPTIONS: {
+  readonly byCode: Readonly<Record<CinderErrorCode, string>>;
+  readonly byKind: Readonly<Partial<Record<VolumeErrorKind, string>>>;
+} = {
+  byCode: {
+    CINDER_INVALID_PARAMS: 'InvalidInput',
+    CINDER_INVALID_EXTRA_SPEC: 'InvalidVolumeType',
+    CINDER_NODE_NOT_FOUND: 'InvalidConnectorException',
+    CINDER_NODE_AMBIGUOUS: 'InvalidConnectorException',
+    CINDER_BAD_REFERENCE: 'ManageExistingInvalidReference',
+    CINDER_NO_STORAGE_POOL: 'VolumeBackendAPIException',
+  },
+  byKind: {
+    'invalid-argument': 'InvalidInput',
+    'copy-failed': 'ImageCopyFailure',
+  },
+};
+
 /** The base of every error this package throws. */
 export class CinderError extends Error {
   override name = 'CinderError';

@@ -5,7 +5,7 @@
  */
 
 export { Backend, BackendRegistry, PLATFORM } from './backend';
-export { CINDER_ERROR_CODES, CinderError, type CinderErrorCode } from './errors';
+export { CINDER_ERROR_CODES, CINDER_EXCEPTIONS, CinderError, type CinderErrorCode } from './errors';
 export { defaultGroupShape, groupNameOf, groupShapeOf } from './extra-specs';
 export type { CinderCall, CinderMethod } from './methods/common';
 export {

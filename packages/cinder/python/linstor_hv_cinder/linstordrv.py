@@ -489,27 +489,47 @@ def _ref(existing_ref):
     return {k: str(v) for k, v in dict(existing_ref or {}).items() if v is not None}
 
 
-# Cinder exceptions for core's error kinds (the bridge sends them as data.kind).
+# The Cinder exception for each error code of packages/cinder/src/errors.ts and each core error
+# kind the bridge sends (data.code, data.kind); packages/cinder/test/parity.test.ts checks both
+# tables against CINDER_EXCEPTIONS there. in-use/blocked and not-found depend on the method (busy,
+# not_found arguments of _call); everything else is VolumeBackendAPIException.
+EXCEPTION_BY_CODE = {
+    'CINDER_INVALID_PARAMS': 'InvalidInput',
+    'CINDER_INVALID_EXTRA_SPEC': 'InvalidVolumeType',
+    'CINDER_NODE_NOT_FOUND': 'InvalidConnectorException',
+    'CINDER_NODE_AMBIGUOUS': 'InvalidConnectorException',
+    'CINDER_BAD_REFERENCE': 'ManageExistingInvalidReference',
+    'CINDER_NO_STORAGE_POOL': 'VolumeBackendAPIException',
+}
+EXCEPTION_BY_KIND = {
+    'invalid-argument': 'InvalidInput',
+    'copy-failed': 'ImageCopyFailure',
+}
+# How each exception takes the message (its own words around `reason`, or the message as is).
+_BY_REASON = frozenset(['InvalidInput', 'InvalidVolumeType', 'ImageCopyFailure'])
+
+
+def _make(name, message):
+    cls = getattr(exception, name)
+    if name in _BY_REASON:
+        return cls(reason=message)
+    if name == 'VolumeBackendAPIException':
+        return cls(data=message)
+    return cls(message=message)
+
+
 def _cinder_exception(error, busy=None, not_found=None):
     message = error.message
     code, kind = error.code, error.kind
-    if error.rpc_code == bridge.INVALID_PARAMS or code == 'CINDER_INVALID_PARAMS':
-        return exception.InvalidInput(reason=message)
-    if code == 'CINDER_INVALID_EXTRA_SPEC':
-        return exception.InvalidVolumeType(reason=message)
-    if code == 'CINDER_BAD_REFERENCE':
-        return exception.ManageExistingInvalidReference(message=message)
-    if code in ('CINDER_NODE_NOT_FOUND', 'CINDER_NODE_AMBIGUOUS'):
-        return exception.InvalidConnectorException(message=message)
+    if error.rpc_code == bridge.INVALID_PARAMS:
+        return _make('InvalidInput', message)
+    if code in EXCEPTION_BY_CODE:
+        return _make(EXCEPTION_BY_CODE[code], message)
     if kind in ('in-use', 'blocked') and busy is not None:
         return busy(message=message)
     if kind == 'not-found' and not_found is not None:
         return not_found(message=message)
-    if kind == 'invalid-argument':
-        return exception.InvalidInput(reason=message)
-    if kind == 'copy-failed':
-        return exception.ImageCopyFailure(reason=message)
-    return exception.VolumeBackendAPIException(data=message)
+    return _make(EXCEPTION_BY_KIND.get(kind, 'VolumeBackendAPIException'), message)
 
 
 @interface.volumedriver
