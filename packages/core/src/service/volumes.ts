@@ -323,10 +323,12 @@ export async function createVolume(
   }
 
   try {
-    // A resumed attempt may already have its replicas; placing again would add one too many.
+    // A resumed attempt may already have its replicas; placing again would add one too many. A
+    // spawn without a preferred node placed them itself (it fails when it cannot).
     const placed = resumed ? await diskfulNodes(core, resourceName, call) : [];
+    const spawnPlaced = !resumed && request.preferredNode === undefined;
     const warnings =
-      placed.length >= placement.replicas
+      spawnPlaced || placed.length >= placement.replicas
         ? []
         : await placeReplicas(core, resourceName, request.preferredNode, call);
     const nodes = await requireReplicas(core, what, resourceName, placement.replicas, call);
