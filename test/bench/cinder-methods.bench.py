@@ -127,6 +127,7 @@ def main():
     parser.add_argument('--no-write', action='store_true')
     args = parser.parse_args()
     results = {}
+    load_before = os.getloadavg()
     for scale, extra in (('10', 0), ('1000', 1000)):
         cluster = harness.Cluster().start()
         try:
@@ -137,6 +138,7 @@ def main():
             results[scale] = measure(cluster, driver, args.rounds)
         finally:
             cluster.stop()
+    load_after = os.getloadavg()
     cpus = os.cpu_count()
     bridge_kind = '`linstor-hv bridge --platform cinder`'
     node = subprocess.run([harness.NODE, '--version'], capture_output=True, text=True).stdout.strip()
@@ -147,8 +149,10 @@ def main():
         'volume, snapshots it, restores the snapshot into a new volume, clones the volume, extends it '
         'to 2 GiB, polls the stats, deletes the snapshot and the volumes. REST calls are the `/v1` '
         'requests in the emulator\'s log during the method (health probes included). "At 1,000 RDs": '
-        'another owner\'s 1,000 resource definitions exist besides the 10 volumes.\n\n%s\n' % (
+        'another owner\'s 1,000 resource definitions exist besides the 10 volumes. Load average '
+        '(1/5/15 min) %s at the start, %s at the end.\n\n%s\n' % (
             datetime.date.today().isoformat(), args.rounds, bridge_kind, cpus, node, platform.python_version(),
+            '/'.join('%.1f' % x for x in load_before), '/'.join('%.1f' % x for x in load_after),
             table(results, args.rounds)))
     print(text)
     if not args.no_write:

@@ -205,6 +205,30 @@ class Cluster(object):
         return drv
 
 
+def module_fixture(namespace):
+    """setUpModule/tearDownModule for a test module: one Cluster, kept in the module's `cluster`."""
+
+    def set_up():
+        require_bridge()
+        namespace['cluster'] = Cluster().start()
+
+    def tear_down():
+        namespace['cluster'].stop()
+
+    return set_up, tear_down
+
+
+def read_line(conn):
+    """One newline-terminated message from a socket (what came before the peer closed, if no newline)."""
+    data = b''
+    while not data.endswith(b'\n'):
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def context():
     return cinder_context.get_admin_context()
 

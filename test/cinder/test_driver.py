@@ -10,16 +10,7 @@ import harness
 from harness import MIB
 
 cluster = None
-
-
-def setUpModule():
-    global cluster
-    harness.require_bridge()
-    cluster = harness.Cluster().start()
-
-
-def tearDownModule():
-    cluster.stop()
+setUpModule, tearDownModule = harness.module_fixture(globals())
 
 
 class VolumeLifecycle(unittest.TestCase):

@@ -14,16 +14,7 @@ from harness import MIB
 from linstor_hv_cinder import bridge
 
 cluster = None
-
-
-def setUpModule():
-    global cluster
-    harness.require_bridge()
-    cluster = harness.Cluster().start()
-
-
-def tearDownModule():
-    cluster.stop()
+setUpModule, tearDownModule = harness.module_fixture(globals())
 
 
 class OneShot(unittest.TestCase):
@@ -103,13 +94,7 @@ class LostReply(unittest.TestCase):
                 conn, _ = self.server.accept()
             except OSError:
                 return
-            line = b''
-            while not line.endswith(b'\n'):
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                line += chunk
-            request = json.loads(line.decode('utf-8'))
+            request = json.loads(harness.read_line(conn).decode('utf-8'))
             self.seen.append(request['method'])
             if len(self.seen) > 1:
                 conn.sendall(json.dumps({'jsonrpc': '2.0', 'id': request['id'], 'result': {'again': True}})

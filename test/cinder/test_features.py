@@ -17,16 +17,7 @@ from harness import GIB, MIB
 from linstor_hv_cinder import linstordrv
 
 cluster = None
-
-
-def setUpModule():
-    global cluster
-    harness.require_bridge()
-    cluster = harness.Cluster().start()
-
-
-def tearDownModule():
-    cluster.stop()
+setUpModule, tearDownModule = harness.module_fixture(globals())
 
 
 def placement(name):
@@ -343,12 +334,7 @@ class Robustness(unittest.TestCase):
         conn.settimeout(30)
         conn.connect(cluster.socket)
         conn.sendall(line + b'\n')
-        reply = b''
-        while not reply.endswith(b'\n'):
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
+        reply = harness.read_line(conn)
         conn.close()
         return json.loads(reply.decode('utf-8'))
 

@@ -44,14 +44,7 @@ print(json.dumps({'class': type(drv).__module__ + '.' + type(drv).__name__,
 '''
 
 
-def setUpModule():
-    global cluster
-    harness.require_bridge()
-    cluster = harness.Cluster().start()
-
-
-def tearDownModule():
-    cluster.stop()
+setUpModule, tearDownModule = harness.module_fixture(globals())
 
 
 class Divert(unittest.TestCase):

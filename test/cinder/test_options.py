@@ -10,16 +10,7 @@ from cinder import exception
 import harness
 
 cluster = None
-
-
-def setUpModule():
-    global cluster
-    harness.require_bridge()
-    cluster = harness.Cluster().start()
-
-
-def tearDownModule():
-    cluster.stop()
+setUpModule, tearDownModule = harness.module_fixture(globals())
 
 
 def diskful(resource):
