@@ -115,7 +115,7 @@ def write_section(text):
         content = f.read()
     section = '## Cinder\n\n' + text + '\n'
     pattern = re.compile(r'## Cinder\n.*?(?=\n## |\Z)', re.S)
-    content = pattern.sub(lambda _: section.rstrip('\n'), content) if pattern.search(content) \
+    content = pattern.sub(lambda _: section.rstrip('\n') + '\n', content) if pattern.search(content) \
         else content.rstrip('\n') + '\n\n' + section
     with open(path, 'w') as f:
         f.write(content if content.endswith('\n') else content + '\n')
