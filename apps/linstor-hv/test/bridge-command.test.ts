@@ -161,7 +161,9 @@ describe('linstor-hv bridge', () => {
     }
   });
 
-  it('does not sweep with --sweep-interval 0 and refuses a duration it cannot read', async () => {
+  it('does not sweep with --sweep-interval 0 and refuses a duration it cannot read', {
+    timeout: 90_000,
+  }, async () => {
     const socket = join(privateDir(), 'run', 'proxmox.sock');
     const { child, stderr } = await spawnBridge('proxmox', socket, ['--sweep-interval', '0']);
     expect(stderr()).toContain('"event":"orphan-sweeper","disabled":"by --sweep-interval"');

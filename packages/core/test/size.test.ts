@@ -14,23 +14,23 @@ async function counted<T>(run: () => Promise<T>): Promise<{ value: T; requests: 
 }
 
 describe('size', () => {
-  it('reads a placed volume from the resource view alone, and agrees with info', async () => {
+  it("reads a placed volume from its definition alone: the size asked for, not the device's", async () => {
     await cluster.service.create({ name: 'size-1', sizeKib: 4096 });
     await cluster.service.resize('size-1', { sizeBytes: 8 * MiB });
     const { value, requests } = await counted(() => cluster.service.size('size-1'));
-    expect(requests).toEqual(['GET /v1/view/resources']);
-    const info = await cluster.service.info('size-1');
-    expect(value).toEqual({ sizeBytes: 8 * MiB, allocatedBytes: info.allocatedBytes });
+    expect(requests).toEqual(['GET /v1/resource-definitions']);
+    expect(value).toEqual({ sizeBytes: 8 * MiB });
+    expect((await cluster.service.info('size-1')).sizeBytes).toBe(8 * MiB);
   });
 
-  it('reads the definition when no replica reports a size (definitions only)', async () => {
+  it('reads a volume without replicas (definitions only) the same way', async () => {
     await cluster.client.resourceGroups.spawn('linstor-hv', {
       resource_definition_name: 'size-2',
       volume_sizes: [2048],
       definitions_only: true,
     });
     const { value, requests } = await counted(() => cluster.service.size('size-2'));
-    expect(requests).toEqual(['GET /v1/view/resources', 'GET /v1/resource-definitions']);
+    expect(requests).toEqual(['GET /v1/resource-definitions']);
     expect(value).toEqual({ sizeBytes: 2 * MiB });
   });
 

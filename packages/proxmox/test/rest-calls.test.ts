@@ -26,7 +26,7 @@ const EXPECTED: Record<string, { ours: number; official?: number }> = {
   rename_volume: { ours: 2, official: 1 },
   'free_image (no snapshots)': { ours: 4, official: 3 },
   // linstor-proxmox reads the size with qemu-img on a local device (0 calls when one exists, a
-  // diskless attachment made for it when not); ours reads the resource view.
+  // diskless attachment made for it when not); ours reads the definition.
   volume_size_info: { ours: 1, official: 0 },
   // One request for linstor-proxmox (query-all-size-info). A one-shot process reads the group, the
   // node list and the cached pool view (the first two in parallel).

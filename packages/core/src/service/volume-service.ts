@@ -87,7 +87,7 @@ export class VolumeService {
     return volumeInfo(this.core, name, options);
   }
 
-  /** The device size and allocation of a volume, from one request (see {@link volumeSize}). */
+  /** The size of a volume as asked for, from one request (see {@link volumeSize}). */
   size(name: string, options: SignalOptions = {}): Promise<VolumeSize> {
     return volumeSize(this.core, name, options);
   }

@@ -144,16 +144,13 @@ export async function volumeResize(ctx: HandlerContext): Promise<Record<string, 
 }
 
 /**
- * `volume_size_info`: the device's size and the space a replica takes, from LINSTOR's resource view
- * (one request); no device needed on this node.
+ * `volume_size_info`: the volume's size from its LINSTOR definition (one request); no device needed
+ * on this node.
  */
 export async function volumeSizeInfo(ctx: HandlerContext): Promise<Record<string, unknown>> {
   const volume = parseVolname(stringArg(ctx.args, 'volname'));
   const size = await ctx.service.size(coreName(volume), { signal: ctx.signal });
-  return {
-    size: size.sizeBytes,
-    ...(size.allocatedBytes !== undefined ? { used: size.allocatedBytes } : {}),
-  };
+  return { size: size.sizeBytes };
 }
 
 /**
