@@ -2,10 +2,13 @@
 // Scale benchmark of the LINSTOR controller emulator: starts it in-process (its TypeScript sources
 // bundled with esbuild into a temporary file), spawns N resource definitions with three replicas
 // each through POST /v1/resource-groups/{rg}/spawn (the store-backed handlers, as a client would),
-// then measures filtered GET /v1/view/resources?resources=X lookups. Prints the figures and writes
-// them to the "## Emulator scale" section of test/bench/RESULTS.md.
+// then measures filtered GET /v1/view/resources?resources=X lookups, and the server time (the
+// emulator's own request log, from the request's arrival to the reply's last byte) of the views
+// whose cost grows with the cluster: unfiltered and filtered view/resources and view/storage-pools.
+// Prints the figures with the load average and writes them to the "## Emulator scale" section of
+// test/bench/RESULTS.md.
 //
-//   node test/bench/emulator-scale.bench.mjs [--count 10000] [--lookups 2000] [--concurrency 4] [--no-write]
+//   node test/bench/emulator-scale.bench.mjs [--count 1000] [--lookups 2000] [--views 20] [--concurrency 4] [--no-write]
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +18,16 @@ import { importBundled, summary, timed, writeResultsSection } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
-    count: { type: 'string', default: '10000' },
+    count: { type: 'string', default: '1000' },
     lookups: { type: 'string', default: '2000' },
+    views: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '4' },
     'no-write': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(values.count);
 const LOOKUPS = Number(values.lookups);
+const VIEWS = Number(values.views);
 const CONCURRENCY = Number(values.concurrency);
 const VOLUME_KIB = 1024;
 const GROUP = 'bench-3';
@@ -107,6 +112,27 @@ try {
     singleMs.push(await timed(() => request(emu.url, 'GET', `/v1/resource-definitions/${rd}`)));
   }
 
+  // Server time of the growing views, read from the emulator's request log.
+  const serverMs = async (path) => {
+    const samples = [];
+    for (let k = 0; k < VIEWS; k++) {
+      await emu.control.clearRequests();
+      const reply = await request(emu.url, 'GET', path);
+      if (reply.status !== 200)
+        throw new Error(`${path} answered ${reply.status}: ${reply.text.slice(0, 200)}`);
+      const logged = (await emu.control.requests()).filter((r) => r.path === path.split('?')[0]);
+      samples.push(logged.at(-1).durationMs);
+    }
+    return summary(samples);
+  };
+  const loadBefore = os.loadavg();
+  const viewAll = await serverMs('/v1/view/resources');
+  const viewOne = await serverMs(`/v1/view/resources?resources=${name(Math.floor(COUNT / 2))}`);
+  const poolsFresh = await serverMs('/v1/view/storage-pools');
+  const poolsCached = await serverMs('/v1/view/storage-pools?cached=true');
+  const loadAfter = os.loadavg();
+  const load = (l) => l.map((x) => x.toFixed(2)).join(', ');
+
   const spawn = summary(spawnMs);
   const view = summary(lookupMs);
   const single = summary(singleMs);
@@ -125,6 +151,17 @@ requests in flight; every spawn is one fsynced journal transaction): ${resources
 | \`GET /v1/resource-definitions/X\` | ${single.n} | ${fmt(single.p50)} | ${fmt(single.p95)} | ${fmt(single.max)} |
 
 Spawning all ${COUNT} took ${spawnTotalS.toFixed(1)} s. Latencies are client-side round trips over HTTP on 127.0.0.1.
+
+Server time (the emulator's request log: arrival to last byte of the reply) of the views that grow
+with the cluster, ${VIEWS} samples each, at ${resources} resources; load average ${load(loadBefore)} before and
+${load(loadAfter)} after (1, 5, 15 min):
+
+| request | p50 | p95 | max |
+| --- | ---: | ---: | ---: |
+| \`GET /v1/view/resources\` (all ${resources}) | ${fmt(viewAll.p50)} | ${fmt(viewAll.p95)} | ${fmt(viewAll.max)} |
+| \`GET /v1/view/resources?resources=X\` | ${fmt(viewOne.p50)} | ${fmt(viewOne.p95)} | ${fmt(viewOne.max)} |
+| \`GET /v1/view/storage-pools\` | ${fmt(poolsFresh.p50)} | ${fmt(poolsFresh.p95)} | ${fmt(poolsFresh.max)} |
+| \`GET /v1/view/storage-pools?cached=true\` | ${fmt(poolsCached.p50)} | ${fmt(poolsCached.p95)} | ${fmt(poolsCached.max)} |
 `;
   process.stdout.write(`${section}\n`);
   if (!values['no-write']) await writeResultsSection('Emulator scale', section);

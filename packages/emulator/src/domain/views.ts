@@ -162,6 +162,7 @@ function volumeFacts(
   rsc: RscRec,
   vds: VdRec[],
   poolOf: (nodeName: string, poolName: string) => PoolRec | undefined = (n, p) => getPool(ctx, n, p),
+  allocatedOf: (rdName: string, vlmNr: number) => number = (r, v) => dataPlane(ctx).allocatedKib(r, v),
 ): VolumeFacts[] {
   const out: VolumeFacts[] = [];
   for (const vol of rsc.volumes) {
@@ -174,9 +175,7 @@ function volumeFacts(
     let sizes: DiskfulSizes | undefined;
     if (!diskless && pool) {
       sizes = diskfulSizes(vd.sizeKib, rd.peerSlots, pool.providerKind);
-      allocatedKib = isThin(pool.providerKind)
-        ? dataPlane(ctx).allocatedKib(rd.name, vd.volumeNumber)
-        : sizes.storageKib;
+      allocatedKib = isThin(pool.providerKind) ? allocatedOf(rd.name, vd.volumeNumber) : sizes.storageKib;
     }
     out.push({
       vd,
@@ -241,6 +240,7 @@ function storageVolume(f: VolumeFacts): Record<string, unknown> {
 export class ViewCache {
   private readonly online = new Map<string, boolean>();
   private readonly pools = new Map<string, PoolRec | undefined>();
+  private readonly allocated = new Map<string, number>();
   private readonly perRd = new Map<
     string,
     { vds: VdRec[]; rscs: RscRec[]; layers: PropsLayer[]; opens: OpenRec[] }
@@ -257,6 +257,17 @@ export class ViewCache {
       this.online.set(key, v);
     }
     return v;
+  }
+
+  /** KiB a volume's data file really allocates; its replicas share the file, so it is read once. */
+  allocatedKib(rdName: string, vlmNr: number): number {
+    const key = `${nameKey(rdName)}/${vlmNr}`;
+    let kib = this.allocated.get(key);
+    if (kib === undefined) {
+      kib = dataPlane(this.ctx).allocatedKib(rdName, vlmNr);
+      this.allocated.set(key, kib);
+    }
+    return kib;
   }
 
   /** A storage pool record. */
@@ -310,7 +321,14 @@ export function rscView(
   const cache = opts.cache ?? new ViewCache(ctx);
   const online = cache.isOnline(rsc.nodeName);
   const { vds, rscs, layers, opens } = cache.rd(rd);
-  const facts = volumeFacts(ctx, rd, rsc, vds, (n, p) => cache.pool(n, p));
+  const facts = volumeFacts(
+    ctx,
+    rd,
+    rsc,
+    vds,
+    (n, p) => cache.pool(n, p),
+    (r, v) => cache.allocatedKib(r, v),
+  );
   const self = nameKey(rsc.nodeName);
   const peers = rscs.filter((p) => nameKey(p.nodeName) !== self);
   const connections: Record<string, { connected: boolean; message: string }> = {};

@@ -11,6 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { copyRecord } from './copy';
 import type { Store, StoreKey } from './store';
 
 const SNAPSHOT_FILE = 'snapshot.json';
@@ -212,7 +213,7 @@ export class JournalStore implements Store {
     const node = this.find(collection, key);
     if (!node?.has) return undefined;
     this.recordsRead++;
-    return structuredClone(node.value) as T;
+    return copyRecord(node.value as T);
   }
 
   list<T>(collection: string, prefix: StoreKey = []): T[] {
@@ -220,7 +221,7 @@ export class JournalStore implements Store {
     const out: T[] = [];
     if (!start) return out;
     const walk = (node: TrieNode) => {
-      if (node.has) out.push(structuredClone(node.value) as T);
+      if (node.has) out.push(copyRecord(node.value as T));
       if (node.children) for (const child of node.children.values()) walk(child);
     };
     walk(start);
