@@ -128,7 +128,17 @@ export class PveBridge {
   async start(): Promise<void> {
     const child = spawn(
       process.execPath,
-      [CLI_BUNDLE, 'bridge', '--platform', 'proxmox', '--socket', this.socketPath],
+      [
+        CLI_BUNDLE,
+        'bridge',
+        '--platform',
+        'proxmox',
+        '--socket',
+        this.socketPath,
+        // The soak's own orphan checks must see what the workload leaves, not what a sweep removed.
+        '--sweep-interval',
+        '0',
+      ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { PATH: '/sbin:/bin:/usr/sbin:/usr/bin', LC_ALL: 'C' },
