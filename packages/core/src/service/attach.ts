@@ -5,6 +5,7 @@
 
 import {
   FAIL_EXISTS_RSC,
+  FAIL_NOT_FOUND_RSC,
   PROP_ALLOW_TWO_PRIMARIES,
   PROP_DRBD_PROTOCOL,
   PROP_HV_MIGRATION,
@@ -13,7 +14,7 @@ import {
   type ResourceWithVolumes,
   sameName,
 } from '@linstor-hv/api';
-import type { CallOptions } from '@linstor-hv/client';
+import { type CallOptions, LinstorApiError } from '@linstor-hv/client';
 import { VolumeError, VolumeInUseError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { attachmentProps } from '../naming';
@@ -233,13 +234,20 @@ async function restoreDualPrimary(
     ...(remove.length > 0 ? { delete_props: remove } : {}),
   };
   if (record.scope === 'connection') {
-    await core.client.resourceConnections.modify(
-      resourceName,
-      record.from,
-      record.to,
-      modify,
-      beforeChange(call),
-    );
+    try {
+      await core.client.resourceConnections.modify(
+        resourceName,
+        record.from,
+        record.to,
+        modify,
+        beforeChange(call),
+      );
+    } catch (error) {
+      // A node of the pair has no resource any more (a commit removed the source's attachment
+      // and was cut off before it removed the record): LINSTOR deleted the connection and its
+      // settings with that resource, so there is nothing left to put back.
+      if (!(error instanceof LinstorApiError && error.has(FAIL_NOT_FOUND_RSC))) throw error;
+    }
   } else {
     await core.client.resourceDefinitions.modify(resourceName, modify, beforeChange(call));
   }

@@ -4,6 +4,7 @@
  * and their appearance on a host, and cleanup that never hides the original failure.
  */
 
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   nameKey,
   PROP_HV_CREATED_BY,
@@ -15,7 +16,15 @@ import {
   type ResourceWithVolumes,
   sameName,
 } from '@linstor-hv/api';
-import { type CallOptions, type LinstorClient, pollUntil, untilAborted } from '@linstor-hv/client';
+import {
+  AllControllersFailedError,
+  type CallOptions,
+  type LinstorClient,
+  LinstorTransportError,
+  OutcomeUnknownError,
+  pollUntil,
+  untilAborted,
+} from '@linstor-hv/client';
 import { type GroupPlacement, placementOf } from '../capacity';
 import { VolumeValidationError } from '../errors';
 import { LocalExecutor } from '../exec/local';
@@ -61,6 +70,47 @@ export const CLEANUP_BUDGET_MS = 15_000;
 
 /** A step of an undo: gets the call options of the undo's own budget. */
 export type CleanupStep = (call: CallOptions) => Promise<unknown>;
+
+/** The call options of an undo: its own budget of {@link CLEANUP_BUDGET_MS}. */
+export function undoCall(): CallOptions {
+  return { signal: AbortSignal.timeout(CLEANUP_BUDGET_MS), deadlineMs: CLEANUP_BUDGET_MS };
+}
+
+/** The longest pause between two tries of an undo step while the controller is away. */
+const UNDO_PAUSE_MAX_MS = 2_000;
+
+/** The controller could not be reached, or its reply was lost: the same request may work soon. */
+function controllerAway(error: unknown): boolean {
+  return (
+    error instanceof AllControllersFailedError ||
+    error instanceof LinstorTransportError ||
+    error instanceof OutcomeUnknownError
+  );
+}
+
+/**
+ * Runs one step of an undo (or a read that settles an unknown outcome) within `call`'s budget:
+ * tried twice, and while the controller is away, again with a growing pause until the budget
+ * ends. Throws the step's last error.
+ */
+export async function underUndoBudget<T>(
+  step: (call: CallOptions) => Promise<T>,
+  call: CallOptions = undoCall(),
+): Promise<T> {
+  let pause = 200;
+  for (let tries = 1; ; tries++) {
+    try {
+      return await step(call);
+    } catch (error) {
+      if (call.signal?.aborted || (tries >= 2 && !controllerAway(error))) throw error;
+      if (tries >= 2) {
+        const slept = await delay(pause, true, { signal: call.signal }).catch(() => false);
+        if (!slept) throw error;
+        pause = Math.min(pause * 2, UNDO_PAUSE_MAX_MS);
+      }
+    }
+  }
+}
 
 /** How long a group's placement is reused; a long-running daemon sees a changed place count after this. */
 const PLACEMENT_TTL_MS = 60_000;
@@ -319,26 +369,22 @@ export class ServiceCore {
   }
 
   /**
-   * Runs cleanup steps (each tried twice: a cleanup often runs right after the controller had a
-   * hiccup) and returns a sentence about any that still failed, so the error the caller sees names
-   * the original failure first and the leftover second. The steps share a budget of their own
-   * ({@link CLEANUP_BUDGET_MS}), never the caller's signal, which may be what ended the verb.
+   * Runs cleanup steps and returns a sentence about any that still failed, so the error the caller
+   * sees names the original failure first and the leftover second. The steps share a budget of
+   * their own ({@link CLEANUP_BUDGET_MS}), never the caller's signal, which may be what ended the
+   * verb. Each step is tried twice (a cleanup often runs right after the controller had a hiccup),
+   * and while the controller cannot be reached or its reply is lost (it is restarting) it is tried
+   * again until the budget ends: an undo given up after two quick refusals leaves the very
+   * half-done state it exists to remove.
    */
   async cleanup(steps: readonly CleanupStep[]): Promise<string> {
     const problems: string[] = [];
-    const call: CallOptions = {
-      signal: AbortSignal.timeout(CLEANUP_BUDGET_MS),
-      deadlineMs: CLEANUP_BUDGET_MS,
-    };
+    const call = undoCall();
     for (const step of steps) {
       try {
-        await step(call);
-      } catch {
-        try {
-          await step(call);
-        } catch (error) {
-          problems.push(error instanceof Error ? error.message : String(error));
-        }
+        await underUndoBudget(step, call);
+      } catch (error) {
+        problems.push(error instanceof Error ? error.message : String(error));
       }
     }
     return problems.length === 0

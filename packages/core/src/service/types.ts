@@ -190,6 +190,12 @@ export interface CloneRequest {
   readonly props?: Props;
   /** Progress of a data copy, when the clone needs one. */
   readonly onProgress?: ProgressCallback;
+  /**
+   * The attempt id of an earlier clone whose reply was lost, to resume exactly that attempt; when
+   * unset, an id derived from the name and the source (the same clone repeated resumes). Another
+   * attempt's unfinished clone is never taken over while it may still be running.
+   */
+  readonly attempt?: string;
 }
 
 /** How {@link VolumeService.attach} treats a volume that is open on another node. */

@@ -17,7 +17,7 @@ import {
   WARN_NOT_CONNECTED,
   WARN_STLT_NOT_UPDATED,
 } from '@linstor-hv/api';
-import { type CallOptions, LinstorApiError, OutcomeUnknownError, WaitTimeoutError } from '@linstor-hv/client';
+import { type CallOptions, LinstorApiError, WaitTimeoutError } from '@linstor-hv/client';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { describeReason, linstorReasons, wrapFailure, wrapFailureAfterCleanup } from '../failure';
 import { isOwnVolume, ownerFilter, ownershipProps } from '../naming';
@@ -35,6 +35,7 @@ import {
   VOLUME_NUMBER,
 } from './core';
 import { deleteDefinitionAndSnapshots } from './definitions';
+import { CREATE_AGAIN, createOrAdopt } from './idempotent';
 import { removeSnapshotViews } from './snapshot-view';
 import { describeSnapshot, listSnapshotsOf } from './snapshots';
 import type {
@@ -90,6 +91,25 @@ export async function removeUnfinished(
 }
 
 /**
+ * The diskful nodes of a volume that `attempt` of this owner finished (its pending mark removed),
+ * or undefined when it is absent, unfinished, or another attempt's. Settles a verb whose last step
+ * landed while its reply was lost.
+ */
+export async function finishedNodes(
+  core: ServiceCore,
+  resourceName: string,
+  platformName: string,
+  attempt: string,
+  call: CallOptions = {},
+): Promise<string[] | undefined> {
+  const definition = await core.definition(resourceName, call);
+  if (!definition || !isOwnVolume(definition.props, core.ownership, platformName)) return undefined;
+  const props = definition.props ?? {};
+  if (props[PROP_HV_PENDING] !== undefined || props[PROP_HV_ATTEMPT] !== attempt) return undefined;
+  return diskfulNodes(core, resourceName, call);
+}
+
+/**
  * How old a pending definition of another attempt must be before a create takes it for a dead
  * attempt and replaces it. Longer than any verb may run (PVE's longest deadline is 5 minutes, a
  * clone's wait 10), so a live attempt is never taken over; the orphan sweep removes such leftovers
@@ -98,15 +118,16 @@ export async function removeUnfinished(
 export const DEAD_ATTEMPT_MS = 15 * 60_000;
 
 /**
- * The attempt id of a create when the caller gives none: derived from the volume's name and the
- * preferred node, so the same call repeated on the same node after a crash (a restarted bridge, a
- * killed process) resumes its attempt, while the same name created from another node at once is
- * another attempt. Callers that may run two creates of one name from one node at once (Proxmox
- * serialises them under its storage lock) pass their own ids.
+ * The attempt id of a create or clone when the caller gives none: derived from the volume's name
+ * and what tells such calls apart (a create's preferred node, a clone's source), so the same call
+ * repeated on the same node after a crash (a restarted bridge, a killed process) resumes its
+ * attempt, while the same name created from another node at once is another attempt. Callers
+ * that may run two creates of one name from one node at once (Proxmox serialises them under its
+ * storage lock) pass their own ids.
  */
-export function defaultAttemptId(name: string, preferredNode: string | undefined): string {
+export function defaultAttemptId(name: string, ...context: (string | undefined)[]): string {
   return createHash('sha256')
-    .update(`${name}\u0000${preferredNode ?? ''}`)
+    .update([name, ...context.map((part) => part ?? '')].join('\u0000'))
     .digest('hex')
     .slice(0, 16);
 }
@@ -223,104 +244,116 @@ export async function createVolume(
     ...ownershipProps(core.ownership, request.name),
     ...pendingProps('create', attempt),
   };
-  /** Removes what this attempt made and fails with LINSTOR's words for `error`. */
-  const undoAndFail = async (error: unknown): Promise<never> => {
+  /**
+   * Removes what this attempt made and fails with LINSTOR's words for `error`; but when the state
+   * shows this attempt finished (its last step landed and only the reply was lost), it succeeded.
+   */
+  const undoAndFail = async (error: unknown): Promise<CreateResult> => {
+    let finished: string[] | undefined;
     const leftover = await core.cleanup([
-      (undo) => removeUnfinished(core, resourceName, request.name, undo, attempt),
+      async (undo) => {
+        finished = await finishedNodes(core, resourceName, request.name, attempt, undo);
+        if (!finished) await removeUnfinished(core, resourceName, request.name, undo, attempt);
+      },
     ]);
+    if (finished) {
+      return {
+        name: request.name,
+        resourceName,
+        sizeBytes: kib * KIB,
+        diskfulNodes: finished,
+        existed: false,
+        warnings: [],
+        attempt,
+      };
+    }
     throw wrapFailureAfterCleanup(what, error, leftover, { volume: request.name });
   };
 
-  let spawned = false;
-  let resumed = false;
-  for (let tries = 0; tries < 2 && !spawned; tries++) {
-    try {
-      const reply = await core.client.resourceGroups.spawn(
-        core.group,
-        {
-          resource_definition_name: resourceName,
-          volume_sizes: [kib],
-          definitions_only: request.preferredNode !== undefined,
-          resource_definition_props: props,
-        },
-        beforeChange(call),
-      );
-      if (request.preferredNode === undefined && reply.has(INFO_NO_RSC_SPAWNED)) {
-        const leftover = await core.cleanup([
-          (undo) => removeUnfinished(core, resourceName, request.name, undo, attempt),
-        ]);
-        throw new VolumeError(
-          'placement',
-          `${what}: LINSTOR created the definition but placed no replica (${reply.find(INFO_NO_RSC_SPAWNED)?.message ?? 'no resources spawned'}); check that resource group '${core.group}' has a place count and storage pools that can hold ${kib} KiB.${leftover}`,
-          { volume: request.name },
-        );
-      }
-      spawned = true;
-    } catch (error) {
-      if (error instanceof VolumeError) throw error;
-      const exists = error instanceof LinstorApiError && error.has(FAIL_EXISTS_RSC_DFN);
-      if (!exists && !(error instanceof OutcomeUnknownError)) {
-        return undoAndFail(error);
-      }
-      const existing = await core.definition(resourceName, call);
-      // Absent: a lost spawn never took effect (or the definition was deleted meanwhile), so sending
-      // it again is safe; should the first one still land, the next "exists" is reconciled here.
-      if (!existing) continue;
-      if (!isOwnVolume(existing.props, core.ownership, request.name)) {
-        throw new VolumeError(
-          'already-exists',
-          collisionMessage(what, resourceName, existing, request.name),
+  let spawned: { resumed: boolean } | { existed: CreateResult };
+  try {
+    spawned = await createOrAdopt<typeof spawned, ResourceDefinition>({
+      create: async () => {
+        const reply = await core.client.resourceGroups.spawn(
+          core.group,
           {
-            volume: request.name,
+            resource_definition_name: resourceName,
+            volume_sizes: [kib],
+            definitions_only: request.preferredNode !== undefined,
+            resource_definition_props: props,
           },
+          beforeChange(call),
         );
-      }
-      if (existing.props?.[PROP_HV_PENDING] === undefined) {
-        const existingKib = core.sizeKibOf(existing);
-        if (existingKib !== kib) {
+        if (request.preferredNode === undefined && reply.has(INFO_NO_RSC_SPAWNED)) {
+          const leftover = await core.cleanup([
+            (undo) => removeUnfinished(core, resourceName, request.name, undo, attempt),
+          ]);
           throw new VolumeError(
-            'already-exists',
-            `${what}: it already exists with ${existingKib ?? 'no'} KiB instead of ${kib} KiB; delete it or resize it.`,
+            'placement',
+            `${what}: LINSTOR created the definition but placed no replica (${reply.find(INFO_NO_RSC_SPAWNED)?.message ?? 'no resources spawned'}); check that resource group '${core.group}' has a place count and storage pools that can hold ${kib} KiB.${leftover}`,
             { volume: request.name },
           );
         }
-        return {
-          name: request.name,
-          resourceName,
-          sizeBytes: kib * KIB,
-          diskfulNodes: await diskfulNodes(core, resourceName, call),
-          existed: true,
-          warnings: [],
-          attempt,
-        };
-      }
-      const whose = pendingAttempt(existing.props, attempt);
-      if (whose === 'live') {
-        throw new VolumeError(
-          'already-exists',
-          `${what}: another attempt (started ${existing.props?.[PROP_HV_CREATED_AT]}) is creating it; it exists once that attempt finishes.`,
-          { volume: request.name, outcome: 'failed' },
-        );
-      }
-      if (whose === 'dead' || core.sizeKibOf(existing) !== kib) {
-        // A dead attempt, or our own with another size: start over.
-        const stale = existing.props?.[PROP_HV_ATTEMPT];
-        await removeUnfinished(core, resourceName, request.name, call, whose === 'dead' ? stale : attempt);
-        continue;
-      }
-      spawned = true; // our own unfinished attempt: finish it below
-      resumed = true;
-    }
-  }
-  if (!spawned) {
-    throw new VolumeError(
-      'linstor',
-      `${what}: the volume could not be spawned after a lost reply; repeat the operation.`,
-      {
-        volume: request.name,
+        return { resumed: false };
       },
-    );
+      exists: FAIL_EXISTS_RSC_DFN,
+      // Absent after a lost reply: the spawn never took effect, so it is sent again; should the
+      // first one still land, the next "exists" is settled here.
+      read: () => core.definition(resourceName, call),
+      adopt: async (existing) => {
+        if (!isOwnVolume(existing.props, core.ownership, request.name)) {
+          throw new VolumeError(
+            'already-exists',
+            collisionMessage(what, resourceName, existing, request.name),
+            {
+              volume: request.name,
+            },
+          );
+        }
+        if (existing.props?.[PROP_HV_PENDING] === undefined) {
+          const existingKib = core.sizeKibOf(existing);
+          if (existingKib !== kib) {
+            throw new VolumeError(
+              'already-exists',
+              `${what}: it already exists with ${existingKib ?? 'no'} KiB instead of ${kib} KiB; delete it or resize it.`,
+              { volume: request.name },
+            );
+          }
+          return {
+            existed: {
+              name: request.name,
+              resourceName,
+              sizeBytes: kib * KIB,
+              diskfulNodes: await diskfulNodes(core, resourceName, call),
+              existed: true,
+              warnings: [],
+              attempt,
+            },
+          };
+        }
+        const whose = pendingAttempt(existing.props, attempt);
+        if (whose === 'live') {
+          throw new VolumeError(
+            'already-exists',
+            `${what}: another attempt (started ${existing.props?.[PROP_HV_CREATED_AT]}) is creating it; it exists once that attempt finishes.`,
+            { volume: request.name, outcome: 'failed' },
+          );
+        }
+        if (whose === 'dead' || core.sizeKibOf(existing) !== kib) {
+          // A dead attempt, or our own with another size: start over.
+          const stale = existing.props?.[PROP_HV_ATTEMPT];
+          await removeUnfinished(core, resourceName, request.name, call, whose === 'dead' ? stale : attempt);
+          return CREATE_AGAIN;
+        }
+        return { resumed: true }; // our own unfinished attempt: finish it below
+      },
+    });
+  } catch (error) {
+    if (error instanceof VolumeError) throw error;
+    return undoAndFail(error);
   }
+  if ('existed' in spawned) return spawned.existed;
+  const { resumed } = spawned;
 
   try {
     // A resumed attempt may already have its replicas; placing again would add one too many. A
