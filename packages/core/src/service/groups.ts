@@ -3,11 +3,18 @@
  * wanted shape in as few requests as possible, and move a volume into another group.
  */
 
-import type { AutoSelectFilter, Props, ResourceGroup } from '@linstor-hv/api';
-import { type CallOptions, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import {
+  type AutoSelectFilter,
+  FAIL_EXISTS_RSC_GRP,
+  FAIL_EXISTS_VLM_GRP,
+  type Props,
+  type ResourceGroup,
+} from '@linstor-hv/api';
+import type { CallOptions } from '@linstor-hv/client';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { wrapFailure } from '../failure';
 import { beforeChange, callOf, type ServiceCore, type SignalOptions } from './core';
+import { createOrAdopt } from './idempotent';
 import { checkExtraProps } from './volumes';
 
 /** What a platform wants a resource group to be; fields left out are not touched. */
@@ -87,22 +94,29 @@ async function createGroup(
     ...(shape.description !== undefined ? { description: shape.description } : {}),
     ...(shape.selectFilter ? { select_filter: shape.selectFilter } : {}),
   };
-  try {
-    await core.client.resourceGroups.create(group, beforeChange(call));
-  } catch (error) {
-    const exists = error instanceof LinstorApiError && error.isAlreadyExists();
-    if (!exists && !(error instanceof OutcomeUnknownError)) throw error;
-    return false;
-  }
+  // Exists, or the reply was lost and it is there: the caller reads it and shapes it as it finds it.
+  const created = await createOrAdopt({
+    create: async () => {
+      await core.client.resourceGroups.create(group, beforeChange(call));
+      return true;
+    },
+    exists: FAIL_EXISTS_RSC_GRP,
+    read: () => core.client.resourceGroups.getOrUndefined(name, call),
+    adopt: () => false,
+  });
+  if (!created) return false;
   // The controller ignores props on create; they are set with the volume group in place.
   if (shape.props && Object.keys(shape.props).length > 0) {
     await core.client.resourceGroups.modify(name, { override_props: shape.props }, beforeChange(call));
   }
-  try {
-    await core.client.volumeGroups.create(name, { volume_number: 0 }, beforeChange(call));
-  } catch (error) {
-    if (!(error instanceof LinstorApiError && error.isAlreadyExists())) throw error;
-  }
+  await createOrAdopt({
+    create: async () => {
+      await core.client.volumeGroups.create(name, { volume_number: 0 }, beforeChange(call));
+    },
+    exists: FAIL_EXISTS_VLM_GRP,
+    read: () => core.client.volumeGroups.getOrUndefined(name, 0, call),
+    adopt: () => undefined,
+  });
   core.forgetPlacement(name);
   return true;
 }

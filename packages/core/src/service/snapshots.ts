@@ -8,7 +8,7 @@ import {
   sameName,
   WARN_NOT_FOUND,
 } from '@linstor-hv/api';
-import { type CallOptions, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
+import { type CallOptions, LinstorApiError } from '@linstor-hv/client';
 import type { ProgressCallback } from '../copy/progress';
 import { RollbackBlockedError, VolumeError, VolumeNotFoundError } from '../errors';
 import { wrapFailure, wrapFailureAfterCleanup } from '../failure';
@@ -349,12 +349,14 @@ async function nativeRollback(
   snapshotName: string,
   call: CallOptions,
 ): Promise<void> {
-  try {
-    await core.client.snapshots.rollback(resourceName, snapshotName, {}, beforeChange(call));
-  } catch (error) {
-    if (!(error instanceof OutcomeUnknownError)) throw error;
-    await core.client.snapshots.rollback(resourceName, snapshotName, {}, beforeChange(call));
-  }
+  await createOrAdopt({
+    create: async () => {
+      await core.client.snapshots.rollback(resourceName, snapshotName, {}, beforeChange(call));
+    },
+    // No state tells a rollback that landed from one that did not, and a second one does no harm.
+    read: async () => undefined,
+    adopt: () => undefined,
+  });
 }
 
 /**
