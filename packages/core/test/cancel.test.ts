@@ -11,30 +11,14 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { auditOrphans, describeOrphans } from '../src/audit';
 import { VolumeError } from '../src/errors';
-import { deviceSha256, MiB, OWNER, PLATFORM, pattern, sha256, useCluster, writeDevice } from './cluster';
+import { deviceSha256, MiB, pattern, sha256, useCluster, writeDevice } from './cluster';
+import { cleanRunSteps, exactPath, orphans, repeatSucceeds, type VerbCase } from './steps';
 
 const cluster = useCluster();
 const SIZE = MiB;
 /** How long the emulator holds the step back; the abort comes long before it ends. */
 const HOLD_MS = 1500;
-
-interface AbortCase {
-  setup(): Promise<void>;
-  run(signal?: AbortSignal): Promise<unknown>;
-  verify(): Promise<void>;
-  /** Work in progress the verb leaves on success by design (a migration record). */
-  leavesWorkInProgress?: boolean;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-async function orphans(): Promise<string> {
-  return describeOrphans(await auditOrphans(cluster.client, { platform: PLATFORM, ownerId: OWNER }));
-}
 
 /** Aborts once `count` requests have been answered (the held-back one is the next). */
 async function abortAfter(count: number, controller: AbortController, done: () => boolean): Promise<void> {
@@ -48,29 +32,18 @@ async function abortAfter(count: number, controller: AbortController, done: () =
 }
 
 /** Runs the case clean to learn its steps, then aborts it before each changing step; returns problems. */
-async function abortEverywhere(verb: AbortCase): Promise<{ cases: number; problems: string[] }> {
+async function abortEverywhere(verb: VerbCase): Promise<{ cases: number; problems: string[] }> {
   const { control } = cluster.emulator;
-  await control.reset();
-  await verb.setup();
-  await control.clearRequests();
-  await verb.run();
-  await verb.verify();
-  const sequence = await control.requests();
+  const steps = await cleanRunSteps(cluster, verb);
   const problems: string[] = [];
-  let cases = 0;
-  const seen = new Set<string>();
-  for (const [index, step] of sequence.entries()) {
-    const key = `${step.method} ${step.path}`;
-    if (step.method === 'GET' || seen.has(key)) continue;
-    seen.add(key);
-    cases++;
-    const label = `abort before ${key}`;
+  for (const step of steps) {
+    const label = `abort before ${step.method} ${step.path}`;
     await control.reset();
     await verb.setup();
     await control.clearRequests();
     await control.addFault({
       method: step.method,
-      pathRegex: `^${escapeRegex(step.path)}$`,
+      pathRegex: exactPath(step.path),
       action: 'delay',
       delayMs: HOLD_MS,
       times: 1,
@@ -81,7 +54,7 @@ async function abortEverywhere(verb: AbortCase): Promise<{ cases: number; proble
       () => undefined,
       (error: unknown) => error,
     );
-    await abortAfter(index, controller, () => finished);
+    await abortAfter(step.index, controller, () => finished);
     const failure = await outcome;
     finished = true;
     await control.clearFaults();
@@ -97,19 +70,11 @@ async function abortEverywhere(verb: AbortCase): Promise<{ cases: number; proble
     } else if (failure.outcome === 'unknown') {
       problems.push(`${label}: the undo did not finish: ${failure.message}`);
     }
-    const left = await orphans();
+    const left = await orphans(cluster);
     if (left) problems.push(`${label}: the aborted verb left ${left}`);
-    try {
-      await verb.run();
-      await verb.verify();
-    } catch (error) {
-      problems.push(`${label}: the repeat failed: ${(error as Error).message}`);
-      continue;
-    }
-    const after = verb.leavesWorkInProgress ? '' : await orphans();
-    if (after) problems.push(`${label}: after the repeat: ${after}`);
+    await repeatSucceeds(cluster, verb, label, problems);
   }
-  return { cases, problems };
+  return { cases: steps.length, problems };
 }
 
 describe('an aborted signal stops a verb between steps and undoes it', { timeout: 300_000 }, () => {

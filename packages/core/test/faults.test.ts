@@ -11,7 +11,6 @@
 
 import type { FaultAction } from '@linstor-hv/emulator';
 import { describe, expect, it } from 'vitest';
-import { auditOrphans, describeOrphans } from '../src/audit';
 import { VolumeError } from '../src/errors';
 import { ServiceCore } from '../src/service/core';
 import { restoreIntoTemporary, temporaryName } from '../src/service/temporary';
@@ -26,6 +25,7 @@ import {
   useCluster,
   writeDevice,
 } from './cluster';
+import { cleanRunSteps, exactPath, orphans, repeatSucceeds, type VerbCase } from './steps';
 
 const cluster = useCluster();
 const SIZE = MiB;
@@ -42,42 +42,15 @@ function internalsOf(test: TestCluster): ServiceCore {
 }
 const ACTIONS: readonly FaultAction[] = ['error', 'drop-before', 'drop-after'];
 
-interface VerbCase {
-  /** Puts the cluster into the state the verb starts from. */
-  setup(): Promise<void>;
-  run(): Promise<unknown>;
-  /** Checks the verb's result (at the data level where it has data). */
-  verify(): Promise<void>;
+interface FaultCase extends VerbCase {
   /** The verb undoes its own steps on failure, so a failure must leave nothing behind. */
   undoes: boolean;
-  /** The verb's success leaves something the audit reports by design (a migration in progress). */
-  leavesWorkInProgress?: boolean;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-async function orphans(): Promise<string> {
-  return describeOrphans(await auditOrphans(cluster.client, { platform: PLATFORM, ownerId: OWNER }));
 }
 
 /** Runs the verb clean to learn its steps, then once per step and fault; returns the problems found. */
-async function injectEverywhere(verb: VerbCase): Promise<{ steps: string[]; problems: string[] }> {
+async function injectEverywhere(verb: FaultCase): Promise<{ steps: string[]; problems: string[] }> {
   const { control } = cluster.emulator;
-  await control.reset();
-  await verb.setup();
-  await control.clearRequests();
-  await verb.run();
-  await verb.verify();
-  const seen = new Set<string>();
-  const steps: { method: string; path: string }[] = [];
-  for (const entry of await control.requests()) {
-    const key = `${entry.method} ${entry.path}`;
-    if (entry.method === 'GET' || seen.has(key)) continue;
-    seen.add(key);
-    steps.push({ method: entry.method, path: entry.path });
-  }
+  const steps = await cleanRunSteps(cluster, verb);
   expect(steps.length, 'the clean run made no change to fault').toBeGreaterThan(0);
   const problems: string[] = [];
   for (const step of steps) {
@@ -87,7 +60,7 @@ async function injectEverywhere(verb: VerbCase): Promise<{ steps: string[]; prob
       await verb.setup();
       await control.addFault({
         method: step.method,
-        pathRegex: `^${escapeRegex(step.path)}$`,
+        pathRegex: exactPath(step.path),
         action,
         times: 1,
         ...(action === 'error' ? { status: 500, message: 'injected failure' } : {}),
@@ -105,18 +78,10 @@ async function injectEverywhere(verb: VerbCase): Promise<{ steps: string[]; prob
         );
       }
       if (failure !== undefined && verb.undoes) {
-        const left = await orphans();
+        const left = await orphans(cluster);
         if (left) problems.push(`${label}: the failed verb left ${left}`);
       }
-      try {
-        await verb.run();
-        await verb.verify();
-      } catch (error) {
-        problems.push(`${label}: the repeat failed: ${(error as Error).message}`);
-        continue;
-      }
-      const left = verb.leavesWorkInProgress ? '' : await orphans();
-      if (left) problems.push(`${label}: after the repeat: ${left}`);
+      await repeatSucceeds(cluster, verb, label, problems);
     }
   }
   return { steps: steps.map((s) => `${s.method} ${s.path}`), problems };
@@ -382,11 +347,11 @@ describe('repeating a verb after the process died midway', { timeout: 120_000 },
     // What a process killed after the restore leaves: the temporary copy, restored and tagged.
     const leftover = temporaryName('rb', 'c-rb', 'old');
     await restoreIntoTemporary(internalsOf(cluster), 'c-rb', 'old', leftover, 'rollback:c-rb');
-    expect(await orphans()).toMatch(/temporary volume left by rollback:c-rb/);
+    expect(await orphans(cluster)).toMatch(/temporary volume left by rollback:c-rb/);
     expect(await service.rollback('c-rb', 'old')).toEqual({ method: 'copy' });
     expect(await deviceSha256(device, SIZE)).toBe(sha256(first));
     expect(await client.resourceDefinitions.getOrUndefined(leftover)).toBeUndefined();
-    expect(await orphans()).toBe('');
+    expect(await orphans(cluster)).toBe('');
   });
 
   it('clone into another group replaces a dead attempt (pending target, temporary snapshot)', async () => {
@@ -414,12 +379,12 @@ describe('repeating a verb after the process died midway', { timeout: 120_000 },
         'Aux/linstor-hv/pending': 'clone',
       },
     });
-    expect(await orphans()).toMatch(/unfinished clone/);
+    expect(await orphans(cluster)).toMatch(/unfinished clone/);
     const result = await service.clone({ source: 'c-src', name: 'c-dst', resourceGroup: 'linstor-hv-thick' });
     expect(result.existed).toBe(false);
     for (const node of result.diskfulNodes) {
       expect(await deviceSha256(service.devicePath('c-dst', node), SIZE)).toBe(sha256(data));
     }
-    expect(await orphans()).toBe('');
+    expect(await orphans(cluster)).toBe('');
   });
 });
