@@ -47,7 +47,12 @@ function sentence(text: string): string {
   return flat.replace(/[.\s]+$/, '');
 }
 
-/** One LINSTOR reason as words: "message (cause). Correction. [error reports: …]". */
+/**
+ * One LINSTOR reason as words: "message (cause). Correction. [error reports: …]". Not the client's
+ * `describeEntry`, which writes the compact "message; cause: …; correction: …" of the client's own
+ * error messages (for logs): these are the sentences a platform shows its user, and both forms are
+ * contracts of their packages' tests.
+ */
 export function describeReason(reason: LinstorReason): string {
   let text = sentence(reason.message);
   if (reason.cause) text += ` (${sentence(reason.cause)})`;
