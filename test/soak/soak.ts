@@ -28,6 +28,12 @@ const REPEATS = 4;
 export interface SoakOptions {
   seed: number;
   durationMs: number;
+  /**
+   * Work the run does at least, however long that takes: it goes on past `durationMs` until this
+   * many operations succeeded and this many checksums were compared, so what a run proves does
+   * not depend on how fast the machine is.
+   */
+  minimum?: { operations: number; checksums: number };
   /** Progress lines (one per fault and per violation); default: none. */
   log?: (line: string) => void;
 }
@@ -109,6 +115,15 @@ class Soak {
     };
   }
 
+  /** The workload goes on: the duration has not passed, or the minimum work is not done yet. */
+  private running(): boolean {
+    if (Date.now() < this.deadline) return true;
+    const minimum = this.options.minimum;
+    if (!minimum) return false;
+    const done = Object.values(this.summary.operations).reduce((sum, f) => sum + f.ok + f.recovered, 0);
+    return done < minimum.operations || this.summary.checksumsVerified < minimum.checksums;
+  }
+
   private log(line: string) {
     this.options.log?.(line);
   }
@@ -164,9 +179,9 @@ class Soak {
   // --- faults ------------------------------------------------------------------------------------
 
   private async faultLoop() {
-    while (Date.now() < this.deadline) {
+    while (this.running()) {
       await sleep(2_000 + this.random() * 3_000);
-      if (this.calm > 0 || Date.now() >= this.deadline) continue;
+      if (this.calm > 0 || !this.running()) continue;
       const kind = this.pick([
         'latency',
         'latency',
@@ -364,7 +379,7 @@ class Soak {
     const vmid = 100 + index;
     const volumes: VolumeModel[] = [];
     let disk = 0;
-    while (Date.now() < this.deadline) {
+    while (this.running()) {
       const op =
         volumes.length < 2
           ? 'create'
@@ -541,7 +556,7 @@ class Soak {
   private async coreWorker() {
     const names: string[] = [];
     let n = 0;
-    while (Date.now() < this.deadline) {
+    while (this.running()) {
       const op =
         names.length === 0 ? 'create' : this.pick(['create', 'attach', 'snapshot', 'delete'] as const);
       if (op === 'create') {
@@ -573,9 +588,9 @@ class Soak {
 
   /** Orphans seen twice in a row (10 s apart) on volumes no worker is working on are violations. */
   private async orphanLoop() {
-    while (Date.now() < this.deadline) {
+    while (this.running()) {
       await sleep(10_000);
-      if (Date.now() >= this.deadline) break;
+      if (!this.running()) break;
       let orphans: readonly Orphan[];
       try {
         await this.restarting;
