@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { VolumeError } from '../src/errors';
-import { expectNoOrphans, OWNER, PLATFORM, useCluster } from './cluster';
+import { expectNoOrphans, stagePendingAttempt, useCluster } from './cluster';
 
 const cluster = useCluster();
 
@@ -36,22 +36,10 @@ describe('attempt ids', { timeout: 120_000 }, () => {
 
   it('resumes its own attempt, refuses another live one, and replaces a dead one', async () => {
     const { client, service } = cluster;
-    const pending = (attempt: string, createdAt: string) =>
-      client.resourceGroups.spawn('linstor-hv', {
-        resource_definition_name: 'att-1',
-        volume_sizes: [1024],
-        definitions_only: true,
-        resource_definition_props: {
-          'Aux/linstor-hv/platform': PLATFORM,
-          'Aux/linstor-hv/owner': OWNER,
-          'Aux/linstor-hv/name': 'att-1',
-          'Aux/linstor-hv/pending': 'create',
-          'Aux/linstor-hv/attempt': attempt,
-          'Aux/linstor-hv/created-at': createdAt,
-        },
-      });
+    const pending = (attempt: string, createdAt: Date) =>
+      stagePendingAttempt(client, 'att-1', 'create', attempt, createdAt);
     // Another attempt, started just now: not ours to finish or remove.
-    await pending('other', new Date().toISOString());
+    await pending('other', new Date());
     const refused = await service.create({ name: 'att-1', sizeKib: 1024 }).catch((error: unknown) => error);
     expect((refused as VolumeError).code).toBe('VOLUME_ALREADY_EXISTS');
     expect((await client.resourceDefinitions.get('att-1')).props?.['Aux/linstor-hv/attempt']).toBe('other');
@@ -61,7 +49,7 @@ describe('attempt ids', { timeout: 120_000 }, () => {
     expect(resumed.diskfulNodes).toHaveLength(2);
     await service.delete('att-1');
     // A dead attempt (older than any verb runs) is replaced.
-    await pending('dead', new Date(Date.now() - 60 * 60_000).toISOString());
+    await pending('dead', new Date(Date.now() - 60 * 60_000));
     const replaced = await service.create({ name: 'att-1', sizeKib: 1024 });
     expect(replaced.existed).toBe(false);
     expect(replaced.attempt).not.toBe('dead');

@@ -132,3 +132,29 @@ export async function expectNoOrphans(client: LinstorClient): Promise<void> {
   const report = await auditOrphans(client, { platform: PLATFORM, ownerId: OWNER });
   expect(describeOrphans(report)).toBe('');
 }
+
+/**
+ * What an unfinished attempt of this suite's owner leaves: a definition (no replicas) of `name`
+ * with the pending mark of `verb`, the attempt id and its start time.
+ */
+export function stagePendingAttempt(
+  client: LinstorClient,
+  name: string,
+  verb: 'create' | 'clone',
+  attempt: string,
+  createdAt: Date,
+) {
+  return client.resourceGroups.spawn('linstor-hv', {
+    resource_definition_name: name,
+    volume_sizes: [1024],
+    definitions_only: true,
+    resource_definition_props: {
+      'Aux/linstor-hv/platform': PLATFORM,
+      'Aux/linstor-hv/owner': OWNER,
+      'Aux/linstor-hv/name': name,
+      'Aux/linstor-hv/pending': verb,
+      'Aux/linstor-hv/attempt': attempt,
+      'Aux/linstor-hv/created-at': createdAt.toISOString(),
+    },
+  });
+}

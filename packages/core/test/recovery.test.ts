@@ -14,7 +14,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { VolumeError } from '../src/errors';
-import { expectNoOrphans, OWNER, PLATFORM, useCluster } from './cluster';
+import { expectNoOrphans, stagePendingAttempt, useCluster } from './cluster';
 
 const cluster = useCluster();
 
@@ -227,20 +227,8 @@ describe('clone attempt ids', { timeout: 180_000 }, () => {
     const { client, service } = cluster;
     await service.create({ name: 'att-src', sizeKib: 1024, preferredNode: 'pve1' });
     await service.createSnapshot('att-src', 'base');
-    const pending = (attempt: string, createdAt: string) =>
-      client.resourceGroups.spawn('linstor-hv', {
-        resource_definition_name: 'att-clone',
-        volume_sizes: [1024],
-        definitions_only: true,
-        resource_definition_props: {
-          'Aux/linstor-hv/platform': PLATFORM,
-          'Aux/linstor-hv/owner': OWNER,
-          'Aux/linstor-hv/name': 'att-clone',
-          'Aux/linstor-hv/pending': 'clone',
-          'Aux/linstor-hv/attempt': attempt,
-          'Aux/linstor-hv/created-at': createdAt,
-        },
-      });
+    const pending = (attempt: string, createdAt: Date) =>
+      stagePendingAttempt(client, 'att-clone', 'clone', attempt, createdAt);
     const clone = (attempt?: string) =>
       service.clone({
         source: 'att-src',
@@ -248,7 +236,7 @@ describe('clone attempt ids', { timeout: 180_000 }, () => {
         name: 'att-clone',
         ...(attempt ? { attempt } : {}),
       });
-    await pending('other', new Date().toISOString());
+    await pending('other', new Date());
     const refused = await clone().catch((error: unknown) => error);
     expect((refused as VolumeError).code).toBe('VOLUME_ALREADY_EXISTS');
     expect((await client.resourceDefinitions.get('att-clone')).props?.['Aux/linstor-hv/attempt']).toBe(
@@ -258,7 +246,7 @@ describe('clone attempt ids', { timeout: 180_000 }, () => {
     expect(resumed).toMatchObject({ existed: false, attempt: 'other' });
     expect(resumed.diskfulNodes).toHaveLength(2);
     await service.delete('att-clone');
-    await pending('dead', new Date(Date.now() - 60 * 60_000).toISOString());
+    await pending('dead', new Date(Date.now() - 60 * 60_000));
     const replaced = await clone();
     expect(replaced.existed).toBe(false);
     expect(replaced.attempt).not.toBe('dead');
