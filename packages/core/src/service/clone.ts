@@ -15,8 +15,6 @@ import {
   type ResourceDefinition,
   type ResourceWithVolumes,
   sameName,
-  WARN_NOT_CONNECTED,
-  WARN_STLT_NOT_UPDATED,
 } from '@linstor-hv/api';
 import { type CallOptions, CloneFailedError } from '@linstor-hv/client';
 import type { GroupPlacement } from '../capacity';
@@ -50,6 +48,7 @@ import {
   defaultAttemptId,
   diskfulNodes,
   finishedNodes,
+  growDefinition,
   pendingAttempt,
   pendingProps,
   removeUnfinished,
@@ -176,20 +175,7 @@ async function finishTarget(job: CloneJob, placement: GroupPlacement): Promise<s
   if (currentKib < targetKib) {
     // DRBD grows only when every replica is UpToDate; a fresh clone or restore may still sync.
     await core.client.wait.synced(targetName, { timeoutMs: core.deadlines.resizeMs, ...call });
-    const reply = await core.client.volumeDefinitions.modify(
-      targetName,
-      VOLUME_NUMBER,
-      { size_kib: targetKib },
-      beforeChange(call),
-    );
-    // As in resizeVolume: LINSTOR answers once the satellites grew; only one it could not reach
-    // grows later, and then the resize is waited for.
-    if (reply.has(WARN_NOT_CONNECTED) || reply.has(WARN_STLT_NOT_UPDATED)) {
-      await core.client.wait.resizeDone(targetName, VOLUME_NUMBER, targetKib, {
-        timeoutMs: core.deadlines.resizeMs,
-        ...call,
-      });
-    }
+    await growDefinition(core, targetName, targetKib, call);
   }
   let nodes = job.made ? [...job.made.nodes].sort() : await diskfulNodes(core, targetName, call);
   if (nodes.length < placement.replicas) {

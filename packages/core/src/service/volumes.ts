@@ -448,6 +448,30 @@ export async function deleteVolume(
   }
 }
 
+/**
+ * Grows the volume definition of `resourceName` to `kib`. LINSTOR answers once the satellites have
+ * grown their volumes; only a satellite it could not reach (it says so in the reply) grows later,
+ * and then the resize is waited for.
+ */
+export async function growDefinition(
+  core: ServiceCore,
+  resourceName: string,
+  kib: number,
+  call: CallOptions,
+): Promise<void> {
+  const reply = await core.client.volumeDefinitions.modify(
+    resourceName,
+    VOLUME_NUMBER,
+    { size_kib: kib },
+    beforeChange(call),
+  );
+  if (reply.has(WARN_NOT_CONNECTED) || reply.has(WARN_STLT_NOT_UPDATED)) {
+    await core.client.wait.resizeDone(resourceName, VOLUME_NUMBER, kib, {
+      timeoutMs: core.deadlines.resizeMs,
+      ...call,
+    });
+  }
+}
 /** Grows a volume to exactly the given size (KiB; bytes rounded up). Shrinking is refused. */
 export async function resizeVolume(
   core: ServiceCore,
@@ -474,20 +498,7 @@ export async function resizeVolume(
       );
     }
     if (kib === currentKib) return { sizeBytes: kib * KIB, changed: false };
-    const reply = await core.client.volumeDefinitions.modify(
-      resourceName,
-      VOLUME_NUMBER,
-      { size_kib: kib },
-      beforeChange(call),
-    );
-    // LINSTOR answers once the satellites have grown their volumes; only a satellite it could not
-    // reach (it says so in the reply) grows later, and then the resize is waited for.
-    if (reply.has(WARN_NOT_CONNECTED) || reply.has(WARN_STLT_NOT_UPDATED)) {
-      await core.client.wait.resizeDone(resourceName, VOLUME_NUMBER, kib, {
-        timeoutMs: core.deadlines.resizeMs,
-        ...call,
-      });
-    }
+    await growDefinition(core, resourceName, kib, call);
     return { sizeBytes: kib * KIB, changed: true };
   } catch (error) {
     throw wrapFailure(`${what} failed`, error, { volume: name });
