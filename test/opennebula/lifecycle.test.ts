@@ -179,18 +179,20 @@ describe('a VM lifecycle', () => {
     }
   }
 
-  /** The VM=[…] payload's disk and snapshot lines for this VM, as monitord merges them. */
+  /**
+   * The VM=[…] payload's disk lines for this VM, as monitord merges them; no SNAPSHOT_SIZE, which
+   * LINSTOR cannot measure (see tm/monitor.ts).
+   */
   function checkVmPayload(text: string): void {
     const vm = new RegExp(`VM=\\[ID=${VM},MONITOR="([A-Za-z0-9+/=]+)"\\]`).exec(text);
     expect(vm, text).not.toBeNull();
     const monitor = Buffer.from(vm![1]!, 'base64').toString('utf8');
     expect(monitor).toMatch(/^DISK_SIZE=\[ID=0,SIZE=[1-4]\]$/m);
     expect(monitor).toMatch(/^DISK_SIZE=\[ID=1,SIZE=\d+\]$/m);
-    expect(monitor).toMatch(/^SNAPSHOT_SIZE=\[ID=0,DISK_ID=0,SIZE=4\]$/m);
-    expect(monitor).toMatch(/^SNAPSHOT_SIZE=\[ID=1,DISK_ID=0,SIZE=4\]$/m);
+    expect(monitor).not.toMatch(/SNAPSHOT_SIZE/);
   }
 
-  it('sends the VM disk and snapshot sizes to monitord and prints the capacity', async () => {
+  it('sends the VM disk sizes to monitord and prints the capacity', async () => {
     const { stdout, datagram } = await monitorOnce();
     const capacity = Object.fromEntries(
       stdout
@@ -209,8 +211,8 @@ describe('a VM lifecycle', () => {
 
   it("encrypts the payload with monitord's PUBKEY, block by block as monitord decrypts it", async () => {
     const b = bed();
-    // 1024 bits: 128-byte blocks, so this payload needs several, as a cluster's would with 2048.
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    // 512 bits: 64-byte blocks, so this payload needs several, as a cluster's would with 2048.
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 512 });
     const pubkey = join(b.dir, 'monitord-pub.pem');
     const prikey = join(b.dir, 'monitord-pri.pem');
     await writeFile(pubkey, publicKey.export({ type: 'pkcs1', format: 'pem' }));
@@ -219,18 +221,18 @@ describe('a VM lifecycle', () => {
     const [type, status, , , payload] = datagram.trim().split(' ');
     expect([type, status]).toEqual(['MONITOR_VM', 'SUCCESS']);
     const encrypted = inflateSync(Buffer.from(payload!, 'base64'));
-    expect(encrypted.length % 128).toBe(0);
-    expect(encrypted.length / 128).toBeGreaterThan(1);
+    expect(encrypted.length % 64).toBe(0);
+    expect(encrypted.length / 64).toBeGreaterThan(1);
     expect(encrypted.toString('latin1')).not.toContain('DISK_SIZE');
     // What ssl_util::rsa_private_decrypt does: each key-sized block decrypted (PKCS#1 v1.5), joined.
     const plain: Buffer[] = [];
-    for (let offset = 0; offset < encrypted.length; offset += 128) {
+    for (let offset = 0; offset < encrypted.length; offset += 64) {
       plain.push(
         execFileSync(
           'openssl',
           ['pkeyutl', '-decrypt', '-inkey', prikey, '-pkeyopt', 'rsa_padding_mode:pkcs1'],
           {
-            input: encrypted.subarray(offset, offset + 128),
+            input: encrypted.subarray(offset, offset + 64),
           },
         ),
       );

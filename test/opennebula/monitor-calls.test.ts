@@ -1,10 +1,15 @@
 /**
- * LINSTOR requests per monitor call, counted by the emulator, on a near-empty cluster and again
- * after it grew by VM disks with snapshots and by another owner's definitions: `ds monitor` and
- * `tm monitor` take two requests, and `tm monitor` with MONITOR_VM_DISKS=1 two more, however many
- * images and disks there are.
+ * LINSTOR requests per monitor call, counted by the emulator, on the three-node cluster and again
+ * after it grew by five nodes with pools, VM disks with snapshots and another owner's definitions.
+ * One-shot: `ds monitor` and `tm monitor` read the group's placement and the pool view, and
+ * MONITOR_VM_DISKS=1 adds the resource view alone. Through a bridge the placement stays known
+ * (ten minutes), so a warm monitor reads the pool view, plus the resource view for VM disks: two
+ * requests however many images, disks and nodes there are.
  */
 
+import { join } from 'node:path';
+import { startBridge } from '@linstor-hv/bridge';
+import { openNebulaMethodTable } from '@linstor-hv/opennebula';
 import { actionData, b64 } from '@linstor-hv/opennebula/sandbox';
 import { describe, expect, it } from 'vitest';
 import { IMAGE_DS, SYSTEM_DS, useTestbed } from './harness';
@@ -13,18 +18,17 @@ const bed = useTestbed();
 
 /** The `/v1` requests one driver call made, by `"<METHOD> <route>"`. */
 async function requestsOf(
-  run: () => Promise<{ code: number; stderr: string }>,
+  run: () => Promise<{ code: number; stdout: string; stderr: string }>,
 ): Promise<Record<string, number>> {
   const control = bed().emulator.control;
   await control.clearRequests();
   const result = await run();
   expect(result.code, result.stderr).toBe(0);
+  expect(result.stdout).toMatch(/^USED_MB=\d+\nTOTAL_MB=\d+\nFREE_MB=\d+\n$/);
   return control.requestCounts();
 }
 
-const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
-
-async function measure() {
+async function measure(env?: Record<string, string>) {
   const b = bed();
   const systemDoc = (vmDisks: boolean) =>
     b64(
@@ -34,15 +38,30 @@ async function measure() {
       }),
     );
   return {
-    ds: await requestsOf(() => b.runDs('monitor', actionData({ datastore: b.imageDs() }), IMAGE_DS)),
-    tm: await requestsOf(() => b.run('tm', 'monitor', [String(SYSTEM_DS)], systemDoc(false))),
-    tmVmDisks: await requestsOf(() => b.run('tm', 'monitor', [String(SYSTEM_DS)], systemDoc(true))),
+    ds: await requestsOf(() =>
+      b.runDs('monitor', actionData({ datastore: b.imageDs() }), IMAGE_DS, 'stdin', env),
+    ),
+    tm: await requestsOf(() => b.run('tm', 'monitor', [String(SYSTEM_DS)], systemDoc(false), env)),
+    tmVmDisks: await requestsOf(() => b.run('tm', 'monitor', [String(SYSTEM_DS)], systemDoc(true), env)),
   };
 }
 
-/** VM disks as linstor-hv's OpenNebula driver tags them, each with a snapshot, and foreign definitions. */
+/** Five more satellites with a thin pool each, VM disks tagged as the driver tags them (each with a snapshot), foreign definitions. */
 async function grow(vmDisks: number, foreign: number): Promise<void> {
   const { client } = bed();
+  for (let i = 4; i <= 8; i++) {
+    const node = `pve${i}`;
+    await client.nodes.create({
+      name: node,
+      type: 'SATELLITE',
+      net_interfaces: [{ name: 'default', address: `10.0.0.${i}`, satellite_port: 3366 }],
+    });
+    await client.storagePools.create(node, {
+      storage_pool_name: 'thinpool',
+      provider_kind: 'LVM_THIN',
+      props: { 'StorDriver/LvmVg': 'linstor_vg', 'StorDriver/ThinPool': 'thinpool' },
+    });
+  }
   for (let i = 0; i < vmDisks; i++) {
     const name = `OpenNebula-Image-1-vm${300 + i}-disk0`;
     await client.resourceGroups.spawn('linstor-hv', {
@@ -66,23 +85,42 @@ async function grow(vmDisks: number, foreign: number): Promise<void> {
   }
 }
 
+const PLACEMENT = { 'GET /v1/resource-groups/{rg}': 1 };
+const POOLS = { 'GET /v1/view/storage-pools': 1 };
+const RESOURCES = { 'GET /v1/view/resources': 1 };
+
 describe('REST requests per monitor call', () => {
-  it('stay at two (four with VM disks) as the cluster grows', async () => {
+  it('one-shot: two, three with VM disks; through a warm bridge: one, two with VM disks; at both cluster sizes', async () => {
     const b = bed();
     await b.putDatastore(b.imageDs());
     await b.putDatastore(b.systemDs());
-    const small = await measure();
-    await grow(12, 60);
-    const large = await measure();
-    for (const counts of [small, large]) {
-      expect(counts.ds).toEqual({
-        'GET /v1/resource-groups/{rg}': 1,
-        'GET /v1/view/storage-pools': 1,
-      });
-      expect(counts.tm).toEqual(counts.ds);
-      expect(total(counts.tmVmDisks)).toBe(4);
-      expect(counts.tmVmDisks).toMatchObject({ 'GET /v1/view/resources': 1, 'GET /v1/view/snapshots': 1 });
+    const socket = join(b.dir, 'monitor-calls.sock');
+    const bridge = await startBridge({
+      methods: openNebulaMethodTable(),
+      socketPath: socket,
+      platform: 'opennebula',
+      version: 'test',
+      log: () => {},
+    });
+    try {
+      const env = { LINSTOR_HV_ONE_SOCKET: socket };
+      const sizes = [];
+      for (const step of ['three nodes', 'eight nodes']) {
+        if (step === 'eight nodes') await grow(12, 60);
+        const oneShot = await measure();
+        expect(oneShot.ds, step).toEqual({ ...PLACEMENT, ...POOLS });
+        expect(oneShot.tm, step).toEqual({ ...PLACEMENT, ...POOLS });
+        expect(oneShot.tmVmDisks, step).toEqual({ ...PLACEMENT, ...POOLS, ...RESOURCES });
+        await measure(env); // the bridge learns each group's placement
+        const bridged = await measure(env);
+        expect(bridged.ds, step).toEqual(POOLS);
+        expect(bridged.tm, step).toEqual(POOLS);
+        expect(bridged.tmVmDisks, step).toEqual({ ...POOLS, ...RESOURCES });
+        sizes.push((await b.client.resourceDefinitions.list()).length);
+      }
+      expect(sizes[1]! - sizes[0]!).toBe(72);
+    } finally {
+      await bridge.close();
     }
-    expect(large).toEqual(small);
   });
 });

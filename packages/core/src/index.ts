@@ -90,6 +90,7 @@ export type {
   DeleteOptions,
   DetachResult,
   MigrationRecord,
+  PlacementCache,
   ReplicaInfo,
   RollbackCheck,
   ServiceDeadlines,
@@ -101,7 +102,7 @@ export type {
 } from './service/types';
 export type { OwnerUsage, UsageOptions } from './service/usage';
 export { createVolumeService, VolumeService } from './service/volume-service';
-export type { VolumeUsage } from './service/volume-usage';
+export type { VolumeUsage, VolumeUsageOptions } from './service/volume-usage';
 export { defaultAttemptId } from './service/volumes';
 export {
   DEFAULT_SWEEP_GRACE_MS,

@@ -10,6 +10,7 @@ import { createLinstorClient, type LinstorClient, type RequestMetric } from '@li
 import {
   type HostExecutor,
   LocalExecutor,
+  type PlacementCache,
   type RunOptions,
   SshExecutor,
   VolumeService,
@@ -39,6 +40,25 @@ export interface ActionLog {
 /** A host name could not be mapped to a LINSTOR node (or the front-end was used as one). */
 export class HostMappingError extends OneProtocolError {}
 
+/**
+ * Resource groups' placements a resident bridge keeps between calls, one cache per controller
+ * list (core re-reads a placement after ten minutes for capacity, one minute for the other verbs).
+ * A one-shot call starts without one.
+ */
+export class PlacementMemory {
+  private readonly caches = new Map<string, PlacementCache>();
+
+  /** The cache of one controller list. */
+  of(controllers: string): PlacementCache {
+    let cache = this.caches.get(controllers);
+    if (!cache) {
+      cache = new Map();
+      this.caches.set(controllers, cache);
+    }
+    return cache;
+  }
+}
+
 /** The per-call state of an action. */
 export class ActionContext {
   private readonly clients = new Map<string, LinstorClient>();
@@ -52,6 +72,8 @@ export class ActionContext {
     readonly signal?: AbortSignal,
     /** Extra client options (tests count requests through `metrics`). */
     private readonly clientOptions: { metrics?: (metric: RequestMetric) => void } = {},
+    /** Placements kept between calls (a bridge's); a call of its own otherwise. */
+    private readonly placements: PlacementMemory = new PlacementMemory(),
   ) {}
 
   /** The LINSTOR node name of an OpenNebula host, through the configured map; refused when unmapped. */
@@ -128,6 +150,7 @@ export class ActionContext {
         ownerId: this.config.ownerId,
         deviceRoot: (node) => this.config.deviceRoot.replaceAll('{node}', node),
         executorFor: (node) => this.executor(this.hostOf(node)),
+        placementCache: this.placements.of(datastore.controllers),
       });
       this.services.set(key, service);
     }

@@ -4,6 +4,7 @@
  * so a shim can hand a call to the resident bridge and print the same bytes.
  */
 
+import { PlacementMemory } from './context';
 import { OneProtocolError } from './protocol';
 import { actionsOf, type OneDriver, runOneAction } from './run';
 
@@ -47,6 +48,8 @@ export function openNebulaMethodTable(): Record<
   (params: unknown, call: BridgeCallLike) => Promise<unknown>
 > {
   const table: Record<string, (params: unknown, call: BridgeCallLike) => Promise<unknown>> = {};
+  // Placements outlive each call, so a warm monitor reads only the views (see tm/monitor.ts).
+  const placements = new PlacementMemory();
   for (const driver of ['ds', 'tm'] as OneDriver[]) {
     for (const action of actionsOf(driver)) {
       table[`one.${driver}.${action}`] = async (params, call) => {
@@ -55,7 +58,7 @@ export function openNebulaMethodTable(): Record<
         for (const key of PASSED_ENV) if (typeof env?.[key] === 'string') passed[key] = env[key];
         return runOneAction(
           { driver, action, argv, stdin: async () => stdin ?? '' },
-          { env: passed, signal: call.signal },
+          { env: passed, signal: call.signal, placements },
         );
       };
     }

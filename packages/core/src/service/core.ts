@@ -30,7 +30,14 @@ import { VolumeValidationError } from '../errors';
 import { LocalExecutor } from '../exec/local';
 import type { HostExecutor } from '../exec/types';
 import { attachmentCreator, isOwnedBy, type Ownership, resourceNameFor, validateOwnership } from '../naming';
-import type { MigrationRecord, ReplicaInfo, ServiceDeadlines, SizeSpec, VolumeServiceOptions } from './types';
+import type {
+  MigrationRecord,
+  PlacementCache,
+  ReplicaInfo,
+  ServiceDeadlines,
+  SizeSpec,
+  VolumeServiceOptions,
+} from './types';
 
 /** The only volume number linstor-hv uses: one volume per resource definition, as the official plugins do. */
 export const VOLUME_NUMBER = 0;
@@ -201,7 +208,7 @@ export class ServiceCore {
   readonly overSubscriptionRatio: number | undefined;
   private readonly deviceRootOf: (node: string) => string;
   private readonly executorOf: (node: string) => HostExecutor;
-  private readonly placements = new Map<string, { at: number; placement: Promise<GroupPlacement> }>();
+  private readonly placements: PlacementCache;
 
   constructor(options: VolumeServiceOptions) {
     this.client = options.client;
@@ -213,6 +220,7 @@ export class ServiceCore {
     this.deviceRootOf = options.deviceRoot ?? (() => '/dev');
     const local = new LocalExecutor();
     this.executorOf = options.executorFor ?? (() => local);
+    this.placements = options.placementCache ?? new Map();
   }
 
   /** The LINSTOR resource-definition name of a platform volume name. */

@@ -1,5 +1,6 @@
 import type { Props } from '@linstor-hv/api';
 import type { LinstorClient } from '@linstor-hv/client';
+import type { GroupPlacement } from '../capacity';
 import type { ProgressCallback } from '../copy/progress';
 import type { HostExecutor } from '../exec/types';
 
@@ -21,7 +22,16 @@ export interface VolumeServiceOptions {
   readonly deadlines?: Partial<ServiceDeadlines>;
   /** Thin over-subscription ratio used by {@link GroupCapacity} (default LINSTOR's 20). */
   readonly overSubscriptionRatio?: number;
+  /**
+   * Where the service remembers resource groups' placements (default: its own map). A resident
+   * process that makes a service per call shares one map between the services of one controller
+   * configuration, so placements outlive the call.
+   */
+  readonly placementCache?: PlacementCache;
 }
+
+/** Resource groups' placements by group-name key, with when they were read. */
+export type PlacementCache = Map<string, { readonly at: number; readonly placement: Promise<GroupPlacement> }>;
 
 /** How long the service waits for LINSTOR and the hosts (ms). */
 export interface ServiceDeadlines {

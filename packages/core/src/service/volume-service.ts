@@ -32,7 +32,7 @@ import type {
   VolumeSummary,
 } from './types';
 import { type OwnerUsage, ownerUsage, type UsageOptions } from './usage';
-import { type VolumeUsage, volumeUsage } from './volume-usage';
+import { type VolumeUsage, type VolumeUsageOptions, volumeUsage } from './volume-usage';
 import { createVolume, deleteVolume, listVolumes, resizeVolume, volumeInfo } from './volumes';
 
 /**
@@ -263,11 +263,14 @@ export class VolumeService {
     return findNode(this.core, host, options);
   }
 
-  /** Space used by every volume whose definition has `key`=`value`, with its snapshots (two requests). */
+  /**
+   * Space used by every volume whose definition has `key`=`value`, with its snapshots (two
+   * requests; one with `snapshots: false`).
+   */
   volumeUsage(
     selector: { key: string; value: string },
     keys: readonly string[] = [],
-    options: SignalOptions = {},
+    options: VolumeUsageOptions = {},
   ): Promise<VolumeUsage[]> {
     return volumeUsage(this.core, selector, keys, options);
   }

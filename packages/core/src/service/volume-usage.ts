@@ -2,7 +2,8 @@
  * How much space the volumes of one platform object (an OpenNebula datastore, say) really use, and
  * their snapshots: for monitoring, in two requests whatever the number of volumes (the resource
  * view and the snapshot view, both unfiltered; the definition's properties come with each entry,
- * so no per-volume request is needed).
+ * so no per-volume request is needed), or in one (the resource view) when snapshots are not asked
+ * for.
  */
 
 import { type ResourceWithVolumes, sameName } from '@linstor-hv/api';
@@ -29,21 +30,27 @@ export interface VolumeUsage {
   readonly snapshots: readonly { readonly snapshotName: string; readonly sizeBytes: number | undefined }[];
 }
 
+/** Options of {@link volumeUsage}. */
+export interface VolumeUsageOptions extends SignalOptions {
+  /** false: skip the snapshot view (one request; every `snapshots` list is empty). Default true. */
+  readonly snapshots?: boolean;
+}
+
 /**
  * Every volume whose definition has `key` = `value`, with the definition's values of `keys`, its
- * size, allocation and snapshots.
+ * size, allocation and (unless `snapshots: false`) snapshots.
  */
 export async function volumeUsage(
   core: ServiceCore,
   selector: { key: string; value: string },
   keys: readonly string[],
-  options: SignalOptions = {},
+  options: VolumeUsageOptions = {},
 ): Promise<VolumeUsage[]> {
   const call = callOf(options);
   try {
     const [resources, snapshots] = await Promise.all([
       core.client.resources.view(undefined, call),
-      core.client.snapshots.view(undefined, call),
+      options.snapshots === false ? Promise.resolve([]) : core.client.snapshots.view(undefined, call),
     ]);
     const byDefinition = new Map<string, ResourceWithVolumes[]>();
     for (const resource of resources) {

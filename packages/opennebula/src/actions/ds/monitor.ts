@@ -16,8 +16,12 @@ export async function capacityLines(ctx: ActionContext, datastore: DatastoreSett
   const capacity = await ctx.service(datastore).capacity(undefined, { liveness: 'pool-view', ...ctx.call() });
   const total = Math.floor(capacity.totalBytes / MIB);
   const free = Math.floor(capacity.freeBytes / MIB);
-  if (capacity.offlineNodes.length > 0)
-    ctx.log.info(`left out offline nodes: ${capacity.offlineNodes.join(', ')}`);
+  if (capacity.offlineNodes.length > 0) {
+    const nodes = capacity.offlineNodes.join(', ');
+    ctx.log.info(
+      `LINSTOR cannot reach node(s) ${nodes}: their storage pools are left out of TOTAL_MB and FREE_MB until they are back online`,
+    );
+  }
   return `USED_MB=${total - free}\nTOTAL_MB=${total}\nFREE_MB=${free}\n`;
 }
 

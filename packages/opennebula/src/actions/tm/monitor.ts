@@ -1,8 +1,15 @@
 /**
  * `tm monitor` (a shared LINSTOR system datastore, called by the DS driver): the capacity lines on
- * stdout and, when oned asks with MONITOR_VM_DISKS=1, each VM's disk and snapshot sizes sent to
- * the monitor daemon (addon-linstor sent none, so Sunstone showed no disk sizes). The sizes come
- * from two LINSTOR requests whatever the number of disks.
+ * stdout and, when oned asks with MONITOR_VM_DISKS=1, each VM's disk sizes sent to the monitor
+ * daemon (addon-linstor sent none, so Sunstone showed no disk sizes). The sizes come from one
+ * LINSTOR request (the resource view) whatever the number of disks, beside capacity's pool view
+ * (and the group's placement, which a resident bridge keeps for ten minutes).
+ *
+ * No SNAPSHOT_SIZE lines: oned shows a snapshot as `<monitored>/<size at creation>`, the monitored
+ * figure being the space the snapshot takes (`du` of a qcow2 snapshot, `rbd du` on Ceph). LINSTOR's
+ * REST API reports no space per snapshot, only the volume size the snapshot was taken at, which is
+ * the second figure again and would claim a full copy for every thin snapshot; reading it cost a
+ * second view of every snapshot in the cluster. Without the line oned shows `-` (not measured).
  */
 
 import { PROP_HV_PLATFORM } from '@linstor-hv/api';
@@ -20,7 +27,10 @@ const mb = (bytes: number | undefined) => Math.ceil((bytes ?? 0) / MIB);
 export async function vmDiskPayload(ctx: ActionContext, request: DsMonitorRequest): Promise<string> {
   const usage = await ctx
     .service(request.datastore)
-    .volumeUsage({ key: PROP_HV_PLATFORM, value: PLATFORM }, [PROP_ONE_VM_ID, PROP_ONE_DISK_ID], ctx.call());
+    .volumeUsage({ key: PROP_HV_PLATFORM, value: PLATFORM }, [PROP_ONE_VM_ID, PROP_ONE_DISK_ID], {
+      ...ctx.call(),
+      snapshots: false,
+    });
   const byVm = new Map<string, string[]>();
   for (const volume of usage) {
     const vmId = volume.props[PROP_ONE_VM_ID];
@@ -28,11 +38,6 @@ export async function vmDiskPayload(ctx: ActionContext, request: DsMonitorReques
     if (vmId === undefined || diskId === undefined) continue;
     const lines = byVm.get(vmId) ?? [];
     lines.push(`DISK_SIZE=[ID=${diskId},SIZE=${mb(volume.allocatedBytes ?? volume.sizeBytes)}]`);
-    for (const snapshot of volume.snapshots) {
-      const snapId = /^OpenNebula-Snap-(\d+)$/.exec(snapshot.snapshotName)?.[1];
-      if (snapId !== undefined)
-        lines.push(`SNAPSHOT_SIZE=[ID=${snapId},DISK_ID=${diskId},SIZE=${mb(snapshot.sizeBytes)}]`);
-    }
     byVm.set(vmId, lines);
   }
   return [...byVm]
