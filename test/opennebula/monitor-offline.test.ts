@@ -106,7 +106,9 @@ describe('monitor with a node offline', () => {
         const note = stderr.split('\n').filter((l) => l.includes('cannot reach'));
         expect(note, stderr).toHaveLength(1);
         expect(note[0]).toMatch(
-          new RegExp(`^INFO: (ds|tm) monitor: LINSTOR cannot reach node\\(s\\) ${offline}: their storage pools are left out`),
+          new RegExp(
+            `^INFO: (ds|tm) monitor: LINSTOR cannot reach node\\(s\\) ${offline}: their storage pools are left out`,
+          ),
         );
       }
       // The disk's other replica still reports its size.

@@ -31,7 +31,10 @@ export interface VolumeServiceOptions {
 }
 
 /** Resource groups' placements by group-name key, with when they were read. */
-export type PlacementCache = Map<string, { readonly at: number; readonly placement: Promise<GroupPlacement> }>;
+export type PlacementCache = Map<
+  string,
+  { readonly at: number; readonly placement: Promise<GroupPlacement> }
+>;
 
 /** How long the service waits for LINSTOR and the hosts (ms). */
 export interface ServiceDeadlines {
