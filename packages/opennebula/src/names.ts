@@ -29,6 +29,8 @@ export const PROP_ONE_IMAGE_ID = 'Aux/one/IMAGE_ID';
 export const PROP_ONE_VM_ID = 'Aux/one/VM_ID';
 export const PROP_ONE_DISK_ID = 'Aux/one/DISK_ID';
 export const PROP_ONE_DS_ID = 'Aux/one/DS_ID';
+/** On a `tm restore` staging volume: the disk's resource definition it holds a backup for. */
+export const PROP_ONE_RESTORE_OF = 'Aux/one/RESTORE_OF';
 
 /** The `Aux/one/*` tags of a definition (only the ids that apply). */
 export function oneTags(ids: {
