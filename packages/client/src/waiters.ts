@@ -16,8 +16,14 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** First pause between polls in ms (default 250); it grows by half each poll up to `maxIntervalMs`. */
   intervalMs?: number;
-  /** Longest pause between polls in ms (default 2000). */
+  /** Longest pause between polls in ms (default 2000); not applied when `maxPolls` is set. */
   maxIntervalMs?: number;
+  /**
+   * At most this many checks, so the requests a wait makes are bounded whatever it takes: the
+   * pauses grow from `intervalMs` by half each poll, or faster where needed for the last check to
+   * fall at the deadline (a geometric schedule over the time left).
+   */
+  maxPolls?: number;
   signal?: AbortSignal;
 }
 
@@ -26,6 +32,27 @@ type PollResult<T> = { done: true; value: T } | { done: false; state: string };
 
 /** A poll's own request may take at least this long, even when the wait's deadline is closer. */
 const MIN_POLL_REQUEST_MS = 2000;
+
+/** How much each pause grows over the one before (unless a poll budget needs more). */
+const GROWTH = 1.5;
+
+/**
+ * The growth of the pauses (at least {@link GROWTH}) with which `pauses` pauses starting at
+ * `first` ms add up to at least `total` ms.
+ */
+export function growthToCover(first: number, total: number, pauses: number): number {
+  const sum = (r: number) => first * ((r ** pauses - 1) / (r - 1));
+  if (pauses <= 1 || sum(GROWTH) >= total) return GROWTH;
+  let low = GROWTH;
+  let high = GROWTH * 2;
+  while (sum(high) < total) high *= 2;
+  for (let i = 0; i < 40; i++) {
+    const mid = (low + high) / 2;
+    if (sum(mid) < total) low = mid;
+    else high = mid;
+  }
+  return high;
+}
 
 /**
  * Polls `check` with growing pauses until it reports done or the deadline passes. `check` gets the
@@ -38,19 +65,25 @@ export async function pollUntil<T>(
   options: WaitOptions = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const maxInterval = options.maxIntervalMs ?? 2000;
-  let interval = Math.min(options.intervalMs ?? 250, maxInterval);
+  const budget = options.maxPolls;
+  const maxInterval = budget === undefined ? (options.maxIntervalMs ?? 2000) : Number.POSITIVE_INFINITY;
+  let interval = Math.max(1, Math.min(options.intervalMs ?? 250, maxInterval));
   const deadline = Date.now() + timeoutMs;
   let lastState = 'nothing yet';
-  for (;;) {
+  for (let checks = 1; ; checks++) {
     if (options.signal?.aborted) throw options.signal.reason;
     const result = await check(Math.max(MIN_POLL_REQUEST_MS, deadline - Date.now()));
     if (result.done) return result.value;
     lastState = result.state;
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new WaitTimeoutError(what, timeoutMs, lastState);
-    await sleep(Math.min(interval, remaining), options.signal);
-    interval = Math.min(maxInterval, Math.ceil(interval * 1.5));
+    if (remaining <= 0 || (budget !== undefined && checks >= budget)) {
+      throw new WaitTimeoutError(what, timeoutMs, lastState);
+    }
+    // With a budget, the pauses left (one per check left) must reach the deadline.
+    const growth = budget === undefined ? GROWTH : growthToCover(interval, remaining, budget - checks);
+    const pause = budget !== undefined && checks === budget - 1 ? remaining : Math.min(interval, remaining);
+    await sleep(pause, options.signal);
+    interval = Math.min(maxInterval, Math.ceil(interval * growth));
   }
 }
 

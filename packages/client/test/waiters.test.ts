@@ -72,6 +72,48 @@ describe('pollUntil', () => {
     expect(pauses).toEqual([20, 30, 45, 50]);
   });
 
+  it('with maxPolls, checks at most that often, the last time at the deadline', async () => {
+    vi.useFakeTimers();
+    try {
+      const start = Date.now();
+      const at: number[] = [];
+      const waiting = pollUntil(
+        'a slow clone',
+        async () => {
+          at.push(Date.now() - start);
+          return { done: false, state: `poll ${at.length}` };
+        },
+        { intervalMs: 20, timeoutMs: 600_000, maxPolls: 6 },
+      ).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(700_000);
+      const error = (await waiting) as WaitTimeoutError;
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      expect(error.message).toContain('last seen: poll 6');
+      expect(at).toHaveLength(6);
+      expect(at.slice(0, 2)).toEqual([0, 20]);
+      // The pauses grow (geometrically) and the last check comes at the deadline, not before.
+      for (let i = 2; i < at.length; i++)
+        expect(at[i]! - at[i - 1]!).toBeGreaterThan(at[i - 1]! - at[i - 2]!);
+      expect(at[5]).toBe(600_000);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('with maxPolls, a wait that ends early checks no more than it needs', async () => {
+    let polls = 0;
+    const value = await pollUntil(
+      'three polls',
+      async () => {
+        polls += 1;
+        return polls === 3 ? { done: true, value: 'ok' } : { done: false, state: 'not yet' };
+      },
+      { intervalMs: 1, timeoutMs: 60_000, maxPolls: 6 },
+    );
+    expect(value).toBe('ok');
+    expect(polls).toBe(3);
+  });
+
   it('times out with the last state it saw', async () => {
     const error = (await pollUntil('godot', async () => ({ done: false, state: 'still waiting' }), {
       timeoutMs: 100,

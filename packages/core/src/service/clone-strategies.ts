@@ -12,6 +12,7 @@
  * settled by reading the target and going on only when it is this attempt's.
  */
 
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   FAIL_EXISTS_RSC_DFN,
   FAIL_INVLD_PROVIDER,
@@ -25,7 +26,7 @@ import {
 } from '@linstor-hv/api';
 import { type CallOptions, LinstorApiError, OutcomeUnknownError } from '@linstor-hv/client';
 import { VolumeError } from '../errors';
-import { beforeChange, isDiskless, isTieBreaker, KIB, type ServiceCore } from './core';
+import { beforeChange, isDeleting, isDiskless, isTieBreaker, KIB, type ServiceCore } from './core';
 import { CREATE_AGAIN, type CreateOrAdoptSteps, createOrAdopt } from './idempotent';
 import { describeSnapshot } from './snapshots';
 import {
@@ -64,8 +65,11 @@ export interface CloneJob {
   readonly temporaries: string[];
   /** The temporary snapshot of the source this clone took, until it is removed. */
   temporarySnapshot?: string;
-  /** Size and diskful nodes of the built target when the way that built it tells them. */
-  made?: { kib: number; nodes: readonly string[] };
+  /**
+   * Size and diskful nodes of the built target when the way that built it tells them; `synced`:
+   * every diskful replica is known to be UpToDate (LINSTOR's COMPLETE clone status says so).
+   */
+  made?: { kib: number; nodes: readonly string[]; synced?: boolean };
   /**
    * Settles a target found where this clone wanted to create one (see `cloneVolume`): the result
    * of a repeat when it is this owner's finished clone; undefined when it was an unfinished
@@ -136,14 +140,21 @@ export async function cloneWithApi(job: CloneJob): Promise<BuildOutcome> {
     if (unsupported(error)) return 'unsupported';
     throw error;
   }
-  // A thin clone is done in milliseconds; start polling soon (the pause grows by half each poll).
+  // The satellites copy after the POST has returned, so a status read at once would only say
+  // CLONING; a thin clone is done in milliseconds: the first read comes soon, the pauses grow.
+  const started = Date.now();
+  // An abort ends the pause; the wait's first step then throws the signal's reason.
+  await delay(CLONE_FIRST_POLL_MS, undefined, { signal: call.signal }).catch(() => undefined);
   await core.client.wait.cloneComplete(sourceName, targetName, {
-    timeoutMs: core.deadlines.cloneMs,
+    timeoutMs: Math.max(1, core.deadlines.cloneMs - (Date.now() - started)),
     intervalMs: CLONE_FIRST_POLL_MS,
+    ...(core.deadlines.clonePolls !== undefined ? { maxPolls: core.deadlines.clonePolls } : {}),
     ...call,
   });
   // The clone API puts a resource on every node of the source, its diskless attachments included;
-  // a new volume is attached nowhere until the platform asks.
+  // a new volume is attached nowhere until the platform asks. The same read names the replicas,
+  // and the clone has the source's volume definitions, so the finish needs no read of its own.
+  const nodes: string[] = [];
   for (const r of await core.resources(targetName, undefined, call)) {
     if (isDiskless(r) && !isTieBreaker(r) && r.node_name) {
       await core.client.resources.delete(
@@ -152,8 +163,13 @@ export async function cloneWithApi(job: CloneJob): Promise<BuildOutcome> {
         { keepTiebreaker: true },
         beforeChange(call),
       );
+    } else if (!isDiskless(r) && !isDeleting(r) && r.node_name) {
+      nodes.push(r.node_name);
     }
   }
+  // COMPLETE means every diskful replica is UpToDate and connected (LINSTOR's clone status checks
+  // the satellites' DRBD states), so a grow needs no wait for the sync.
+  job.made = { kib: job.sourceKib, nodes, synced: true };
   return 'built';
 }
 

@@ -72,14 +72,22 @@ async function readSource(
   core: ServiceCore,
   request: CloneRequest,
   sourceName: string,
+  targetName: string,
   what: string,
   call: CallOptions,
-): Promise<{ sourceKib: number; snapshotName?: string; snapshotNodes?: readonly string[] }> {
+): Promise<{
+  sourceKib: number;
+  snapshotName?: string;
+  snapshotNodes?: readonly string[];
+  /** The target's definition as read with the source's (null: absent); undefined: not read. */
+  target?: ResourceDefinition | null;
+}> {
   if (request.snapshot === undefined) {
-    const sourceDefinition = await core.definition(sourceName, call);
+    // One request for both: the source's size and whether the target exists already.
+    const [sourceDefinition, target] = await core.definitions([sourceName, targetName], call);
     if (!sourceDefinition)
       throw new VolumeNotFoundError(`${what}: the source volume does not exist.`, { volume: request.source });
-    return { sourceKib: core.sizeKibOf(sourceDefinition) ?? 0 };
+    return { sourceKib: core.sizeKibOf(sourceDefinition) ?? 0, target: target ?? null };
   }
   // The snapshot alone answers for its volume (a missing volume has no snapshot either) and
   // carries the size, so a restore costs no read of the source definition.
@@ -174,7 +182,9 @@ async function finishTarget(job: CloneJob, placement: GroupPlacement): Promise<s
     job.made?.kib ?? (await core.client.volumeDefinitions.get(targetName, VOLUME_NUMBER, call)).size_kib;
   if (currentKib < targetKib) {
     // DRBD grows only when every replica is UpToDate; a fresh clone or restore may still sync.
-    await core.client.wait.synced(targetName, { timeoutMs: core.deadlines.resizeMs, ...call });
+    if (!job.made?.synced) {
+      await core.client.wait.synced(targetName, { timeoutMs: core.deadlines.resizeMs, ...call });
+    }
     await growDefinition(core, targetName, targetKib, call);
   }
   let nodes = job.made ? [...job.made.nodes].sort() : await diskfulNodes(core, targetName, call);
@@ -231,10 +241,11 @@ export async function cloneVolume(
   let job: CloneJob | undefined;
   let started = false;
   try {
-    const { sourceKib, snapshotName, snapshotNodes } = await readSource(
+    const { sourceKib, snapshotName, snapshotNodes, target } = await readSource(
       core,
       request,
       sourceName,
+      targetName,
       what,
       call,
     );
@@ -276,7 +287,7 @@ export async function cloneVolume(
     // A restore of a named snapshot creates the definition first, and LINSTOR refuses one that
     // exists: that refusal is the existence check (one read less on every restore).
     if (!(snapshotName !== undefined && samePools)) {
-      const existing = await core.definition(targetName, call);
+      const existing = target === undefined ? await core.definition(targetName, call) : (target ?? undefined);
       const repeated = existing && (await job.settleExisting(existing));
       if (repeated) return repeated;
     }

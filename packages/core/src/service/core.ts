@@ -296,11 +296,23 @@ export class ServiceCore {
 
   /** A resource definition with its volume definitions, in one request; undefined when absent. */
   async definition(resourceName: string, call: CallOptions = {}): Promise<ResourceDefinition | undefined> {
+    const [found] = await this.definitions([resourceName], call);
+    return found;
+  }
+
+  /**
+   * Several resource definitions with their volume definitions, in one request: one entry per
+   * name, in the order asked (undefined where absent).
+   */
+  async definitions(
+    resourceNames: readonly string[],
+    call: CallOptions = {},
+  ): Promise<(ResourceDefinition | undefined)[]> {
     const list = await this.client.resourceDefinitions.list(
-      { resourceDefinitions: [resourceName], withVolumeDefinitions: true },
+      { resourceDefinitions: [...resourceNames], withVolumeDefinitions: true },
       call,
     );
-    return list.find((rd) => rd.name !== undefined && sameName(rd.name, resourceName));
+    return resourceNames.map((name) => list.find((rd) => rd.name !== undefined && sameName(rd.name, name)));
   }
 
   /** The resources of a definition with volumes and state, in one request. */

@@ -44,6 +44,12 @@ export interface ServiceDeadlines {
   readonly deviceMs: number;
   /** A clone to reach COMPLETE (default 10 min). */
   readonly cloneMs: number;
+  /**
+   * At most this many reads of a clone's status, spread over `cloneMs` (pauses growing
+   * geometrically), so a clone's requests are bounded whatever the copy takes. Default: no bound
+   * (pauses grow to 2 s and stay there).
+   */
+  readonly clonePolls?: number;
   /** A resize to be visible on every replica (default 60 s). */
   readonly resizeMs: number;
   /**
