@@ -17,7 +17,7 @@ import {
 } from '@linstor-hv/core';
 import { CinderError } from './errors';
 import { defaultGroupShape, groupNameOf, groupShapeOf, type V1Placement } from './extra-specs';
-import type { BackendConfig, Connector, VolumeType } from './protocol';
+import { type BackendConfig, type Connector, callBudgetMs, type VolumeType } from './protocol';
 
 /** The platform name in linstor-hv's ownership tags. */
 export const PLATFORM = 'cinder';
@@ -26,6 +26,12 @@ const MEMORY_TTL_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 /** How long delete and revert wait for a device that is still open somewhere. */
 const NOT_IN_USE_MS = 3_000;
+/**
+ * Reads of a clone's status at most: with the clone's five other requests (the two definitions,
+ * the source's replicas, the clone itself, the clone's replicas, the finish) and one more for a
+ * diskless attachment of the source or a grow, a clone stays within 12 requests.
+ */
+export const CLONE_STATUS_POLLS = 6;
 
 /**
  * The Cinder host cannot look into another node's `/dev`; for those nodes LINSTOR's report that
@@ -103,7 +109,14 @@ export class Backend {
         deviceRoot: (node) => this.deviceRoot(node),
         executorFor: (node) => this.executor(node),
         // Cinder deletes and reverts only detached volumes; a device still open is a real conflict.
-        deadlines: { notInUseMs: NOT_IN_USE_MS },
+        // A clone reads its status at most CLONE_STATUS_POLLS times, spread over the time the
+        // driver gives a call (5 × linstor_timeout, at least a minute): a clone's REST calls are
+        // bounded whatever the copy takes (issue 12: at most 12).
+        deadlines: {
+          notInUseMs: NOT_IN_USE_MS,
+          cloneMs: callBudgetMs(this.config),
+          clonePolls: CLONE_STATUS_POLLS,
+        },
         ...(this.config.maxOverSubscriptionRatio !== undefined
           ? { overSubscriptionRatio: this.config.maxOverSubscriptionRatio }
           : {}),
@@ -256,6 +269,11 @@ export class BackendRegistry {
       this.backends.set(key, backend);
     }
     return backend;
+  }
+
+  /** Every backend made so far (the bridge's orphan sweep visits their clusters). */
+  list(): Backend[] {
+    return [...this.backends.values()];
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
+import { CLONE_STATUS_POLLS } from '../src/backend';
 import { snapshot, type TableCluster, useTableCluster, volume } from './fixture';
 
 const SIZES = [3, 150] as const;
@@ -15,8 +16,10 @@ const EXPECTED: Record<string, { ours: number; limit: number; debian: number }> 
   create_volume: { ours: 3, limit: 6, debian: 20 },
   create_snapshot: { ours: 2, limit: 3, debian: 7 },
   create_volume_from_snapshot: { ours: 8, limit: 8, debian: 16 },
-  // Besides these, at least one poll of the clone's status (two when the copy is not done at once).
-  create_cloned_volume: { ours: 8, limit: 10, debian: 33 },
+  // Besides these, the reads of the clone's status: at least one, at most CLONE_STATUS_POLLS.
+  create_cloned_volume: { ours: 5, limit: 12 - CLONE_STATUS_POLLS, debian: 33 },
+  // Into a larger volume: one request more (the grow; LINSTOR's COMPLETE means in sync already).
+  'create_cloned_volume (larger)': { ours: 6, limit: 12 - CLONE_STATUS_POLLS, debian: 33 },
   extend_volume: { ours: 2, limit: 2, debian: 3 },
   get_volume_stats: { ours: 2, limit: 2, debian: 9 },
   delete_snapshot: { ours: 2, limit: 3, debian: 10 },
@@ -37,14 +40,16 @@ async function populate(cluster: TableCluster, count: number): Promise<void> {
 
 async function measure(cluster: TableCluster): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  const counted = async (method: string, params: Record<string, unknown>) => {
-    const log = await cluster.countRequests(() => cluster.call(method, params));
-    if (process.env.REST_CALLS_DEBUG) console.log(method, log);
+  const log = (name: string) => async (run: () => Promise<unknown>) => {
+    const requests = await cluster.countRequests(run);
+    if (process.env.REST_CALLS_DEBUG) console.log(name, requests);
     // How often LINSTOR's clone status is polled depends on how long the copy takes: counted apart.
-    const polls = log.filter((r) => r === CLONE_POLL).length;
-    counts[method] = log.length - polls;
-    if (polls > 0) counts[`${method} (clone status polls)`] = polls;
+    const polls = requests.filter((r) => r === CLONE_POLL).length;
+    counts[name] = requests.length - polls;
+    if (polls > 0) counts[`${name} (clone status polls)`] = polls;
   };
+  const counted = (method: string, params: Record<string, unknown>) =>
+    log(method)(() => cluster.call(method, params));
   // A warm bridge: the group and the Cinder host's node are known from earlier calls.
   await cluster.call('get_volume_stats', {});
   const warm = volume(1);
@@ -57,6 +62,8 @@ async function measure(cluster: TableCluster): Promise<Record<string, number>> {
   await counted('create_snapshot', { snapshot: snap });
   await counted('create_volume_from_snapshot', { volume: volume(2), snapshot: snap });
   await counted('create_cloned_volume', { volume: volume(1), source: vol });
+  const larger = log('create_cloned_volume (larger)');
+  await larger(() => cluster.call('create_cloned_volume', { volume: volume(3), source: vol }));
   await counted('extend_volume', { volume: vol, newSize: 2 });
   await counted('get_volume_stats', {});
   await counted('delete_snapshot', { snapshot: snap });
@@ -82,9 +89,14 @@ describe('REST calls per Cinder method', () => {
       for (const size of SIZES) expect(results[size]?.[method], `${method} at ${size}`).toBe(ours);
     });
   }
-  it('create_cloned_volume waits for the clone by polling its status', () => {
-    for (const size of SIZES) {
-      expect(results[size]?.['create_cloned_volume (clone status polls)']).toBeGreaterThanOrEqual(1);
-    }
-  });
+  for (const method of ['create_cloned_volume', 'create_cloned_volume (larger)']) {
+    it(`${method} reads the clone's status at least once and at most ${CLONE_STATUS_POLLS} times: 12 at most`, () => {
+      for (const size of SIZES) {
+        const polls = results[size]?.[`${method} (clone status polls)`] ?? 0;
+        expect(polls, `at ${size}`).toBeGreaterThanOrEqual(1);
+        expect(polls, `at ${size}`).toBeLessThanOrEqual(CLONE_STATUS_POLLS);
+        expect((results[size]?.[method] ?? 0) + polls, `at ${size}`).toBeLessThanOrEqual(12);
+      }
+    });
+  }
 });
