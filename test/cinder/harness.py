@@ -64,7 +64,8 @@ def require_bridge():
 class Cluster(object):
     """Emulator + bridge; `restart_bridge()` kills the bridge and starts a new one on the same socket."""
 
-    def __init__(self):
+    def __init__(self, bridge_args=()):
+        self.bridge_args = list(bridge_args)
         self.scratch = tempfile.mkdtemp(prefix='linstor-hv-cinder-test-')
         self.socket = os.path.join(self.scratch, 'run', 'cinder.sock')
         self.emulator = None
@@ -102,7 +103,7 @@ class Cluster(object):
     def start_bridge(self):
         os.makedirs(os.path.dirname(self.socket), mode=0o700, exist_ok=True)
         log = open(os.path.join(self.scratch, 'bridge.log'), 'ab')
-        argv = require_bridge() + [self.socket]
+        argv = require_bridge() + [self.socket] + self.bridge_args
         self.bridge = subprocess.Popen(argv, stdout=log, stderr=log, cwd=ROOT)
         log.close()
         deadline = time.monotonic() + 30
@@ -117,6 +118,10 @@ class Cluster(object):
             self.bridge.wait(30)
         if sig == signal.SIGKILL and os.path.exists(self.socket):
             os.unlink(self.socket)  # a killed bridge leaves its socket file behind
+
+    def bridge_log(self):
+        with open(os.path.join(self.scratch, 'bridge.log'), 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
 
     def restart_bridge(self):
         self.stop_bridge()

@@ -24,8 +24,10 @@ export {
   type CinderSnapshot,
   type CinderVolume,
   type Connector,
+  callBudgetMs,
   parseBackend,
   parseSnapshot,
   parseVolume,
 } from './protocol';
+export { sweepCinderOrphans, sweepGraceMs } from './sweep';
 export { cinderMethodTable } from './table';

@@ -209,6 +209,14 @@ function id(fields: Fields, key: string): string {
   return value;
 }
 
+/**
+ * How long the Python driver lets one call run, retries and a bridge restart included
+ * (`max(60, 5 × linstor_timeout)` seconds; linstordrv.py builds its bridge client with it).
+ */
+export function callBudgetMs(config: Pick<BackendConfig, 'timeoutS'>): number {
+  return Math.max(60, 5 * config.timeoutS) * 1000;
+}
+
 /** Parses the `backend` object every call carries. */
 export function parseBackend(params: Fields): BackendConfig {
   const b = params.object('backend');

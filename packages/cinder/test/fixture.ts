@@ -14,6 +14,8 @@ export const GIB = 1024 ** 3;
 export interface TableCluster {
   emulator: RunningEmulator;
   table: Record<string, CinderMethod>;
+  /** The backends the table made (as the bridge keeps them). */
+  registry: BackendRegistry;
   /** The backend settings every call carries. */
   backend: Record<string, unknown>;
   /** Calls a method the way the bridge does. */
@@ -38,8 +40,8 @@ export function useTableCluster(): TableCluster {
     await emulator?.stop();
   });
   const current = () => {
-    if (!emulator || !table) throw new Error('the cluster starts in beforeAll');
-    return { emulator, table };
+    if (!emulator || !table || !registry) throw new Error('the cluster starts in beforeAll');
+    return { emulator, table, registry };
   };
   const backend = () => ({
     name: 'lin1',
@@ -54,6 +56,9 @@ export function useTableCluster(): TableCluster {
     },
     get table() {
       return current().table;
+    },
+    get registry() {
+      return current().registry;
     },
     get backend() {
       return backend();

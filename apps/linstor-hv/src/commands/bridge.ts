@@ -35,7 +35,15 @@ const PLATFORMS: Record<string, PlatformLoader> = {
     };
   },
   opennebula: async () => ({ methods: (await import('@linstor-hv/opennebula')).openNebulaMethodTable() }),
-  cinder: async () => ({ methods: (await import('@linstor-hv/cinder')).cinderMethodTable() }),
+  cinder: async () => {
+    const { BackendRegistry, cinderMethodTable, sweepCinderOrphans } = await import('@linstor-hv/cinder');
+    const registry = new BackendRegistry();
+    return {
+      methods: cinderMethodTable(registry),
+      sweep: (options) => sweepCinderOrphans(registry, options),
+      close: () => registry.close(),
+    };
+  },
 };
 
 /** How often the bridge sweeps orphans unless told otherwise. */
