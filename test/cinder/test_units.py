@@ -32,14 +32,36 @@ class Units(unittest.TestCase):
     def test_socket_path_is_the_drivers_default(self):
         self.assertEqual(linstordrv.DEFAULT_SOCKET, self.socket['Socket']['ListenStream'])
         self.assertEqual(default('linstor_hv_socket'), self.socket['Socket']['ListenStream'])
-        self.assertTrue(self.socket['Socket']['ListenStream'].startswith('/run/linstor-hv/'))
+        self.assertEqual('/run/linstor-hv-cinder/cinder.sock', self.socket['Socket']['ListenStream'])
 
     def test_the_cinder_user_runs_the_bridge_and_alone_may_connect(self):
         self.assertEqual('cinder', self.service['Service']['User'])
         self.assertEqual('cinder', self.socket['Socket']['SocketUser'])
         self.assertEqual('0600', self.socket['Socket']['SocketMode'])
-        # cinder-volume must reach the socket through its directory.
-        self.assertEqual(0o005, int(self.socket['Socket']['DirectoryMode'], 8) & 0o005)
+        # The bridge's rules (issue 9): the socket in a 0700 directory owned by the service user,
+        # made so before systemd binds the socket in it.
+        directory = os.path.dirname(self.socket['Socket']['ListenStream'])
+        self.assertEqual('0700', self.socket['Socket']['DirectoryMode'])
+        self.assertEqual(['/usr/bin/install', '-d', '-m', '0700', '-o', 'cinder', '-g', 'cinder', directory],
+                         shlex.split(self.socket['Socket']['ExecStartPre']))
+
+    def test_no_other_bridge_shares_the_socket_directory(self):
+        # A PVE node can be a Cinder volume node too: the Proxmox bridge's directory is root's
+        # (0700), so cinder-volume could not reach a socket in it, and each bridge needs its own.
+        directory = os.path.dirname(self.socket['Socket']['ListenStream'])
+        packages = os.path.join(harness.ROOT, 'packages')
+        others = [os.path.join(packages, p, 'systemd', f) for p in sorted(os.listdir(packages)) if p != 'cinder'
+                  if os.path.isdir(os.path.join(packages, p, 'systemd'))
+                  for f in sorted(os.listdir(os.path.join(packages, p, 'systemd'))) if f.endswith('.socket')]
+        self.assertTrue(any('proxmox' in path for path in others), others)
+        for path in others:
+            parser = configparser.ConfigParser(interpolation=None, strict=False)
+            parser.optionxform = str
+            with open(path) as f:
+                parser.read_file(f)
+            theirs = os.path.dirname(parser['Socket']['ListenStream'])
+            self.assertFalse(theirs == directory or theirs.startswith(directory + '/')
+                             or directory.startswith(theirs + '/'), '%s shares %s' % (path, directory))
 
     def test_the_service_runs_the_drivers_command_as_a_cinder_bridge(self):
         argv = shlex.split(self.service['Service']['ExecStart'])

@@ -3,7 +3,8 @@
  * [--sweep-grace D]`: the resident JSON-RPC bridge serving one platform's method table, and (for
  * platforms that have one) the periodic orphan sweep of the storages it served. Under systemd the socket comes from socket
  * activation (`LISTEN_FDS`); otherwise the bridge binds `--socket` (default
- * `/run/linstor-hv/<platform>.sock`). It runs until SIGTERM or SIGINT and then stops gracefully.
+ * `/run/linstor-hv/<platform>.sock`, for Cinder `/run/linstor-hv-cinder/cinder.sock`). It runs until
+ * SIGTERM or SIGINT and then stops gracefully.
  */
 
 import type { MethodTable } from '@linstor-hv/bridge';
@@ -49,9 +50,16 @@ const PLATFORMS: Record<string, PlatformLoader> = {
 /** How often the bridge sweeps orphans unless told otherwise. */
 const DEFAULT_SWEEP_INTERVAL = '15m';
 
+/**
+ * Sockets in a directory of their own: a bridge's socket directory belongs to its service user
+ * and is closed to others (0700), so a bridge that does not run as root cannot share
+ * /run/linstor-hv (root's) with the Proxmox bridge on the same host.
+ */
+const OWN_SOCKET_PATHS: Record<string, string> = { cinder: '/run/linstor-hv-cinder/cinder.sock' };
+
 /** The socket a platform's bridge listens on unless told otherwise. */
 export function defaultSocketPath(platform: string): string {
-  return `/run/linstor-hv/${platform}.sock`;
+  return OWN_SOCKET_PATHS[platform] ?? `/run/linstor-hv/${platform}.sock`;
 }
 
 interface BridgeCommandOptions {
@@ -77,7 +85,7 @@ export function registerBridgeCommand(
     .requiredOption('--platform <name>', `the platform: ${Object.keys(PLATFORMS).sort().join(', ')}`)
     .option(
       '--socket <path>',
-      'socket path when not socket-activated (default /run/linstor-hv/<platform>.sock)',
+      'socket path when not socket-activated (default /run/linstor-hv/<platform>.sock; cinder: /run/linstor-hv-cinder/cinder.sock)',
     )
     .option('--group <group>', 'a group allowed to connect (socket 0660 instead of 0600)')
     .option(

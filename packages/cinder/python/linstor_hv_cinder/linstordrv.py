@@ -29,7 +29,8 @@ from linstor_hv_cinder import bridge
 
 LOG = logging.getLogger(__name__)
 
-DEFAULT_SOCKET = '/run/linstor-hv/cinder.sock'
+# The cinder bridge's own directory (owned by cinder, 0700): see systemd/linstor-hv-cinder.socket.
+DEFAULT_SOCKET = '/run/linstor-hv-cinder/cinder.sock'
 
 linstor_opts = [
     # Options of the v1 driver (cinder/volume/drivers/linstordrv.py 1.0.1).
