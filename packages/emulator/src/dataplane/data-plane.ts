@@ -24,6 +24,7 @@
 import {
   closeSync,
   existsSync,
+  constants as fsConstants,
   ftruncateSync,
   lstatSync,
   mkdirSync,
@@ -35,13 +36,14 @@ import {
   statSync,
   symlinkSync,
   truncateSync,
+  unlinkSync,
 } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { nameKey } from '@linstor-hv/api';
 import type { RscRec, SnapRec, VdRec } from '../domain/model';
 import type { Store } from '../infra/store';
-import { type CopyMethod, copySparse } from './sparse-copy';
+import { type CopyMethod, copySparse, errnoOf } from './sparse-copy';
 
 /** What checkConsistency found; paths are absolute. */
 export interface ConsistencyReport {
@@ -117,18 +119,32 @@ export class DataPlane {
   /**
    * Creates the volume's sparse data file of exactly `sizeKib` KiB, unless it already exists: a
    * replica joining an existing resource gets the data its peers hold (DRBD would sync it).
-   * An existing smaller file is grown.
+   * An existing smaller file is grown. Returns true when it created the file.
    */
-  createVolume(rdName: string, volumeNumber: number, sizeKib: number): void {
+  createVolume(rdName: string, volumeNumber: number, sizeKib: number): boolean {
     const path = this.volumePath(rdName, volumeNumber);
-    mkdirSync(dirname(path), { recursive: true });
-    const fd = openSync(path, 'a');
+    const bytes = sizeKib * 1024;
+    // Optimistic: one open when the directory is there (the common case), the mkdir only when not.
+    const createNew = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
+    let fd: number;
     try {
-      const bytes = sizeKib * 1024;
-      if (statSync(path).size < bytes) ftruncateSync(fd, bytes);
+      fd = openSync(path, createNew);
+    } catch (e) {
+      const code = errnoOf(e);
+      if (code === 'EEXIST') {
+        if (statSync(path).size < bytes) truncateSync(path, bytes);
+        return false;
+      }
+      if (code !== 'ENOENT') throw e;
+      mkdirSync(dirname(path), { recursive: true });
+      fd = openSync(path, createNew);
+    }
+    try {
+      if (bytes > 0) ftruncateSync(fd, bytes);
     } finally {
       closeSync(fd);
     }
+    return true;
   }
 
   /** Grows the volume's data file to `sizeKib` KiB (never shrinks: DRBD cannot shrink either). */
@@ -139,13 +155,13 @@ export class DataPlane {
 
   /** Deletes a volume's data file (no-op when absent). */
   deleteVolume(rdName: string, volumeNumber: number): void {
-    rmSync(this.volumePath(rdName, volumeNumber), { force: true });
+    unlinkIfPresent(this.volumePath(rdName, volumeNumber));
     removeEmptyDir(join(this.dataDir, 'volumes', nameKey(rdName)));
   }
 
   /** Deletes every volume file of a resource definition. */
   deleteVolumes(rdName: string): void {
-    rmSync(join(this.dataDir, 'volumes', nameKey(rdName)), { recursive: true, force: true });
+    removeFlatDir(join(this.dataDir, 'volumes', nameKey(rdName)));
   }
 
   /** Space the volume really occupies in KiB (allocated blocks, small for a fresh thin volume); 0 when absent. */
@@ -168,8 +184,8 @@ export class DataPlane {
   /** Removes a node's device links for one volume (no-op when absent). */
   unlinkDevice(nodeName: string, rdName: string, volumeNumber: number, minor: number): void {
     const byRes = this.devicePath(nodeName, rdName, volumeNumber);
-    rmSync(byRes, { force: true });
-    rmSync(this.minorDevicePath(nodeName, minor), { force: true });
+    unlinkIfPresent(byRes);
+    unlinkIfPresent(this.minorDevicePath(nodeName, minor));
     removeEmptyDir(dirname(byRes));
   }
 
@@ -222,7 +238,7 @@ export class DataPlane {
 
   /** Deletes every file of a snapshot (no-op when absent). */
   deleteSnapshot(rdName: string, snapName: string): void {
-    rmSync(this.snapshotDir(rdName, snapName), { recursive: true, force: true });
+    removeFlatDir(this.snapshotDir(rdName, snapName));
     removeEmptyDir(join(this.dataDir, 'snapshots', nameKey(rdName)));
   }
 
@@ -347,11 +363,65 @@ export class DataPlane {
   }
 }
 
-/** Replaces whatever is at `link` with a relative symlink to `target` (relative, so a moved data dir keeps working). */
+/**
+ * Replaces whatever is at `link` with a relative symlink to `target` (relative, so a moved data
+ * dir keeps working). Optimistic: a new link in an existing directory costs one system call; the
+ * directory is made, or what is in the way removed, only when the first attempt says so, and a
+ * link that already points at `target` is left as it is.
+ */
 function placeSymlink(link: string, target: string): void {
-  mkdirSync(dirname(link), { recursive: true });
-  rmSync(link, { force: true });
-  symlinkSync(relative(dirname(link), target), link);
+  const relTarget = relative(dirname(link), target);
+  try {
+    symlinkSync(relTarget, link);
+    return;
+  } catch (e) {
+    const code = errnoOf(e);
+    if (code === 'ENOENT') mkdirSync(dirname(link), { recursive: true });
+    else if (code === 'EEXIST') {
+      if (readLink(link) === relTarget) return;
+      rmSync(link, { force: true });
+    } else throw e;
+  }
+  symlinkSync(relTarget, link);
+}
+
+/** The target text of a symlink, or undefined when `path` is not one. */
+function readLink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a file or link; no-op when absent. */
+function unlinkIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if (errnoOf(e) !== 'ENOENT') throw e;
+  }
+}
+
+/**
+ * Removes a directory of files (a volume or snapshot directory) and the directory; no-op when
+ * absent. Cheaper than a recursive rm, which inspects every entry first; anything unexpected
+ * inside (a subdirectory) is left to the recursive rm.
+ */
+function removeFlatDir(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    for (const name of names) unlinkIfPresent(join(dir, name));
+    rmdirSync(dir);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The absolute path a symlink points at, or undefined when `path` is not a symlink. */

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, open, rename, rm } from 'node:fs/promises';
+import { copyWithHelper } from './copy-helper';
 
 /** Marker in temporary file names; the data plane's reconcile removes files carrying it. */
 export const TEMP_MARKER = '.partial-';
@@ -14,6 +15,8 @@ export const TEMP_MARKER = '.partial-';
 export type CopyMethod = 'reflink' | 'cp-sparse' | 'scan';
 
 const SCAN_CHUNK = 4 << 20;
+/** Longest a single cp may run before it is stopped and the copy falls back to the scan. */
+const CP_TIMEOUT_MS = 600_000;
 
 /**
  * Copies `src` to `dst` atomically (a temporary file renamed over `dst`), cheapest method first:
@@ -44,10 +47,16 @@ async function copyToNewFile(src: string, dst: string): Promise<CopyMethod> {
   return 'scan';
 }
 
-/** Runs `cp --sparse=always`; false when GNU cp is unavailable or failed (the caller falls back). */
-function gnuCpSparse(src: string, dst: string): Promise<boolean> {
+/**
+ * Runs `cp --sparse=always --reflink=auto`, through the long-lived helper shell
+ * (dataplane/copy-helper.ts) so that the emulator does not fork itself per copy, or directly when
+ * no helper can run; false when GNU cp is unavailable or failed (the caller falls back).
+ */
+async function gnuCpSparse(src: string, dst: string): Promise<boolean> {
+  const outcome = await copyWithHelper(src, dst, CP_TIMEOUT_MS);
+  if (outcome !== 'unavailable') return outcome === 'copied';
   return new Promise((resolve) => {
-    execFile('cp', ['--sparse=always', '--reflink=auto', '--', src, dst], { timeout: 600_000 }, (err) =>
+    execFile('cp', ['--sparse=always', '--reflink=auto', '--', src, dst], { timeout: CP_TIMEOUT_MS }, (err) =>
       resolve(err === null),
     );
   });
@@ -82,6 +91,7 @@ export async function copyByScan(src: string, dst: string): Promise<void> {
   }
 }
 
-function errnoOf(err: unknown): string | undefined {
+/** The `code` of a system call error (ENOENT, EEXIST, ...), or undefined. */
+export function errnoOf(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
 }

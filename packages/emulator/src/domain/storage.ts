@@ -121,9 +121,8 @@ export const files = {
   /** Creates a volume's data file (kept when it exists already: replicas share it). */
   createVolume(ctx: EmulatorContext, rdName: string, vlmNr: number, sizeKib: number): void {
     const plane = dataPlane(ctx);
-    const existed = plane.hasVolume(rdName, vlmNr);
-    plane.createVolume(rdName, vlmNr, sizeKib);
-    if (!existed) ctx.store.onRollback(() => plane.deleteVolume(rdName, vlmNr));
+    if (plane.createVolume(rdName, vlmNr, sizeKib))
+      ctx.store.onRollback(() => plane.deleteVolume(rdName, vlmNr));
   },
   /** Grows a volume's data file. */
   resizeVolume(ctx: EmulatorContext, rdName: string, vlmNr: number, sizeKib: number): void {
