@@ -19,7 +19,7 @@ import { TokenGate } from './domain/auth-tokens';
 import { defineIndexes } from './domain/lookup';
 import type { ErrorReportRec } from './domain/model';
 import { ApiCallError, entry, replyEntries } from './http/apicall';
-import { toControllerJson } from './http/json';
+import { JsonArrayOfParts, toControllerJson } from './http/json';
 import { BodyMappingError, decodeRequestBody } from './http/request-body';
 import type { EmuReply, EmuRequest, RouteDef } from './http/route';
 import { Router } from './http/router';
@@ -32,6 +32,11 @@ import type { Store } from './infra/store';
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Grizzly compresses JSON/text replies above this size when the client accepts gzip. */
 const GZIP_MIN_BYTES = 1000;
+/**
+ * The fastest deflate level: a view of thousands of resources (megabytes of repetitive JSON)
+ * compresses in a fraction of the default level's time, still to about 1% of its size.
+ */
+const GZIP_OPTIONS = { level: 1 };
 const CONTROL_PREFIX = '/emulator/';
 
 export interface EmulatorServerOptions {
@@ -59,6 +64,8 @@ export class EmulatorServer {
   private readonly stopController = new AbortController();
   private readonly instanceId: string;
   private errorSeq = 0;
+  /** The last element list sent gzipped, with its compressed text (see send). */
+  private lastGzipped: { parts: JsonArrayOfParts; gzipped: Buffer } | undefined;
 
   constructor(private readonly options: EmulatorServerOptions) {
     defineIndexes(options.store);
@@ -273,22 +280,44 @@ export class EmulatorServer {
     }
     const headers: Record<string, string> = { ...reply.headers };
     let body: Buffer;
-    if (reply.json !== undefined) {
+    if (reply.json instanceof JsonArrayOfParts) {
+      headers['Content-Type'] = 'application/json';
+      const parts = reply.json;
+      if (parts.byteLength > GZIP_MIN_BYTES && acceptsGzip(req)) {
+        // The same list as last time (an unchanged cluster polled again): its compressed text too.
+        if (!this.lastGzipped?.parts.sameAs(parts)) {
+          this.lastGzipped = { parts, gzipped: gzipSync(flatten(parts), GZIP_OPTIONS) };
+        }
+        return this.sendBody(res, reply.status, headers, this.lastGzipped.gzipped, true);
+      }
+      body = Buffer.allocUnsafe(parts.byteLength);
+      parts.copyTo(body);
+    } else if (reply.json !== undefined) {
       headers['Content-Type'] = 'application/json';
       body = Buffer.from(toControllerJson(reply.json), 'utf8');
     } else if (reply.text !== undefined) {
       headers['Content-Type'] ??= 'text/plain; charset=utf-8';
       body = Buffer.from(reply.text, 'utf8');
     } else body = Buffer.alloc(0);
-    if (body.length > GZIP_MIN_BYTES && acceptsGzip(req)) {
-      body = gzipSync(body);
+    const gzip = body.length > GZIP_MIN_BYTES && acceptsGzip(req);
+    return this.sendBody(res, reply.status, headers, gzip ? gzipSync(body, GZIP_OPTIONS) : body, gzip);
+  }
+
+  private sendBody(
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string>,
+    body: Buffer,
+    gzipped: boolean,
+  ): number {
+    if (gzipped) {
       headers['Content-Encoding'] = 'gzip';
       headers.Vary = 'Accept-Encoding';
     }
     headers['Content-Length'] = String(body.length);
-    res.writeHead(reply.status, headers);
+    res.writeHead(status, headers);
     res.end(body);
-    return reply.status;
+    return status;
   }
 
   private openStream(req: IncomingMessage, res: ServerResponse, reply: EmuReply): void {
@@ -353,6 +382,17 @@ export class EmulatorServer {
       set.delete(listener);
     };
   }
+}
+
+/** Reused to flatten element lists that are gzipped (see send); grows to the largest list sent. */
+let flatBuffer = Buffer.alloc(0);
+
+/** The array text of `parts` in the reused buffer: valid only until the next call. */
+function flatten(parts: JsonArrayOfParts): Buffer {
+  if (flatBuffer.length < parts.byteLength) {
+    flatBuffer = Buffer.allocUnsafe(Math.max(parts.byteLength, 2 * flatBuffer.length));
+  }
+  return flatBuffer.subarray(0, parts.copyTo(flatBuffer));
 }
 
 function safeDecode(raw: string): string {

@@ -10,6 +10,7 @@ import { statSync, truncateSync } from 'node:fs';
 import { nameKey } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
 import { DataPlane, type DeviceVolume } from '../dataplane/data-plane';
+import type { Store } from '../infra/store';
 import type { RscRec, SnapRec } from './model';
 
 const planes = new Map<string, DataPlane>();
@@ -37,6 +38,92 @@ const thinUsage = new Map<
   { at: number; resources: number; snapshots: number; kib: Map<string, number> }
 >();
 
+/** A volume file placed in a pool. */
+interface PlacedFile {
+  rdName: string;
+  vlmNr: number;
+}
+
+/** A snapshot held in a pool, and how many of the snapshot's nodes use that pool. */
+interface HeldSnapshot {
+  rdName: string;
+  snapName: string;
+  vlmNrs: number[];
+  times: number;
+}
+
+/**
+ * What each pool holds, kept in step with the records by store watchers (so measuring usage reads
+ * no record): per `nodeKey\0poolKey`, the volume files of the diskful resources placed there (by
+ * `rdKey/vlmNr`) and the snapshots whose nodes use it.
+ */
+class PoolContents {
+  readonly files = new Map<string, Map<string, PlacedFile>>();
+  readonly snapshots = new Map<string, Map<string, HeldSnapshot>>();
+
+  constructor(store: Store) {
+    store.watch('resources', (_key, before, after) => {
+      if (before) this.placeResource(before as RscRec, -1);
+      if (after) this.placeResource(after as RscRec, 1);
+    });
+    store.watch('snapshots', (_key, before, after) => {
+      if (before) this.holdSnapshot(before as SnapRec, -1);
+      if (after) this.holdSnapshot(after as SnapRec, 1);
+    });
+  }
+
+  private placeResource(rsc: RscRec, sign: 1 | -1): void {
+    if (rsc.flags.includes('DISKLESS')) return;
+    for (const v of rsc.volumes) {
+      const poolKey = `${nameKey(rsc.nodeName)}\u0000${nameKey(v.poolName)}`;
+      const fileKey = `${nameKey(rsc.rdName)}/${v.volumeNumber}`;
+      let files = this.files.get(poolKey);
+      if (sign > 0) {
+        if (!files) {
+          files = new Map();
+          this.files.set(poolKey, files);
+        }
+        files.set(fileKey, { rdName: rsc.rdName, vlmNr: v.volumeNumber });
+      } else if (files) {
+        files.delete(fileKey);
+        if (files.size === 0) this.files.delete(poolKey);
+      }
+    }
+  }
+
+  private holdSnapshot(snap: SnapRec, sign: 1 | -1): void {
+    const snapKey = `${nameKey(snap.rdName)}\u0000${nameKey(snap.name)}`;
+    for (const n of snap.nodes) {
+      const poolKey = `${nameKey(n.nodeName)}\u0000${nameKey(n.poolName)}`;
+      let held = this.snapshots.get(poolKey);
+      if (!held) {
+        held = new Map();
+        this.snapshots.set(poolKey, held);
+      }
+      const entry = held.get(snapKey);
+      if (sign > 0) {
+        if (entry) entry.times++;
+        else {
+          const vlmNrs = snap.volumes.map((v) => v.volumeNumber);
+          held.set(snapKey, { rdName: snap.rdName, snapName: snap.name, vlmNrs, times: 1 });
+        }
+      } else if (entry && --entry.times === 0) held.delete(snapKey);
+      if (held.size === 0) this.snapshots.delete(poolKey);
+    }
+  }
+}
+
+const poolContents = new WeakMap<Store, PoolContents>();
+
+function contentsOf(store: Store): PoolContents {
+  let contents = poolContents.get(store);
+  if (!contents) {
+    contents = new PoolContents(store);
+    poolContents.set(store, contents);
+  }
+  return contents;
+}
+
 /**
  * Measures what every diskful volume and every snapshot really occupies, summed per node and pool.
  * Each volume file is measured once even though all its replicas share it (DRBD keeps them
@@ -44,30 +131,33 @@ const thinUsage = new Map<
  */
 function measureUsage(ctx: EmulatorContext): Map<string, number> {
   const plane = dataPlane(ctx);
+  const contents = contentsOf(ctx.store);
   const perFile = new Map<string, number>();
   const usage = new Map<string, number>();
-  for (const rsc of ctx.store.list<RscRec>('resources')) {
-    if (rsc.flags.includes('DISKLESS')) continue;
-    for (const v of rsc.volumes) {
-      const fileKey = `${nameKey(rsc.rdName)}/${v.volumeNumber}`;
+  for (const [poolKey, files] of contents.files) {
+    let sum = 0;
+    for (const [fileKey, f] of files) {
       let kib = perFile.get(fileKey);
       if (kib === undefined) {
-        kib = plane.allocatedKib(rsc.rdName, v.volumeNumber);
+        kib = plane.allocatedKib(f.rdName, f.vlmNr);
         perFile.set(fileKey, kib);
       }
-      const poolKey = `${nameKey(rsc.nodeName)}\u0000${nameKey(v.poolName)}`;
-      usage.set(poolKey, (usage.get(poolKey) ?? 0) + kib);
+      sum += kib;
     }
+    usage.set(poolKey, sum);
   }
   // Snapshots occupy real space in the pool of every node that holds them, as LVM-thin and ZFS
   // report it: what their copies really allocate.
-  for (const snap of ctx.store.list<SnapRec>('snapshots')) {
-    let kib = 0;
-    for (const v of snap.volumes) kib += plane.snapshotAllocatedKib(snap.rdName, snap.name, v.volumeNumber);
-    if (kib === 0) continue;
-    for (const n of snap.nodes) {
-      const poolKey = `${nameKey(n.nodeName)}\u0000${nameKey(n.poolName)}`;
-      usage.set(poolKey, (usage.get(poolKey) ?? 0) + kib);
+  const perSnapshot = new Map<string, number>();
+  for (const [poolKey, held] of contents.snapshots) {
+    for (const [snapKey, snap] of held) {
+      let kib = perSnapshot.get(snapKey);
+      if (kib === undefined) {
+        kib = 0;
+        for (const v of snap.vlmNrs) kib += plane.snapshotAllocatedKib(snap.rdName, snap.snapName, v);
+        perSnapshot.set(snapKey, kib);
+      }
+      if (kib > 0) usage.set(poolKey, (usage.get(poolKey) ?? 0) + kib * snap.times);
     }
   }
   return usage;

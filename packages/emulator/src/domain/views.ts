@@ -6,6 +6,8 @@
  */
 import { type AutoSelectFilter, nameKey } from '@linstor-hv/api';
 import type { EmulatorContext } from '../context';
+import { JsonArrayOfParts, toControllerJson } from '../http/json';
+import type { Store, StoreReads } from '../infra/store';
 import { mayPromote, type PromoteFacts } from './devices';
 import { drbdDevicePath } from './drbd';
 import { type DiskfulSizes, diskfulSizes } from './drbd-size';
@@ -233,30 +235,51 @@ function storageVolume(f: VolumeFacts): Record<string, unknown> {
   };
 }
 
+/** A memoised value with the store reads that made it (replayed into a running trackReads on reuse). */
+interface Memo<T> {
+  value: T;
+  reads: StoreReads;
+}
+
+/** The per-RD facts the views of its resources share. */
+interface RdFacts {
+  vds: VdRec[];
+  rscs: RscRec[];
+  layers: PropsLayer[];
+  opens: OpenRec[];
+}
+
 /**
- * Per-request memo for views of many resources: node online states, and per RD its volume
- * definitions, resources, props chain and open devices, so that a list view reads each once.
+ * Per-request memo for views of many resources: node online states, pools, allocated sizes, and
+ * per RD its volume definitions, resources, props chain and open devices, so that a list view
+ * reads each once. Each memo keeps the store reads it made and replays them when reused, so that a
+ * view computed under `store.trackReads` depends on them even when another view read them first;
+ * allocated sizes (read from the data files, not the store) are recorded for the running
+ * `trackAllocated` instead.
  */
 export class ViewCache {
-  private readonly online = new Map<string, boolean>();
-  private readonly pools = new Map<string, PoolRec | undefined>();
+  private readonly online = new Map<string, Memo<boolean>>();
+  private readonly pools = new Map<string, Memo<PoolRec | undefined>>();
   private readonly allocated = new Map<string, number>();
-  private readonly perRd = new Map<
-    string,
-    { vds: VdRec[]; rscs: RscRec[]; layers: PropsLayer[]; opens: OpenRec[] }
-  >();
+  private readonly perRd = new Map<string, Memo<RdFacts>>();
+  private allocatedReads: AllocatedRead[] | undefined;
 
   constructor(private readonly ctx: EmulatorContext) {}
 
+  private memo<T>(map: Map<string, Memo<T>>, key: string, compute: () => T): T {
+    const hit = map.get(key);
+    if (hit) {
+      this.ctx.store.noteReads(hit.reads);
+      return hit.value;
+    }
+    const made = this.ctx.store.trackReads(compute);
+    map.set(key, made);
+    return made.value;
+  }
+
   /** True when the node is online. */
   isOnline(nodeName: string): boolean {
-    const key = nameKey(nodeName);
-    let v = this.online.get(key);
-    if (v === undefined) {
-      v = isOnline(this.ctx, nodeName);
-      this.online.set(key, v);
-    }
-    return v;
+    return this.memo(this.online, nameKey(nodeName), () => isOnline(this.ctx, nodeName));
   }
 
   /** KiB a volume's data file really allocates; its replicas share the file, so it is read once. */
@@ -267,14 +290,28 @@ export class ViewCache {
       kib = dataPlane(this.ctx).allocatedKib(rdName, vlmNr);
       this.allocated.set(key, kib);
     }
+    this.allocatedReads?.push({ rdName, vlmNr, kib });
     return kib;
+  }
+
+  /**
+   * Runs `fn` and returns its value with the allocated sizes it read (allocatedKib), which a
+   * cached view must find unchanged to be reused. Not nested.
+   */
+  trackAllocated<T>(fn: () => T): { value: T; allocated: AllocatedRead[] } {
+    const allocated: AllocatedRead[] = [];
+    this.allocatedReads = allocated;
+    try {
+      return { value: fn(), allocated };
+    } finally {
+      this.allocatedReads = undefined;
+    }
   }
 
   /** A storage pool record. */
   pool(nodeName: string, poolName: string): PoolRec | undefined {
     const key = `${nameKey(nodeName)}\u0000${nameKey(poolName)}`;
-    if (!this.pools.has(key)) this.pools.set(key, getPool(this.ctx, nodeName, poolName));
-    return this.pools.get(key);
+    return this.memo(this.pools, key, () => getPool(this.ctx, nodeName, poolName));
   }
 
   /** The memoized facts devices.mayPromote reads about an RD. */
@@ -287,20 +324,22 @@ export class ViewCache {
   }
 
   /** The RD's VDs, resources, props chain (controller → RG → RD) and open devices. */
-  rd(rd: RdRec): { vds: VdRec[]; rscs: RscRec[]; layers: PropsLayer[]; opens: OpenRec[] } {
+  rd(rd: RdRec): RdFacts {
     const key = nameKey(rd.name);
-    let v = this.perRd.get(key);
-    if (!v) {
-      v = {
-        vds: vdsOf(this.ctx, rd.name),
-        rscs: rscsOf(this.ctx, rd.name),
-        layers: rdPropsLayers(this.ctx, rd),
-        opens: this.ctx.store.list<OpenRec>('openDevices', [key]),
-      };
-      this.perRd.set(key, v);
-    }
-    return v;
+    return this.memo(this.perRd, key, () => ({
+      vds: vdsOf(this.ctx, rd.name),
+      rscs: rscsOf(this.ctx, rd.name),
+      layers: rdPropsLayers(this.ctx, rd),
+      opens: this.ctx.store.list<OpenRec>('openDevices', [key]),
+    }));
   }
+}
+
+/** An allocated size a view used. */
+interface AllocatedRead {
+  rdName: string;
+  vlmNr: number;
+  kib: number;
 }
 
 /** Options of rscView. */
@@ -418,6 +457,101 @@ function volumeView(
     ],
     uuid: f.vol.uuid,
   };
+}
+
+/** The JSON text of one resource view (and its UTF-8 length) and what it was made from. */
+interface CachedView {
+  text: string;
+  bytes: number;
+  reads: StoreReads;
+  allocated: AllocatedRead[];
+}
+
+const viewTexts = new WeakMap<Store, Map<string, CachedView>>();
+/** How many resource views were built and how many reused, per store (tests read it). */
+const viewTextCounts = new WeakMap<Store, { built: number; reused: number }>();
+
+/** Views built and reused so far by rscViewsJson on this store. */
+export function viewTextStats(store: Store): { built: number; reused: number } {
+  return { ...(viewTextCounts.get(store) ?? { built: 0, reused: 0 }) };
+}
+
+/** Drops every cached view text of the store (the next lists build them all). */
+export function forgetViewTexts(store: Store): void {
+  viewTexts.delete(store);
+}
+
+/** Set (to anything) to recompute every reused view and fail loudly if it differs (tests set it). */
+export const CHECK_VIEW_CACHE_ENV = 'LINSTOR_HV_EMULATOR_CHECK_VIEW_CACHE';
+
+/**
+ * The JSON array of the views of `pairs` (what `/v1/view/resources` and the per-RD resource list
+ * send). Each resource's JSON text is kept and sent again while nothing it was made from has
+ * changed: the store reads of its view (store.trackReads: its RD, resources, VDs, pools, nodes,
+ * props chain, open devices, connections) and the allocated sizes of its thin volumes, which
+ * are read from the data files on every request. So a list of thousands of resources costs
+ * building and serialising only the views that changed.
+ */
+export function rscViewsJson(
+  ctx: EmulatorContext,
+  pairs: readonly { rd: RdRec; rsc: RscRec }[],
+  opts: { withVolumes?: boolean } = {},
+): JsonArrayOfParts {
+  const cache = new ViewCache(ctx);
+  let texts = viewTexts.get(ctx.store);
+  if (!texts) {
+    texts = new Map();
+    viewTexts.set(ctx.store, texts);
+  }
+  let counts = viewTextCounts.get(ctx.store);
+  if (!counts) {
+    counts = { built: 0, reused: 0 };
+    viewTextCounts.set(ctx.store, counts);
+  }
+  const check = process.env[CHECK_VIEW_CACHE_ENV] !== undefined;
+  const parts: string[] = [];
+  const bytes: number[] = [];
+  for (const { rd, rsc } of pairs) {
+    const rdKey = nameKey(rd.name);
+    const nodeKey = nameKey(rsc.nodeName);
+    const key = `${opts.withVolumes ? 'V' : 'R'}\u0000${rdKey}\u0000${nodeKey}`;
+    const hit = texts.get(key);
+    if (
+      hit &&
+      ctx.store.readsCurrent(hit.reads) &&
+      hit.allocated.every((a) => cache.allocatedKib(a.rdName, a.vlmNr) === a.kib)
+    ) {
+      if (check) {
+        const fresh = toControllerJson(rscView(ctx, rd, rsc, { ...opts, cache: new ViewCache(ctx) }));
+        if (fresh !== hit.text)
+          throw new Error(`the cached view of '${rd.name}' on '${rsc.nodeName}' is stale`);
+      }
+      counts.reused++;
+      parts.push(hit.text);
+      bytes.push(hit.bytes);
+      continue;
+    }
+    const made = ctx.store.trackReads(() => {
+      // The caller read these two records; the view depends on them.
+      ctx.store.noteRead('rds', [rdKey]);
+      ctx.store.noteRead('resources', [rdKey, nodeKey]);
+      return cache.trackAllocated(() => toControllerJson(rscView(ctx, rd, rsc, { ...opts, cache })));
+    });
+    // Views of resources that are gone are dropped wholesale now and then.
+    if (texts.size > 2 * ctx.store.count('resources') + 64) texts.clear();
+    const text = made.value.value;
+    const entry = {
+      text,
+      bytes: Buffer.byteLength(text, 'utf8'),
+      reads: made.reads,
+      allocated: made.value.allocated,
+    };
+    texts.set(key, entry);
+    counts.built++;
+    parts.push(text);
+    bytes.push(entry.bytes);
+  }
+  return new JsonArrayOfParts(parts, bytes);
 }
 
 /** `Volume` view of one volume of a resource (`GET .../resources/{node}/volumes[/{nr}]`). */

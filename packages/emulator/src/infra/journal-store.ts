@@ -12,7 +12,7 @@ import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyRecord } from './copy';
-import type { Store, StoreKey } from './store';
+import type { Store, StoreKey, StoreReads, StoreWatcher } from './store';
 
 const SNAPSHOT_FILE = 'snapshot.json';
 const SNAPSHOT_TEMP = 'snapshot.json.tmp';
@@ -42,13 +42,21 @@ interface SnapshotHeader {
   generation: number;
 }
 
-/** A node of a collection's key trie; `size` counts the records in this subtree (for O(depth) counts). */
+/**
+ * A node of a collection's key trie; `size` counts the records in this subtree (for O(depth)
+ * counts); `version` is the store's change clock at the last change anywhere in the subtree (for
+ * trackReads/readsCurrent).
+ */
 class TrieNode {
   has = false;
   value: unknown = undefined;
   size = 0;
+  version = 0;
   children: Map<string, TrieNode> | undefined;
 }
+
+/** What trackReads records: each trie node a read depended on, with its version then. */
+type ReadSet = Map<TrieNode, number>;
 
 /** A secondary index (see Store.defineIndex): term → the keys (by joined id) of the records under it. */
 interface SecondaryIndex {
@@ -147,6 +155,8 @@ export async function openJournalStore(
 /** The journal + snapshot implementation of {@link Store}; create it with {@link openJournalStore}. */
 export class JournalStore implements Store {
   private readonly collections = new Map<string, TrieNode>();
+  /** Watchers by collection (see Store.watch). */
+  private readonly watchers = new Map<string, StoreWatcher[]>();
   /** Secondary indexes by collection, then by name. */
   private readonly indexes = new Map<string, Map<string, SecondaryIndex>>();
   private readonly txContext = new AsyncLocalStorage<TxState>();
@@ -155,6 +165,12 @@ export class JournalStore implements Store {
   private journalBytes = 0;
   private generation = 0;
   private closed = false;
+  /** Change clock: every change of a record stamps the trie nodes on its path with the next value. */
+  private clock = 0;
+  /** Stands for the set of collections: stamped when a collection appears or disappears. */
+  private readonly collectionsNode = new TrieNode();
+  /** The read sets of the trackReads calls running (innermost last). */
+  private readonly trackers: ReadSet[] = [];
   /** See {@link BeforeCommitHook}; tests set it. */
   beforeCommitHook: BeforeCommitHook | undefined;
 
@@ -210,14 +226,14 @@ export class JournalStore implements Store {
   recordsRead = 0;
 
   get<T>(collection: string, key: StoreKey): T | undefined {
-    const node = this.find(collection, key);
+    const node = this.findRead(collection, key);
     if (!node?.has) return undefined;
     this.recordsRead++;
     return copyRecord(node.value as T);
   }
 
   list<T>(collection: string, prefix: StoreKey = []): T[] {
-    const start = this.find(collection, prefix);
+    const start = this.findRead(collection, prefix);
     const out: T[] = [];
     if (!start) return out;
     const walk = (node: TrieNode) => {
@@ -230,7 +246,34 @@ export class JournalStore implements Store {
   }
 
   count(collection: string, prefix: StoreKey = []): number {
-    return this.find(collection, prefix)?.size ?? 0;
+    return this.findRead(collection, prefix)?.size ?? 0;
+  }
+
+  trackReads<R>(fn: () => R): { value: R; reads: StoreReads } {
+    const reads: ReadSet = new Map();
+    this.trackers.push(reads);
+    let value: R;
+    try {
+      value = fn();
+    } finally {
+      this.trackers.pop();
+    }
+    this.noteReads(reads);
+    return { value, reads };
+  }
+
+  noteReads(reads: StoreReads): void {
+    const outer = this.trackers.at(-1);
+    if (outer) for (const [node, version] of reads as ReadSet) outer.set(node, version);
+  }
+
+  noteRead(collection: string, key: StoreKey): void {
+    if (this.trackers.length > 0) this.findRead(collection, key);
+  }
+
+  readsCurrent(reads: StoreReads): boolean {
+    for (const [node, version] of reads as ReadSet) if (node.version !== version) return false;
+    return true;
   }
 
   defineIndex(collection: string, name: string, terms: (record: unknown) => readonly string[]): void {
@@ -251,9 +294,25 @@ export class JournalStore implements Store {
     byName.set(name, index);
   }
 
+  watch(collection: string, onChange: StoreWatcher): void {
+    const root = this.collections.get(collection);
+    if (root) {
+      const walk = (node: TrieNode, path: string[]) => {
+        if (node.has) onChange(path, undefined, node.value);
+        if (node.children) for (const [segment, child] of node.children) walk(child, [...path, segment]);
+      };
+      walk(root, []);
+    }
+    const list = this.watchers.get(collection);
+    if (list) list.push(onChange);
+    else this.watchers.set(collection, [onChange]);
+  }
+
   indexedKeys(collection: string, name: string, term: string): StoreKey[] {
     const index = this.indexes.get(collection)?.get(name);
     if (!index) throw new Error(`no index '${name}' on the store collection '${collection}'`);
+    // An index answer may change with any record of the collection.
+    this.noteRead(collection, []);
     return [...(index.byTerm.get(term)?.values() ?? [])];
   }
 
@@ -303,6 +362,22 @@ export class JournalStore implements Store {
 
   async clear(): Promise<void> {
     await this.enqueue(async () => {
+      // Every node goes: stamp them, so that reads recorded before the reset are out of date.
+      const version = ++this.clock;
+      const stamp = (node: TrieNode) => {
+        node.version = version;
+        if (node.children) for (const child of node.children.values()) stamp(child);
+      };
+      for (const root of this.collections.values()) stamp(root);
+      this.collectionsNode.version = version;
+      for (const [collection, watchers] of this.watchers) {
+        const root = this.collections.get(collection);
+        const walk = (node: TrieNode, path: string[]) => {
+          if (node.has) for (const onChange of watchers) onChange(path, node.value, undefined);
+          if (node.children) for (const [segment, child] of node.children) walk(child, [...path, segment]);
+        };
+        if (root) walk(root, []);
+      }
       this.collections.clear();
       for (const byName of this.indexes.values()) for (const index of byName.values()) index.byTerm.clear();
       await this.compact();
@@ -489,6 +564,24 @@ export class JournalStore implements Store {
     });
   }
 
+  /**
+   * `find` for the reading methods: while trackReads runs, it records the node at `key`, or the
+   * deepest node on the way when the key is absent (creating the key changes that one).
+   */
+  private findRead(collection: string, key: StoreKey): TrieNode | undefined {
+    if (this.trackers.length === 0) return this.find(collection, key);
+    const tracker = this.trackers.at(-1)!;
+    let node = this.collections.get(collection);
+    let deepest = node ?? this.collectionsNode;
+    for (const segment of key) {
+      if (!node) break;
+      node = node.children?.get(segment);
+      if (node) deepest = node;
+    }
+    tracker.set(deepest, deepest.version);
+    return node;
+  }
+
   private find(collection: string, key: StoreKey): TrieNode | undefined {
     let node = this.collections.get(collection);
     for (const segment of key) {
@@ -498,13 +591,17 @@ export class JournalStore implements Store {
     return node;
   }
 
-  /** Sets or removes the record at `key`, keeping subtree sizes right and pruning empty branches. */
+  /**
+   * Sets or removes the record at `key`, keeping subtree sizes right, stamping the path with the
+   * next clock value and pruning empty branches.
+   */
   private setRaw(collection: string, key: StoreKey, has: boolean, value: unknown): void {
     let root = this.collections.get(collection);
     if (!root) {
       if (!has) return;
       root = new TrieNode();
       this.collections.set(collection, root);
+      this.collectionsNode.version = this.clock + 1;
     }
     const path: TrieNode[] = [root];
     let node = root;
@@ -526,17 +623,28 @@ export class JournalStore implements Store {
         if (has) this.indexAdd(index, key, value);
       }
     }
+    const watchers = this.watchers.get(collection);
+    if (watchers)
+      for (const onChange of watchers)
+        onChange(key, node.has ? node.value : undefined, has ? value : undefined);
+    const version = ++this.clock;
     const delta = (has ? 1 : 0) - (node.has ? 1 : 0);
     node.has = has;
     node.value = has ? value : undefined;
-    if (delta !== 0) for (const n of path) n.size += delta;
+    for (const n of path) {
+      n.size += delta;
+      n.version = version;
+    }
     if (!has) {
       for (let i = key.length; i > 0; i--) {
         const n = path[i]!;
         if (n.size > 0) break;
         path[i - 1]!.children?.delete(key[i - 1]!);
       }
-      if (root.size === 0) this.collections.delete(collection);
+      if (root.size === 0) {
+        this.collections.delete(collection);
+        this.collectionsNode.version = version;
+      }
     }
   }
 

@@ -5,6 +5,12 @@
  */
 export type StoreKey = readonly string[];
 
+/** See {@link Store.watch}. */
+export type StoreWatcher = (key: StoreKey, before: unknown, after: unknown) => void;
+
+/** What {@link Store.trackReads} recorded: the state a computation read (opaque). */
+export type StoreReads = ReadonlyMap<unknown, number>;
+
 export interface Store {
   /**
    * The record at `key`, or undefined. Records are plain JSON values (bigints allowed). Returns a
@@ -19,6 +25,22 @@ export interface Store {
   /** Number of records under `prefix`. */
   count(collection: string, prefix?: StoreKey): number;
   /**
+   * Runs `fn` (synchronous) and returns its value with what it read: every get, list, count and
+   * indexedKeys, including absent keys. `readsCurrent` later says whether any of it changed since,
+   * so a value derived only from the store can be reused while it is current (views cache their
+   * JSON this way). Nested calls: the inner reads count for the outer call too.
+   */
+  trackReads<R>(fn: () => R): { value: R; reads: StoreReads };
+  /** Adds reads recorded earlier (a memoised value's) to the running `trackReads`, if any. */
+  noteReads(reads: StoreReads): void;
+  /** Records a read of `key` for the running `trackReads` without reading the record (a caller already has it). */
+  noteRead(collection: string, key: StoreKey): void;
+  /**
+   * False when anything `reads` recorded may have changed since (a put, delete, rollback or clear
+   * under a key read or listed; changes elsewhere may also count, never the other way round).
+   */
+  readsCurrent(reads: StoreReads): boolean;
+  /**
    * Declares the secondary index `name` over `collection`: `terms(record)` lists the terms under
    * which a record is found. It is built at once from the records present and then kept in step with
    * every change of the in-memory records (put, delete, a rollback restoring them, `clear`), so like
@@ -31,6 +53,14 @@ export interface Store {
    * order (reads no record). Throws when the index was never declared.
    */
   indexedKeys(collection: string, name: string, term: string): StoreKey[];
+  /**
+   * Calls `onChange(key, before, after)` for every later change of a record of `collection` (put,
+   * delete, a rollback restoring it, `clear`; an absent side is undefined), and at once for every
+   * record present (before undefined), so that a watcher can keep a derived figure in step with the
+   * records as an index is. The values are the store's own: read them, never change or keep them.
+   * `onChange` must not throw nor use the store.
+   */
+  watch(collection: string, onChange: StoreWatcher): void;
   /** Inserts or replaces a record; only allowed inside `transaction`. */
   put<T>(collection: string, key: StoreKey, value: T): void;
   /** Removes a record (no-op when absent); only allowed inside `transaction`. */

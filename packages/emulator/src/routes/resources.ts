@@ -47,7 +47,7 @@ import {
   toggleDisk,
 } from '../domain/resources';
 import { reconcileTieBreaker } from '../domain/tie-breaker';
-import { rscView, rscVolumeViews, ViewCache } from '../domain/views';
+import { rscView, rscViewsJson, rscVolumeViews } from '../domain/views';
 import { ApiCallError, entry, replyEntries } from '../http/apicall';
 import { REQUEST_SHAPES } from '../http/request-body';
 import { type EmuReply, type EmuRequest, type RouteDef, route } from '../http/route';
@@ -94,11 +94,7 @@ export const resourceRoutes: RouteDef[] = [
     template: '/v1/view/resources',
     handler: (req, ctx) => {
       const selected = paginate(selectResources(ctx, req.query), req.query);
-      const cache = new ViewCache(ctx);
-      return {
-        status: 200,
-        json: selected.map(({ rd, rsc }) => rscView(ctx, rd, rsc, { withVolumes: true, cache })),
-      };
+      return { status: 200, json: rscViewsJson(ctx, selected, { withVolumes: true }) };
     },
   }),
   route({
@@ -106,10 +102,13 @@ export const resourceRoutes: RouteDef[] = [
     template: '/v1/resource-definitions/{rd}/resources',
     handler: (req, ctx) => {
       const rd = requireRd(ctx, req.params.rd);
-      const cache = new ViewCache(ctx);
+      const rscs = paginate(rscsOf(ctx, rd.name), req.query);
       return {
         status: 200,
-        json: paginate(rscsOf(ctx, rd.name), req.query).map((rsc) => rscView(ctx, rd, rsc, { cache })),
+        json: rscViewsJson(
+          ctx,
+          rscs.map((rsc) => ({ rd, rsc })),
+        ),
       };
     },
   }),
