@@ -20,6 +20,13 @@ const JOURNAL_PREFIX = 'journal-';
 const JOURNAL_SUFFIX = '.log';
 const BIGINT_TAG = '$bigint';
 const DEFAULT_COMPACT_BYTES = 16 * 1024 * 1024;
+/**
+ * Journal writes are synchronous-data writes where the platform has them (O_DSYNC: each write
+ * returns once its data and the file size are on disk, as a write followed by fdatasync), which
+ * saves a round trip to the thread pool per commit; elsewhere each commit calls datasync.
+ */
+const DSYNC = fsConstants.O_DSYNC;
+const JOURNAL_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | (DSYNC ?? 0);
 
 export interface JournalStoreOptions {
   /** Journal size (bytes) after which the next commit writes a snapshot and starts a new journal. */
@@ -210,7 +217,7 @@ export class JournalStore implements Store {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     const existed = validBytes > 0 || (await stat(journalPath).catch(() => undefined)) !== undefined;
-    this.journal = await open(journalPath, fsConstants.O_WRONLY | fsConstants.O_CREAT);
+    this.journal = await open(journalPath, JOURNAL_FLAGS);
     // A new journal's directory entry must be durable too, or its commits could vanish with it.
     if (!existed) await fsyncDirectory(this.dir);
     const size = (await this.journal.stat()).size;
@@ -465,7 +472,7 @@ export class JournalStore implements Store {
       );
       written += bytesWritten;
     }
-    await journal.datasync();
+    if (DSYNC === undefined) await journal.datasync();
     this.journalBytes += line.length;
   }
 
@@ -519,7 +526,10 @@ export class JournalStore implements Store {
       await temp.close();
     }
     // Create the new journal before the snapshot that names it becomes visible.
-    const nextJournal = await open(join(this.dir, journalName(nextGeneration)), 'w');
+    const nextJournal = await open(
+      join(this.dir, journalName(nextGeneration)),
+      JOURNAL_FLAGS | fsConstants.O_TRUNC,
+    );
     try {
       await nextJournal.sync();
       await rename(tempPath, join(this.dir, SNAPSHOT_FILE));
