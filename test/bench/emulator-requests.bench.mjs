@@ -7,9 +7,10 @@
 // (arrival to the reply's last byte; it survives a loaded machine better than client wall time).
 // Prints, per verb and per route template, how many requests and how much server time, with the
 // load average. `--cpu-prof DIR` runs the emulator under `node --cpu-prof` and leaves its profile
-// in DIR (summarise it with any .cpuprofile viewer).
+// in DIR (summarise it with any .cpuprofile viewer); `--emulator FILE` runs another build (say, of
+// another checkout) for an A/B comparison under the same load.
 //
-//   node test/bench/emulator-requests.bench.mjs [--rounds 100] [--concurrency 4] [--cpu-prof DIR]
+//   node test/bench/emulator-requests.bench.mjs [--rounds 100] [--concurrency 4] [--cpu-prof DIR] [--emulator FILE]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '4' },
     'cpu-prof': { type: 'string' },
+    emulator: { type: 'string', default: join(root, 'packages/emulator/dist/emulator.mjs') },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -43,7 +45,7 @@ const { createLinstorClient, createVolumeService } = await importBundled(scratch
 /** Starts the built emulator on a free port and resolves to its URL and process. */
 async function startEmulatorProcess() {
   const dataDir = join(scratch, 'data');
-  const args = [join(root, 'packages/emulator/dist/emulator.mjs'), 'serve', '--data-dir', dataDir];
+  const args = [values.emulator, 'serve', '--data-dir', dataDir];
   if (values['cpu-prof']) args.unshift('--cpu-prof', '--cpu-prof-dir', values['cpu-prof']);
   const child = spawn(process.execPath, [...args, '--listen', 'http://127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -508,7 +508,8 @@ export function rscViewsJson(
     counts = { built: 0, reused: 0 };
     viewTextCounts.set(ctx.store, counts);
   }
-  const check = process.env[CHECK_VIEW_CACHE_ENV] !== undefined;
+  // Check mode: the views reused are built again too (with a memo of their own) and compared.
+  const checkCache = process.env[CHECK_VIEW_CACHE_ENV] !== undefined ? new ViewCache(ctx) : undefined;
   const parts: string[] = [];
   const bytes: number[] = [];
   for (const { rd, rsc } of pairs) {
@@ -521,8 +522,8 @@ export function rscViewsJson(
       ctx.store.readsCurrent(hit.reads) &&
       hit.allocated.every((a) => cache.allocatedKib(a.rdName, a.vlmNr) === a.kib)
     ) {
-      if (check) {
-        const fresh = toControllerJson(rscView(ctx, rd, rsc, { ...opts, cache: new ViewCache(ctx) }));
+      if (checkCache) {
+        const fresh = toControllerJson(rscView(ctx, rd, rsc, { ...opts, cache: checkCache }));
         if (fresh !== hit.text)
           throw new Error(`the cached view of '${rd.name}' on '${rsc.nodeName}' is stale`);
       }
