@@ -4,7 +4,8 @@
 // each through POST /v1/resource-groups/{rg}/spawn (the store-backed handlers, as a client would),
 // then measures filtered GET /v1/view/resources?resources=X lookups, and the server time (the
 // emulator's own request log, from the request's arrival to the reply's last byte) of the views
-// whose cost grows with the cluster: unfiltered and filtered view/resources and view/storage-pools.
+// whose cost grows with the cluster: unfiltered view/resources (also right after one RD changed,
+// so only the views of its resources are built again), filtered view/resources and view/storage-pools.
 // Prints the figures with the load average and writes them to the "## Emulator scale" section of
 // test/bench/RESULTS.md.
 //
@@ -112,10 +113,12 @@ try {
     singleMs.push(await timed(() => request(emu.url, 'GET', `/v1/resource-definitions/${rd}`)));
   }
 
-  // Server time of the growing views, read from the emulator's request log.
-  const serverMs = async (path) => {
+  // Server time of the growing views, read from the emulator's request log. `before(k)` runs
+  // before sample k (outside the measurement), e.g. to change one resource definition.
+  const serverMs = async (path, before = async () => {}) => {
     const samples = [];
     for (let k = 0; k < VIEWS; k++) {
+      await before(k);
       await emu.control.clearRequests();
       const reply = await request(emu.url, 'GET', path);
       if (reply.status !== 200)
@@ -127,6 +130,15 @@ try {
   };
   const loadBefore = os.loadavg();
   const viewAll = await serverMs('/v1/view/resources');
+  // The same list when one resource definition changed before each request (a poll while the
+  // cluster changes): the views of that RD's resources are built again, the others reused.
+  const viewAfterChange = await serverMs('/v1/view/resources', async (k) => {
+    const rd = name(Math.floor(Math.random() * COUNT));
+    const reply = await request(emu.url, 'PUT', `/v1/resource-definitions/${rd}`, {
+      override_props: { 'Aux/bench/touched': String(k) },
+    });
+    if (reply.status !== 200) throw new Error(`modify ${rd} answered ${reply.status}: ${reply.text}`);
+  });
   const viewOne = await serverMs(`/v1/view/resources?resources=${name(Math.floor(COUNT / 2))}`);
   const poolsFresh = await serverMs('/v1/view/storage-pools');
   const poolsCached = await serverMs('/v1/view/storage-pools?cached=true');
@@ -159,6 +171,7 @@ ${load(loadAfter)} after (1, 5, 15 min):
 | request | p50 | p95 | max |
 | --- | ---: | ---: | ---: |
 | \`GET /v1/view/resources\` (all ${resources}) | ${fmt(viewAll.p50)} | ${fmt(viewAll.p95)} | ${fmt(viewAll.max)} |
+| \`GET /v1/view/resources\` (all, one RD changed before each) | ${fmt(viewAfterChange.p50)} | ${fmt(viewAfterChange.p95)} | ${fmt(viewAfterChange.max)} |
 | \`GET /v1/view/resources?resources=X\` | ${fmt(viewOne.p50)} | ${fmt(viewOne.p95)} | ${fmt(viewOne.max)} |
 | \`GET /v1/view/storage-pools\` | ${fmt(poolsFresh.p50)} | ${fmt(poolsFresh.p95)} | ${fmt(poolsFresh.max)} |
 | \`GET /v1/view/storage-pools?cached=true\` | ${fmt(poolsCached.p50)} | ${fmt(poolsCached.p95)} | ${fmt(poolsCached.max)} |
