@@ -113,5 +113,6 @@ export {
   type SweepEntry,
   type SweepOptions,
   type SweepReport,
+  sweepEach,
   sweepOrphans,
 } from './sweep';

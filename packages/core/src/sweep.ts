@@ -323,3 +323,32 @@ export function parseDuration(text: string): number {
   const [, h = '0', m = '0', s = '0'] = match;
   return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
 }
+
+/**
+ * One sweep per target (a LINSTOR cluster and owner a resident bridge has served), merged into one
+ * report. A target that fails does not stop the others; the first error is thrown after they ran.
+ */
+export async function sweepEach<T>(
+  targets: Iterable<T>,
+  sweepOne: (target: T) => Promise<SweepReport>,
+  signal: AbortSignal,
+): Promise<SweepReport> {
+  const entries: SweepEntry[] = [];
+  const totals = { removed: 0, kept: 0, failed: 0 };
+  let firstError: unknown;
+  for (const target of targets) {
+    signal.throwIfAborted();
+    try {
+      const report = await sweepOne(target);
+      entries.push(...report.entries);
+      totals.removed += report.removed;
+      totals.kept += report.kept;
+      totals.failed += report.failed;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      firstError ??= error;
+    }
+  }
+  if (firstError !== undefined) throw firstError;
+  return { entries, ...totals };
+}

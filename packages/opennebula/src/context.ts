@@ -6,11 +6,10 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createLinstorClient, type LinstorClient, type RequestMetric } from '@linstor-hv/client';
+import type { LinstorClient, RequestMetric } from '@linstor-hv/client';
 import {
   type HostExecutor,
   LocalExecutor,
-  type PlacementCache,
   type RunOptions,
   SshExecutor,
   VolumeService,
@@ -18,17 +17,13 @@ import {
 import type { OneConfig } from './config';
 import { type DatastoreSettings, datastoreSettings } from './datastore';
 import { lockKey, withLock } from './locks';
+import { BridgeMemory, createOneClient, PLATFORM } from './memory';
 import { OneProtocolError, parseDocument, shown } from './protocol';
 import { type VmView, vmView } from './vm';
 import type { XmlElement } from './xml';
 
 const run = promisify(execFile);
 
-/** The platform name in linstor-hv's ownership tags. */
-export const PLATFORM = 'opennebula';
-/** A dead controller must cost seconds, not the action's whole budget. */
-const CONNECT_TIMEOUT_MS = 3_000;
-const PROBE_TIMEOUT_MS = 3_000;
 const CLI_TIMEOUT_MS = 60_000;
 const UNDO_BUDGET_MS = 120_000;
 
@@ -40,24 +35,7 @@ export interface ActionLog {
 /** A host name could not be mapped to a LINSTOR node (or the front-end was used as one). */
 export class HostMappingError extends OneProtocolError {}
 
-/**
- * Resource groups' placements a resident bridge keeps between calls, one cache per controller
- * list (core re-reads a placement after ten minutes for capacity, one minute for the other verbs).
- * A one-shot call starts without one.
- */
-export class PlacementMemory {
-  private readonly caches = new Map<string, PlacementCache>();
-
-  /** The cache of one controller list. */
-  of(controllers: string): PlacementCache {
-    let cache = this.caches.get(controllers);
-    if (!cache) {
-      cache = new Map();
-      this.caches.set(controllers, cache);
-    }
-    return cache;
-  }
-}
+export { PLATFORM };
 
 /** The per-call state of an action. */
 export class ActionContext {
@@ -72,8 +50,8 @@ export class ActionContext {
     readonly signal?: AbortSignal,
     /** Extra client options (tests count requests through `metrics`). */
     private readonly clientOptions: { metrics?: (metric: RequestMetric) => void } = {},
-    /** Placements kept between calls (a bridge's); a call of its own otherwise. */
-    private readonly placements: PlacementMemory = new PlacementMemory(),
+    /** What a bridge keeps between calls; a call of its own otherwise. */
+    private readonly memory: BridgeMemory = new BridgeMemory(),
   ) {}
 
   /** The LINSTOR node name of an OpenNebula host, through the configured map; refused when unmapped. */
@@ -150,8 +128,9 @@ export class ActionContext {
         ownerId: this.config.ownerId,
         deviceRoot: (node) => this.config.deviceRoot.replaceAll('{node}', node),
         executorFor: (node) => this.executor(this.hostOf(node)),
-        placementCache: this.placements.of(datastore.controllers),
+        placementCache: this.memory.placementsOf(datastore.controllers),
       });
+      this.memory.noteServed(datastore.controllers, this.config.ownerId);
       this.services.set(key, service);
     }
     return service;
@@ -160,11 +139,7 @@ export class ActionContext {
   private client(controllers: string): LinstorClient {
     let client = this.clients.get(controllers);
     if (!client) {
-      client = createLinstorClient({
-        controllers,
-        connectTimeoutMs: CONNECT_TIMEOUT_MS,
-        probeTimeoutMs: PROBE_TIMEOUT_MS,
-        userAgent: 'linstor-hv opennebula',
+      client = createOneClient(controllers, {
         ...(this.clientOptions.metrics ? { metrics: this.clientOptions.metrics } : {}),
         ...(this.signal ? { signal: this.signal } : {}),
       });

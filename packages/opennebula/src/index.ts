@@ -9,6 +9,7 @@ export { DEFAULT_CONFIG_FILE, loadConfig, type OneConfig } from './config';
 export { ActionContext, PLATFORM } from './context';
 export { type DatastoreSettings, datastoreSettings } from './datastore';
 export { type ErrorFormat, errorFormatFor, FAILURE_OUTPUT } from './errors';
+export { BridgeMemory } from './memory';
 export { openNebulaMethodTable } from './methods';
 export { imageDiskName, imageName, snapshotName, volatileDiskName } from './names';
 export {

@@ -4,7 +4,7 @@
  * so a shim can hand a call to the resident bridge and print the same bytes.
  */
 
-import { PlacementMemory } from './context';
+import { BridgeMemory } from './memory';
 import { OneProtocolError } from './protocol';
 import { actionsOf, type OneDriver, runOneAction } from './run';
 
@@ -42,14 +42,14 @@ function paramsOf(params: unknown): OneMethodParams {
 /** Environment keys a shim may pass on (the ones that select configuration, never secrets). */
 const PASSED_ENV = ['LINSTOR_HV_ONE_CONFIG', 'LINSTOR_HV_ONE_REMOTES', 'ONE_LOCATION', 'SSH'];
 
-/** The OpenNebula method table for `linstor-hv bridge --platform opennebula`. */
-export function openNebulaMethodTable(): Record<
-  string,
-  (params: unknown, call: BridgeCallLike) => Promise<unknown>
-> {
+/**
+ * The OpenNebula method table for `linstor-hv bridge --platform opennebula`; `memory` is what the
+ * bridge keeps between calls (group placements, and the clusters and owners its orphan sweep covers).
+ */
+export function openNebulaMethodTable(
+  memory: BridgeMemory = new BridgeMemory(),
+): Record<string, (params: unknown, call: BridgeCallLike) => Promise<unknown>> {
   const table: Record<string, (params: unknown, call: BridgeCallLike) => Promise<unknown>> = {};
-  // Placements outlive each call, so a warm monitor reads only the views (see tm/monitor.ts).
-  const placements = new PlacementMemory();
   for (const driver of ['ds', 'tm'] as OneDriver[]) {
     for (const action of actionsOf(driver)) {
       table[`one.${driver}.${action}`] = async (params, call) => {
@@ -58,7 +58,7 @@ export function openNebulaMethodTable(): Record<
         for (const key of PASSED_ENV) if (typeof env?.[key] === 'string') passed[key] = env[key];
         return runOneAction(
           { driver, action, argv, stdin: async () => stdin ?? '' },
-          { env: passed, signal: call.signal, placements },
+          { env: passed, signal: call.signal, memory },
         );
       };
     }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { RequestMetric } from '@linstor-hv/client';
 import { DS_ACTIONS, type OneAction, TM_ACTIONS } from './actions';
 import { loadConfig, type OneConfig } from './config';
-import { ActionContext, type PlacementMemory } from './context';
+import { ActionContext } from './context';
 import {
   type ErrorFormat,
   errorFormatFor,
@@ -19,6 +19,7 @@ import {
   failureText,
   infoLine,
 } from './errors';
+import type { BridgeMemory } from './memory';
 import { OneProtocolError, shown } from './protocol';
 
 /** Which driver an action belongs to. */
@@ -48,8 +49,8 @@ export interface RunOptions {
   readonly onStderr?: (text: string) => void;
   /** Counts REST requests (benchmarks). */
   readonly metrics?: (metric: RequestMetric) => void;
-  /** Placements kept between calls by a resident bridge (see {@link PlacementMemory}). */
-  readonly placements?: PlacementMemory;
+  /** What a resident bridge keeps between calls (see {@link BridgeMemory}). */
+  readonly memory?: BridgeMemory;
 }
 
 /** The actions of a driver, for `--help` and the bridge. */
@@ -112,7 +113,7 @@ export async function runOneAction(call: OneCall, options: RunOptions = {}): Pro
       log,
       options.signal,
       options.metrics ? { metrics: options.metrics } : {},
-      options.placements,
+      options.memory,
     );
     const stdout = (await action.run(context, request as never)) ?? '';
     return { exitCode: 0, stdout, stderr };

@@ -35,7 +35,15 @@ const PLATFORMS: Record<string, PlatformLoader> = {
       close: () => pool.close(),
     };
   },
-  opennebula: async () => ({ methods: (await import('@linstor-hv/opennebula')).openNebulaMethodTable() }),
+  opennebula: async () => {
+    const { BridgeMemory, openNebulaMethodTable } = await import('@linstor-hv/opennebula');
+    const memory = new BridgeMemory();
+    return {
+      methods: openNebulaMethodTable(memory),
+      sweep: (options) => memory.sweepOrphans(options),
+      close: () => memory.close(),
+    };
+  },
   cinder: async () => {
     const { BackendRegistry, cinderMethodTable, sweepCinderOrphans } = await import('@linstor-hv/cinder');
     const registry = new BackendRegistry();

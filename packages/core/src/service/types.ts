@@ -79,6 +79,12 @@ export type CreateRequest = SizeSpec & {
    * over while it may still be running.
    */
   readonly attempt?: string;
+  /**
+   * Marks a volume that only serves one operation (its purpose, e.g. `one-restore`) with
+   * `Aux/linstor-hv/temporary`, so the orphan sweep removes it when a crashed operation left it,
+   * once older than the grace period and open nowhere. The operation deletes it when done.
+   */
+  readonly temporary?: string;
 };
 
 /** How {@link VolumeService.delete} waits and what else it removes. */

@@ -11,6 +11,7 @@ import {
   PROP_HV_MIGRATION,
   PROP_HV_NAME,
   PROP_HV_PENDING,
+  PROP_HV_TEMPORARY,
   type Props,
   type ResourceDefinition,
   sameName,
@@ -243,6 +244,7 @@ export async function createVolume(
     ...request.props,
     ...ownershipProps(core.ownership, request.name),
     ...pendingProps('create', attempt),
+    ...(request.temporary !== undefined ? { [PROP_HV_TEMPORARY]: request.temporary } : {}),
   };
   /**
    * Removes what this attempt made and fails with LINSTOR's words for `error`; but when the state

@@ -72,8 +72,8 @@ export function stagingName(vmId: number, diskId: number): string {
 
 /**
  * The staging volume's props: the DS id and the disk it restores (no VM_ID/DISK_ID, so the monitor
- * does not count it as a VM disk); a crashed attempt's is replaced by the next restore of the VM,
- * or removed by the bridge's orphan sweep once older than its grace period.
+ * does not count it as a VM disk). It is created temporary: a crashed attempt's is replaced by the
+ * next restore of the VM, or removed by the bridge's orphan sweep once older than its grace period.
  */
 function stagingProps(dsId: number, disk: string): Record<string, string> {
   return { ...oneTags({ dsId }), [PROP_ONE_RESTORE_OF]: disk };
@@ -225,6 +225,7 @@ async function stageBackup(
       sizeBytes: restore.sizeBytes,
       preferredNode: ctx.nodeOf(host),
       props: stagingProps(dsId, restore.name),
+      temporary: 'one-restore',
     },
     ctx.call(),
   );
