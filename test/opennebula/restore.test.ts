@@ -9,9 +9,13 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { VmDiskFixture } from '@linstor-hv/opennebula/sandbox';
+import {
+  installBackupDatastore,
+  type SandboxBackup,
+  type VmDiskFixture,
+} from '@linstor-hv/opennebula/sandbox';
 import { describe, expect, it } from 'vitest';
 import { IMAGE_DS, importImage, MiB, SYSTEM_DS, sha256, sha256Of, useTestbed, writeDevice } from './harness';
 
@@ -66,9 +70,11 @@ async function leftovers(): Promise<string[]> {
   return [...(await restoreSnapshots()), ...staging, ...files];
 }
 
+let backupDs: SandboxBackup | undefined;
+
 /** What the backup datastore's `ls` prints next (disk id → URL). */
 async function listing(disks: Record<string, string>): Promise<void> {
-  await writeFile(join(bed().dir, 'backup', 'listing.json'), JSON.stringify(disks));
+  await backupDs!.setListing(disks);
 }
 
 /** `tm restore` of the backup image, as oned writes the line. */
@@ -142,29 +148,7 @@ describe('tm restore', () => {
     execFileSync('tar', ['zcf', join(dir, 'evil.tpm.0'), '-C', join(dir, 'evil'), 'tpm', 'other']);
 
     // The backup datastore: its driver's ls and OpenNebula's downloader.sh, as stand-ins that log.
-    await b.putXml(
-      'datastore',
-      BACKUP_DS,
-      `<DATASTORE><ID>${BACKUP_DS}</ID><NAME>backups</NAME><DS_MAD><![CDATA[fakebk]]></DS_MAD><TM_MAD><![CDATA[-]]></TM_MAD><BASE_PATH><![CDATA[/var/lib/one//datastores/${BACKUP_DS}]]></BASE_PATH><TYPE>3</TYPE><TEMPLATE><DS_MAD><![CDATA[fakebk]]></DS_MAD><TYPE><![CDATA[BACKUP_DS]]></TYPE></TEMPLATE></DATASTORE>`,
-    );
-    await b.putXml(
-      'image',
-      BACKUP_IMAGE,
-      `<IMAGE><ID>${BACKUP_IMAGE}</ID><NAME>vm${VM}-backup</NAME><TYPE>6</TYPE><FORMAT><![CDATA[raw]]></FORMAT><DATASTORE_ID>${BACKUP_DS}</DATASTORE_ID><DATASTORE>backups</DATASTORE><SOURCE><![CDATA[3ffce7]]></SOURCE></IMAGE>`,
-    );
-    await mkdir(join(b.remotes, 'datastore', 'fakebk'), { recursive: true });
-    const ls = join(b.remotes, 'datastore', 'fakebk', 'ls');
-    await writeFile(
-      ls,
-      `#!/bin/sh\necho "$*" > '${dir}/ls.args'\ncat > '${dir}/ls.stdin'\ncat '${dir}/listing.json'\n`,
-    );
-    const downloader = join(b.remotes, 'datastore', 'downloader.sh');
-    await writeFile(
-      downloader,
-      `#!/bin/sh\n[ "$1" = --nodecomp ] && [ "$3" = - ] || { echo "unexpected: $*" >&2; exit 2; }\necho "$2" >> '${dir}/downloads'\nexec cat "\${2#rsync://${BACKUP_DS}//0:3ffce7}"\n`,
-    );
-    await chmod(ls, 0o755);
-    await chmod(downloader, 0o755);
+    backupDs = await installBackupDatastore(b, { dsId: BACKUP_DS, imageId: BACKUP_IMAGE, vmId: VM });
   });
 
   it('restores every disk (the thick one staged first) and the vTPM state in place, and leaves nothing behind', async () => {

@@ -2,17 +2,21 @@
  * The OpenNebula part of `linstor-hv demo`: the installed `linstor` remotes tree driven the way
  * oned drives it (argv and the base64 document on stdin), on a sandbox front-end whose hosts
  * one-host-1..3 are the emulated nodes pve1..3: image import, a VM disk clone, a snapshot and a
- * revert, a live migration, and the delete, with the data checked by sha256 after each step.
+ * revert, a live migration, an in-place restore from a backup (disk and vTPM state), and the
+ * delete, with the data checked by sha256 after each step.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { EmulatorControl } from '@linstor-hv/emulator';
 import {
   actionData,
   b64,
   createSandbox,
+  installBackupDatastore,
   type OneSandbox,
   sha256Of,
   vmXml,
@@ -25,6 +29,9 @@ const MiB = 1024 * 1024;
 const IMAGE_ID = 7;
 const VM_ID = 42;
 const NODES = { 'one-host-1': 'pve1', 'one-host-2': 'pve2', 'one-host-3': 'pve3' };
+const BACKUP_DS = 102;
+const BACKUP_IMAGE = 95;
+const run = promisify(execFile);
 
 function randomImage(bytes: number): Buffer {
   const data = Buffer.alloc(bytes);
@@ -160,6 +167,31 @@ async function runSteps(
         if ((await sha256Of(disk0('one-host-2'), 8 * MiB)) !== digest(snapshotData))
           throw new Error('the data differs after the migration');
         return 'both open during the handover (dual-primary for the pair only), sha256 unchanged';
+      })) &&
+      (await step('backup restore, disk and vTPM (tm restore)', async (s) => {
+        const backup = await installBackupDatastore(s, {
+          dsId: BACKUP_DS,
+          imageId: BACKUP_IMAGE,
+          vmId: VM_ID,
+        });
+        // The backup holds the disk as it is now and a vTPM state (tar zcf disk.tpm.0 -C <vmdir> tpm).
+        const backupData = (await readFile(disk0('one-host-2'))).subarray(0, 8 * MiB);
+        await writeFile(join(backup.dir, 'disk.0.0'), backupData);
+        const tpmState = randomBytes(4096);
+        await mkdir(join(backup.dir, 'saved', 'tpm'), { recursive: true });
+        await writeFile(join(backup.dir, 'saved', 'tpm', 'tpm2-00.permall'), tpmState);
+        await run('tar', ['zcf', join(backup.dir, 'disk.tpm.0'), '-C', join(backup.dir, 'saved'), 'tpm']);
+        await backup.setListing({ 0: backup.url('disk.0.0'), tpm: backup.url('disk.tpm.0') });
+        // The guest writes after the backup, then the VM is powered off and restored.
+        await writeDevice(disk0('one-host-2'), randomImage(8 * MiB));
+        await expectOk(
+          s.run('tm', 'restore', [`one-host-2:${sys}`, String(VM_ID), String(BACKUP_IMAGE), '0', '-1']),
+        );
+        if ((await sha256Of(disk0('one-host-2'), 8 * MiB)) !== digest(backupData))
+          throw new Error('the disk does not hold the backup');
+        const restoredTpm = await readFile(join(s.vmDir('one-host-2', VM_ID), 'tpm', 'tpm2-00.permall'));
+        if (digest(restoredTpm) !== digest(tpmState)) throw new Error("the vTPM state is not the backup's");
+        return 'disk overwritten after the backup, restored in place: sha256 = backup, vTPM state = backup';
       })) &&
       (await step('delete (tm delete, ds rm)', async (s) => {
         await expectOk(s.run('tm', 'delete', [`one-host-2:${sys}/disk.0`, String(VM_ID), '100']));

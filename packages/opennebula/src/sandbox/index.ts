@@ -3,5 +3,6 @@
  * tests, the demo and the benchmark. The drivers never use it.
  */
 
+export * from './backup';
 export * from './documents';
 export * from './sandbox';
