@@ -5,8 +5,17 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** What the Perl side reads. */
@@ -37,33 +46,37 @@ const EXCLUSIVE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O
  * Writes the figures to `file`: the directory is created 0700 (an existing one is tightened to 0700,
  * and one that is a symbolic link is refused), the figures go to a new temporary file with an
  * unpredictable name created exclusively without following links, which is then renamed over `file`.
+ * The few system calls on a local directory are made synchronously: each asynchronous one would
+ * cost a hop through the thread pool, more than the call itself, on every status refresh.
  */
 export async function writeStatusCache(file: string, figures: StatusFigures): Promise<void> {
   const directory = dirname(file);
-  await privateDirectory(directory);
+  privateDirectory(directory);
   const temporary = join(directory, `.${basename(file)}.${randomBytes(12).toString('hex')}.tmp`);
-  const handle = await open(temporary, EXCLUSIVE_NO_FOLLOW, FILE_MODE);
+  const fd = openSync(temporary, EXCLUSIVE_NO_FOLLOW, FILE_MODE);
   try {
     try {
-      await handle.writeFile(`${JSON.stringify(figures)}\n`);
+      const text = Buffer.from(`${JSON.stringify(figures)}\n`);
+      let written = 0;
+      while (written < text.length) written += writeSync(fd, text, written);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    await rename(temporary, file);
+    renameSync(temporary, file);
   } catch (error) {
-    await rm(temporary, { force: true });
+    rmSync(temporary, { force: true });
     throw error;
   }
 }
 
-async function privateDirectory(directory: string): Promise<void> {
-  await mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
-  const info = await lstat(directory);
+function privateDirectory(directory: string): void {
+  mkdirSync(directory, { recursive: true, mode: DIRECTORY_MODE });
+  const info = lstatSync(directory);
   if (!info.isDirectory()) {
     throw new Error(`status cache directory ${directory} is not a directory (a symbolic link?); remove it`);
   }
   if ((info.mode & 0o777) !== DIRECTORY_MODE && info.uid === process.getuid?.()) {
-    await chmod(directory, DIRECTORY_MODE);
+    chmodSync(directory, DIRECTORY_MODE);
   }
 }
 

@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { gunzip, gunzipSync } from 'node:zlib';
 import { LinstorTransportError } from '../errors';
 import type { RequestMetric } from '../options';
 import { linkSignals } from '../timers';
@@ -9,6 +9,17 @@ import { headerValue } from './query';
 import type { HttpMethod, HttpReply, TransportStream } from './types';
 
 const gunzipAsync = promisify(gunzip);
+
+/**
+ * Compressed replies up to this size are inflated at once: Node's asynchronous gunzip builds a
+ * stream and hops to the thread pool, which costs more than inflating a few KiB (a filtered view,
+ * a node list); larger ones (a full listing of a big cluster) do not hold up other calls.
+ */
+const SYNC_GUNZIP_MAX_BYTES = 64 * 1024;
+
+function inflate(buffer: Buffer): Promise<Buffer> | Buffer {
+  return buffer.length <= SYNC_GUNZIP_MAX_BYTES ? gunzipSync(buffer) : gunzipAsync(buffer);
+}
 
 /** Receives one metric per HTTP attempt. */
 export type MetricSink = (metric: RequestMetric) => void;
@@ -60,9 +71,9 @@ export async function sendOnce(ctrl: Controller, attempt: Attempt, emit: MetricS
       headersTimeout: 0,
       bodyTimeout: 0,
     });
-    let buffer = Buffer.from(await res.body.arrayBuffer());
+    let buffer: Buffer = Buffer.from(await res.body.arrayBuffer());
     const encoding = headerValue(res.headers, 'content-encoding');
-    if (encoding && /gzip/i.test(encoding)) buffer = await gunzipAsync(buffer);
+    if (encoding && /gzip/i.test(encoding)) buffer = await inflate(buffer);
     report(res.statusCode, res.statusCode < 400 ? 'ok' : 'api-error');
     return { status: res.statusCode, headers: res.headers, text: buffer.toString('utf8') };
   } catch (e) {

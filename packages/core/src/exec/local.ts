@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { VolumeValidationError } from '../errors';
@@ -87,12 +87,14 @@ export class LocalExecutor implements HostExecutor {
     return { exitCode: 0, stdout, stderr: stderrTail };
   }
 
-  /** True when `path` exists here (symlinks are followed, as a device link would be). */
+  /**
+   * True when `path` exists here (symlinks are followed, as a device link would be). One stat of a
+   * local device path, made at once: through the thread pool it would cost more than the call.
+   */
   async pathExists(path: string, options: { signal?: AbortSignal | undefined } = {}): Promise<boolean> {
     options.signal?.throwIfAborted();
     try {
-      await stat(path);
-      return true;
+      return statSync(path, { throwIfNoEntry: false }) !== undefined;
     } catch {
       return false;
     }

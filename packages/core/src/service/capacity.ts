@@ -30,11 +30,12 @@ function ratioOf(core: ServiceCore): { overSubscriptionRatio?: number } {
 }
 
 /**
- * Capacity of a resource group (the model is in the package README). The placement (cached, see
- * {@link CAPACITY_PLACEMENT_MAX_AGE_MS}) and the node list are read in parallel, then the cached
- * pool view restricted to the group's pools: none of them grows with the number of volumes, and a
- * long-running caller makes two requests per poll. The node list is needed because a cached pool
- * view still shows the last figures of a node that went offline.
+ * Capacity of a resource group (the model is in the package README). The node list is read beside
+ * the placement (cached, see {@link CAPACITY_PLACEMENT_MAX_AGE_MS}) and beside the cached pool
+ * view restricted to the group's pools, which needs the placement: none of them grows with the
+ * number of volumes, and a long-running caller makes two requests per poll in one round trip. The
+ * node list is needed because a cached pool view still shows the last figures of a node that went
+ * offline.
  */
 export async function groupCapacity(
   core: ServiceCore,
@@ -50,17 +51,21 @@ export async function groupCapacity(
       ]);
       return computeCapacity(pools, placement, ratioOf(core));
     }
-    const [placement, nodes] = await Promise.all([
-      core.placement(group, call, CAPACITY_PLACEMENT_MAX_AGE_MS),
-      core.client.nodes.list(undefined, call),
+    // The node list does not depend on the placement: it runs beside the placement read and then
+    // beside the pool view, so a known placement costs one round trip for both requests.
+    const nodesRead = core.client.nodes.list(undefined, call);
+    nodesRead.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    const placement = await core.placement(group, call, CAPACITY_PLACEMENT_MAX_AGE_MS);
+    const [nodes, pools] = await Promise.all([
+      nodesRead,
+      core.client.storagePools.list(
+        {
+          cached: true,
+          ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
+        },
+        call,
+      ),
     ]);
-    const pools = await core.client.storagePools.list(
-      {
-        cached: true,
-        ...(placement.storagePools.length > 0 ? { storagePools: placement.storagePools } : {}),
-      },
-      call,
-    );
     return computeCapacity(pools, placement, { nodes, ...ratioOf(core) });
   } catch (error) {
     throw wrapFailure(`Reading the capacity of resource group '${group}' failed`, error);

@@ -398,6 +398,14 @@ export async function deleteVolume(
   const call = callOf(options);
   const resourceName = core.resourceName(name);
   const what = `Deleting volume '${name}'`;
+  const listSnapshots = async () => {
+    try {
+      return await core.client.snapshots.list(resourceName, call);
+    } catch (error) {
+      if (error instanceof LinstorApiError && error.isNotFound()) return undefined;
+      throw error;
+    }
+  };
   let definition: ResourceDefinition | undefined;
   try {
     definition = await core.definition(resourceName, call);
@@ -411,11 +419,26 @@ export async function deleteVolume(
       volume: name,
     });
   }
+  // Who has it open and which snapshots it has are independent reads: one round trip.
+  let resources: Awaited<ReturnType<typeof core.resources>>;
+  let snapshots: Awaited<ReturnType<typeof listSnapshots>>;
   try {
-    await core.client.wait.notInUse(resourceName, {
-      timeoutMs: options.deadlineMs ?? core.deadlines.notInUseMs,
-      ...call,
-    });
+    [resources, snapshots] = await Promise.all([
+      core.resources(resourceName, undefined, call),
+      listSnapshots(),
+    ]);
+  } catch (error) {
+    throw wrapFailure(`${what} failed`, error, { volume: name });
+  }
+  try {
+    if (core.inUseOn(resources).length > 0) {
+      await core.client.wait.notInUse(resourceName, {
+        timeoutMs: options.deadlineMs ?? core.deadlines.notInUseMs,
+        ...call,
+      });
+      // Snapshots may have changed while the guest let go: read them again.
+      snapshots = await listSnapshots();
+    }
   } catch (error) {
     if (error instanceof WaitTimeoutError) {
       throw new VolumeError(
@@ -427,13 +450,7 @@ export async function deleteVolume(
     throw wrapFailure(`${what} failed`, error, { volume: name });
   }
   try {
-    let snapshots: Awaited<ReturnType<typeof core.client.snapshots.list>>;
-    try {
-      snapshots = await core.client.snapshots.list(resourceName, call);
-    } catch (error) {
-      if (error instanceof LinstorApiError && error.isNotFound()) return { existed: false };
-      throw error;
-    }
+    if (snapshots === undefined) return { existed: false };
     // Volumes the platform restored from these snapshots go first (on ZFS they depend on them).
     for (const dependent of options.alsoDelete?.(snapshots.map(describeSnapshot)) ?? []) {
       await deleteVolume(core, dependent, { ...options, alsoDelete: undefined });
