@@ -19,7 +19,7 @@ use Errno qw(EINTR);
 use Fcntl qw(:flock);
 use IO::Select;
 use IO::Socket::UNIX;
-use JSON::PP;
+use JSON ();
 use POSIX ();
 use Socket qw(SOCK_STREAM);
 use Time::HiRes ();
@@ -77,6 +77,11 @@ my $STATUS_DEADLINE = 10;
 my $STATUS_CACHE_SECONDS = 60;
 
 my $REQUEST_PROTOCOL = 1;
+
+# One encoder and one decoder for every call. JSON is the module PVE itself uses: JSON::XS behind
+# it on a PVE node (PVE depends on it), JSON::PP where that is missing.
+my $JSON_ENCODER = JSON->new->canonical;
+my $JSON_DECODER = JSON->new;
 
 # The bridge answers at the latest this long after a call's deadline: when the deadline passes it
 # lets the method undo its work (up to 10 s) and then replies saying so.
@@ -455,7 +460,7 @@ sub read_token {
     }
     my $auth = read_file_if_present($LINSTOR_AUTH_FILE);
     return undef if !defined($auth);
-    my $decoded = eval { JSON::PP->new->decode($auth) };
+    my $decoded = eval { $JSON_DECODER->decode($auth) };
     return ref($decoded) eq 'HASH' && defined($decoded->{token}) ? "$decoded->{token}" : undef;
 }
 
@@ -571,7 +576,7 @@ sub call_bridge {
     ) or return bridge_unavailable("connecting failed: $!");
     local $SIG{PIPE} = 'IGNORE';
     my $id = ++$BRIDGE_REQUEST_ID;
-    my $line = JSON::PP->new->canonical->encode({
+    my $line = $JSON_ENCODER->encode({
         jsonrpc => '2.0',
         id => $id,
         method => $method,
@@ -605,7 +610,7 @@ sub call_bridge {
     }
     close($socket);
     $FALLBACK_LOGGED = 0;
-    my $reply = eval { JSON::PP->new->decode(substr($buffer, 0, index($buffer, "\n"))) };
+    my $reply = eval { $JSON_DECODER->decode(substr($buffer, 0, index($buffer, "\n"))) };
     die "linstor-hv $method: the bridge sent a reply that is not JSON\n" if ref($reply) ne 'HASH';
     if (ref($reply->{error}) eq 'HASH') {
         my $error = $reply->{error};
@@ -620,7 +625,7 @@ sub call_bridge {
 # Runs `linstor-hv proxmox <method>` with the request on stdin and returns the reply's result.
 sub run_oneshot {
     my ($method, $request, $deadline) = @_;
-    my $input = JSON::PP->new->canonical->encode($request);
+    my $input = $JSON_ENCODER->encode($request);
     my $stdout = '';
     my $stderr = '';
     my $exit = eval {
@@ -639,7 +644,7 @@ sub run_oneshot {
             if $err =~ /got timeout/;
         die "linstor-hv $method could not be run: " . one_line($err) . "\n";
     }
-    my $reply = eval { JSON::PP->new->decode($stdout) };
+    my $reply = eval { $JSON_DECODER->decode($stdout) };
     if (ref($reply) ne 'HASH' || !exists($reply->{ok})) {
         my $detail = $stderr ne '' ? one_line($stderr) : "exit code $exit, no reply";
         die "linstor-hv $method failed: $detail\n";
@@ -737,7 +742,7 @@ sub read_status_cache {
     my $file = status_cache_file($scfg);
     my @stat = stat($file) or return undef;
     my $text = read_file_if_present($file) // return undef;
-    my $data = eval { JSON::PP->new->decode($text) };
+    my $data = eval { $JSON_DECODER->decode($text) };
     return undef if ref($data) ne 'HASH';
     my $status = {};
     for my $key (qw(total avail used)) {
@@ -958,7 +963,7 @@ sub volume_resize {
     run_cli('volume_resize', $storeid, $scfg, {
         volname => $volname,
         sizeBytes => $bytes,
-        running => $running ? JSON::PP::true : JSON::PP::false,
+        running => $running ? JSON::true : JSON::false,
     });
     return 1;
 }
@@ -1131,7 +1136,7 @@ sub volume_import {
     my $result = run_cli('volume_import', $storeid, $scfg, {
         volname => $volname,
         sizeBytes => $size,
-        allowRename => $allow_rename ? JSON::PP::true : JSON::PP::false,
+        allowRename => $allow_rename ? JSON::true : JSON::false,
     });
     my $imported = untainted_volname($result->{volname});
     eval {
