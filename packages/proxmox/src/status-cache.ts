@@ -12,6 +12,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readFileSync,
   renameSync,
   rmSync,
   writeSync,
@@ -34,6 +35,54 @@ export interface StatusFigures {
   };
   /** When the figures were read (ISO time), for people reading the file. */
   fetchedAt: string;
+  /**
+   * The group's placement as a one-shot process read it, and when (ISO time): the next one-shot
+   * refresh reuses it within {@link PLACEMENT_REUSE_MS} instead of reading the group again.
+   */
+  placement?: KnownPlacement;
+}
+
+/** A group's placement (core's `GroupPlacement`) with the time it was read from the controller. */
+export interface KnownPlacement {
+  replicas: number;
+  storagePools: string[];
+  nodes: string[];
+  readAt: string;
+}
+
+/**
+ * How long a one-shot process reuses the placement a previous one wrote: as long as the bridge
+ * keeps it in memory for capacity figures (core's limit), so both transports see a changed group
+ * within the same time.
+ */
+export const PLACEMENT_REUSE_MS = 10 * 60_000;
+
+function isNameList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string' && /^[\x21-\x7e]{1,255}$/.test(v));
+}
+
+/**
+ * The placement in the status cache `file` when it was read less than {@link PLACEMENT_REUSE_MS}
+ * ago (and not in the future); undefined when there is none, it is too old, or the file is not
+ * what this module writes.
+ */
+export function readKnownPlacement(file: string, now = Date.now()): KnownPlacement | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const placement = (data as { placement?: unknown } | null)?.placement as
+    | Partial<KnownPlacement>
+    | undefined;
+  if (typeof placement !== 'object' || placement === null) return undefined;
+  const { replicas, storagePools, nodes, readAt } = placement;
+  if (!Number.isSafeInteger(replicas) || (replicas as number) < 1) return undefined;
+  if (!isNameList(storagePools) || !isNameList(nodes) || typeof readAt !== 'string') return undefined;
+  const age = now - Date.parse(readAt);
+  if (!(age >= 0 && age < PLACEMENT_REUSE_MS)) return undefined;
+  return { replicas: replicas as number, storagePools, nodes, readAt };
 }
 
 /** The cache directory is private to the service user: nobody else may plant or read files in it. */

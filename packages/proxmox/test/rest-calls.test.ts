@@ -6,6 +6,8 @@
  * without the GET /health it sends before every method).
  */
 
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, type Harness, startHarness } from './harness';
 
@@ -28,9 +30,13 @@ const EXPECTED: Record<string, { ours: number; official?: number }> = {
   // linstor-proxmox reads the size with qemu-img on a local device (0 calls when one exists, a
   // diskless attachment made for it when not); ours reads the definition.
   volume_size_info: { ours: 1, official: 0 },
-  // One request for linstor-proxmox (query-all-size-info). A one-shot process reads the group, the
-  // node list and the cached pool view (the first two in parallel).
+  // One request for linstor-proxmox (query-all-size-info). A one-shot process with no status cache
+  // file reads the group, the node list and the cached pool view (the node list beside the other
+  // two); it records the group's placement in the file.
   'status (one-shot, cold)': { ours: 3 },
+  // Later one-shot refreshes (the file older than `statuscache`) reuse that placement for up to
+  // ten minutes, as the bridge does in memory: the node list and the pool view, in parallel.
+  'status (one-shot, refresh)': { ours: 2, official: 1 },
   // The bridge keeps the group's placement, so a refresh reads the node list and the pool view.
   'status (bridge, refresh)': { ours: 2, official: 1 },
   // Within `statuscache` the bridge answers from its memory.
@@ -130,6 +136,11 @@ async function measure(h: Harness): Promise<Record<string, number>> {
     snapname: 'first',
   });
   counts['status (one-shot, cold)'] = await c('status', {});
+  counts['status (one-shot, refresh)'] = await c('status', {});
+  // The reused placement gives the same figures as a cold read of the group.
+  const reused = await h.call('status', {});
+  rmSync(join(h.dir, 'status-test.json'));
+  expect(await h.call('status', {})).toEqual(reused);
   // statuscache 0: every call refreshes; the first one (a bridge just started) reads the group.
   const refresh = { bridge: true, scfg: { statuscache: '0' } };
   await counted(h, 'status', {}, refresh);

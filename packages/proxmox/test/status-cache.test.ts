@@ -13,7 +13,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type StatusFigures, writeStatusCache } from '../src/status-cache';
+import {
+  PLACEMENT_REUSE_MS,
+  readKnownPlacement,
+  type StatusFigures,
+  writeStatusCache,
+} from '../src/status-cache';
 
 const figures: StatusFigures = {
   total: 1000,
@@ -96,5 +101,44 @@ describe('writeStatusCache', () => {
     await writeStatusCache(file, { ...figures, avail: 500 });
     expect(JSON.parse(readFileSync(file, 'utf8')).avail).toBe(500);
     expect(readdirSync(dir).sort()).toEqual([`status-abc.json`, `status-abc.json.${process.pid}.tmp`]);
+  });
+});
+
+describe('readKnownPlacement', () => {
+  const now = Date.parse('2026-01-01T00:10:00.000Z');
+  const placement = { replicas: 2, storagePools: ['thin'], nodes: [], readAt: '2026-01-01T00:05:00.000Z' };
+  const fileWith = (content: string) => {
+    const file = join(root, 'status-abc.json');
+    writeFileSync(file, content);
+    return file;
+  };
+
+  it('gives back the placement a one-shot refresh wrote, while it is younger than the limit', async () => {
+    const file = join(root, 'cache', 'status-abc.json');
+    await writeStatusCache(file, { ...figures, placement });
+    expect(readKnownPlacement(file, now)).toEqual(placement);
+    expect(readKnownPlacement(file, Date.parse(placement.readAt) + PLACEMENT_REUSE_MS)).toBeUndefined();
+  });
+
+  it('has none for a file without one (written by the bridge), a missing or broken file, or a time in the future', () => {
+    expect(readKnownPlacement(fileWith(JSON.stringify(figures)), now)).toBeUndefined();
+    expect(readKnownPlacement(join(root, 'absent.json'), now)).toBeUndefined();
+    expect(readKnownPlacement(fileWith('{"placement":'), now)).toBeUndefined();
+    const future = { ...placement, readAt: '2026-01-01T00:20:00.000Z' };
+    expect(readKnownPlacement(fileWith(JSON.stringify({ placement: future })), now)).toBeUndefined();
+  });
+
+  it('refuses a placement that is not what a refresh writes', () => {
+    for (const bad of [
+      { ...placement, replicas: 0 },
+      { ...placement, replicas: '2' },
+      { ...placement, storagePools: 'thin' },
+      { ...placement, nodes: ['pve 1'] },
+      { ...placement, readAt: 'yesterday' },
+    ]) {
+      expect(
+        readKnownPlacement(fileWith(JSON.stringify({ ...figures, placement: bad })), now),
+      ).toBeUndefined();
+    }
   });
 });

@@ -1,6 +1,6 @@
 /** The capacity verb: the group's placement and node list, then the cached pool view. */
 
-import { computeCapacity, type GroupCapacity } from '../capacity';
+import { computeCapacity, type GroupCapacity, type GroupPlacement } from '../capacity';
 import { wrapFailure } from '../failure';
 import { callOf, type ServiceCore, type SignalOptions } from './core';
 
@@ -21,6 +21,11 @@ const CAPACITY_PLACEMENT_MAX_AGE_MS = 10 * 60_000;
  */
 export interface CapacityOptions extends SignalOptions {
   readonly liveness?: 'node-list' | 'pool-view';
+  /**
+   * The group's placement when the caller already knows it (kept from an earlier read of
+   * {@link ServiceCore.placement}, no older than the caller's own limit): the group is not read.
+   */
+  readonly placement?: GroupPlacement;
 }
 
 function ratioOf(core: ServiceCore): { overSubscriptionRatio?: number } {
@@ -46,7 +51,7 @@ export async function groupCapacity(
   try {
     if (options.liveness === 'pool-view') {
       const [placement, pools] = await Promise.all([
-        core.placement(group, call, CAPACITY_PLACEMENT_MAX_AGE_MS),
+        options.placement ?? core.placement(group, call, CAPACITY_PLACEMENT_MAX_AGE_MS),
         core.client.storagePools.list({ cached: true }, call),
       ]);
       return computeCapacity(pools, placement, ratioOf(core));
@@ -55,7 +60,7 @@ export async function groupCapacity(
     // beside the pool view, so a known placement costs one round trip for both requests.
     const nodesRead = core.client.nodes.list(undefined, call);
     nodesRead.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-    const placement = await core.placement(group, call, CAPACITY_PLACEMENT_MAX_AGE_MS);
+    const placement = options.placement ?? (await core.placement(group, call, CAPACITY_PLACEMENT_MAX_AGE_MS));
     const [nodes, pools] = await Promise.all([
       nodesRead,
       core.client.storagePools.list(

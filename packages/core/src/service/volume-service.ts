@@ -1,14 +1,15 @@
 import type { Props } from '@linstor-hv/api';
-import type { GroupCapacity } from '../capacity';
+import type { GroupCapacity, GroupPlacement } from '../capacity';
 import { type CopyOptions, type CopyResult, type CopySource, type CopyTarget, copyData } from '../copy/copy';
 import type { ProgressCallback } from '../copy/progress';
+import { wrapFailure } from '../failure';
 import { type SweepOptions, type SweepReport, sweepOrphans } from '../sweep';
 import { type AdoptedVolume, adoptVolume, releaseVolume } from './adopt';
 import { abortMigration, attachVolume, beginMigration, commitMigration, detachVolume } from './attach';
 import { type CapacityOptions, groupCapacity } from './capacity';
 import { cloneVolume } from './clone';
 import { type ClusterIdentity, checkController, clusterIdentity } from './cluster';
-import { ServiceCore, type SignalOptions } from './core';
+import { callOf, ServiceCore, type SignalOptions } from './core';
 import { type DeactivateResult, deactivateVolume } from './deactivate';
 import { type EnsureGroupResult, ensureGroup, type GroupShape, moveToGroup } from './groups';
 import { findNode, type HostIdentity } from './nodes';
@@ -215,6 +216,17 @@ export class VolumeService {
    */
   capacity(group = this.core.group, options: CapacityOptions = {}): Promise<GroupCapacity> {
     return groupCapacity(this.core, group, options);
+  }
+
+  /**
+   * Where a group places its replicas (place count, pools, nodes), from the service's cache (one
+   * request when it holds none younger than a minute); callers may keep it, e.g. to pass it to
+   * {@link capacity} from another process.
+   */
+  placement(group = this.core.group, options: SignalOptions = {}): Promise<GroupPlacement> {
+    return this.core.placement(group, callOf(options)).catch((error: unknown) => {
+      throw wrapFailure(`Reading the placement of resource group '${group}' failed`, error);
+    });
   }
 
   /** Fails (kind `unavailable`) unless the controller answers its health check. */

@@ -2,16 +2,41 @@
 
 import { VolumeError } from '@linstor-hv/core';
 import type { HandlerContext } from '../context';
-import { type StatusFigures, writeStatusCache } from '../status-cache';
+import {
+  type KnownPlacement,
+  readKnownPlacement,
+  type StatusFigures,
+  writeStatusCache,
+} from '../status-cache';
 
 /**
  * The group's figures and pool capabilities from core's one capacity path (so an offline node
- * that core leaves out is left out here too), written to the status cache the Perl side reads.
+ * that core leaves out is left out here too), written to the status cache the Perl side reads. A
+ * one-shot process takes the group's placement from that file when an earlier one read it
+ * recently (see {@link readKnownPlacement}), and otherwise records the placement it read; the
+ * bridge keeps its placement in memory and records none.
  */
 async function refreshStatus(ctx: HandlerContext): Promise<StatusFigures> {
+  const file = ctx.request.statusCacheFile;
+  const oneShot = !ctx.statusMemory;
+  const known = oneShot ? readKnownPlacement(file) : undefined;
   let capacity: Awaited<ReturnType<typeof ctx.service.capacity>>;
+  let placement: KnownPlacement | undefined = known;
   try {
-    capacity = await ctx.service.capacity(ctx.resourceGroup, { signal: ctx.signal });
+    capacity = await ctx.service.capacity(ctx.resourceGroup, {
+      signal: ctx.signal,
+      ...(known ? { placement: known } : {}),
+    });
+    if (oneShot && !known) {
+      // Read for the capacity just now: the service's cache answers without a request.
+      const read = await ctx.service.placement(ctx.resourceGroup, { signal: ctx.signal });
+      placement = {
+        replicas: read.replicas,
+        storagePools: [...read.storagePools],
+        nodes: [...read.nodes],
+        readAt: new Date().toISOString(),
+      };
+    }
   } catch (error) {
     if (error instanceof VolumeError && error.kind === 'not-found') {
       throw new VolumeError(
@@ -28,8 +53,9 @@ async function refreshStatus(ctx: HandlerContext): Promise<StatusFigures> {
     used: capacity.usedBytes,
     capabilities: { snapshots: capacity.snapshots, thin: capacity.provisioning === 'thin' },
     fetchedAt: new Date().toISOString(),
+    ...(placement ? { placement } : {}),
   };
-  await writeStatusCache(ctx.request.statusCacheFile, figures);
+  await writeStatusCache(file, figures);
   return figures;
 }
 
