@@ -10,7 +10,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { createLinstorClient, type LinstorClient, type RequestMetric } from '@linstor-hv/client';
-import { LocalExecutor, SshExecutor, type SweepReport, sweepOrphans, VolumeService } from '@linstor-hv/core';
+import {
+  LocalExecutor,
+  type PlacementCache,
+  SshExecutor,
+  type SweepReport,
+  sweepOrphans,
+  VolumeService,
+} from '@linstor-hv/core';
 import { PROTOCOL_VERSION, type ProxmoxRequest } from './protocol';
 import { StatusMemory } from './status-cache';
 
@@ -95,7 +102,12 @@ function clientFor(
   });
 }
 
-function serviceFor(request: ProxmoxRequest, client: LinstorClient, cloneMs?: number): VolumeService {
+function serviceFor(
+  request: ProxmoxRequest,
+  client: LinstorClient,
+  cloneMs?: number,
+  placementCache?: PlacementCache,
+): VolumeService {
   const local = new LocalExecutor();
   const { node, peerAccess } = request;
   return new VolumeService({
@@ -105,6 +117,7 @@ function serviceFor(request: ProxmoxRequest, client: LinstorClient, cloneMs?: nu
     ownerId: request.storeid,
     deviceRoot: (n) => deviceRootOf(request, n),
     ...(cloneMs === undefined ? {} : { deadlines: { cloneMs } }),
+    ...(placementCache ? { placementCache } : {}),
     // Copies that must run on another node (a rollback to an older snapshot restored there) go
     // over the root ssh that every PVE cluster has between its nodes.
     executorFor: (n) =>
@@ -173,6 +186,8 @@ interface PooledClient {
   services: Map<string, VolumeService>;
   /** The storages (owner ids) that used the client: whose leftovers the orphan sweep looks for. */
   owners: Set<string>;
+  /** Group placements read through the client, shared by its services (every node, every storage). */
+  placements: PlacementCache;
 }
 
 /**
@@ -209,7 +224,7 @@ export class ConnectionPool {
         ]);
         let service = entry.services.get(key);
         if (!service) {
-          service = serviceFor(request, entry.client);
+          service = serviceFor(request, entry.client, undefined, entry.placements);
           entry.services.set(key, service);
         }
         return service;
@@ -245,6 +260,7 @@ export class ConnectionPool {
         inUse: 0,
         services: new Map(),
         owners: new Set(),
+        placements: new Map(),
       };
       this.clients.set(key, entry);
       this.sweeper ??= setInterval(() => void this.closeIdle(), IDLE_CLIENT_MS / 2).unref();
