@@ -83,6 +83,20 @@ describe('ds cp sources and formats', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stdout).toBe('');
     expect(await bed().client.resourceDefinitions.getOrUndefined('OpenNebula-Image-79')).toBeUndefined();
+    // The same when the remote read fails while the volume is still being created (a slow
+    // controller): the failure waits for the create and removes the volume, no crash, nothing left.
+    await bed().emulator.control.addFault({
+      method: 'POST',
+      template: '/v1/resource-groups/{rg}/spawn',
+      action: 'delay',
+      delayMs: 1_500,
+    });
+    const early = await cp(78, 'ssh://one-host-2:/nonexistent/image.img', 2);
+    await bed().emulator.control.clearFaults();
+    expect(early.code).not.toBe(0);
+    expect(early.stderr.trim().split('\n').at(-1)).toMatch(/^linstor ds cp: .*\/nonexistent\/image\.img/);
+    expect(early.stderr).not.toMatch(/\n\s+at /);
+    expect(await bed().client.resourceDefinitions.getOrUndefined('OpenNebula-Image-78')).toBeUndefined();
     // A shell word in the host or path is refused before anything runs.
     await bed().clearSshLog();
     const injected = await cp(74, `ssh://one-host-2:${file.path};touch`, 2);

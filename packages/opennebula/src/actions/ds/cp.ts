@@ -20,6 +20,10 @@ export async function dsCp(ctx: ActionContext, request: DsCpRequest): Promise<st
   const name = imageName(imageId);
   // Opened before anything is created: a restricted or unreadable path leaves nothing behind.
   const raw = await openSource(ctx, request.source, datastore);
+  // A source that fails while the volume is still being created (an ssh read of a missing file)
+  // must not crash the action with the create half done: the error is kept (Node's `errored`)
+  // and thrown once the volume exists, so the undo removes it.
+  raw.on('error', () => undefined);
   try {
     const preferredNode = preferredImportNode(ctx, datastore, imageId);
     const created = await service.create(
@@ -57,6 +61,7 @@ async function importInto(
     warnings: readonly string[];
   },
 ): Promise<void> {
+  if (raw.errored) throw raw.errored;
   const service = ctx.service(request.datastore);
   const host = importHost(ctx, request.datastore, created);
   const attached = await attachOn(ctx, service, created.name, host);
