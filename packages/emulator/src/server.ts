@@ -257,7 +257,7 @@ export class EmulatorServer {
         ? await store.read(() => route.handler(req, this.ctx))
         : await route.handler(req, this.ctx);
     } catch (e) {
-      if (e instanceof ApiCallError) return replyEntries(e.entries, 200);
+      if (e instanceof ApiCallError) return replyEntries(e.entries, e.successStatus);
       const err = e instanceof Error ? e : new Error(String(e));
       const reportId = this.recordErrorReport(`${req.method} ${req.path}\n${err.stack ?? err.message}`);
       return {

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import {
   CREATED,
   DELETED,
-  FAIL_EXISTS_RSC,
   FAIL_IN_USE,
   FAIL_INVLD_LAYER_STACK,
   FAIL_INVLD_PROP,
@@ -14,6 +13,7 @@ import {
   FAIL_NOT_FOUND_RSC,
   FAIL_NOT_FOUND_STOR_POOL,
   INFO_PROP_SET,
+  INFO_RSC_ALREADY_EXISTS,
   INFO_TIE_BREAKER_CREATED,
   INFO_TIE_BREAKER_TAKEOVER,
   MASK_CRT,
@@ -153,7 +153,7 @@ describe('spawn placement and the automatic tie-breaker', () => {
 });
 
 describe('resource create', () => {
-  it('creates a single diskful resource in the StorPoolName pool (201) and refuses a second one (FAIL_EXISTS_RSC)', async () => {
+  it('creates a single diskful resource in the StorPoolName pool (201); a second create is INFO_RSC_ALREADY_EXISTS', async () => {
     await createRd('rsc-single');
     const body = { resource: { node_name: 'ignored', props: { StorPoolName: 'thickpool' } } };
     const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-single/resources/pve2', body);
@@ -171,9 +171,29 @@ describe('resource create', () => {
       ['STORAGE', GIB + 4096, GIB + 4096],
     ]);
 
-    const again = await call(url, 'POST', '/v1/resource-definitions/RSC-SINGLE/resources/PVE2', body);
-    const err = expectEntry(again, 500, FAIL_EXISTS_RSC | CRT_RSC);
-    expect(err.message).toBe("Resource 'rsc-single' on node 'pve2' already exists.");
+    // CtrlRscCrtApiHelper.createResource: LinStorDataAlreadyExistsException -> INFO_RSC_ALREADY_EXISTS,
+    // the call aborted (nothing changes, the request's props are not written) with a success status.
+    const again = await call(url, 'POST', '/v1/resource-definitions/RSC-SINGLE/resources/PVE2', {
+      resource: { props: { StorPoolName: 'thinpool', 'Aux/x': '1' } },
+    });
+    expect(retCodes(again)).toEqual([INFO_RSC_ALREADY_EXISTS | CRT_RSC]);
+    expect(again.status).toBe(201);
+    expect(messages(again)[0]).toBe("A resource 'rsc-single' on node 'pve2' already exists.");
+    const [after] = await resourcesOfRd(url, 'rsc-single');
+    expect([after!.uuid, after!.props]).toEqual([r!.uuid, { StorPoolName: 'thickpool' }]);
+  });
+
+  it('aborts an array create at a resource that exists: the new ones before it are not kept', async () => {
+    await createRd('rsc-exists-array');
+    await call(url, 'POST', '/v1/resource-definitions/rsc-exists-array/resources/pve2', {
+      resource: { props: { StorPoolName: 'thinpool' } },
+    });
+    const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-exists-array/resources', [
+      { resource: { node_name: 'pve1', props: { StorPoolName: 'thinpool' } } },
+      { resource: { node_name: 'pve2', props: { StorPoolName: 'thinpool' } } },
+    ]);
+    expect([reply.status, retCodes(reply)]).toEqual([201, [INFO_RSC_ALREADY_EXISTS | CRT_RSC]]);
+    expect((await resourcesOfRd(url, 'rsc-exists-array')).map((r) => r.node_name)).toEqual(['pve2']);
   });
 
   it('creates an array of resources, diskless ones flagged DISKLESS/DRBD_DISKLESS', async () => {
@@ -208,14 +228,82 @@ describe('resource create', () => {
     expect((await resourcesOfRd(url, 'rsc-flags'))[2]!.flags).toEqual(['DISKLESS']);
   });
 
-  it('takes over a tie-breaker when a diskless resource is created on its node', async () => {
+  it('takes over a tie-breaker when a diskless resource is created on its node, without INFO_TIE_BREAKER_TAKEOVER', async () => {
     await spawnRd(url, 'linstor-hv', 'rsc-takeover', [GIB]);
     const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-takeover/resources/pve3', {
       resource: { flags: ['DRBD_DISKLESS'] },
     });
-    expectEntry(reply, 201, INFO_TIE_BREAKER_TAKEOVER | CRT_RSC);
+    // The flag change updates the satellites of the RD (CtrlSatelliteUpdateCaller, combineResponses).
+    expect(reply.status, reply.text).toBe(201);
+    expect(retCodes(reply)).toEqual([MODIFIED | CRT_RSC, MODIFIED | CRT_RSC, MODIFIED | CRT_RSC]);
+    expect(messages(reply)).toEqual([
+      "Update of resource 'rsc-takeover' on 'pve3' applied on node 'pve1'",
+      "Update of resource 'rsc-takeover' on 'pve3' applied on node 'pve2'",
+      "Updated resource 'rsc-takeover' on 'pve3'",
+    ]);
     const rscs = await resourcesOfRd(url, 'rsc-takeover');
     expect(rscs[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
+    // Asked again: nothing changes, nothing is answered.
+    const again = await call(url, 'POST', '/v1/resource-definitions/rsc-takeover/resources/pve3', {
+      resource: { flags: ['DRBD_DISKLESS'] },
+    });
+    expect([again.status, retCodes(again)]).toEqual([201, []]);
+  });
+
+  it('gives a tie-breaker a disk when a diskful resource is created on its node (toggle-disk)', async () => {
+    await spawnRd(url, 'linstor-hv', 'rsc-tb-disk', [GIB]);
+    expect((await resourcesOfRd(url, 'rsc-tb-disk'))[2]!.flags).toContain('TIE_BREAKER');
+    const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-tb-disk/resources/pve3', {
+      resource: { props: { StorPoolName: 'thinpool', 'Aux/owner': 'x' } },
+    });
+    expect(reply.status, reply.text).toBe(201);
+    expect(retCodes(reply)).not.toContain(INFO_TIE_BREAKER_TAKEOVER | CRT_RSC);
+    expect(retCodes(reply)).toContain(MODIFIED | MASK_MOD | MASK_RSC);
+    const pve3 = (await resourcesOfRd(url, 'rsc-tb-disk'))[2]!;
+    expect([pve3.node_name, pve3.flags ?? [], pve3.props]).toEqual(['pve3', [], { StorPoolName: 'thinpool' }]);
+  });
+
+  it("gives a user's diskless resource a disk when a diskful one is created on its node, instead of FAIL_EXISTS_RSC", async () => {
+    await spawnRd(url, 'linstor-hv', 'rsc-dl-disk', [GIB], {
+      resource_definition_props: { 'DrbdOptions/auto-add-quorum-tiebreaker': 'False' },
+    });
+    const client = await call(url, 'POST', '/v1/resource-definitions/rsc-dl-disk/resources/pve3', {
+      resource: { flags: ['DRBD_DISKLESS'] },
+      drbd_client: true,
+    });
+    expect(client.status, client.text).toBe(201);
+    const before = (await resourcesOfRd(url, 'rsc-dl-disk'))[2]!;
+    const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-dl-disk/resources/pve3', {
+      resource: { props: { StorPoolName: 'thinpool' } },
+    });
+    expect(reply.status, reply.text).toBe(201);
+    expect(retCodes(reply)).toEqual([MODIFIED | MASK_MOD | MASK_RSC]);
+    const after = (await resourcesOfRd(url, 'rsc-dl-disk'))[2]!;
+    expect([after.uuid, after.flags ?? [], after.props?.StorPoolName]).toEqual([before.uuid, [], 'thinpool']);
+    // A diskless create over the (now diskful) resource is INFO_RSC_ALREADY_EXISTS.
+    const dl = await call(url, 'POST', '/v1/resource-definitions/rsc-dl-disk/resources/pve3', {
+      resource: { flags: ['DRBD_DISKLESS'] },
+    });
+    expect([dl.status, retCodes(dl)]).toEqual([201, [INFO_RSC_ALREADY_EXISTS | CRT_RSC]]);
+  });
+
+  it("sets or clears a diskless resource's DRBD client flag on a create with drbd_client", async () => {
+    await spawnRd(url, 'linstor-hv', 'rsc-dl-client', [GIB], {
+      resource_definition_props: { 'DrbdOptions/auto-add-quorum-tiebreaker': 'False' },
+    });
+    await call(url, 'POST', '/v1/resource-definitions/rsc-dl-client/resources/pve3', {
+      resource: { flags: ['DRBD_DISKLESS'] },
+    });
+    const same = await call(url, 'POST', '/v1/resource-definitions/rsc-dl-client/resources/pve3', {
+      resource: { flags: ['DRBD_DISKLESS'] },
+      drbd_client: false,
+    });
+    expect([same.status, retCodes(same)]).toEqual([201, []]);
+    const toClient = await call(url, 'POST', '/v1/resource-definitions/rsc-dl-client/resources/pve3', {
+      drbd_client: true,
+    });
+    expect([toClient.status, messages(toClient).at(-1)]).toEqual([201, "Updated resource 'rsc-dl-client' on 'pve3'"]);
+    expect((await resourcesOfRd(url, 'rsc-dl-client'))[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
   });
 
   it('takes over a tie-breaker without writing the request props, as CtrlRscCrtApiHelper does', async () => {

@@ -128,7 +128,7 @@ export function autoplaceRd(
     const existing = getRsc(ctx, rd.name, pick.nodeName);
     if (existing) {
       // A diskless resource (tie-breaker or client) on the chosen node receives the disk.
-      const wanted = isTieBreaker(existing) ? takeOverTieBreaker(ctx, existing, entries) : existing;
+      const wanted = isTieBreaker(existing) ? takeOverTieBreaker(ctx, existing) : existing;
       addDisk(ctx, wanted, pick.poolName, opMask, entries);
     } else {
       deployResource(
@@ -150,7 +150,7 @@ export function autoplaceRd(
     for (const node of ctx.store.list<NodeRec>('nodes')) {
       if (!['SATELLITE', 'COMBINED'].includes(node.type.toUpperCase())) continue;
       const existing = getRsc(ctx, rd.name, node.name);
-      if (existing && isTieBreaker(existing)) takeOverTieBreaker(ctx, existing, entries);
+      if (existing && isTieBreaker(existing)) takeOverTieBreaker(ctx, existing);
       else if (!existing)
         deployResource(ctx, { rdName: rd.name, nodeName: node.name, diskless: true, opMask }, entries);
     }

@@ -12,6 +12,7 @@ import {
   FAIL_INVLD_LAYER_STACK,
   FAIL_INVLD_REQUEST,
   INFO_PROP_SET,
+  INFO_RSC_ALREADY_EXISTS,
   INFO_TIE_BREAKER_TAKEOVER,
   MASK_CRT,
   MASK_DEL,
@@ -61,8 +62,10 @@ const CRT_RSC = MASK_CRT | MASK_RSC;
 const MOD_RSC = MASK_MOD | MASK_RSC;
 
 /**
- * Creates one resource on `nodeName` from a ResourceCreate body (diskless flags, StorPoolName); a
- * tie-breaker already on that node is taken over instead (and gets a disk unless asked diskless).
+ * Creates one resource on `nodeName` from a ResourceCreate body (diskless flags, StorPoolName). A
+ * resource already there is handled as `CtrlRscCrtApiHelper.createResourceDb` does: a DRBD
+ * diskless one is turned into the wanted one (see convertDiskless), any other aborts the call with
+ * INFO_RSC_ALREADY_EXISTS (HTTP 201, nothing changed).
  */
 export function createResource(
   ctx: EmulatorContext,
@@ -81,6 +84,28 @@ export function createResource(
       ),
     );
   }
+  const existing = getRsc(ctx, rd.name, nodeName);
+  if (existing?.flags.includes('DRBD_DISKLESS')) {
+    convertDiskless(ctx, rd, existing, body, flags, entries);
+    return;
+  }
+  if (existing) {
+    // resourceFactory.create throws LinStorDataAlreadyExistsException, which createResource turns
+    // into INFO_RSC_ALREADY_EXISTS (since linstor-server 6f6a5c16, "do not report an error if
+    // resource already exists"): the transaction is aborted, the reply is a success.
+    throw new ApiCallError(
+      entry(
+        INFO_RSC_ALREADY_EXISTS | CRT_RSC,
+        `A resource '${rd.name}' on node '${existing.nodeName}' already exists.`,
+        {
+          cause: 'Resource already exists',
+          details: `Node(s): '${nodeName}', Resource: '${rd.name}'`,
+          objRefs: { RscDfn: rd.name },
+        },
+      ),
+      201,
+    );
+  }
   // drbd_client asks for a diskless client unless StorPoolName names a diskful pool on that node.
   const namedPool = body.resource?.props?.StorPoolName;
   const namedPoolDiskful = namedPool ? getPool(ctx, nodeName, namedPool)?.providerKind !== 'DISKLESS' : false;
@@ -89,20 +114,6 @@ export function createResource(
     flags.includes('NVME_INITIATOR') ||
     flags.includes('DISKLESS') ||
     (body.drbd_client === true && !namedPoolDiskful);
-  const existing = getRsc(ctx, rd.name, nodeName);
-  if (existing && isTieBreaker(existing)) {
-    // CtrlRscCrtApiHelper.createResourceDb turns the diskless resource there into the wanted one:
-    // it clears the tie-breaker flag, sets the DRBD client flag when `drbd_client` is given, or
-    // toggles the disk on with the named pool. The request's props are written only when a new
-    // resource is made (`fillProperties` runs in the other branch), so they are not applied here.
-    let taken = takeOverTieBreaker(ctx, existing, entries);
-    if (diskless && body.drbd_client !== undefined) {
-      taken = { ...taken, drbdClient: body.drbd_client ? true : undefined };
-      ctx.store.put('resources', [nameKey(rd.name), nameKey(taken.nodeName)], taken);
-    }
-    if (!diskless) addDisk(ctx, taken, body.resource?.props?.StorPoolName, MASK_CRT, entries);
-    return;
-  }
   const extra = flags.filter((f) => !['DISKLESS', 'DRBD_DISKLESS', 'TIE_BREAKER'].includes(f));
   deployResource(
     ctx,
@@ -120,6 +131,75 @@ export function createResource(
     },
     entries,
   );
+}
+
+/**
+ * A create on a node where the RD already has a DRBD diskless resource (a tie-breaker, a client or
+ * a user's diskless), as `CtrlRscCrtApiHelper.createResourceDb` handles `rscForToggleDiskful`: the
+ * request's props are not written (`fillProperties` runs only for a new resource). Asked diskful
+ * (no diskless flag, no diskless StorPoolName, no `drbd_client: true`), the tie-breaker flag goes
+ * and a toggle-disk INTO_DRBD_DISKFUL gives it a disk (its own replies, MASK_MOD). Asked
+ * diskless, the tie-breaker flag goes and `drbd_client` sets or clears the client flag; only a
+ * change updates the satellites ("Updated resource ..." for this node, "Update of resource ...
+ * applied on node ..." for the others), no change answers nothing. INFO_TIE_BREAKER_TAKEOVER is
+ * the delete path's entry (`CtrlRscAutoTieBreakerHelper.takeover`), never the create's.
+ */
+function convertDiskless(
+  ctx: EmulatorContext,
+  rd: RdRec,
+  existing: RscRec,
+  body: ResourceCreate,
+  flags: readonly string[],
+  entries: ApiCallRc[],
+): void {
+  const namedPool = body.resource?.props?.StorPoolName;
+  const diskless =
+    flags.some((f) => ['DISKLESS', 'DRBD_DISKLESS', 'NVME_INITIATOR', 'EBS_INITIATOR'].includes(f)) ||
+    (namedPool !== undefined && getPool(ctx, existing.nodeName, namedPool)?.providerKind === 'DISKLESS') ||
+    body.drbd_client === true;
+  if (flags.includes('INACTIVE')) setActive(ctx, rd, existing, false, entries);
+  let current = getRsc(ctx, rd.name, existing.nodeName) ?? existing;
+  if (!diskless) {
+    if (isTieBreaker(current)) current = takeOverTieBreaker(ctx, current);
+    addDisk(ctx, current, namedPool, MASK_MOD, entries);
+    return;
+  }
+  let changed = false;
+  if (isTieBreaker(current)) {
+    current = takeOverTieBreaker(ctx, current);
+    changed = true;
+  }
+  if (body.drbd_client !== undefined && (current.drbdClient === true) !== body.drbd_client) {
+    current = { ...current, drbdClient: body.drbd_client ? true : undefined };
+    ctx.store.put('resources', [nameKey(rd.name), nameKey(current.nodeName)], current);
+    changed = true;
+  }
+  if (changed) entries.push(...satelliteUpdates(ctx, rd, current.nodeName));
+}
+
+/**
+ * What `CtrlSatelliteUpdateCaller.updateSatellites(rscDfn)` combined by
+ * `CtrlResponseUtils.combineResponses` answers inside a resource create: per node of the RD, in
+ * node order, MODIFIED "Updated resource 'rd' on 'node'" for the changed node and "Update of
+ * resource 'rd' on 'changed' applied on node 'other'" for the others; offline ones are not
+ * connected.
+ */
+function satelliteUpdates(ctx: EmulatorContext, rd: RdRec, changedNode: string): ApiCallRc[] {
+  const out: ApiCallRc[] = [];
+  const nodes = rscsOf(ctx, rd.name)
+    .map((r) => r.nodeName)
+    .sort((a, b) => nameKey(a).localeCompare(nameKey(b)));
+  for (const node of nodes) {
+    if (!isOnline(ctx, node)) {
+      out.push(notConnected(node, CRT_RSC));
+      continue;
+    }
+    const message = sameName(node, changedNode)
+      ? `Updated resource '${rd.name}' on '${node}'`
+      : `Update of resource '${rd.name}' on '${changedNode}' applied on node '${node}'`;
+    out.push(entry(MODIFIED | CRT_RSC, message, { objRefs: { RscDfn: rd.name } }));
+  }
+  return out;
 }
 
 /** An RD with one of its resources. */
@@ -208,7 +288,7 @@ export function makeAvailable(
       addDisk(ctx, existing, undefined, MASK_CRT, entries);
     } else {
       // A tie-breaker becomes a wanted diskless resource; the controller says nothing else about it.
-      if (isTieBreaker(existing)) takeOverTieBreaker(ctx, existing, []);
+      if (isTieBreaker(existing)) takeOverTieBreaker(ctx, existing);
       entries.push(
         entry(CRT_RSC, 'Resource already deployed as requested', {
           objRefs: { RscDfn: rd.name, Node: node.name },
@@ -274,7 +354,7 @@ export function toggleDisk(
       );
       return;
     }
-    const wanted = isTieBreaker(rsc) ? takeOverTieBreaker(ctx, rsc, entries) : rsc;
+    const wanted = isTieBreaker(rsc) ? takeOverTieBreaker(ctx, rsc) : rsc;
     addDisk(ctx, wanted, opts.poolName, MASK_MOD, entries);
     if (opts.migrateFrom) {
       const source = requireRsc(ctx, rd.name, opts.migrateFrom, MOD_RSC);

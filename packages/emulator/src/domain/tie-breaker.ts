@@ -158,18 +158,13 @@ function leastLoadedDisklessNode(ctx: EmulatorContext, nodes: readonly NodeRec[]
 }
 
 /**
- * Turns an existing tie-breaker into a wanted diskless resource (explicit create or
- * make-available on its node): the TIE_BREAKER flag goes, INFO_TIE_BREAKER_TAKEOVER is reported.
+ * Turns an existing tie-breaker into a wanted diskless resource (explicit create, autoplace,
+ * make-available or toggle-disk on its node): the TIE_BREAKER flag goes, with no reply entry of
+ * its own (`CtrlRscCrtApiHelper.disableTiebreakerFlag`; INFO_TIE_BREAKER_TAKEOVER belongs to the
+ * delete path, `CtrlRscAutoTieBreakerHelper.takeover`).
  */
-export function takeOverTieBreaker(ctx: EmulatorContext, rsc: RscRec, entries: ApiCallRc[]): RscRec {
+export function takeOverTieBreaker(ctx: EmulatorContext, rsc: RscRec): RscRec {
   const next = { ...rsc, flags: rsc.flags.filter((f) => f !== 'TIE_BREAKER') };
   ctx.store.put('resources', [nameKey(rsc.rdName), nameKey(rsc.nodeName)], next);
-  entries.push(
-    entry(
-      INFO_TIE_BREAKER_TAKEOVER | MASK_CRT | MASK_RSC,
-      `Tie breaker resource '${rsc.rdName}' on node '${rsc.nodeName}' taken over as a diskless resource.`,
-      { objRefs: { RscDfn: rsc.rdName, Node: rsc.nodeName } },
-    ),
-  );
   return next;
 }

@@ -24,14 +24,18 @@ export function entry(retCode: bigint, message: string, opts: EntryOptions = {})
 
 /**
  * An error raised inside a handler that becomes an ApiCallRcList reply. Throwing it aborts the
- * store transaction, so nothing the handler changed is kept.
+ * store transaction, so nothing the handler changed is kept. The reply's status follows the
+ * entries (§3.3); `successStatus` is the one used when none of them is an error (the controller
+ * aborts some calls with an INFO entry, e.g. INFO_RSC_ALREADY_EXISTS on a create: 201).
  */
 export class ApiCallError extends Error {
   readonly entries: ApiCallRc[];
-  constructor(entries: ApiCallRc | ApiCallRc[]) {
+  readonly successStatus: number;
+  constructor(entries: ApiCallRc | ApiCallRc[], successStatus = 200) {
     const list = Array.isArray(entries) ? entries : [entries];
     super(list[0]?.message ?? 'api call failed');
     this.entries = list;
+    this.successStatus = successStatus;
   }
 }
 
