@@ -8,16 +8,16 @@ import {
   FAIL_IN_USE,
   FAIL_INVLD_PROP,
   FAIL_INVLD_RSC_NAME,
-  FAIL_INVLD_TCP_PORT,
   FAIL_INVLD_VLM_SIZE,
   FAIL_NOT_ENOUGH_FREE_SPACE,
   FAIL_NOT_FOUND_RSC_DFN,
   FAIL_NOT_FOUND_RSC_GRP,
   FAIL_NOT_FOUND_VLM_DFN,
-  FAIL_POOL_EXHAUSTED_TCP_PORT,
+  FAIL_UNKNOWN_ERROR,
   MASK_CRT,
   MASK_DEL,
   MASK_MOD,
+  MASK_RSC,
   MASK_RSC_DFN,
   MASK_VLM_DFN,
   MODIFIED,
@@ -26,6 +26,7 @@ import {
   WARN_VLMDFN_RESIZE_SAME_SIZE,
 } from '@linstor-hv/api';
 import { describe, expect, it } from 'vitest';
+import { FAIL_POOL_EXHAUSTED_RSC_LAYER_ID } from '../src/domain/drbd';
 import type { RunningEmulator } from '../src/start';
 import { devicePath } from './data-helpers';
 import { expectEntry, freeKib, GIB, resourcesOfRd, spawnRd } from './domain-helpers';
@@ -33,6 +34,7 @@ import { useEmulator } from './emulator-fixture';
 import { call, messages, retCodes } from './http-helpers';
 
 const CRT_RD = MASK_CRT | MASK_RSC_DFN;
+const CRT_RSC = MASK_CRT | MASK_RSC;
 const DEL_RD = MASK_DEL | MASK_RSC_DFN;
 const MOD_VD = MASK_MOD | MASK_VLM_DFN;
 
@@ -215,23 +217,113 @@ describe('DRBD ports and minors', () => {
     await spawnRd(url, 'linstor-hv', 'num-c', [GIB]);
     expect([await port('num-c'), await minors('num-c')]).toEqual([[7000], [1000]]);
   });
+
+  it('takes ports per node when a resource is made (none for an RD alone), peers sharing theirs when free', async () => {
+    // An RD holds no port: creating many without resources uses none up.
+    const range = await call(url, 'POST', '/v1/controller/properties', {
+      override_props: { TcpPortAutoRange: '7200-7201', 'DrbdOptions/auto-add-quorum-tiebreaker': 'False' },
+    });
+    expect(range.status, range.text).toBe(201);
+    for (const name of ['pn-a', 'pn-b', 'pn-c']) expect((await createRd(name)).status).toBe(201);
+    const ports = async (name: string) =>
+      (await resourcesOfRd(url, name)).map((r) => [r.node_name, r.layer_object?.drbd?.tcp_ports]);
+    const place = (rd: string, node: string) =>
+      call(url, 'POST', `/v1/resource-definitions/${rd}/resources/${node}`, {
+        resource: { props: { StorPoolName: 'thinpool' } },
+      });
+    for (const name of ['pn-a', 'pn-b', 'pn-c']) {
+      const vd = await call(url, 'POST', `/v1/resource-definitions/${name}/volume-definitions`, {
+        volume_definition: { size_kib: 65536 },
+      });
+      expect(vd.status, vd.text).toBeLessThan(300);
+    }
+    expect((await place('pn-a', 'pve1')).status).toBe(201);
+    expect((await place('pn-b', 'pve2')).status).toBe(201);
+    // pn-b's peer on pve1 prefers pn-b's port (7200), which pn-a holds there: the lowest free one.
+    expect((await place('pn-b', 'pve1')).status).toBe(201);
+    expect(await ports('pn-a')).toEqual([['pve1', [7200]]]);
+    expect(await ports('pn-b')).toEqual([
+      ['pve1', [7201]],
+      ['pve2', [7200]],
+    ]);
+    // pve1's range is used up; pve3's is not (each node has its own pool).
+    const full = await place('pn-c', 'pve1');
+    const err = expectEntry(full, 500, FAIL_POOL_EXHAUSTED_RSC_LAYER_ID | CRT_RSC);
+    expect([err.message, err.cause]).toEqual([
+      'No TCP/IP port number could be allocated for the resource',
+      'The pool of free TCP/IP port numbers is exhausted',
+    ]);
+    expect(await resourcesOfRd(url, 'pn-c')).toEqual([]);
+    expect((await place('pn-c', 'pve3')).status).toBe(201);
+    // A deleted resource's port is free again on its node.
+    expect((await call(url, 'DELETE', '/v1/resource-definitions/pn-a/resources/pve1')).status).toBe(200);
+    expect((await place('pn-c', 'pve1')).status).toBe(201);
+    expect(await ports('pn-c')).toEqual([
+      ['pve1', [7200]],
+      ['pve3', [7200]],
+    ]);
+  });
+
+  it('gives a resource the drbd_tcp_ports asked for, and refuses one that is taken', async () => {
+    await spawnRd(url, 'linstor-hv', 'pn-fixed', [GIB], {
+      resource_definition_props: { 'DrbdOptions/auto-add-quorum-tiebreaker': 'False' },
+    });
+    const taken = (await resourcesOfRd(url, 'pn-fixed'))[0]!.layer_object?.drbd?.tcp_ports?.[0];
+    const ok = await call(url, 'POST', '/v1/resource-definitions/pn-fixed/resources/pve3', {
+      resource: { flags: ['DRBD_DISKLESS'] },
+      drbd_tcp_ports: [7555, 7556],
+    });
+    expect(ok.status, ok.text).toBe(201);
+    expect((await resourcesOfRd(url, 'pn-fixed'))[2]!.layer_object?.drbd?.tcp_ports).toEqual([7555, 7556]);
+    await createRd('pn-fixed-2');
+    const clash = await call(url, 'POST', '/v1/resource-definitions/pn-fixed-2/resources/pve1', {
+      resource: { flags: ['DRBD_DISKLESS'] },
+      drbd_tcp_ports: [taken],
+    });
+    expectEntry(clash, 500, FAIL_UNKNOWN_ERROR | CRT_RSC);
+  });
 });
 
 describe('DRBD number ranges', () => {
-  it('honours TcpPortAutoRange and answers FAIL_POOL_EXHAUSTED_TCP_PORT when it is used up', async () => {
-    const set = await call(url, 'POST', '/v1/controller/properties', {
-      override_props: { TcpPortAutoRange: '7100-7101' },
+  it("honours a node's TcpPortAutoRange over the controller's; an RD's drbd_port is only a preference", async () => {
+    const set = await call(url, 'PUT', '/v1/nodes/pve2', {
+      override_props: { TcpPortAutoRange: '7300-7399' },
     });
-    expect(set.status, set.text).toBe(201);
-    expect((await createRd('port-a')).status).toBe(201);
-    expect((await createRd('port-b')).status).toBe(201);
-    const third = await createRd('port-c');
-    expectEntry(third, 500, FAIL_POOL_EXHAUSTED_TCP_PORT | CRT_RD);
-    const explicit = await call(url, 'POST', '/v1/resource-definitions', {
-      resource_definition: { name: 'port-e' },
-      drbd_port: 7100,
+    expect(set.status, set.text).toBe(200);
+    const noTb = await call(url, 'POST', '/v1/controller/properties', {
+      override_props: { 'DrbdOptions/auto-add-quorum-tiebreaker': 'False' },
     });
-    expectEntry(explicit, 500, FAIL_INVLD_TCP_PORT | CRT_RD);
+    expect(noTb.status, noTb.text).toBe(201);
+    // drbd_port needs no free port and is shared: two RDs may name the same one.
+    for (const name of ['port-a', 'port-b']) {
+      const rd = await call(url, 'POST', '/v1/resource-definitions', {
+        resource_definition: { name },
+        drbd_port: 7310,
+      });
+      expect(rd.status, rd.text).toBe(201);
+      await call(url, 'POST', `/v1/resource-definitions/${name}/volume-definitions`, {
+        volume_definition: { size_kib: 65536 },
+      });
+    }
+    const place = (rd: string, node: string) =>
+      call(url, 'POST', `/v1/resource-definitions/${rd}/resources/${node}`, {
+        resource: { props: { StorPoolName: 'thinpool' } },
+      });
+    for (const [rd, node] of [
+      ['port-a', 'pve1'],
+      ['port-a', 'pve2'],
+      ['port-b', 'pve2'],
+    ] as const) {
+      expect((await place(rd, node)).status).toBe(201);
+    }
+    const ports = async (name: string) =>
+      (await resourcesOfRd(url, name)).map((r) => [r.node_name, r.layer_object?.drbd?.tcp_ports]);
+    // Both nodes' ranges hold 7310; on pve2 it is taken once, so port-b gets pve2's lowest free.
+    expect(await ports('port-a')).toEqual([
+      ['pve1', [7310]],
+      ['pve2', [7310]],
+    ]);
+    expect(await ports('port-b')).toEqual([['pve2', [7300]]]);
   });
 });
 

@@ -41,6 +41,7 @@ export interface RscView {
     };
   };
   create_timestamp?: number;
+  uuid?: string;
   volumes?: VolumeView[];
 }
 

@@ -125,10 +125,16 @@ function checkRecords(store: Store): string[] {
     if (!store.get('rds', [nameKey(rd.rdName)]))
       problems.push(`resource ${rd.rdName}@${rd.nodeName} without its RD`);
   }
-  // DRBD numbers: every RD holds its port and every VD its minor, and nothing else holds one.
-  for (const rd of store.list<RdRec>('rds')) {
-    if (store.get('drbdPorts', [String(rd.drbdPort)]) !== nameKey(rd.name))
-      problems.push(`${rd.name}: port not held`);
+  // DRBD numbers: every resource holds its ports on its node and every VD its minor, and nothing
+  // else holds one.
+  let heldPorts = 0;
+  for (const rsc of store.list<RscRec>('resources')) {
+    for (const port of rsc.tcpPorts ?? []) {
+      heldPorts++;
+      if (store.get('nodePorts', [nameKey(rsc.nodeName), String(port)]) !== nameKey(rsc.rdName))
+        problems.push(`${rsc.rdName}@${rsc.nodeName}: port ${port} not held`);
+    }
+    if (!rsc.tcpPorts?.length) problems.push(`${rsc.rdName}@${rsc.nodeName}: no port`);
   }
   for (const vd of store.list<VdRec>('vds')) {
     const holder = store.get<{ rdKey: string; vlmNr: number }>('drbdMinors', [String(vd.minor)]);
@@ -136,7 +142,7 @@ function checkRecords(store: Store): string[] {
       problems.push(`${vd.rdName}/${vd.volumeNumber}: minor ${vd.minor} not held`);
     }
   }
-  if (store.count('drbdPorts') !== store.count('rds')) problems.push('leaked DRBD ports');
+  if (store.count('nodePorts') !== heldPorts) problems.push('leaked DRBD ports');
   if (store.count('drbdMinors') !== store.count('vds')) problems.push('leaked DRBD minors');
   return problems;
 }

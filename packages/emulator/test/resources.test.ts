@@ -260,7 +260,11 @@ describe('resource create', () => {
     expect(retCodes(reply)).not.toContain(INFO_TIE_BREAKER_TAKEOVER | CRT_RSC);
     expect(retCodes(reply)).toContain(MODIFIED | MASK_MOD | MASK_RSC);
     const pve3 = (await resourcesOfRd(url, 'rsc-tb-disk'))[2]!;
-    expect([pve3.node_name, pve3.flags ?? [], pve3.props]).toEqual(['pve3', [], { StorPoolName: 'thinpool' }]);
+    expect([pve3.node_name, pve3.flags ?? [], pve3.props]).toEqual([
+      'pve3',
+      [],
+      { StorPoolName: 'thinpool' },
+    ]);
   });
 
   it("gives a user's diskless resource a disk when a diskful one is created on its node, instead of FAIL_EXISTS_RSC", async () => {
@@ -302,7 +306,10 @@ describe('resource create', () => {
     const toClient = await call(url, 'POST', '/v1/resource-definitions/rsc-dl-client/resources/pve3', {
       drbd_client: true,
     });
-    expect([toClient.status, messages(toClient).at(-1)]).toEqual([201, "Updated resource 'rsc-dl-client' on 'pve3'"]);
+    expect([toClient.status, messages(toClient).at(-1)]).toEqual([
+      201,
+      "Updated resource 'rsc-dl-client' on 'pve3'",
+    ]);
     expect((await resourcesOfRd(url, 'rsc-dl-client'))[2]!.flags).toEqual(['DISKLESS', 'DRBD_DISKLESS']);
   });
 

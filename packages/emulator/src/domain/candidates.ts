@@ -28,7 +28,6 @@ export function standInRd(rgName: string): RdRec {
     props: {},
     flags: [],
     layerStack: [],
-    drbdPort: 0,
     drbdSecret: '',
     peerSlots: 0,
     uuid: '',

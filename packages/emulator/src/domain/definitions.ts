@@ -43,7 +43,7 @@ import {
   removeVolumeFromResources,
   undeployResource,
 } from './deployment';
-import { allocateMinor, allocatePort, releaseMinor, releasePort } from './drbd';
+import { allocateMinor, releaseLegacyRdPort, releaseMinor } from './drbd';
 import { checkRscName, isDiskless, isOnline, newUuid, requireRg, rscsOf, vdsOf } from './lookup';
 import type { RdRec, RgRec, VdRec } from './model';
 import { addReserved, getPool, placeableKib } from './pools';
@@ -160,8 +160,8 @@ export function createRd(ctx: EmulatorContext, body: ResourceDefinitionCreate, e
       body.drbd_peer_slots !== undefined ||
       body.drbd_transport_type !== undefined ||
       undefined,
+    // A preferred port of the RD's resources (DrbdRscData.initPorts); the RD itself holds none.
     drbdRdPort: body.drbd_port,
-    drbdPort: allocatePort(ctx, name, CRT_RD, body.drbd_port),
     drbdSecret: body.drbd_secret ?? newSecret(),
     peerSlots,
     uuid: newUuid(),
@@ -189,11 +189,6 @@ export function modifyRd(
   const next: RdRec = { ...rd, props: applyPropsModify(rd.props, body, MOD_RD) };
   if (body.resource_group !== undefined && body.resource_group !== '') {
     next.rgName = requireRg(ctx, body.resource_group, MOD_RD).name;
-  }
-  if (body.drbd_port !== undefined && body.drbd_port !== rd.drbdPort) {
-    const port = allocatePort(ctx, rd.name, MOD_RD, body.drbd_port);
-    releasePort(ctx, rd.drbdPort);
-    next.drbdPort = port;
   }
   if (body.drbd_port !== undefined) next.drbdRdPort = body.drbd_port;
   if (body.drbd_peer_slots !== undefined) next.peerSlots = body.drbd_peer_slots;
@@ -271,7 +266,7 @@ export function deleteRd(ctx: EmulatorContext, rdName: string, entries: ApiCallR
     const b = nameKey(conn.nodeB);
     ctx.store.delete('rscConns', a < b ? [nameKey(rd.name), a, b] : [nameKey(rd.name), b, a]);
   }
-  releasePort(ctx, rd.drbdPort);
+  releaseLegacyRdPort(ctx, rd);
   ctx.store.delete('rds', [nameKey(rd.name)]);
   files.deleteVolumes(ctx, rd.name);
   entries.push(

@@ -23,7 +23,7 @@ import type { EmulatorContext } from '../context';
 
 import { ApiCallError, type EntryOptions, entry } from '../http/apicall';
 import { notConnected } from './codes';
-import { allocateNodeId } from './drbd';
+import { allocateNodeId, allocateResourcePorts, type PortRequest, releaseResourcePorts } from './drbd';
 
 export { notConnected };
 
@@ -59,6 +59,8 @@ export interface DeployOptions {
   props?: Props;
   /** A DRBD node id asked for by the client; default: the lowest free one. */
   nodeId?: number;
+  /** `drbd_tcp_ports` / `drbd_tcp_port_count` of a ResourceCreate (default: one port, see drbd.ts). */
+  ports?: PortRequest;
   /** Op bits for the reply entries (default MASK_CRT). */
   opMask?: bigint;
 }
@@ -207,6 +209,10 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
       ),
     );
   }
+  // A DRBD resource takes its ports from its node's pool when its layer data is made; a stack
+  // without DRBD has none (CtrlRscLayerDataFactory.ensureStackDataExists, DrbdRscData.initPorts).
+  const withDrbd = rd.layerStack.length === 0 || rd.layerStack.includes('DRBD');
+  const tcpPorts = withDrbd ? allocateResourcePorts(ctx, rd, node.name, mask, opts.ports) : undefined;
   const flags = opts.diskless
     ? opts.withoutDrbdDisklessFlag
       ? ['DISKLESS']
@@ -219,6 +225,7 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
     props,
     flags,
     drbdNodeId: nodeId,
+    tcpPorts,
     drbdClient: opts.diskless && opts.drbdClient ? true : undefined,
     volumes: vds.map((vd) => volumeRec(vd, pool!.name)),
     uuid: newUuid(),
@@ -277,6 +284,7 @@ export function undeployResource(ctx: EmulatorContext, rsc: RscRec): void {
   }
   ctx.store.delete('resources', [rdKey, nodeKey]);
   ctx.store.delete('rscByNode', [nodeKey, rdKey]);
+  releaseResourcePorts(ctx, rsc.nodeName, rsc.tcpPorts ?? []);
   ctx.store.delete('openDevices', [rdKey, nodeKey]);
   for (const other of rscsOf(ctx, rsc.rdName)) {
     const a = nameKey(other.nodeName);

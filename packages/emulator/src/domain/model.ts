@@ -21,9 +21,11 @@
  *   counters          ['ids']                        -> CountersRec
  *   openDevices       [rdKey, nodeKey]               -> OpenRec   (the hypervisor's view: who opened a device)
  *   poolUsage         [nodeKey, poolKey]             -> PoolUsageRec (sizes placed in a pool; domain/pools.ts)
- *   drbdPorts         [String(port)]                 -> rdKey     (port allocation; domain/drbd.ts)
+ *   nodePorts         [nodeKey, String(port)]        -> rdKey     (TCP ports of a node's resources; domain/drbd.ts)
+ *   drbdPorts         [String(port)]                 -> rdKey     (data directories from before: a port per RD)
  *   drbdMinors        [String(minor)]                -> {rdKey, vlmNr} (minor allocation; domain/drbd.ts)
  *   counters          ['drbd']                       -> DRBD number cursors and free lists (domain/drbd.ts)
+ *   counters          ['ports', nodeKey]             -> lowest possibly free port of a node (domain/drbd.ts)
  */
 import type { AutoSelectFilter, Props, ProviderKind } from '@linstor-hv/api';
 
@@ -99,8 +101,8 @@ export interface RdRec {
   drbdLayerData?: boolean;
   /** The port given as `drbd_port` (the RD's DRBD data shows -1 without one). */
   drbdRdPort?: number;
-  /** The TCP port the emulator reserved for the RD: every resource's `tcp_ports`. */
-  drbdPort: number;
+  /** Data directories from before ports moved to the resources: the port the RD held. */
+  drbdPort?: number;
   drbdSecret: string;
   peerSlots: number;
   uuid: string;
@@ -133,6 +135,8 @@ export interface RscRec {
   /** [] diskful; ['DISKLESS','DRBD_DISKLESS'] diskless; plus 'TIE_BREAKER' for a tie-breaker; 'INACTIVE' ... */
   flags: string[];
   drbdNodeId: number;
+  /** The DRBD resource's TCP ports on its node (domain/drbd.ts); absent in older records and without DRBD. */
+  tcpPorts?: number[];
   /**
    * True for a diskless DRBD client (created with `drbd_client` or by make-available): clients do
    * not vote in quorum, so they do not replace the automatic tie-breaker. Absent otherwise.

@@ -16,7 +16,6 @@ export function connView(ctx: EmulatorContext, rd: RdRec, a: RscRec, b: RscRec):
     node_b: b.nodeName,
     props: conn?.props,
     flags: conn?.flags,
-    port: rd.drbdPort,
   };
 }
 

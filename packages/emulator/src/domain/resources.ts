@@ -128,6 +128,7 @@ export function createResource(
       flags: extra,
       drbdClient: body.drbd_client === true,
       nodeId: body.drbd_node_id,
+      ports: { fixed: body.drbd_tcp_ports, count: body.drbd_tcp_port_count },
     },
     entries,
   );

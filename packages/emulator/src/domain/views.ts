@@ -385,7 +385,7 @@ export function rscView(
     drbd: {
       drbd_resource_definition: drbdRdData(rd),
       node_id: rsc.drbdNodeId,
-      tcp_ports: [rd.drbdPort],
+      tcp_ports: rsc.tcpPorts ?? (rd.drbdPort === undefined ? undefined : [rd.drbdPort]),
       peer_slots: rd.peerSlots,
       al_stripes: AL_STRIPES,
       al_size: AL_STRIPE_SIZE_KIB,
