@@ -50,9 +50,16 @@ export class ActionContext {
     readonly signal?: AbortSignal,
     /** Extra client options (tests count requests through `metrics`). */
     private readonly clientOptions: { metrics?: (metric: RequestMetric) => void } = {},
-    /** What a bridge keeps between calls; a call of its own otherwise. */
-    private readonly memory: BridgeMemory = new BridgeMemory(),
-  ) {}
+    /** What a bridge keeps between calls; a one-shot call has none (a memory of its own). */
+    memory?: BridgeMemory,
+  ) {
+    this.oneShot = memory === undefined;
+    this.memory = memory ?? new BridgeMemory();
+  }
+
+  /** A one-shot call (no resident bridge keeping state between calls). */
+  readonly oneShot: boolean;
+  private readonly memory: BridgeMemory;
 
   /** The LINSTOR node name of an OpenNebula host, through the configured map; refused when unmapped. */
   nodeOf(host: string): string {

@@ -3,7 +3,8 @@
  * stdout and, when oned asks with MONITOR_VM_DISKS=1, each VM's disk sizes sent to the monitor
  * daemon (addon-linstor sent none, so Sunstone showed no disk sizes). The sizes come from one
  * LINSTOR request (the resource view) whatever the number of disks, beside capacity's pool view
- * (and the group's placement, which a resident bridge keeps for ten minutes).
+ * (and the group's placement, which a bridge keeps in memory and one-shot calls in a file, for ten
+ * minutes).
  *
  * No SNAPSHOT_SIZE lines: oned shows a snapshot as `<monitored>/<size at creation>`, the monitored
  * figure being the space the snapshot takes (`du` of a qcow2 snapshot, `rbd du` on Ceph). LINSTOR's
