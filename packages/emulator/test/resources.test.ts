@@ -35,6 +35,7 @@ import {
   createSatellite,
   diskless,
   expectEntry,
+  freeKib,
   GIB,
   makeAvailable,
   resourcesOfRd,
@@ -155,9 +156,12 @@ describe('spawn placement and the automatic tie-breaker', () => {
 describe('resource create', () => {
   it('creates a single diskful resource in the StorPoolName pool (201); a second create is INFO_RSC_ALREADY_EXISTS', async () => {
     await createRd('rsc-single');
+    const freeBefore = await freeKib(url, 'pve2', 'thickpool');
     const body = { resource: { node_name: 'ignored', props: { StorPoolName: 'thickpool' } } };
     const reply = await call(url, 'POST', '/v1/resource-definitions/rsc-single/resources/pve2', body);
     expect(reply.status, reply.text).toBe(201);
+    // The thick pool gives the whole LV, DRBD metadata and extent rounding included.
+    expect(await freeKib(url, 'pve2', 'thickpool')).toBe(freeBefore - GIB - 4096);
     expect(retCodes(reply)[0]).toBe(CREATED | CRT_RSC);
     expect(messages(reply)[0]).toBe("New resource 'rsc-single' on node 'pve2' registered.");
     const [r] = await resourcesOfRd(url, 'rsc-single');
@@ -181,6 +185,10 @@ describe('resource create', () => {
     expect(messages(again)[0]).toBe("A resource 'rsc-single' on node 'pve2' already exists.");
     const [after] = await resourcesOfRd(url, 'rsc-single');
     expect([after!.uuid, after!.props]).toEqual([r!.uuid, { StorPoolName: 'thickpool' }]);
+    expect((await call(url, 'DELETE', '/v1/resource-definitions/rsc-single/resources/pve2')).status).toBe(
+      200,
+    );
+    expect(await freeKib(url, 'pve2', 'thickpool')).toBe(freeBefore);
   });
 
   it('aborts an array create at a resource that exists: the new ones before it are not kept', async () => {

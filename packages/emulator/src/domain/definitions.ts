@@ -37,6 +37,7 @@ import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
 import {
   addVolumeToResources,
+  chargePool,
   inUseError,
   isInUse,
   notConnected,
@@ -44,9 +45,10 @@ import {
   undeployResource,
 } from './deployment';
 import { allocateMinor, releaseLegacyRdPort, releaseMinor } from './drbd';
+import { poolChargeKib } from './drbd-size';
 import { checkRscName, isDiskless, isOnline, newUuid, requireRg, rscsOf, vdsOf } from './lookup';
 import type { RdRec, RgRec, VdRec } from './model';
-import { addReserved, getPool, placeableKib } from './pools';
+import { getPool, placeableKib } from './pools';
 import { applyPropsModify, controllerProps, validateProps } from './props';
 import { dataPlane, files } from './storage';
 
@@ -330,7 +332,7 @@ export function createVd(
   const props = { ...(extras.baseProps ?? {}), ...(def.props ?? {}) };
   validateProps(def.props, CRT_VD);
   const flags = [...new Set([...(extras.baseFlags ?? []), ...(def.flags ?? [])])];
-  checkSpaceForGrowth(ctx, rd, size, CRT_VD);
+  checkSpaceForGrowth(ctx, rd, 0, size, CRT_VD);
   const vd: VdRec = {
     rdName: rd.name,
     volumeNumber: vlmNr,
@@ -357,12 +359,24 @@ export function createVd(
   return vd;
 }
 
-/** Throws FAIL_NOT_ENOUGH_FREE_SPACE when a diskful pool of the RD cannot take `deltaKib` more. */
-function checkSpaceForGrowth(ctx: EmulatorContext, rd: RdRec, deltaKib: number, opObjMask: bigint): void {
+/**
+ * Throws FAIL_NOT_ENOUGH_FREE_SPACE when a diskful pool of the RD cannot take the growth of a
+ * volume from `fromKib` to `toKib` (thick pools: the storage sizes with DRBD metadata).
+ */
+function checkSpaceForGrowth(
+  ctx: EmulatorContext,
+  rd: RdRec,
+  fromKib: number,
+  toKib: number,
+  opObjMask: bigint,
+): void {
   for (const rsc of rscsOf(ctx, rd.name)) {
     if (isDiskless(rsc)) continue;
     const poolName = rsc.volumes[0]?.poolName ?? rsc.props.StorPoolName;
     const pool = poolName ? getPool(ctx, rsc.nodeName, poolName) : undefined;
+    const charge = (kib: number) =>
+      pool && kib > 0 ? poolChargeKib(kib, rd.peerSlots, pool.providerKind) : 0;
+    const deltaKib = charge(toKib) - charge(fromKib);
     if (pool && deltaKib > placeableKib(ctx, pool)) {
       throw new ApiCallError(
         entry(
@@ -415,11 +429,13 @@ export function modifyVd(
         ),
       );
     } else {
-      const delta = size - vd.sizeKib;
-      checkSpaceForGrowth(ctx, rd, delta, MOD_VD);
+      checkSpaceForGrowth(ctx, rd, vd.sizeKib, size, MOD_VD);
       for (const rsc of rscsOf(ctx, rd.name)) {
         const vol = rsc.volumes.find((v) => v.volumeNumber === vd.volumeNumber);
-        if (vol && !isDiskless(rsc)) addReserved(ctx, rsc.nodeName, vol.poolName, delta);
+        if (vol && !isDiskless(rsc)) {
+          chargePool(ctx, rd, rsc.nodeName, vol.poolName, vd.sizeKib, -1);
+          chargePool(ctx, rd, rsc.nodeName, vol.poolName, size, 1);
+        }
       }
       next.sizeKib = size;
       if (dataPlane(ctx).hasVolume(rd.name, vd.volumeNumber))

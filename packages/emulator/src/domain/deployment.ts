@@ -24,6 +24,7 @@ import type { EmulatorContext } from '../context';
 import { ApiCallError, type EntryOptions, entry } from '../http/apicall';
 import { notConnected } from './codes';
 import { allocateNodeId, allocateResourcePorts, type PortRequest, releaseResourcePorts } from './drbd';
+import { poolChargeKib } from './drbd-size';
 
 export { notConnected };
 
@@ -118,6 +119,23 @@ export function defaultPoolName(ctx: EmulatorContext, rd: RdRec, node: NodeRec, 
 }
 
 /**
+ * Adds (`sign` 1) or returns (-1) what a diskful volume of `sizeKib` of `rd` takes from a pool
+ * (drbd-size.ts poolChargeKib: thick pools the storage size with DRBD metadata).
+ */
+export function chargePool(
+  ctx: EmulatorContext,
+  rd: RdRec,
+  nodeName: string,
+  poolName: string,
+  sizeKib: number,
+  sign: 1 | -1,
+): void {
+  const pool = getPool(ctx, nodeName, poolName);
+  const charge = pool ? poolChargeKib(sizeKib, rd.peerSlots, pool.providerKind) : sizeKib;
+  addReserved(ctx, nodeName, poolName, sign * charge);
+}
+
+/**
  * Refuses a diskful placement the pool cannot hold, naming the first volume that does not fit.
  * The controller reports this as FAIL_INVLD_VLM_SIZE (linstor-server#425 shows
  * -4611686018407202610 = ERROR|CRT|RSC|206 with this text).
@@ -133,7 +151,7 @@ export function checkFreeSpace(
   const room = placeableKib(ctx, pool);
   let needed = 0;
   for (const vd of vds) {
-    needed += vd.sizeKib;
+    needed += poolChargeKib(vd.sizeKib, rd.peerSlots, pool.providerKind);
     if (needed > room) {
       throw new ApiCallError(
         entry(
@@ -236,7 +254,7 @@ export function deployResource(ctx: EmulatorContext, opts: DeployOptions, entrie
   const stored = ctx.store.get<RdRec>('rds', [rdKey]);
   if (stored && !stored.drbdLayerData) ctx.store.put('rds', [rdKey], { ...stored, drbdLayerData: true });
   ctx.store.put('rscByNode', [nameKey(node.name), rdKey], { rdKey });
-  if (!opts.diskless) for (const vd of vds) addReserved(ctx, node.name, pool.name, vd.sizeKib);
+  if (!opts.diskless) for (const vd of vds) chargePool(ctx, rd, node.name, pool.name, vd.sizeKib, 1);
 
   for (const vd of vds) files.createVolume(ctx, rd.name, vd.volumeNumber, vd.sizeKib);
   files.link(
@@ -276,10 +294,11 @@ export function undeployResource(ctx: EmulatorContext, rsc: RscRec): void {
   const rdKey = nameKey(rsc.rdName);
   const nodeKey = nameKey(rsc.nodeName);
   const vds = vdsOf(ctx, rsc.rdName);
-  if (!isDiskless(rsc)) {
+  const rd = ctx.store.get<RdRec>('rds', [rdKey]);
+  if (!isDiskless(rsc) && rd) {
     for (const v of rsc.volumes) {
       const vd = vds.find((d) => d.volumeNumber === v.volumeNumber);
-      if (vd) addReserved(ctx, rsc.nodeName, v.poolName, -vd.sizeKib);
+      if (vd) chargePool(ctx, rd, rsc.nodeName, v.poolName, vd.sizeKib, -1);
     }
   }
   ctx.store.delete('resources', [rdKey, nodeKey]);
@@ -315,7 +334,7 @@ export function addVolumeToResources(ctx: EmulatorContext, rd: RdRec, vd: VdRec)
     };
     next.volumes.sort((a, b) => a.volumeNumber - b.volumeNumber);
     ctx.store.put('resources', [nameKey(rd.name), nameKey(rsc.nodeName)], next);
-    if (!isDiskless(rsc)) addReserved(ctx, rsc.nodeName, poolName, vd.sizeKib);
+    if (!isDiskless(rsc)) chargePool(ctx, rd, rsc.nodeName, poolName, vd.sizeKib, 1);
     files.link(ctx, rsc.nodeName, rd.name, [{ volumeNumber: vd.volumeNumber, minor: vd.minor }]);
   }
 }
@@ -324,7 +343,7 @@ export function addVolumeToResources(ctx: EmulatorContext, rd: RdRec, vd: VdRec)
 export function removeVolumeFromResources(ctx: EmulatorContext, rd: RdRec, vd: VdRec): void {
   for (const rsc of rscsOf(ctx, rd.name)) {
     const vol = rsc.volumes.find((v) => v.volumeNumber === vd.volumeNumber);
-    if (vol && !isDiskless(rsc)) addReserved(ctx, rsc.nodeName, vol.poolName, -vd.sizeKib);
+    if (vol && !isDiskless(rsc)) chargePool(ctx, rd, rsc.nodeName, vol.poolName, vd.sizeKib, -1);
     ctx.store.put('resources', [nameKey(rd.name), nameKey(rsc.nodeName)], {
       ...rsc,
       volumes: rsc.volumes.filter((v) => v.volumeNumber !== vd.volumeNumber),

@@ -16,11 +16,11 @@ import {
 import type { EmulatorContext } from '../context';
 import { ApiCallError, entry } from '../http/apicall';
 import { pickPoolOnNode } from './candidates';
-import { checkFreeSpace, notConnected } from './deployment';
+import { chargePool, checkFreeSpace, notConnected } from './deployment';
 import { isDiskless, isOnline, rscsOf, vdsOf } from './lookup';
 import { checkSameKindAsPeers } from './mixing';
 import type { RdRec, RscRec } from './model';
-import { addReserved, DFLT_DISKLESS_POOL, getPool } from './pools';
+import { DFLT_DISKLESS_POOL, getPool } from './pools';
 
 /**
  * Gives a diskless resource a disk (toggle-disk INTO_DRBD_DISKFUL, make-available diskful:true):
@@ -54,7 +54,7 @@ export function addDisk(
     volumes: rsc.volumes.map((v) => ({ ...v, poolName: pool.name })),
   };
   ctx.store.put('resources', [nameKey(rsc.rdName), nameKey(rsc.nodeName)], next);
-  for (const vd of vds) addReserved(ctx, rsc.nodeName, pool.name, vd.sizeKib);
+  for (const vd of vds) chargePool(ctx, rd, rsc.nodeName, pool.name, vd.sizeKib, 1);
   entries.push(
     entry(
       MODIFIED | MASK_MOD | MASK_RSC,
@@ -92,9 +92,10 @@ export function removeDisk(
     );
   }
   const vds = vdsOf(ctx, rsc.rdName);
+  const rd = ctx.store.get<RdRec>('rds', [nameKey(rsc.rdName)])!;
   for (const v of rsc.volumes) {
     const vd = vds.find((d) => d.volumeNumber === v.volumeNumber);
-    if (vd) addReserved(ctx, rsc.nodeName, v.poolName, -vd.sizeKib);
+    if (vd) chargePool(ctx, rd, rsc.nodeName, v.poolName, vd.sizeKib, -1);
   }
   const props = { ...rsc.props, [PROP_STOR_POOL_NAME]: DFLT_DISKLESS_POOL };
   const next: RscRec = {

@@ -10,7 +10,7 @@
  * Metadata = activity log (1 stripe of 32 KiB) + a 4 KiB superblock + one bitmap per peer slot
  * (one bit per 4 KiB block, each peer's bitmap aligned to 8 bytes), aligned to 4 KiB. All sizes KiB.
  */
-import type { ProviderKind } from '@linstor-hv/api';
+import { isThinProviderKind, type ProviderKind } from '@linstor-hv/api';
 
 /** Activity log: `FIXME_AL_STRIPES` × `FIXME_AL_STRIPE_SIZE` in DrbdLayerSizeCalculator. */
 const AL_KIB = 32;
@@ -94,4 +94,15 @@ export function diskfulSizes(sizeKib: number, peers: number, kind: ProviderKind)
   const gross = drbdGrossKib(sizeKib, peers);
   const storageKib = ceilAlign(gross, allocationGranularityKib(kind));
   return { drbdAllocatedKib: gross, drbdUsableKib: drbdNetKib(storageKib, peers), storageKib };
+}
+
+/**
+ * KiB a diskful volume of `sizeKib` takes from its pool's free space. A thick pool (LVM, ZFS,
+ * FILE) gives the storage layer's whole volume: the VD size plus DRBD's internal metadata, rounded
+ * up to the allocation granularity (an LV of 1 GiB + 264 KiB is 257 extents); a thin pool's free
+ * space follows the data written, so it is charged the VD size for over-subscription only.
+ */
+export function poolChargeKib(sizeKib: number, peers: number, kind: ProviderKind): number {
+  if (kind === 'DISKLESS' || isThinProviderKind(kind)) return sizeKib;
+  return diskfulSizes(sizeKib, peers, kind).storageKib;
 }
