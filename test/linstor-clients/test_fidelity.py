@@ -1,12 +1,13 @@
 """python-linstor and the `linstor` command-line client, unmodified, against the emulator's answers
 where it follows linstor-server's source (issue 13, round 2): offline nodes' pools, storage-driver
 mixing, resource-group defaults and pool lists, tie-breaker placement, replication states, JSON
-mapping (numbers in strings, unknown fields), a create over an existing resource and per-resource
-DRBD ports. Each test leaves the shared emulator as it found it."""
+mapping (numbers in strings, unknown fields), a create over an existing resource, per-resource
+DRBD ports and thick pools' DRBD metadata. Each test leaves the shared emulator as it found it."""
 import unittest
 
 import clients
 
+KIB_PER_EXTENT = 4096  # LVM's default extent (StorPoolControllerFactory's allocation granularity)
 
 
 def u64(ret_code):
@@ -201,6 +202,25 @@ class FidelityTest(unittest.TestCase):
             self.assertEqual(ports["pve3"], [7990, 7991])
         finally:
             self.ok(self.lin.resource_dfn_delete("fid-ports"))
+
+
+    def test_thick_pool_gives_the_lv_with_drbd_metadata(self):
+        def free(node):
+            _, pools = clients.cli("storage-pool", "list", "-n", node, "-s", "thickpool")
+            return pools[0][0]["free_capacity"]
+
+        size = 100 * 1024  # 25 extents of 4 MiB; DRBD's internal metadata needs a 26th
+        self.rd_with_volume("fid-thick", size)
+        try:
+            before = free("pve1")
+            self.ok(self.place("fid-thick", "pve1", pool="thickpool"))
+            self.assertEqual(before - free("pve1"), size + KIB_PER_EXTENT)
+            vlm = self.resources("fid-thick")["pve1"].volumes[0]
+            self.assertEqual(vlm.allocated_size, size + KIB_PER_EXTENT)
+            self.assertGreaterEqual(vlm.usable_size, size)
+        finally:
+            self.ok(self.lin.resource_dfn_delete("fid-thick"))
+        self.assertEqual(free("pve1"), before)
 
 
 if __name__ == "__main__":
