@@ -62,14 +62,20 @@ describe('capacity against the emulator', () => {
     expect(written.usedBytes).toBeGreaterThanOrEqual(8 * MiB);
     expect(written.usedBytes).toBeLessThan(9 * MiB);
 
-    // Thick pools reserve the full size on each replica: 20 GiB × 3 / 2 = 30 GiB total.
+    // Thick pools reserve the whole LV on each replica: the size plus DRBD's internal metadata,
+    // rounded up to the 4 MiB extent (2 GiB + 4 MiB), as LVM reports it under a real controller.
     const thick = cluster.serviceWith({ resourceGroup: 'linstor-hv-thick' });
     await thick.create({ name: 'cap-thick', sizeBytes: 2 * GiB });
     const thickCapacity = await thick.capacity();
-    expect(thickCapacity).toMatchObject({ totalBytes: 30 * GiB, usedBytes: 2 * GiB, provisioning: 'thick' });
-    // Free per node: 18, 18, 20 GiB (which two hold it depends on placement) → min(56/2, 38/1) = 28 GiB.
-    expect(thickCapacity.freeBytes).toBe(28 * GiB);
-    expect(thickCapacity.maxVolumeBytes).toBe(18 * GiB);
+    expect(thickCapacity).toMatchObject({
+      totalBytes: 30 * GiB,
+      usedBytes: 2 * GiB + 4 * MiB,
+      provisioning: 'thick',
+    });
+    // Free per node: 18 GiB − 4 MiB twice and 20 GiB (which two hold it depends on placement)
+    // → min((56 GiB − 8 MiB)/2, 38 GiB − 4 MiB) = 28 GiB − 4 MiB.
+    expect(thickCapacity.freeBytes).toBe(28 * GiB - 4 * MiB);
+    expect(thickCapacity.maxVolumeBytes).toBe(18 * GiB - 4 * MiB);
 
     await emulator.control.clearRequests();
     await service.capacity();
