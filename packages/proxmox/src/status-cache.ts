@@ -10,6 +10,7 @@ import {
   closeSync,
   constants,
   lstatSync,
+  lutimesSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -33,7 +34,10 @@ export interface StatusFigures {
     /** Thin provisioning (qemu-img may skip zeroes: `sparseinit`). */
     thin: boolean;
   };
-  /** When the figures were read (ISO time), for people reading the file. */
+  /**
+   * When these figures were first read (ISO time), for people reading the file; the file's time
+   * says when they were last confirmed (an unchanged refresh only touches it).
+   */
   fetchedAt: string;
   /**
    * The group's placement as a one-shot process read it, and when (ISO time): the next one-shot
@@ -101,6 +105,14 @@ const EXCLUSIVE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O
 export async function writeStatusCache(file: string, figures: StatusFigures): Promise<void> {
   const directory = dirname(file);
   privateDirectory(directory);
+  if (sameOnDisk(file, figures)) {
+    // Replacing a file by rename makes ext4 write the new one out first (about a millisecond, more
+    // on a busy disk); figures that did not change only get a new time, which is what the Perl
+    // side reads as their age.
+    const now = new Date();
+    lutimesSync(file, now, now);
+    return;
+  }
   const temporary = join(directory, `.${basename(file)}.${randomBytes(12).toString('hex')}.tmp`);
   const fd = openSync(temporary, EXCLUSIVE_NO_FOLLOW, FILE_MODE);
   try {
@@ -115,6 +127,28 @@ export async function writeStatusCache(file: string, figures: StatusFigures): Pr
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;
+  }
+}
+
+/** True when `file` (never followed if a link) holds these figures, whenever they were read. */
+function sameOnDisk(file: string, figures: StatusFigures): boolean {
+  let text: string;
+  try {
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  const withoutTime = (value: unknown) =>
+    JSON.stringify({ ...(value as Record<string, unknown>), fetchedAt: undefined });
+  try {
+    return withoutTime(JSON.parse(text)) === withoutTime(figures);
+  } catch {
+    return false;
   }
 }
 

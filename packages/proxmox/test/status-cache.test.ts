@@ -8,6 +8,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,6 +102,18 @@ describe('writeStatusCache', () => {
     await writeStatusCache(file, { ...figures, avail: 500 });
     expect(JSON.parse(readFileSync(file, 'utf8')).avail).toBe(500);
     expect(readdirSync(dir).sort()).toEqual([`status-abc.json`, `status-abc.json.${process.pid}.tmp`]);
+  });
+
+  it('only renews the time of a file that already holds the same figures', async () => {
+    const file = join(root, 'cache', 'status-abc.json');
+    await writeStatusCache(file, figures);
+    const old = new Date('2026-01-01T00:00:00.000Z');
+    utimesSync(file, old, old);
+    await writeStatusCache(file, { ...figures, fetchedAt: '2026-01-01T00:05:00.000Z' });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(figures);
+    expect(statSync(file).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+    await writeStatusCache(file, { ...figures, capabilities: { snapshots: false, thin: true } });
+    expect(JSON.parse(readFileSync(file, 'utf8')).capabilities).toEqual({ snapshots: false, thin: true });
   });
 });
 
