@@ -160,6 +160,39 @@ describe('attach where the volume is open elsewhere', () => {
   });
 });
 
+describe('attach racing another owner', () => {
+  it("reports an attachment another owner made between the read and the create as not created, and keeps it", async () => {
+    await cluster.service.create({
+      name: 'race-1',
+      sizeKib: 1024,
+      preferredNode: 'pve1',
+      props: { 'DrbdOptions/auto-add-quorum-tiebreaker': 'False' },
+    });
+    const { other } = await placement('race-1');
+    const rival = cluster.serviceWith({ ownerId: 'suite-2' });
+    // The rival's attach lands after our read and before our create: LINSTOR then converts (here:
+    // keeps) the diskless resource and answers 201 without writing our props.
+    const { client } = cluster;
+    const racing = new Proxy(client, {
+      get(target, key, receiver) {
+        if (key !== 'resources') return Reflect.get(target, key, receiver);
+        return {
+          ...target.resources,
+          createOnNode: async (...args: Parameters<typeof target.resources.createOnNode>) => {
+            await rival.attach('race-1', other);
+            return target.resources.createOnNode(...args);
+          },
+        };
+      },
+    });
+    const ours = cluster.serviceWith({ client: racing });
+    expect(await ours.attach('race-1', other)).toMatchObject({ created: false, diskful: false });
+    // Not ours to remove: our detach keeps it, the rival's removes it.
+    expect(await cluster.service.detach('race-1', other)).toEqual({ removed: false, kept: 'not-ours' });
+    expect(await rival.detach('race-1', other)).toEqual({ removed: true });
+  });
+});
+
 describe('definitionPropInView', () => {
   const key = 'Aux/linstor-hv/migration';
   const resource = (effective?: ResourceWithVolumes['effective_props']): ResourceWithVolumes => ({
@@ -192,7 +225,7 @@ describe('definitionPropInView', () => {
 });
 
 it('leaves nothing behind once the volumes are deleted', async () => {
-  for (const name of ['cost-1', 'cost-2', 'cost-3', 'cost-4', 'busy-1', 'busy-2']) {
+  for (const name of ['cost-1', 'cost-2', 'cost-3', 'cost-4', 'busy-1', 'busy-2', 'race-1']) {
     expect((await cluster.service.delete(name)).existed).toBe(true);
   }
   await expectNoOrphans(cluster.client);

@@ -4,7 +4,9 @@
  */
 
 import {
+  CREATED,
   FAIL_EXISTS_RSC,
+  INFO_RSC_ALREADY_EXISTS,
   FAIL_NOT_FOUND_RSC,
   PROP_ALLOW_TWO_PRIMARIES,
   PROP_DRBD_PROTOCOL,
@@ -91,7 +93,7 @@ export async function ensureAttached(
     // state decides whether a resource is there now, and whether it is this owner's attachment.
     created = await createOrAdopt({
       create: async () => {
-        await core.client.resources.createOnNode(
+        const reply = await core.client.resources.createOnNode(
           resourceName,
           node,
           {
@@ -102,7 +104,12 @@ export async function ensureAttached(
           },
           beforeChange(call),
         );
-        return true;
+        if (reply.has(CREATED) && !reply.has(INFO_RSC_ALREADY_EXISTS)) return true;
+        // A resource appeared there since the read: the controller (CtrlRscCrtApiHelper, since linstor-server 6f6a5c16) then
+        // answers 201 without creating ours, with INFO_RSC_ALREADY_EXISTS, or converts a diskless
+        // one without writing our props. Whether it is this owner's decides, as for a lost reply.
+        const now = await readNode();
+        return now !== undefined && core.isOwnAttachment(now);
       },
       exists: FAIL_EXISTS_RSC,
       read: readNode,
