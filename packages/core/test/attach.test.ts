@@ -161,7 +161,7 @@ describe('attach where the volume is open elsewhere', () => {
 });
 
 describe('attach racing another owner', () => {
-  it("reports an attachment another owner made between the read and the create as not created, and keeps it", async () => {
+  it('reports an attachment another owner made between the read and the create as not created, and keeps it', async () => {
     await cluster.service.create({
       name: 'race-1',
       sizeKib: 1024,
