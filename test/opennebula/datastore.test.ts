@@ -144,6 +144,12 @@ describe('image snapshots and export', () => {
       (await b.run('tm', 'mvds', [`one-host-1:${sys}/disk.0`, 'OpenNebula-Image-90', '91', String(IMAGE_DS)]))
         .code,
     ).toBe(0);
+    // snap_create recorded each snapshot's size on the image's definition for tm monitor.
+    const sizeRecords = async () =>
+      Object.keys((await b.client.resourceDefinitions.get('OpenNebula-Image-90')).props ?? {})
+        .filter((key) => key.startsWith('Aux/one/SNAPSHOT_SIZE/'))
+        .sort();
+    expect(await sizeRecords()).toEqual(['Aux/one/SNAPSHOT_SIZE/0', 'Aux/one/SNAPSHOT_SIZE/1']);
     // The image's own snapshot actions see the snapshots the VM took (PERSISTENT_SNAPSHOTS).
     const revert = await b.runDs('snap_revert', doc({ targetSnapshot: 0 }), 90);
     expect(revert, revert.stderr).toMatchObject({ code: 0, stdout: '' });
@@ -153,6 +159,7 @@ describe('image snapshots and export', () => {
     expect(flatten, flatten.stderr).toMatchObject({ code: 0, stdout: '' });
     expect(await sha256Of(b.device(host, 'OpenNebula-Image-90'), 2 * MiB)).toBe(sha256(versions[1]!));
     expect(await b.client.snapshots.list('OpenNebula-Image-90')).toEqual([]);
+    expect(await sizeRecords()).toEqual([]);
     const del = await b.runDs('snap_delete', doc({ targetSnapshot: 1 }), 90);
     expect(del.code, del.stderr).toBe(0);
 

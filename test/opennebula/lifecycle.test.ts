@@ -138,7 +138,15 @@ describe('a VM lifecycle', () => {
     hashes.first = sha256(first);
     hashes.second = sha256(second);
     await writeDevice(disk0, first);
+    await b.emulator.control.clearRequests();
     await ok(b.run('tm', 'snap_create', [arg, '0', String(VM), String(IMAGE_DS)]));
+    // The snapshot and its read, then the size record: one read and one change of the definition.
+    expect(await b.emulator.control.requestCounts()).toEqual({
+      'POST /v1/resource-definitions/{rd}/snapshots': 1,
+      'GET /v1/resource-definitions/{rd}/snapshots/{snap}': 1,
+      'GET /v1/resource-definitions': 1,
+      'PUT /v1/resource-definitions/{rd}': 1,
+    });
     await writeDevice(disk0, second);
     await ok(b.run('tm', 'snap_create_live', [arg, '1', String(VM), String(IMAGE_DS)]));
     expect(await b.virshLog()).toEqual([
@@ -179,17 +187,32 @@ describe('a VM lifecycle', () => {
     }
   }
 
-  /**
-   * The VM=[…] payload's disk lines for this VM, as monitord merges them; no SNAPSHOT_SIZE, which
-   * LINSTOR cannot measure (see tm/monitor.ts).
-   */
-  function checkVmPayload(text: string): void {
+  /** The decoded MONITOR template of this VM in a VM=[…] payload. */
+  function vmMonitor(text: string): string {
     const vm = new RegExp(`VM=\\[ID=${VM},MONITOR="([A-Za-z0-9+/=]+)"\\]`).exec(text);
     expect(vm, text).not.toBeNull();
-    const monitor = Buffer.from(vm![1]!, 'base64').toString('utf8');
+    return Buffer.from(vm![1]!, 'base64').toString('utf8');
+  }
+
+  /** The SNAPSHOT_SIZE lines of a MONITOR template, sorted. */
+  const snapshotLines = (monitor: string) =>
+    monitor
+      .split('\n')
+      .filter((l) => l.startsWith('SNAPSHOT_SIZE='))
+      .sort();
+
+  /**
+   * The VM=[…] payload's lines for this VM, as monitord merges them: each disk's allocated size and
+   * both snapshots of disk 0 at the 4 MiB the disk had when they were taken (recorded by snap_create).
+   */
+  function checkVmPayload(text: string): void {
+    const monitor = vmMonitor(text);
     expect(monitor).toMatch(/^DISK_SIZE=\[ID=0,SIZE=[1-4]\]$/m);
     expect(monitor).toMatch(/^DISK_SIZE=\[ID=1,SIZE=\d+\]$/m);
-    expect(monitor).not.toMatch(/SNAPSHOT_SIZE/);
+    expect(snapshotLines(monitor)).toEqual([
+      'SNAPSHOT_SIZE=[ID=0,DISK_ID=0,SIZE=4]',
+      'SNAPSHOT_SIZE=[ID=1,DISK_ID=0,SIZE=4]',
+    ]);
   }
 
   it('sends the VM disk sizes to monitord and prints the capacity', async () => {
@@ -314,6 +337,34 @@ describe('a VM lifecycle', () => {
     );
     expect(existsSync(join(dir, 'disk.3'))).toBe(false);
     expect(await b.client.resourceDefinitions.getOrUndefined('OpenNebula-Image-42')).toBeDefined();
+  });
+
+  it('deletes a snapshot: its recorded size goes, tm monitor reports the other one only', async () => {
+    const b = bed();
+    const rd = `OpenNebula-Image-40-vm${VM}-disk0`;
+    expect((await b.client.resourceDefinitions.get(rd)).props).toMatchObject({
+      'Aux/one/SNAPSHOT_SIZE/0': String(4 * MiB),
+      'Aux/one/SNAPSHOT_SIZE/1': String(4 * MiB),
+    });
+    await b.emulator.control.clearRequests();
+    await ok(
+      b.run('tm', 'snap_delete', [`one-host-2:${b.sysDir(VM)}/disk.0`, '1', String(VM), String(IMAGE_DS)]),
+    );
+    // The delete (after looking for a view restored from the snapshot), then the record's removal.
+    expect(await b.emulator.control.requestCounts()).toEqual({
+      'GET /v1/resource-definitions': 2,
+      'DELETE /v1/resource-definitions/{rd}/snapshots/{snap}': 1,
+      'PUT /v1/resource-definitions/{rd}': 1,
+    });
+    expect((await b.client.snapshots.list(rd)).map((s) => s.name)).toEqual(['OpenNebula-Snap-0']);
+    const props = (await b.client.resourceDefinitions.get(rd)).props ?? {};
+    expect(props['Aux/one/SNAPSHOT_SIZE/1']).toBeUndefined();
+    const { datagram } = await monitorOnce();
+    const payload = datagram.trim().split(' ')[4]!;
+    const monitor = vmMonitor(inflateSync(Buffer.from(payload, 'base64')).toString('utf8'));
+    // The disk grew to 8 MiB since; snapshot 0 keeps the size it was taken at.
+    expect(monitor).toMatch(/^DISK_SIZE=\[ID=0,SIZE=[1-8]\]$/m);
+    expect(snapshotLines(monitor)).toEqual(['SNAPSHOT_SIZE=[ID=0,DISK_ID=0,SIZE=4]']);
   });
 
   it('stops to the front-end and resumes on one-host-3 without copying the disks', async () => {

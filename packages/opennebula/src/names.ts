@@ -32,6 +32,25 @@ export const PROP_ONE_DS_ID = 'Aux/one/DS_ID';
 /** On a `tm restore` staging volume: the disk's resource definition it holds a backup for. */
 export const PROP_ONE_RESTORE_OF = 'Aux/one/RESTORE_OF';
 
+/**
+ * On a disk's definition, one key per snapshot our snap_create took: the volume's size in bytes
+ * when the snapshot was taken (LINSTOR measures no space per snapshot). `tm monitor` reads them
+ * from the resource view it fetches anyway and sends them as SNAPSHOT_SIZE; the snapshot deletes
+ * remove them. Named like OpenNebula's attribute, as the other `Aux/one/*` tags are.
+ */
+export const PROP_ONE_SNAPSHOT_SIZE_PREFIX = 'Aux/one/SNAPSHOT_SIZE/';
+
+/** The {@link PROP_ONE_SNAPSHOT_SIZE_PREFIX} key of snapshot `snapshotId`. */
+export function snapshotSizeProp(snapshotId: number): string {
+  return `${PROP_ONE_SNAPSHOT_SIZE_PREFIX}${snapshotId}`;
+}
+
+/** The snapshot id of an `OpenNebula-Snap-<id>` name, or undefined for any other name. */
+export function snapshotIdOf(name: string): number | undefined {
+  const match = /^OpenNebula-Snap-(\d+)$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** The `Aux/one/*` tags of a definition (only the ids that apply). */
 export function oneTags(ids: {
   imageId?: number | undefined;

@@ -199,6 +199,24 @@ export function definitionPropInView(
   return undefined;
 }
 
+/**
+ * Every property the resource definition sets under `prefix`, read from the `effective_props` of
+ * its resources in the resource view (as {@link definitionPropInView}); empty when none is set.
+ */
+export function definitionPropsInView(
+  resources: readonly ResourceWithVolumes[],
+  prefix: string,
+): Record<string, string> {
+  const found: Record<string, string> = {};
+  const first = resources.find((resource) => resource.effective_props !== undefined);
+  for (const key of Object.keys(first?.effective_props ?? {})) {
+    if (!key.startsWith(prefix)) continue;
+    const value = definitionPropInView([first!], key);
+    if (typeof value === 'string') found[key] = value;
+  }
+  return found;
+}
+
 /** Shared state and helpers of one volume service. */
 export class ServiceCore {
   readonly client: LinstorClient;

@@ -11,6 +11,7 @@ import { wrapFailure } from '../failure';
 import {
   callOf,
   definitionPropInView,
+  definitionPropsInView,
   isDeleting,
   isDiskless,
   KIB,
@@ -22,7 +23,7 @@ import {
 /** One volume's use of space. */
 export interface VolumeUsage {
   readonly resourceName: string;
-  /** The definition's value of each property asked for. */
+  /** The definition's value of each property asked for (and of each key under a prefix asked for). */
   readonly props: Readonly<Record<string, string>>;
   readonly sizeBytes: number | undefined;
   /** Bytes one copy of the data allocates (largest over the diskful replicas; thin pools: written data). */
@@ -34,6 +35,8 @@ export interface VolumeUsage {
 export interface VolumeUsageOptions extends SignalOptions {
   /** false: skip the snapshot view (one request; every `snapshots` list is empty). Default true. */
   readonly snapshots?: boolean;
+  /** Also return every definition property whose key starts with one of these (e.g. `Aux/x/`). */
+  readonly prefixes?: readonly string[];
 }
 
 /**
@@ -66,6 +69,9 @@ export async function volumeUsage(
       for (const key of keys) {
         const value = definitionPropInView(list, key);
         if (typeof value === 'string') props[key] = value;
+      }
+      for (const prefix of options.prefixes ?? []) {
+        Object.assign(props, definitionPropsInView(list, prefix));
       }
       let sizeKib: number | undefined;
       let allocatedKib: number | undefined;

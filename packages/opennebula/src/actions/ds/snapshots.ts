@@ -7,11 +7,16 @@ import type { ActionContext } from '../../context';
 import { snapshotName } from '../../names';
 import { OneError } from '../../protocol';
 import type { DsSnapshotRequest } from '../../requests/ds';
+import { forgetSnapshotSizes } from '../../snapshot-sizes';
 
 export async function dsSnapDelete(ctx: ActionContext, request: DsSnapshotRequest): Promise<undefined> {
-  const { existed } = await ctx
-    .service(request.datastore)
-    .deleteSnapshot(request.source, snapshotName(request.snapshotId), ctx.call());
+  const service = ctx.service(request.datastore);
+  const { existed } = await service.deleteSnapshot(
+    request.source,
+    snapshotName(request.snapshotId),
+    ctx.call(),
+  );
+  await forgetSnapshotSizes(ctx, service, request.source, [snapshotName(request.snapshotId)]);
   ctx.log.info(
     `${existed ? 'deleted' : 'already gone:'} snapshot ${request.snapshotId} of ${request.source}`,
   );
@@ -45,6 +50,10 @@ export async function dsSnapFlatten(ctx: ActionContext, request: DsSnapshotReque
     );
   }
   for (const snapshot of snapshots) await service.deleteSnapshot(request.source, snapshot.name, ctx.call());
+  await forgetSnapshotSizes(ctx, service, request.source, [
+    ...snapshots.map((s) => s.name),
+    ...snapshots.map((s) => s.snapshotName),
+  ]);
   ctx.log.info(`flattened ${request.source} to snapshot ${request.snapshotId}`);
   return undefined;
 }

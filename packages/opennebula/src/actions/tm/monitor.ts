@@ -6,11 +6,13 @@
  * (and the group's placement, which a bridge keeps in memory and one-shot calls in a file, for ten
  * minutes).
  *
- * No SNAPSHOT_SIZE lines: oned shows a snapshot as `<monitored>/<size at creation>`, the monitored
- * figure being the space the snapshot takes (`du` of a qcow2 snapshot, `rbd du` on Ceph). LINSTOR's
- * REST API reports no space per snapshot, only the volume size the snapshot was taken at, which is
- * the second figure again and would claim a full copy for every thin snapshot; reading it cost a
- * second view of every snapshot in the cluster. Without the line oned shows `-` (not measured).
+ * SNAPSHOT_SIZE lines come from the same view: LINSTOR's REST API reports no space per snapshot,
+ * only the volume size the snapshot was taken at, and reading it would cost the snapshot view of
+ * the whole cluster. So our snap_create records that size on the disk's definition
+ * (`Aux/one/SNAPSHOT_SIZE/<id>`, snapshot-sizes.ts) and the snapshot deletes remove it; the
+ * resource view carries the definition's properties. oned shows a snapshot as
+ * `<monitored>/<size at creation>`, so a thin snapshot shows its full size, as a raw file's would.
+ * Snapshots another tool took have no record and are not reported (oned shows `-`).
  */
 
 import { PROP_HV_PLATFORM } from '@linstor-hv/api';
@@ -18,11 +20,23 @@ import type { ActionContext } from '../../context';
 import { PLATFORM } from '../../context';
 import { MIB } from '../../disks';
 import { monitordAddress, monitordKey, monitorMessage, sendDatagram } from '../../monitord';
-import { PROP_ONE_DISK_ID, PROP_ONE_VM_ID } from '../../names';
+import { PROP_ONE_DISK_ID, PROP_ONE_SNAPSHOT_SIZE_PREFIX, PROP_ONE_VM_ID } from '../../names';
 import type { DsMonitorRequest } from '../../requests/ds';
 import { capacityLines } from '../ds/monitor';
 
 const mb = (bytes: number | undefined) => Math.ceil((bytes ?? 0) / MIB);
+
+/** The recorded snapshot sizes among a definition's properties, by snapshot id (ascending). */
+function snapshotSizes(props: Readonly<Record<string, string>>): [number, number][] {
+  const sizes: [number, number][] = [];
+  for (const [key, value] of Object.entries(props)) {
+    if (!key.startsWith(PROP_ONE_SNAPSHOT_SIZE_PREFIX)) continue;
+    const id = key.slice(PROP_ONE_SNAPSHOT_SIZE_PREFIX.length);
+    if (!/^\d+$/.test(id) || !/^\d+$/.test(value)) continue;
+    sizes.push([Number(id), Number(value)]);
+  }
+  return sizes.sort(([a], [b]) => a - b);
+}
 
 /** The `VM=[ID=…,MONITOR="…"]` lines for every VM with LINSTOR disks. */
 export async function vmDiskPayload(ctx: ActionContext, request: DsMonitorRequest): Promise<string> {
@@ -31,6 +45,7 @@ export async function vmDiskPayload(ctx: ActionContext, request: DsMonitorReques
     .volumeUsage({ key: PROP_HV_PLATFORM, value: PLATFORM }, [PROP_ONE_VM_ID, PROP_ONE_DISK_ID], {
       ...ctx.call(),
       snapshots: false,
+      prefixes: [PROP_ONE_SNAPSHOT_SIZE_PREFIX],
     });
   const byVm = new Map<string, string[]>();
   for (const volume of usage) {
@@ -39,6 +54,9 @@ export async function vmDiskPayload(ctx: ActionContext, request: DsMonitorReques
     if (vmId === undefined || diskId === undefined) continue;
     const lines = byVm.get(vmId) ?? [];
     lines.push(`DISK_SIZE=[ID=${diskId},SIZE=${mb(volume.allocatedBytes ?? volume.sizeBytes)}]`);
+    for (const [snapshotId, bytes] of snapshotSizes(volume.props)) {
+      lines.push(`SNAPSHOT_SIZE=[ID=${snapshotId},DISK_ID=${diskId},SIZE=${mb(bytes)}]`);
+    }
     byVm.set(vmId, lines);
   }
   return [...byVm]

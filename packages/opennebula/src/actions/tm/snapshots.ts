@@ -2,7 +2,8 @@
  * VM disk snapshots: `OpenNebula-Snap-<id>` on the disk's own volume (its clone, the persistent
  * image, or a volatile disk), the same names the DS snapshot actions use. `snap_create_live`
  * freezes the guest's filesystems (`virsh domfsfreeze`, which needs the guest agent) around the
- * snapshot and always thaws them again; without an agent the snapshot is crash-consistent.
+ * snapshot and always thaws them again; without an agent the snapshot is crash-consistent. Each
+ * snapshot's size is recorded on the disk's definition for `tm monitor` (snapshot-sizes.ts).
  */
 
 import type { ActionContext } from '../../context';
@@ -10,15 +11,17 @@ import { vmDiskVolume } from '../../disks';
 import { oneTags, snapshotName } from '../../names';
 import { OneError } from '../../protocol';
 import type { TmSnapshotRequest } from '../../requests/tm';
+import { forgetSnapshotSizes, recordSnapshotSize } from '../../snapshot-sizes';
 
 const VIRSH = ['virsh', '-c', 'qemu:///system'];
 
 export async function tmSnapCreate(ctx: ActionContext, request: TmSnapshotRequest): Promise<undefined> {
   const { service, name, disk } = await vmDiskVolume(ctx, request.vmId, request.disk.diskId, request.dsId);
-  await service.createSnapshot(name, snapshotName(request.snapshotId), {
+  const taken = await service.createSnapshot(name, snapshotName(request.snapshotId), {
     props: oneTags({ imageId: disk.imageId, vmId: request.vmId, diskId: disk.diskId, dsId: request.dsId }),
     ...ctx.call(),
   });
+  await recordSnapshotSize(ctx, service, name, request.snapshotId, taken.sizeBytes);
   ctx.log.info(`snapshot ${request.snapshotId} of ${name}`);
   return undefined;
 }
@@ -50,6 +53,7 @@ export async function tmSnapCreateLive(ctx: ActionContext, request: TmSnapshotRe
 export async function tmSnapDelete(ctx: ActionContext, request: TmSnapshotRequest): Promise<undefined> {
   const { service, name } = await vmDiskVolume(ctx, request.vmId, request.disk.diskId, request.dsId);
   await service.deleteSnapshot(name, snapshotName(request.snapshotId), ctx.call());
+  await forgetSnapshotSizes(ctx, service, name, [snapshotName(request.snapshotId)]);
   return undefined;
 }
 
