@@ -1,12 +1,12 @@
 /**
  * The systemd units shipped for the front-end agree with what the remotes and the CLI expect: the
- * socket `linstor-hv one` tries first, oneadmin (who runs the drivers) as the only one who may
- * connect and as the bridge's user, the command the README installs, and a /var/tmp shared with
+ * socket `linstor-hv one` tries first, in oneadmin's own 0700 directory (no other bridge's),
+ * oneadmin (who runs the drivers) as the only one who may connect and as the bridge's user, the command the README installs, and a /var/tmp shared with
  * one-shot calls (the attach locks and uploaded images live there).
  */
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { loadConfig } from '@linstor-hv/opennebula';
 import { describe, expect, it } from 'vitest';
 import { defaultSocketPath } from '../../apps/linstor-hv/src/commands/bridge';
@@ -38,8 +38,34 @@ describe('systemd units for linstor-hv bridge --platform opennebula', () => {
       "process.env.LINSTOR_HV_ONE_SOCKET ?? defaultSocketPath('opennebula')",
     );
     expect(socket).toMatchObject({ SocketUser: 'oneadmin', SocketGroup: 'oneadmin', SocketMode: '0600' });
-    // A 0700 root directory would keep oneadmin from reaching its own socket.
-    expect(Number.parseInt(socket.DirectoryMode ?? '0700', 8) & 0o005).toBe(0o005);
+    // The README names the same socket.
+    expect(readme).toContain(`\`${defaultSocketPath('opennebula')}\``);
+  });
+
+  it("keeps the socket in oneadmin's own 0700 directory, made before systemd binds in it", () => {
+    const directory = dirname(defaultSocketPath('opennebula'));
+    expect(socket.ExecStartPre).toBe(`/usr/bin/install -d -m 0700 -o oneadmin -g oneadmin ${directory}`);
+    expect(socket.DirectoryMode).toBe('0700');
+    // Every other bridge's socket lives elsewhere: the Proxmox bridge's /run/linstor-hv is root's
+    // (0700) and cinder's is cinder's, and a host may run several bridges.
+    const others = readdirSync(join(ROOT, 'packages'))
+      .filter((p) => p !== 'opennebula')
+      .flatMap((p) => {
+        const dir = join(ROOT, 'packages', p, 'systemd');
+        return existsSync(dir)
+          ? readdirSync(dir)
+              .filter((f) => f.endsWith('.socket'))
+              .map((f) => join(dir, f))
+          : [];
+      });
+    expect(others.some((path) => path.includes('proxmox'))).toBe(true);
+    for (const path of others) {
+      const theirs = dirname(section(readFileSync(path, 'utf8'), 'Socket').ListenStream ?? '');
+      expect(theirs, path).not.toBe(directory);
+      expect(theirs.startsWith(`${directory}/`) || directory.startsWith(`${theirs}/`), path).toBe(false);
+    }
+    for (const platform of ['proxmox', 'cinder'])
+      expect(dirname(defaultSocketPath(platform))).not.toBe(directory);
   });
 
   it('runs the installed linstor-hv as oneadmin, sharing /var/tmp with one-shot calls', () => {

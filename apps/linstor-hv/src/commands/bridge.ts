@@ -3,7 +3,8 @@
  * [--sweep-grace D]`: the resident JSON-RPC bridge serving one platform's method table, and (for
  * platforms that have one) the periodic orphan sweep of the storages it served. Under systemd the socket comes from socket
  * activation (`LISTEN_FDS`); otherwise the bridge binds `--socket` (default
- * `/run/linstor-hv/<platform>.sock`, for Cinder `/run/linstor-hv-cinder/cinder.sock`). It runs until
+ * `/run/linstor-hv/<platform>.sock`, for Cinder `/run/linstor-hv-cinder/cinder.sock`, for OpenNebula
+ * `/run/linstor-hv-one/opennebula.sock`). It runs until
  * SIGTERM or SIGINT and then stops gracefully.
  */
 
@@ -63,7 +64,10 @@ const DEFAULT_SWEEP_INTERVAL = '15m';
  * and is closed to others (0700), so a bridge that does not run as root cannot share
  * /run/linstor-hv (root's) with the Proxmox bridge on the same host.
  */
-const OWN_SOCKET_PATHS: Record<string, string> = { cinder: '/run/linstor-hv-cinder/cinder.sock' };
+const OWN_SOCKET_PATHS: Record<string, string> = {
+  cinder: '/run/linstor-hv-cinder/cinder.sock',
+  opennebula: '/run/linstor-hv-one/opennebula.sock',
+};
 
 /** The socket a platform's bridge listens on unless told otherwise. */
 export function defaultSocketPath(platform: string): string {
@@ -93,7 +97,7 @@ export function registerBridgeCommand(
     .requiredOption('--platform <name>', `the platform: ${Object.keys(PLATFORMS).sort().join(', ')}`)
     .option(
       '--socket <path>',
-      'socket path when not socket-activated (default /run/linstor-hv/<platform>.sock; cinder: /run/linstor-hv-cinder/cinder.sock)',
+      'socket path when not socket-activated (default /run/linstor-hv/<platform>.sock; cinder: /run/linstor-hv-cinder/cinder.sock; opennebula: /run/linstor-hv-one/opennebula.sock)',
     )
     .option('--group <group>', 'a group allowed to connect (socket 0660 instead of 0600)')
     .option(

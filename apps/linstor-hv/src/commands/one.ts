@@ -4,7 +4,7 @@
  * result goes to stdout alone, progress and the failure line to stderr.
  *
  * When a bridge (`linstor-hv bridge --platform opennebula`) listens on the front-end's socket
- * (`LINSTOR_HV_ONE_SOCKET`, default /run/linstor-hv/opennebula.sock), the call is handed to it as
+ * (`LINSTOR_HV_ONE_SOCKET`, default /run/linstor-hv-one/opennebula.sock), the call is handed to it as
  * `one.<driver>.<action>` and its answer printed; when there is none, it is shutting down or the
  * connection is lost, the action runs here (every action is safe to repeat).
  */
