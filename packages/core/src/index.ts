@@ -72,6 +72,7 @@ export {
   validateOwnership,
 } from './naming';
 export type { AdoptedVolume } from './service/adopt';
+export { defaultAttemptId } from './service/attempts';
 export type { CapacityOptions } from './service/capacity';
 export type { ClusterIdentity } from './service/cluster';
 export { CLEANUP_BUDGET_MS, migrationOf, type SignalOptions } from './service/core';
@@ -103,7 +104,6 @@ export type {
 export type { OwnerUsage, UsageOptions } from './service/usage';
 export { createVolumeService, VolumeService } from './service/volume-service';
 export type { VolumeUsage, VolumeUsageOptions } from './service/volume-usage';
-export { defaultAttemptId } from './service/volumes';
 export {
   DEFAULT_SWEEP_GRACE_MS,
   formatDuration,

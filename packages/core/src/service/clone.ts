@@ -21,6 +21,7 @@ import type { GroupPlacement } from '../capacity';
 import { VolumeError, VolumeNotFoundError, VolumeValidationError } from '../errors';
 import { wrapFailureAfterCleanup } from '../failure';
 import { isOwnVolume, ownershipProps, snapshotNameFor } from '../naming';
+import { collisionMessage, defaultAttemptId, pendingAttempt, pendingProps } from './attempts';
 import {
   type BuildOutcome,
   type CloneJob,
@@ -44,13 +45,9 @@ import { removeTemporaryDefinition } from './temporary';
 import type { CloneRequest, CreateResult } from './types';
 import {
   checkExtraProps,
-  collisionMessage,
-  defaultAttemptId,
   diskfulNodes,
   finishedNodes,
   growDefinition,
-  pendingAttempt,
-  pendingProps,
   removeUnfinished,
   requireReplicas,
 } from './volumes';

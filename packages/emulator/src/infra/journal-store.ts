@@ -9,24 +9,27 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { constants as fsConstants } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyRecord } from './copy';
+import {
+  completeLines,
+  DSYNC,
+  decode,
+  encode,
+  fsyncDirectory,
+  JOURNAL_FLAGS,
+  type JournalOp,
+  journalName,
+  removeStaleFiles,
+  SNAPSHOT_FILE,
+  SNAPSHOT_TEMP,
+  type SnapshotHeader,
+} from './journal-files';
+import { changeId, type ReadSet, type SecondaryIndex, TrieNode, type TxState } from './journal-trie';
 import type { Store, StoreKey, StoreReads, StoreWatcher } from './store';
 
-const SNAPSHOT_FILE = 'snapshot.json';
-const SNAPSHOT_TEMP = 'snapshot.json.tmp';
-const JOURNAL_PREFIX = 'journal-';
-const JOURNAL_SUFFIX = '.log';
-const BIGINT_TAG = '$bigint';
 const DEFAULT_COMPACT_BYTES = 16 * 1024 * 1024;
-/**
- * Journal writes are synchronous-data writes where the platform has them (O_DSYNC: each write
- * returns once its data and the file size are on disk, as a write followed by fdatasync), which
- * saves a round trip to the thread pool per commit; elsewhere each commit calls datasync.
- */
-const DSYNC = fsConstants.O_DSYNC;
-const JOURNAL_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | (DSYNC ?? 0);
 
 export interface JournalStoreOptions {
   /** Journal size (bytes) after which the next commit writes a snapshot and starts a new journal. */
@@ -39,111 +42,6 @@ export interface JournalStoreOptions {
  * if the process had died there. For crash tests only.
  */
 export type BeforeCommitHook = () => void | Promise<void>;
-
-/** One change inside a journal line: `[collection, key, value]` is a put, `[collection, key]` a delete. */
-type JournalOp = [string, string[], unknown] | [string, string[]];
-
-/** First line of the snapshot file; every further line is one record `[collection, key, value]`. */
-interface SnapshotHeader {
-  /** Journal generation to replay on top of this snapshot. */
-  generation: number;
-}
-
-/**
- * A node of a collection's key trie; `size` counts the records in this subtree (for O(depth)
- * counts); `version` is the store's change clock at the last change anywhere in the subtree (for
- * trackReads/readsCurrent).
- */
-class TrieNode {
-  has = false;
-  value: unknown = undefined;
-  size = 0;
-  version = 0;
-  children: Map<string, TrieNode> | undefined;
-}
-
-/** What trackReads records: each trie node a read depended on, with its version then. */
-type ReadSet = Map<TrieNode, number>;
-
-/** A secondary index (see Store.defineIndex): term → the keys (by joined id) of the records under it. */
-interface SecondaryIndex {
-  terms: (record: unknown) => readonly string[];
-  byTerm: Map<string, Map<string, StoreKey>>;
-}
-
-interface PendingChange {
-  collection: string;
-  key: string[];
-  /** The value before the transaction touched the key (for rollback). */
-  before: { has: boolean; value: unknown };
-}
-
-interface TxState {
-  changes: Map<string, PendingChange>;
-  finished: boolean;
-  /** Run after a durable commit, in order (see Store.afterCommit). */
-  afterCommit: (() => void)[];
-  /** Run on rollback, in reverse order (see Store.onRollback). */
-  onRollback: (() => void)[];
-}
-
-/** JSON replacer/reviver pair that keeps bigints exact across the journal. */
-function replaceBigint(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? { [BIGINT_TAG]: value.toString() } : value;
-}
-
-function reviveBigint(_key: string, value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const obj = value as Record<string, unknown>;
-    const tagged = obj[BIGINT_TAG];
-    if (typeof tagged === 'string' && Object.keys(obj).length === 1) return BigInt(tagged);
-  }
-  return value;
-}
-
-/** JSON of a value; the bigint-tagging replacer (slow on large states) only runs when a bigint is present. */
-function encode(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch (e) {
-    if (!(e instanceof TypeError)) throw e;
-    return JSON.stringify(value, replaceBigint);
-  }
-}
-
-/** Parses one line written by {@link encode}; the reviver only runs when the line carries a tagged bigint. */
-function decode(text: string): unknown {
-  return text.includes(`"${BIGINT_TAG}"`) ? JSON.parse(text, reviveBigint) : JSON.parse(text);
-}
-
-/** The complete lines of a file (a last line without newline is left out), with the length they cover. */
-function completeLines(raw: Buffer): { lines: string[]; validBytes: number } {
-  const lines: string[] = [];
-  let start = 0;
-  for (;;) {
-    const newline = raw.indexOf(0x0a, start);
-    if (newline < 0) return { lines, validBytes: start };
-    lines.push(raw.subarray(start, newline).toString('utf8'));
-    start = newline + 1;
-  }
-}
-
-function changeId(collection: string, key: StoreKey): string {
-  return `${collection}\u0000${key.join('\u0000')}`;
-}
-
-function journalName(generation: number): string {
-  return `${JOURNAL_PREFIX}${generation}${JOURNAL_SUFFIX}`;
-}
-
-async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, fsConstants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * Opens (or creates) the store kept in `dir`. The directory holds `snapshot.json` and
@@ -226,7 +124,7 @@ export class JournalStore implements Store {
       await this.journal.sync();
     }
     this.journalBytes = validBytes;
-    await this.removeStaleFiles();
+    await removeStaleFiles(this.dir, this.generation);
   }
 
   /** Records handed out by get/list so far (tests use it to prove that lookups do not scan). */
@@ -544,17 +442,7 @@ export class JournalStore implements Store {
     this.generation = nextGeneration;
     await previous?.close();
     await fsyncDirectory(this.dir);
-    await this.removeStaleFiles();
-  }
-
-  /** Removes journals of other generations and a leftover temp snapshot. */
-  private async removeStaleFiles(): Promise<void> {
-    const current = journalName(this.generation);
-    for (const name of await readdir(this.dir)) {
-      const staleJournal =
-        name.startsWith(JOURNAL_PREFIX) && name.endsWith(JOURNAL_SUFFIX) && name !== current;
-      if (staleJournal || name === SNAPSHOT_TEMP) await rm(join(this.dir, name), { force: true });
-    }
+    await removeStaleFiles(this.dir, this.generation);
   }
 
   private activeTx(op: string): TxState {
