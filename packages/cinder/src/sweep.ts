@@ -8,7 +8,7 @@
  * grace period therefore never undercuts.
  */
 
-import { type SweepReport, sweepOrphans } from '@linstor-hv/core';
+import { type SweepReport, sweepEach, sweepOrphans } from '@linstor-hv/core';
 import { type BackendRegistry, PLATFORM } from './backend';
 import { type BackendConfig, callBudgetMs } from './protocol';
 
@@ -41,31 +41,17 @@ export async function sweepCinderOrphans(
       .join('\n');
     clusters.set(key, [...(clusters.get(key) ?? []), backend]);
   }
-  const entries: SweepReport['entries'][number][] = [];
-  const totals = { removed: 0, kept: 0, failed: 0 };
-  let firstError: unknown;
-  for (const backends of clusters.values()) {
-    options.signal.throwIfAborted();
-    const [first] = backends;
-    if (!first) continue;
-    try {
-      const report = await sweepOrphans(first.client, {
+  return sweepEach(
+    [...clusters.values()].filter((backends) => backends.length > 0),
+    (backends) =>
+      sweepOrphans(backends[0]!.client, {
         platform: PLATFORM,
         graceMs: sweepGraceMs(
           options.graceMs,
           backends.map((b) => b.config),
         ),
         signal: options.signal,
-      });
-      entries.push(...report.entries);
-      totals.removed += report.removed;
-      totals.kept += report.kept;
-      totals.failed += report.failed;
-    } catch (error) {
-      if (options.signal.aborted) throw error;
-      firstError ??= error;
-    }
-  }
-  if (firstError !== undefined) throw firstError;
-  return { entries, ...totals };
+      }),
+    options.signal,
+  );
 }

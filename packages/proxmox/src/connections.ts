@@ -15,6 +15,7 @@ import {
   type PlacementCache,
   SshExecutor,
   type SweepReport,
+  sweepEach,
   sweepOrphans,
   VolumeService,
 } from '@linstor-hv/core';
@@ -275,31 +276,17 @@ export class ConnectionPool {
    * its error is thrown after they ran.
    */
   async sweepOrphans(options: { graceMs: number; signal: AbortSignal }): Promise<SweepReport> {
-    const entries: SweepReport['entries'][number][] = [];
-    const totals = { removed: 0, kept: 0, failed: 0 };
-    let firstError: unknown;
-    for (const entry of [...this.clients.values()]) {
-      entry.inUse++;
-      try {
-        for (const ownerId of entry.owners) {
-          options.signal.throwIfAborted();
-          try {
-            const report = await sweepOrphans(entry.client, { ...options, platform: PLATFORM, ownerId });
-            entries.push(...report.entries);
-            totals.removed += report.removed;
-            totals.kept += report.kept;
-            totals.failed += report.failed;
-          } catch (error) {
-            if (options.signal.aborted) throw error;
-            firstError ??= error;
-          }
-        }
-      } finally {
-        entry.inUse--;
-      }
+    const entries = [...this.clients.values()];
+    for (const entry of entries) entry.inUse++;
+    try {
+      return await sweepEach(
+        entries.flatMap((entry) => [...entry.owners].map((ownerId) => ({ client: entry.client, ownerId }))),
+        ({ client, ownerId }) => sweepOrphans(client, { ...options, platform: PLATFORM, ownerId }),
+        options.signal,
+      );
+    } finally {
+      for (const entry of entries) entry.inUse--;
     }
-    if (firstError !== undefined) throw firstError;
-    return { entries, ...totals };
   }
 
   /** Closes clients nobody used for a while. */
