@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const problems = [];
+// Failing tests by name, repeated at the end so that the tail of a long CI log says what failed.
+const failures = [];
 
 function run(cmd, args, opts = {}) {
   console.log(`\n==> ${cmd} ${args.join(' ')}`);
@@ -22,6 +24,14 @@ function run(cmd, args, opts = {}) {
   });
   if (opts.capture && r.stdout) process.stdout.write(r.stdout);
   return r;
+}
+
+function firstLine(text) {
+  const line =
+    String(text ?? 'no message')
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? 'no message';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
 function reportFiles() {
@@ -54,6 +64,13 @@ if (build.status === 0) {
       (t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0,
     ).length;
     totals.failed += brokenFiles;
+    for (const file of rep.testResults ?? []) {
+      const where = file.name.startsWith(root) ? file.name.slice(root.length + 1) : file.name;
+      const failed = (file.assertionResults ?? []).filter((a) => a.status === 'failed');
+      for (const a of failed) failures.push(`${where}: ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+      if (file.status === 'failed' && failed.length === 0)
+        failures.push(`${where}: ${firstLine(file.message)}`);
+    }
   }
 
   // The Proxmox suite runs twice: the plugin through a bridge, and through the one-shot command
@@ -75,6 +92,7 @@ if (build.status === 0) {
       totals.skipped += skippedSub;
       totals.passed += total - failedSub - skippedSub;
     }
+    for (const x of out.matchAll(/^not ok .*$/gm)) failures.push(`prove (${transport}): ${x[0]}`);
     if (pr.status !== 0) {
       problems.push(`prove (${transport}) failed`);
       if (failedSub === 0) totals.failed += 1;
@@ -116,6 +134,7 @@ if (build.status === 0) {
   }
 }
 
+if (failures.length) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
 if (problems.length) console.log(`\nproblems: ${problems.join('; ')}`);
 const ok = problems.length === 0 && totals.failed === 0;
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
