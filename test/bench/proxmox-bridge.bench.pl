@@ -145,8 +145,9 @@ sleep(5);
 my $rss_idle = rss_mib($h->bridge_pid());
 
 # --- what the emulator's changes cost on this machine -------------------------------------------
-# Each change the emulator commits appends to its journal and fsyncs it; a snapshot copies the
-# volume file with `cp --sparse=always` where the file system has no reflink (ext4).
+# Each change the emulator commits appends to its journal (flushed to disk later, as H2 does; an
+# fsync per change with --flush-each-commit); a snapshot copies the volume file with
+# `cp --sparse=always` where the file system has no reflink (ext4).
 my (@fsync, @cp);
 {
     my $dir = $h->scratch();
@@ -231,7 +232,9 @@ The bridge itself: `bridge.hello` round trip from Perl %s p50 / %s p95 on one ke
 Where the time goes: the bridge's own part (answering from memory: `status` within statuscache)
 is the round trip above plus the module's JSON. A call's REST requests go one after the other where
 each needs the previous answer; the "emulator" column is the time spent inside them. Each change the
-emulator commits is one journal append plus fsync, on this machine %s p50 / %s p95 during the run
+emulator commits is one journal append, flushed to disk within 500 ms as the controller's default H2
+database does; an fsync, which `--flush-each-commit` would add to every change, costs %s p50 / %s p95
+on this machine during the run
 (`alloc_image` makes four changes, diskless `activate_volume` two, `free_image`, `volume_resize`,
 `volume_snapshot`, `volume_snapshot_delete` and `deactivate_volume` one); a snapshot also copies the
 volume file with `cp --sparse=always` (no reflink on ext4), %s p50 / %s p95 for an 8 MiB sparse

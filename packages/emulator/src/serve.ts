@@ -17,7 +17,9 @@ export const SERVE_USAGE = `usage: linstor-hv-emulator serve [options]
   --redirect-http           plain listeners answer /v1/... with a 302 to the first https listener
   --token-file FILE         bearer tokens, one per line (or {"token": "..."}); turns token mode on
   --rest-api-version X.Y.Z  REST API version to advertise (default 1.28.0)
-  --journal-limit BYTES     journal size that triggers a state snapshot (default 16 MiB)`;
+  --journal-limit BYTES     journal size that triggers a state snapshot (default 16 MiB)
+  --flush-each-commit       wait for the disk on every commit (default: flushed within 500 ms,
+                            as the controller's default H2 database does)`;
 
 /** Splits `host:port` (IPv6 as `[::1]:port`). */
 function hostPort(value: string, what: string): { host: string; port: number } {
@@ -81,6 +83,7 @@ export async function runServe(argv: string[]): Promise<RunningEmulator | undefi
       'token-file': { type: 'string' },
       'rest-api-version': { type: 'string' },
       'journal-limit': { type: 'string' },
+      'flush-each-commit': { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
@@ -115,6 +118,7 @@ export async function runServe(argv: string[]): Promise<RunningEmulator | undefi
     tokens: values['token-file'] ? await readTokens(values['token-file']) : undefined,
     restApiVersion: values['rest-api-version'],
     compactAfterBytes: journalLimit,
+    flushEachCommit: values['flush-each-commit'] ?? false,
   });
   const shutdown = () => {
     emulator.stop().then(

@@ -73,6 +73,8 @@ export interface StartOptions {
   now?: () => number;
   /** Journal size in bytes that triggers a snapshot (default 16 MiB). */
   compactAfterBytes?: number;
+  /** Wait for the disk on every commit instead of flushing within H2's write delay (see JournalStoreOptions). */
+  flushEachCommit?: boolean;
 }
 
 export interface RunningEmulator {
@@ -136,6 +138,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   const tokens = options.tokens ?? [];
   const store = await openJournalStore(join(dataDir, STATE_DIR), {
     compactAfterBytes: options.compactAfterBytes,
+    flushEachCommit: options.flushEachCommit,
   });
 
   const prepareState = async () => {

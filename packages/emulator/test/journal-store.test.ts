@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -200,6 +200,37 @@ describe('journal store: durability', () => {
     await store.transaction(() => store.put('rds', ['B'], 2));
     await reopen();
     expect(store.list('rds')).toEqual([2]);
+  });
+
+  it.each([
+    ['flushed within the write delay', false],
+    ['flushed on every commit', true],
+  ])(
+    'holds every answered commit for a process that is killed right after (%s)',
+    async (_mode, flushEachCommit) => {
+      await reopen({ flushEachCommit, flushDelayMs: 60_000 });
+      await store.transaction(() => store.put('rds', ['A'], { size: 1n }));
+      await store.transaction(() => store.put('rds', ['B'], { size: 2n }));
+      // What the files hold now is what a new emulator starts from after a SIGKILL: no close, no flush.
+      const copy = await mkdtemp(join(tmpdir(), 'emu-store-killed-'));
+      try {
+        await cp(dir, copy, { recursive: true });
+        const restarted = await openJournalStore(copy);
+        expect(restarted.list('rds')).toEqual([{ size: 1n }, { size: 2n }]);
+        await restarted.close();
+      } finally {
+        await rm(copy, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('flushes written commits on close and keeps accepting commits after a background flush', async () => {
+    await reopen({ flushDelayMs: 5 });
+    await store.transaction(() => store.put('rds', ['A'], 1));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await store.transaction(() => store.put('rds', ['B'], 2));
+    await reopen();
+    expect(store.list('rds')).toEqual([1, 2]);
   });
 
   it('refuses use after close', async () => {

@@ -12,12 +12,13 @@ export const JOURNAL_PREFIX = 'journal-';
 export const JOURNAL_SUFFIX = '.log';
 export const BIGINT_TAG = '$bigint';
 /**
- * Journal writes are synchronous-data writes where the platform has them (O_DSYNC: each write
- * returns once its data and the file size are on disk, as a write followed by fdatasync), which
- * saves a round trip to the thread pool per commit; elsewhere each commit calls datasync.
+ * With commits flushed one by one, journal writes are synchronous-data writes where the platform
+ * has them (O_DSYNC: each write returns once its data and the file size are on disk, as a write
+ * followed by fdatasync); elsewhere each commit calls datasync.
  */
 export const DSYNC = fsConstants.O_DSYNC;
-export const JOURNAL_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | (DSYNC ?? 0);
+export const JOURNAL_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT;
+export const FLUSHED_JOURNAL_FLAGS = JOURNAL_FLAGS | (DSYNC ?? 0);
 
 /** One change inside a journal line: `[collection, key, value]` is a put, `[collection, key]` a delete. */
 export type JournalOp = [string, string[], unknown] | [string, string[]];

@@ -1,14 +1,16 @@
 /**
  * The durable Store: all records live in memory (one key trie per collection, so prefix lookups
  * touch only their own subtree) and every committed transaction is appended as one line to a
- * journal file and fsynced before `transaction()` resolves. When the journal grows past a limit the
+ * journal file before `transaction()` resolves, so a killed process loses nothing it answered. The
+ * flush to disk follows within `flushDelayMs`, as LINSTOR's default H2 database flushes its log
+ * within its write delay; `flushEachCommit` waits for the disk instead. When the journal grows past a limit the
  * whole state is written to a snapshot (temp file, fsync, rename, fsync directory) and a new journal
  * generation starts. At startup the snapshot is loaded and its journal replayed; a torn last line
  * (a write cut short by SIGKILL) is dropped and cut off, so a crash at any moment leaves a state
  * that opens: every transaction is either fully there or absent.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyRecord } from './copy';
@@ -17,6 +19,7 @@ import {
   DSYNC,
   decode,
   encode,
+  FLUSHED_JOURNAL_FLAGS,
   fsyncDirectory,
   JOURNAL_FLAGS,
   type JournalOp,
@@ -30,10 +33,24 @@ import { changeId, type ReadSet, type SecondaryIndex, TrieNode, type TxState } f
 import type { Store, StoreKey, StoreReads, StoreWatcher } from './store';
 
 const DEFAULT_COMPACT_BYTES = 16 * 1024 * 1024;
+/**
+ * H2's default write delay (`SET WRITE_DELAY`, 500 ms), which the controller keeps: its JDBC URL
+ * sets no other (linstor-server `H2DatabaseInfo.jdbcUrl`).
+ */
+const DEFAULT_FLUSH_DELAY_MS = 500;
 
 export interface JournalStoreOptions {
   /** Journal size (bytes) after which the next commit writes a snapshot and starts a new journal. */
   compactAfterBytes?: number;
+  /**
+   * Wait for the disk before a commit resolves (a controller on a database that syncs every
+   * commit). Default: the journal line is written before the commit resolves and flushed to disk
+   * within `flushDelayMs`, which survives a killed process but not a power cut, like the
+   * controller's default H2 database.
+   */
+  flushEachCommit?: boolean;
+  /** Longest time a written commit waits for its flush to disk (default 500 ms, H2's write delay). */
+  flushDelayMs?: number;
 }
 
 /**
@@ -52,7 +69,10 @@ export async function openJournalStore(
   options: JournalStoreOptions = {},
 ): Promise<JournalStore> {
   await mkdir(dir, { recursive: true });
-  const store = new JournalStore(dir, options.compactAfterBytes ?? DEFAULT_COMPACT_BYTES);
+  const store = new JournalStore(dir, options.compactAfterBytes ?? DEFAULT_COMPACT_BYTES, {
+    flushEachCommit: options.flushEachCommit ?? false,
+    flushDelayMs: options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS,
+  });
   await store.load();
   return store;
 }
@@ -68,6 +88,9 @@ export class JournalStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
   private journal: FileHandle | undefined;
   private journalBytes = 0;
+  /** The flush to disk that written commits wait for (background mode), and the one running. */
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
   private generation = 0;
   private closed = false;
   /** Change clock: every change of a record stamps the trie nodes on its path with the next value. */
@@ -83,7 +106,15 @@ export class JournalStore implements Store {
   constructor(
     private readonly dir: string,
     private readonly compactAfterBytes: number,
+    private readonly flush: { flushEachCommit: boolean; flushDelayMs: number } = {
+      flushEachCommit: false,
+      flushDelayMs: DEFAULT_FLUSH_DELAY_MS,
+    },
   ) {}
+
+  private get journalFlags(): number {
+    return this.flush.flushEachCommit ? FLUSHED_JOURNAL_FLAGS : JOURNAL_FLAGS;
+  }
 
   /** Loads the snapshot and replays its journal; cuts off a torn last line. */
   async load(): Promise<void> {
@@ -115,7 +146,7 @@ export class JournalStore implements Store {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     const existed = validBytes > 0 || (await stat(journalPath).catch(() => undefined)) !== undefined;
-    this.journal = await open(journalPath, JOURNAL_FLAGS);
+    this.journal = await open(journalPath, this.journalFlags);
     // A new journal's directory entry must be durable too, or its commits could vanish with it.
     if (!existed) await fsyncDirectory(this.dir);
     const size = (await this.journal.stat()).size;
@@ -292,6 +323,9 @@ export class JournalStore implements Store {
   async close(): Promise<void> {
     await this.enqueue(async () => {
       this.closed = true;
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      await this.flushNow();
       await this.journal?.close();
       this.journal = undefined;
     });
@@ -361,17 +395,49 @@ export class JournalStore implements Store {
     const journal = this.journal;
     if (!journal) throw new Error('the emulator store is closed');
     let written = 0;
-    while (written < line.length) {
-      const { bytesWritten } = await journal.write(
-        line,
-        written,
-        line.length - written,
-        this.journalBytes + written,
-      );
-      written += bytesWritten;
+    if (this.flush.flushEachCommit) {
+      while (written < line.length) {
+        const { bytesWritten } = await journal.write(
+          line,
+          written,
+          line.length - written,
+          this.journalBytes + written,
+        );
+        written += bytesWritten;
+      }
+      if (DSYNC === undefined) await journal.datasync();
+    } else {
+      // A write into the page cache takes microseconds; the thread pool's round trip would cost more.
+      while (written < line.length) {
+        written += writeSync(journal.fd, line, written, line.length - written, this.journalBytes + written);
+      }
+      this.scheduleFlush();
     }
-    if (DSYNC === undefined) await journal.datasync();
     this.journalBytes += line.length;
+  }
+
+  /** Flushes the journal to disk once the write delay has passed (background mode). */
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flushNow();
+    }, this.flush.flushDelayMs);
+    this.flushTimer.unref();
+  }
+
+  /** Flushes what was written to the current journal; the journal is never closed during a flush. */
+  private flushNow(): Promise<void> {
+    const journal = this.journal;
+    if (!journal) return Promise.resolve();
+    const flushing = (this.flushing ?? Promise.resolve())
+      .then(() => journal.datasync())
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.flushing === flushing) this.flushing = undefined;
+      });
+    this.flushing = flushing;
+    return flushing;
   }
 
   private rollback(tx: TxState): void {
@@ -426,7 +492,7 @@ export class JournalStore implements Store {
     // Create the new journal before the snapshot that names it becomes visible.
     const nextJournal = await open(
       join(this.dir, journalName(nextGeneration)),
-      JOURNAL_FLAGS | fsConstants.O_TRUNC,
+      this.journalFlags | fsConstants.O_TRUNC,
     );
     try {
       await nextJournal.sync();
@@ -437,6 +503,8 @@ export class JournalStore implements Store {
     }
     // The snapshot naming the new generation is visible now: from here on only its journal counts.
     const previous = this.journal;
+    // The snapshot holds everything the previous journal did; only a running flush must end first.
+    await this.flushing;
     this.journal = nextJournal;
     this.journalBytes = 0;
     this.generation = nextGeneration;
