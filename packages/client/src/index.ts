@@ -45,6 +45,14 @@ export {
   readTokenFile,
   type TlsOptions,
 } from './options';
+export {
+  /** Others must not plant, read or redirect (by a link) what a root process keeps between runs. */
+  makePrivateDirectory,
+  /** A symbolic link could point a root process at any file; these files are never read through one. */
+  readWithoutFollowing,
+  /** A reader never sees half a file, and a link planted at the name is replaced, not written through. */
+  replacePrivateFile,
+} from './private-file';
 export { describeEntry, LinstorReply } from './reply';
 export { untilAborted } from './timers';
 export type { CallOptions, HttpMethod, QueryParams } from './transport/types';

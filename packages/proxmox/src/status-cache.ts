@@ -4,21 +4,9 @@
  * never sees half a file.
  */
 
-import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { lutimesSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { makePrivateDirectory, readWithoutFollowing, replacePrivateFile } from '@linstor-hv/client';
 
 /** What the Perl side reads. */
 export interface StatusFigures {
@@ -89,12 +77,6 @@ export function readKnownPlacement(file: string, now = Date.now()): KnownPlaceme
   return { replicas: replicas as number, storagePools, nodes, readAt };
 }
 
-/** The cache directory is private to the service user: nobody else may plant or read files in it. */
-const DIRECTORY_MODE = 0o700;
-const FILE_MODE = 0o600;
-/** Create the temporary file, never reuse or follow what is there (a planted file or link fails). */
-const EXCLUSIVE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-
 /**
  * Writes the figures to `file`: the directory is created 0700 (an existing one is tightened to 0700,
  * and one that is a symbolic link is refused), the figures go to a new temporary file with an
@@ -103,8 +85,10 @@ const EXCLUSIVE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O
  * cost a hop through the thread pool, more than the call itself, on every status refresh.
  */
 export async function writeStatusCache(file: string, figures: StatusFigures): Promise<void> {
-  const directory = dirname(file);
-  privateDirectory(directory);
+  makePrivateDirectory(
+    dirname(file),
+    (directory) => `status cache directory ${directory} is not a directory (a symbolic link?); remove it`,
+  );
   if (sameOnDisk(file, figures)) {
     // Replacing a file by rename makes ext4 write the new one out first (about a millisecond, more
     // on a busy disk); figures that did not change only get a new time, which is what the Perl
@@ -113,33 +97,14 @@ export async function writeStatusCache(file: string, figures: StatusFigures): Pr
     lutimesSync(file, now, now);
     return;
   }
-  const temporary = join(directory, `.${basename(file)}.${randomBytes(12).toString('hex')}.tmp`);
-  const fd = openSync(temporary, EXCLUSIVE_NO_FOLLOW, FILE_MODE);
-  try {
-    try {
-      const text = Buffer.from(`${JSON.stringify(figures)}\n`);
-      let written = 0;
-      while (written < text.length) written += writeSync(fd, text, written);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  replacePrivateFile(file, `${JSON.stringify(figures)}\n`);
 }
 
 /** True when `file` (never followed if a link) holds these figures, whenever they were read. */
 function sameOnDisk(file: string, figures: StatusFigures): boolean {
   let text: string;
   try {
-    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      text = readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
-    }
+    text = readWithoutFollowing(file);
   } catch {
     return false;
   }
@@ -149,17 +114,6 @@ function sameOnDisk(file: string, figures: StatusFigures): boolean {
     return withoutTime(JSON.parse(text)) === withoutTime(figures);
   } catch {
     return false;
-  }
-}
-
-function privateDirectory(directory: string): void {
-  mkdirSync(directory, { recursive: true, mode: DIRECTORY_MODE });
-  const info = lstatSync(directory);
-  if (!info.isDirectory()) {
-    throw new Error(`status cache directory ${directory} is not a directory (a symbolic link?); remove it`);
-  }
-  if ((info.mode & 0o777) !== DIRECTORY_MODE && info.uid === process.getuid?.()) {
-    chmodSync(directory, DIRECTORY_MODE);
   }
 }
 
