@@ -3,7 +3,7 @@
 # real Perl module under taint mode, a `linstor-hv bridge --platform proxmox` process of the built
 # bundle, the emulator as a separate process. Per PVE method: p50/p95 wall time and /v1 REST calls,
 # at near-empty and at 1,000 resource definitions (other guests' disks, spawned definitions_only),
-# the two transports alternating per sample, and how much of the bridge's time the emulator spent
+# each transport's samples in a block of their own, and how much of the bridge's time the emulator spent
 # answering (the sum of its own per-request times). Also the bridge's round trip (`bridge.hello`, on one
 # connection and with a connection per call as the module does) and its resident memory when idle.
 # Prints the table and writes it to the "## Proxmox through the bridge" section of RESULTS.md.
@@ -89,6 +89,9 @@ sub grow_to {
 }
 
 my %results;    # method => transport => size => { times => [], server => [], calls => {} }
+# A round run before each block and not recorded: the bridge is resident, so its calls are measured
+# with its code paths compiled, as they are on a node after the first few calls.
+our $WARMING_UP = 0;
 sub measure {
     my ($transport, $size, $method, $code) = @_;
     $h->clear_requests();
@@ -96,6 +99,7 @@ sub measure {
     $code->();
     my $ms = (time() - $start) * 1000;
     my $log = $h->request_log();
+    return if $WARMING_UP;
     my $server = 0;
     $server += $_->{durationMs} for @$log;
     my $cell = $results{$method}{$transport}{$size} //= { times => [], server => [], ours => [], calls => {} };
@@ -136,9 +140,16 @@ local $SIG{__WARN__} = sub { warn @_ if $_[0] !~ /no bridge at/ };
 for my $size ($SMALL, $LARGE) {
     grow_to($size);
     print STDERR "measuring at $size existing volumes\n";
-    for my $round (1 .. $SAMPLES) {
-        my @transports = $round % 2 ? ('bridge', 'oneshot') : ('oneshot', 'bridge');
-        one_round($_, $size, $round) for @transports;
+    # Each transport in a block of its own: a node runs one or the other, and a bridge call measured
+    # right after a one-shot process (half a second of one core starting Node) finds the caches of
+    # both cores cold, which no call on a node that runs the bridge would.
+    for my $transport ('bridge', 'oneshot') {
+        sleep(1);
+        {
+            local $WARMING_UP = 1;
+            one_round($transport, $size, 0);
+        }
+        one_round($transport, $size, $_) for 1 .. $SAMPLES;
     }
 }
 sleep(5);
@@ -206,8 +217,12 @@ Measured $date with `perl -T test/bench/proxmox-bridge.bench.pl` (the real Perl 
 mode, one `linstor-hv bridge --platform proxmox` process of the built bundle, the emulator as a
 separate process; $cpus CPU(s) shared with other jobs, load average $load_before at the start and
 $load_after at the end, Node $node_version). $SAMPLES samples per
-method, transport and size on fresh 4 MiB volumes, the bridge and the one-shot command (no bridge:
-one `linstor-hv proxmox <method>` process per call) alternating. "$LARGE RDs" means $LARGE other
+method, transport and size on fresh 4 MiB volumes after one round that is not recorded (the bridge
+is resident: its calls are measured warm), the bridge's samples first, then the one-shot
+command's (no bridge: one `linstor-hv proxmox <method>` process per call), each transport in a block
+of its own, as a node runs one or the other (a bridge call measured right after a one-shot process
+found the caches cold: alternating them per sample, as session 4 did, added 6–15 ms to the bridge's
+`alloc_image`). "$LARGE RDs" means $LARGE other
 guests' disks in the same resource group. Cells are p50 / p95; "emulator" is the p50 of the time the
 emulator spent answering the bridge's requests of one call (the sum of its own per-request times);
 "ours" is the p50 of each bridge call's wall time minus that sum (the Perl module, the socket, the
