@@ -3,9 +3,9 @@
  * touch only their own subtree) and every committed transaction is appended as one line to a
  * journal file before `transaction()` resolves, so a killed process loses nothing it answered. The
  * flush to disk follows within `flushDelayMs`, as LINSTOR's default H2 database flushes its log
- * within its write delay; `flushEachCommit` waits for the disk instead. When the journal grows past a limit the
- * whole state is written to a snapshot (temp file, fsync, rename, fsync directory) and a new journal
- * generation starts. At startup the snapshot is loaded and its journal replayed; a torn last line
+ * within its write delay; `flushEachCommit` waits for the disk instead. When the journal grows past
+ * a limit the whole state is written to a snapshot (temp file, fsync, rename, fsync directory) and a
+ * new journal generation starts. At startup the snapshot is loaded and its journal replayed; a torn last line
  * (a write cut short by SIGKILL) is dropped and cut off, so a crash at any moment leaves a state
  * that opens: every transaction is either fully there or absent.
  */
