@@ -72,6 +72,11 @@ export interface Bridge {
   readonly closed: Promise<void>;
   /** Stops gracefully (see lifecycle.ts); `graceMs` overrides the shutdown limit. */
   close(options?: { graceMs?: number }): Promise<void>;
+  /**
+   * How long the oldest call still running has been running (0 when none): whatever a running
+   * call left half-made is younger than this, so a sweep must not take it for a leftover.
+   */
+  longestRunningMs(): number;
 }
 
 class Connection {
@@ -101,6 +106,8 @@ class BridgeServer implements Bridge {
   private readonly handlers = new Map<string, Handler>();
   private readonly connections = new Set<Connection>();
   private readonly work = new Set<Promise<unknown>>();
+  /** Start times (performance.now) of the calls running, for {@link longestRunningMs}. */
+  private readonly running = new Set<CallRecord>();
   private readonly shutdown = new AbortController();
   private draining = false;
   private stopping: Promise<void> | undefined;
@@ -128,6 +135,9 @@ class BridgeServer implements Bridge {
         platform: this.options.platform,
         protocol: BRIDGE_PROTOCOL,
         methods: [...this.handlers.keys()].sort(),
+        // A caller that sends no deadline gets the default; none may ask for more than the maximum.
+        defaultDeadlineMs: this.limits.defaultDeadlineMs,
+        maxDeadlineMs: this.limits.maxDeadlineMs,
       }),
       'bridge.stats': async () => this.metrics.snapshot(),
     };
@@ -174,6 +184,8 @@ class BridgeServer implements Bridge {
       version: this.options.version,
       pid: process.pid,
       methods: this.handlers.size,
+      defaultDeadlineMs: this.limits.defaultDeadlineMs,
+      maxDeadlineMs: this.limits.maxDeadlineMs,
     });
   }
 
@@ -245,6 +257,7 @@ class BridgeServer implements Bridge {
       startedAt: performance.now(),
       figures: {},
     };
+    this.running.add(record);
     // The call's own signal follows the caller's connection and a shutdown that gave up waiting.
     const outer = new AbortController();
     const follow = (source: AbortSignal) => () => outer.abort(source.reason);
@@ -271,6 +284,7 @@ class BridgeServer implements Bridge {
       connection.send(message);
       connection.running.delete(done);
       this.work.delete(done);
+      this.running.delete(record);
       // A method that ignored its signal may still run after its reply; a stop waits for it too.
       const leftover = record.work;
       if (leftover) {
@@ -284,6 +298,12 @@ class BridgeServer implements Bridge {
     });
     connection.running.add(done);
     this.work.add(done);
+  }
+
+  longestRunningMs(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const record of this.running) oldest = Math.min(oldest, record.startedAt);
+    return oldest === Number.POSITIVE_INFINITY ? 0 : performance.now() - oldest;
   }
 
   close(options: { graceMs?: number } = {}): Promise<void> {

@@ -21,7 +21,34 @@ describe('bridge calls', () => {
       platform: 'test',
       protocol: 1,
       methods: ['boom', 'bridge.hello', 'bridge.stats', 'echo', 'refuse', 'sleep', 'stubborn', 'typed'],
+      defaultDeadlineMs: 60_000,
+      maxDeadlineMs: 3_600_000,
     });
+  });
+
+  it('tells callers and the log the deadlines of a bridge whose calls may run for hours', async () => {
+    const day = 24 * 60 * 60 * 1000;
+    const h = await startTestBridge({ defaultDeadlineMs: day, maxDeadlineMs: day });
+    const client = await h.client();
+    expect(await client.call('bridge.hello')).toMatchObject({ defaultDeadlineMs: day, maxDeadlineMs: day });
+    expect(h.logs.find((l) => l.event === 'listening')).toMatchObject({ defaultDeadlineMs: day });
+  });
+
+  it('knows how long its oldest running call has been running, and 0 once none runs', async () => {
+    const h = await startTestBridge();
+    const client = await h.client();
+    expect(h.bridge.longestRunningMs()).toBe(0);
+    const sent = performance.now();
+    const first = client.call('sleep', { ms: 400, key: 'first' });
+    await until(() => h.state.running === 1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const second = client.call('sleep', { ms: 50, key: 'second' });
+    // The first call started after it was sent and at least 150 ms ago; the second changes nothing.
+    const age = h.bridge.longestRunningMs();
+    expect(age).toBeGreaterThanOrEqual(150);
+    expect(age).toBeLessThanOrEqual(performance.now() - sent);
+    await Promise.all([first, second]);
+    expect(h.bridge.longestRunningMs()).toBe(0);
   });
 
   it('runs calls concurrently, on one connection and across connections', async () => {
