@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { BridgeClient } from '@linstor-hv/bridge';
 import { startEmulator } from '@linstor-hv/emulator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultSocketPath } from '../src/commands/bridge';
+import { defaultSocketPath, sweepGraceAbove } from '../src/commands/bridge';
 import type { ProgramIo } from '../src/io';
 import { runProgram } from '../src/program';
 
@@ -179,6 +179,34 @@ describe('linstor-hv bridge', () => {
     expect(err.join('')).toBe(
       "linstor-hv bridge: 'soon' is not a duration: write e.g. 90s, 10m, 2h or 1h30m\n",
     );
+  });
+
+  it('gives OpenNebula calls a day, as oned gives its drivers no time limit, and Proxmox calls a minute', async () => {
+    const hello = async (platform: string) => {
+      const socket = join(privateDir(), 'run', `${platform}.sock`);
+      const { child } = await spawnBridge(platform, socket);
+      const client = await BridgeClient.connect(socket);
+      try {
+        return await client.call<{ defaultDeadlineMs: number; maxDeadlineMs: number }>('bridge.hello');
+      } finally {
+        client.close();
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    };
+    // The OpenNebula shim sends no deadline: an image import runs as long as its copy takes.
+    expect(await hello('opennebula')).toMatchObject({
+      defaultDeadlineMs: 24 * 3_600_000,
+      maxDeadlineMs: 24 * 3_600_000,
+    });
+    expect(await hello('proxmox')).toMatchObject({ defaultDeadlineMs: 60_000, maxDeadlineMs: 3_600_000 });
+  });
+
+  it('never sweeps with a grace shorter than its oldest running call plus a minute', () => {
+    expect(sweepGraceAbove(600_000, 0)).toBe(600_000);
+    // A copy running for 40 minutes keeps its half-made objects through a 10-minute grace.
+    expect(sweepGraceAbove(600_000, 40 * 60_000)).toBe(41 * 60_000);
+    expect(sweepGraceAbove(600_000, 0.4)).toBe(600_000);
   });
 
   it('listens where the systemd socket unit and the Perl module expect it', () => {

@@ -10,7 +10,7 @@ export { ActionContext, PLATFORM } from './context';
 export { type DatastoreSettings, datastoreSettings } from './datastore';
 export { type ErrorFormat, errorFormatFor, FAILURE_OUTPUT } from './errors';
 export { BridgeMemory } from './memory';
-export { openNebulaMethodTable } from './methods';
+export { ONE_CALL_BUDGET_MS, openNebulaMethodTable } from './methods';
 export { imageDiskName, imageName, snapshotName, volatileDiskName } from './names';
 export {
   type CallConvention,

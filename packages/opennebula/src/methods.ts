@@ -39,6 +39,14 @@ function paramsOf(params: unknown): OneMethodParams {
   return p as OneMethodParams;
 }
 
+/**
+ * The deadline of an OpenNebula call through the bridge. oned gives driver actions no time limit
+ * unless its `-w` option sets one, and an import or a copy runs as long as its data takes, so the
+ * bridge's one-minute default would cut them off where the one-shot command would not. When oned
+ * does give up, it kills the shim, and the bridge ends the call because its caller left.
+ */
+export const ONE_CALL_BUDGET_MS = 24 * 60 * 60 * 1000;
+
 /** Environment keys a shim may pass on (the ones that select configuration, never secrets). */
 const PASSED_ENV = ['LINSTOR_HV_ONE_CONFIG', 'LINSTOR_HV_ONE_REMOTES', 'ONE_LOCATION', 'SSH'];
 

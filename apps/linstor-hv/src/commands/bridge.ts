@@ -21,6 +21,8 @@ interface PlatformBridge {
   sweep?: (options: { graceMs: number; signal: AbortSignal }) => Promise<SweepReport>;
   /** Releases what the table kept (LINSTOR clients) once the bridge stopped. */
   close?: () => Promise<void>;
+  /** Call deadlines other than the bridge's defaults (a platform whose calls may run for hours). */
+  limits?: { defaultDeadlineMs: number; maxDeadlineMs: number };
 }
 
 /** A platform's table, loaded only when its bridge starts. Each adapter adds one entry. */
@@ -37,12 +39,15 @@ const PLATFORMS: Record<string, PlatformLoader> = {
     };
   },
   opennebula: async () => {
-    const { BridgeMemory, openNebulaMethodTable } = await import('@linstor-hv/opennebula');
+    const { BridgeMemory, ONE_CALL_BUDGET_MS, openNebulaMethodTable } = await import(
+      '@linstor-hv/opennebula'
+    );
     const memory = new BridgeMemory();
     return {
       methods: openNebulaMethodTable(memory),
       sweep: (options) => memory.sweepOrphans(options),
       close: () => memory.close(),
+      limits: { defaultDeadlineMs: ONE_CALL_BUDGET_MS, maxDeadlineMs: ONE_CALL_BUDGET_MS },
     };
   },
   cinder: async () => {
@@ -55,6 +60,18 @@ const PLATFORMS: Record<string, PlatformLoader> = {
     };
   },
 };
+
+/** Beyond the age of the oldest call still running, before a sweep may take its objects for leftovers. */
+const RUNNING_CALL_MARGIN_MS = 60_000;
+
+/**
+ * The grace period of one sweep: the one asked for, but never shorter than the oldest running
+ * call's age plus a margin, so nothing a call still running made (a staging volume between two
+ * copies) is taken for a leftover, however long that call takes.
+ */
+export function sweepGraceAbove(graceMs: number, longestRunningMs: number): number {
+  return Math.max(graceMs, Math.ceil(longestRunningMs) + RUNNING_CALL_MARGIN_MS);
+}
 
 /** How often the bridge sweeps orphans unless told otherwise. */
 const DEFAULT_SWEEP_INTERVAL = '15m';
@@ -132,9 +149,14 @@ export function registerBridgeCommand(
       const platform = await load();
       const log = (line: string) => void io.writeStderr(`${line}\n`);
       const sweep = platform.sweep;
+      let running: { longestRunningMs(): number } | undefined;
       const sweeper =
         sweep && intervalMs > 0
-          ? startOrphanSweeper((signal) => sweep({ graceMs, signal }), { intervalMs, log })
+          ? startOrphanSweeper(
+              (signal) =>
+                sweep({ graceMs: sweepGraceAbove(graceMs, running?.longestRunningMs() ?? 0), signal }),
+              { intervalMs, log },
+            )
           : undefined;
       log(
         JSON.stringify({
@@ -149,12 +171,14 @@ export function registerBridgeCommand(
           methods: platform.methods,
           platform: options.platform,
           version,
+          ...(platform.limits ? { limits: platform.limits } : {}),
           ...(activated
             ? { listenFds: true }
             : { socketPath: options.socket ?? defaultSocketPath(options.platform) }),
           ...(options.group ? { group: options.group } : {}),
           handleSignals: true,
         });
+        running = bridge;
         await bridge.closed;
         exitCode(0);
       } catch (error) {
