@@ -10,18 +10,14 @@
  * that opens: every transaction is either fully there or absent.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { constants as fsConstants, writeSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyRecord } from './copy';
 import {
   completeLines,
-  DSYNC,
   decode,
   encode,
-  FLUSHED_JOURNAL_FLAGS,
   fsyncDirectory,
-  JOURNAL_FLAGS,
   type JournalOp,
   journalName,
   removeStaleFiles,
@@ -29,6 +25,7 @@ import {
   SNAPSHOT_TEMP,
   type SnapshotHeader,
 } from './journal-files';
+import { type FlushMode, JournalFile } from './journal-file';
 import { changeId, type ReadSet, type SecondaryIndex, TrieNode, type TxState } from './journal-trie';
 import type { Store, StoreKey, StoreReads, StoreWatcher } from './store';
 
@@ -86,11 +83,7 @@ export class JournalStore implements Store {
   private readonly indexes = new Map<string, Map<string, SecondaryIndex>>();
   private readonly txContext = new AsyncLocalStorage<TxState>();
   private queue: Promise<unknown> = Promise.resolve();
-  private journal: FileHandle | undefined;
-  private journalBytes = 0;
-  /** The flush to disk that written commits wait for (background mode), and the one running. */
-  private flushTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  private journal: JournalFile | undefined;
   private generation = 0;
   private closed = false;
   /** Change clock: every change of a record stamps the trie nodes on its path with the next value. */
@@ -106,15 +99,8 @@ export class JournalStore implements Store {
   constructor(
     private readonly dir: string,
     private readonly compactAfterBytes: number,
-    private readonly flush: { flushEachCommit: boolean; flushDelayMs: number } = {
-      flushEachCommit: false,
-      flushDelayMs: DEFAULT_FLUSH_DELAY_MS,
-    },
+    private readonly flush: FlushMode = { flushEachCommit: false, flushDelayMs: DEFAULT_FLUSH_DELAY_MS },
   ) {}
-
-  private get journalFlags(): number {
-    return this.flush.flushEachCommit ? FLUSHED_JOURNAL_FLAGS : JOURNAL_FLAGS;
-  }
 
   /** Loads the snapshot and replays its journal; cuts off a torn last line. */
   async load(): Promise<void> {
@@ -146,15 +132,10 @@ export class JournalStore implements Store {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     const existed = validBytes > 0 || (await stat(journalPath).catch(() => undefined)) !== undefined;
-    this.journal = await open(journalPath, this.journalFlags);
+    this.journal = await JournalFile.open(journalPath, this.flush, validBytes);
     // A new journal's directory entry must be durable too, or its commits could vanish with it.
     if (!existed) await fsyncDirectory(this.dir);
-    const size = (await this.journal.stat()).size;
-    if (size !== validBytes) {
-      await this.journal.truncate(validBytes);
-      await this.journal.sync();
-    }
-    this.journalBytes = validBytes;
+    if ((await this.journal.size()) !== validBytes) await this.journal.truncate(validBytes);
     await removeStaleFiles(this.dir, this.generation);
   }
 
@@ -323,9 +304,6 @@ export class JournalStore implements Store {
   async close(): Promise<void> {
     await this.enqueue(async () => {
       this.closed = true;
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-      await this.flushNow();
       await this.journal?.close();
       this.journal = undefined;
     });
@@ -370,12 +348,13 @@ export class JournalStore implements Store {
     } catch (e) {
       this.rollback(tx);
       // Cut off whatever part of the line reached the file, so the next commit starts clean.
-      await this.journal?.truncate(this.journalBytes).catch(() => undefined);
+      const journal = this.journal;
+      await journal?.truncate(journal.bytes).catch(() => undefined);
       throw e;
     }
     // Durable now: what had to wait for the commit (file deletions) may run.
     this.runAfterCommit(tx);
-    if (this.journalBytes >= this.compactAfterBytes) {
+    if ((this.journal?.bytes ?? 0) >= this.compactAfterBytes) {
       // The transaction is committed whatever happens here; a failed compaction is retried after
       // the next commit (the journal keeps everything meanwhile).
       await this.compact().catch(() => undefined);
@@ -391,53 +370,9 @@ export class JournalStore implements Store {
       else if (change.before.has) ops.push([change.collection, change.key]);
     }
     if (ops.length === 0) return;
-    const line = Buffer.from(`${encode(ops)}\n`, 'utf8');
     const journal = this.journal;
     if (!journal) throw new Error('the emulator store is closed');
-    let written = 0;
-    if (this.flush.flushEachCommit) {
-      while (written < line.length) {
-        const { bytesWritten } = await journal.write(
-          line,
-          written,
-          line.length - written,
-          this.journalBytes + written,
-        );
-        written += bytesWritten;
-      }
-      if (DSYNC === undefined) await journal.datasync();
-    } else {
-      // A write into the page cache takes microseconds; the thread pool's round trip would cost more.
-      while (written < line.length) {
-        written += writeSync(journal.fd, line, written, line.length - written, this.journalBytes + written);
-      }
-      this.scheduleFlush();
-    }
-    this.journalBytes += line.length;
-  }
-
-  /** Flushes the journal to disk once the write delay has passed (background mode). */
-  private scheduleFlush(): void {
-    if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.flushNow();
-    }, this.flush.flushDelayMs);
-    this.flushTimer.unref();
-  }
-
-  /** Flushes what was written to the current journal; the journal is never closed during a flush. */
-  private flushNow(): Promise<void> {
-    const journal = this.journal;
-    if (!journal) return Promise.resolve();
-    const flushing = (this.flushing ?? Promise.resolve())
-      .then(() => journal.datasync())
-      .catch(() => undefined)
-      .finally(() => {
-        if (this.flushing === flushing) this.flushing = undefined;
-      });
-    this.flushing = flushing;
-    return flushing;
+    await journal.append(Buffer.from(`${encode(ops)}\n`, 'utf8'));
   }
 
   private rollback(tx: TxState): void {
@@ -490,9 +425,11 @@ export class JournalStore implements Store {
       await temp.close();
     }
     // Create the new journal before the snapshot that names it becomes visible.
-    const nextJournal = await open(
+    const nextJournal = await JournalFile.open(
       join(this.dir, journalName(nextGeneration)),
-      this.journalFlags | fsConstants.O_TRUNC,
+      this.flush,
+      0,
+      true,
     );
     try {
       await nextJournal.sync();
@@ -503,10 +440,7 @@ export class JournalStore implements Store {
     }
     // The snapshot naming the new generation is visible now: from here on only its journal counts.
     const previous = this.journal;
-    // The snapshot holds everything the previous journal did; only a running flush must end first.
-    await this.flushing;
     this.journal = nextJournal;
-    this.journalBytes = 0;
     this.generation = nextGeneration;
     await previous?.close();
     await fsyncDirectory(this.dir);
@@ -638,7 +572,7 @@ export class JournalStore implements Store {
 
   /** Bytes in the current journal (for tests and diagnostics). */
   get journalSize(): number {
-    return this.journalBytes;
+    return this.journal?.bytes ?? 0;
   }
 
   /** Size of the snapshot file, or 0 when none exists yet. */
