@@ -49,14 +49,18 @@ async function abortEverywhere(verb: VerbCase): Promise<{ cases: number; problem
       times: 1,
     });
     const controller = new AbortController();
+    // Set when the verb settles: a verb that polls (a clone's status) may make fewer requests than
+    // in the clean run and finish before the count is reached; the wait must end with it.
     let finished = false;
     const outcome = verb.run(controller.signal).then(
       () => undefined,
       (error: unknown) => error,
     );
+    void outcome.then(() => {
+      finished = true;
+    });
     await abortAfter(step.index, controller, () => finished);
     const failure = await outcome;
-    finished = true;
     await control.clearFaults();
     if (failure === undefined) {
       // The held-back change was the last one: the verb had nothing left to stop, and finished.
