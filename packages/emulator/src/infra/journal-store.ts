@@ -13,6 +13,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyRecord } from './copy';
+import { type FlushMode, JournalFile } from './journal-file';
 import {
   completeLines,
   decode,
@@ -25,7 +26,6 @@ import {
   SNAPSHOT_TEMP,
   type SnapshotHeader,
 } from './journal-files';
-import { type FlushMode, JournalFile } from './journal-file';
 import { changeId, type ReadSet, type SecondaryIndex, TrieNode, type TxState } from './journal-trie';
 import type { Store, StoreKey, StoreReads, StoreWatcher } from './store';
 
