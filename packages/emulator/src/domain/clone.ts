@@ -6,6 +6,7 @@
  * transaction, ends the clone as COMPLETE (CLONING flag removed) or FAILED (flag FAILED), e.g. when
  * a node of the clone is offline. A clone interrupted by a restart is resumed by resumeClones().
  */
+import { randomUUID } from 'node:crypto';
 import {
   type ApiCallRc,
   CREATED,
@@ -149,7 +150,13 @@ export function setupClone(
     throw err;
   }
 
-  const rec: CloneRec = { srcName: src.name, cloneName: name, status: 'CLONING', startedAt: ctx.now() };
+  const rec: CloneRec = {
+    srcName: src.name,
+    cloneName: name,
+    status: 'CLONING',
+    startedAt: ctx.now(),
+    job: randomUUID(),
+  };
   ctx.store.put('clones', [nameKey(src.name), nameKey(name)], rec);
   entries.push(
     entry(CRT_RSC_DFN | CREATED, `Clone of resource definition '${src.name}' to '${name}' started.`, {
@@ -213,7 +220,8 @@ function cloneBlocker(ctx: EmulatorContext, srcName: string, cloneName: string):
  */
 export async function runClone(ctx: EmulatorContext, srcName: string, cloneName: string): Promise<void> {
   const { store } = ctx;
-  if (ctx.signal.aborted || getClone(ctx, srcName, cloneName)?.status !== 'CLONING') return;
+  const started = getClone(ctx, srcName, cloneName);
+  if (ctx.signal.aborted || started?.status !== 'CLONING') return;
   let failure = cloneBlocker(ctx, srcName, cloneName);
   if (!failure) {
     try {
@@ -239,7 +247,8 @@ export async function runClone(ctx: EmulatorContext, srcName: string, cloneName:
           if (store.count('resources', [nameKey(cloneName)]) === 0) dataPlane(ctx).deleteVolumes(cloneName);
         });
       }
-      if (rec?.status !== 'CLONING' || !rd) return;
+      // Deleted while copying and made again under the same names: the new clone's own job ends it.
+      if (rec?.status !== 'CLONING' || !rd || rec.job !== started.job) return;
       failure ??= cloneBlocker(ctx, srcName, cloneName);
       const flags = rd.flags.filter((f) => f !== 'CLONING');
       if (failure) flags.push('FAILED');

@@ -180,6 +180,11 @@ export interface CloneRec {
   cloneName: string;
   status: 'CLONING' | 'COMPLETE' | 'FAILED';
   startedAt: number;
+  /**
+   * This clone's own job: a clone deleted while copying and made again under the same names is
+   * another clone, which the first one's job must not end (absent in records of older data dirs).
+   */
+  job?: string;
 }
 
 export interface KvsRec {
