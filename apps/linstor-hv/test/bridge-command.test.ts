@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BridgeClient } from '@linstor-hv/bridge';
+import { sweepGraceAbove } from '@linstor-hv/core';
 import { startEmulator } from '@linstor-hv/emulator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultSocketPath, sweepGraceAbove } from '../src/commands/bridge';
+import { defaultSocketPath } from '../src/commands/bridge';
 import type { ProgramIo } from '../src/io';
 import { runProgram } from '../src/program';
 

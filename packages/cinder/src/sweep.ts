@@ -8,20 +8,16 @@
  * grace period therefore never undercuts.
  */
 
-import { type SweepReport, sweepEach, sweepOrphans } from '@linstor-hv/core';
+import { type SweepReport, sweepEach, sweepGraceAbove, sweepOrphans } from '@linstor-hv/core';
 import { type BackendRegistry, PLATFORM } from './backend';
 import { type BackendConfig, callBudgetMs } from './protocol';
-
-/** Beyond the driver's call budget, before a pending volume counts as left behind. */
-const SWEEP_MARGIN_MS = 60_000;
 
 /**
  * The grace period of a sweep of backends: the one asked for, but never less than the longest
  * call budget among them plus a margin, so an operation still running is never taken for a leftover.
  */
 export function sweepGraceMs(graceMs: number, configs: readonly Pick<BackendConfig, 'timeoutS'>[]): number {
-  const longest = Math.max(0, ...configs.map(callBudgetMs));
-  return Math.max(graceMs, longest + SWEEP_MARGIN_MS);
+  return sweepGraceAbove(graceMs, Math.max(0, ...configs.map(callBudgetMs)));
 }
 
 /**

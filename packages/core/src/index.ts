@@ -114,5 +114,6 @@ export {
   type SweepOptions,
   type SweepReport,
   sweepEach,
+  sweepGraceAbove,
   sweepOrphans,
 } from './sweep';

@@ -28,6 +28,19 @@ export const PROP_HV_SWEEP_SEEN = 'Aux/linstor-hv/sweep-seen';
 /** Default grace period: well beyond the longest deadline a Proxmox or bridge call runs under by default. */
 export const DEFAULT_SWEEP_GRACE_MS = 10 * 60_000;
 
+/** Beyond the longest time a call may still be building something, before a sweep may take it for a leftover. */
+const BUSY_MARGIN_MS = 60_000;
+
+/**
+ * The grace period of one sweep: the one asked for, but never shorter than `busyMs` plus a minute,
+ * where `busyMs` is how long a call may still be building what it made (the oldest running call's
+ * age, or the longest budget a platform gives its calls), so nothing a call still running made (a
+ * staging volume between two copies) is taken for a leftover.
+ */
+export function sweepGraceAbove(graceMs: number, busyMs: number): number {
+  return Math.max(graceMs, Math.ceil(busyMs) + BUSY_MARGIN_MS);
+}
+
 export interface SweepOptions extends Omit<AuditScope, 'connections'> {
   /** Leftovers younger than this are kept (default ten minutes). */
   readonly graceMs?: number;

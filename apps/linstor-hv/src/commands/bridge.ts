@@ -8,7 +8,7 @@
  * SIGTERM or SIGINT and then stops gracefully.
  */
 
-import type { MethodTable } from '@linstor-hv/bridge';
+import type { BridgeLimits, MethodTable } from '@linstor-hv/bridge';
 import type { SweepReport } from '@linstor-hv/core';
 import type { Command } from 'commander';
 import type { ProgramIo } from '../io';
@@ -22,7 +22,7 @@ interface PlatformBridge {
   /** Releases what the table kept (LINSTOR clients) once the bridge stopped. */
   close?: () => Promise<void>;
   /** Call deadlines other than the bridge's defaults (a platform whose calls may run for hours). */
-  limits?: { defaultDeadlineMs: number; maxDeadlineMs: number };
+  limits?: Pick<BridgeLimits, 'defaultDeadlineMs' | 'maxDeadlineMs'>;
 }
 
 /** A platform's table, loaded only when its bridge starts. Each adapter adds one entry. */
@@ -60,18 +60,6 @@ const PLATFORMS: Record<string, PlatformLoader> = {
     };
   },
 };
-
-/** Beyond the age of the oldest call still running, before a sweep may take its objects for leftovers. */
-const RUNNING_CALL_MARGIN_MS = 60_000;
-
-/**
- * The grace period of one sweep: the one asked for, but never shorter than the oldest running
- * call's age plus a margin, so nothing a call still running made (a staging volume between two
- * copies) is taken for a leftover, however long that call takes.
- */
-export function sweepGraceAbove(graceMs: number, longestRunningMs: number): number {
-  return Math.max(graceMs, Math.ceil(longestRunningMs) + RUNNING_CALL_MARGIN_MS);
-}
 
 /** How often the bridge sweeps orphans unless told otherwise. */
 const DEFAULT_SWEEP_INTERVAL = '15m';
@@ -132,7 +120,7 @@ export function registerBridgeCommand(
         exitCode(2);
         return;
       }
-      const { parseDuration } = await import('@linstor-hv/core');
+      const { parseDuration, sweepGraceAbove } = await import('@linstor-hv/core');
       let intervalMs: number;
       let graceMs: number;
       try {
