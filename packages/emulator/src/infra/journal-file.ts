@@ -6,7 +6,15 @@
  */
 import { constants as fsConstants, writeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { DSYNC, FLUSHED_JOURNAL_FLAGS, JOURNAL_FLAGS } from './journal-files';
+
+/**
+ * With commits flushed one by one, journal writes are synchronous-data writes where the platform
+ * has them (O_DSYNC: each write returns once its data and the file size are on disk, as a write
+ * followed by fdatasync); elsewhere each commit calls datasync.
+ */
+const DSYNC = fsConstants.O_DSYNC;
+const JOURNAL_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT;
+const FLUSHED_JOURNAL_FLAGS = JOURNAL_FLAGS | (DSYNC ?? 0);
 
 /** When written commits reach the disk. */
 export interface FlushMode {
@@ -25,11 +33,14 @@ export class JournalFile {
     public bytes: number,
   ) {}
 
-  /** Opens (or creates, or with `truncate` empties) the journal at `path`; appends go after `bytes`. */
-  static async open(path: string, mode: FlushMode, bytes = 0, truncate = false): Promise<JournalFile> {
-    const flags =
-      (mode.flushEachCommit ? FLUSHED_JOURNAL_FLAGS : JOURNAL_FLAGS) | (truncate ? fsConstants.O_TRUNC : 0);
-    return new JournalFile(await open(path, flags), mode, bytes);
+  /**
+   * Opens (or creates) the journal at `path`, whose complete lines end at `bytes`; a new
+   * generation's journal is opened `empty` (truncated, should a crash have left one).
+   */
+  static async open(path: string, mode: FlushMode, at: { bytes: number } | 'empty'): Promise<JournalFile> {
+    const base = mode.flushEachCommit ? FLUSHED_JOURNAL_FLAGS : JOURNAL_FLAGS;
+    const handle = await open(path, at === 'empty' ? base | fsConstants.O_TRUNC : base);
+    return new JournalFile(handle, mode, at === 'empty' ? 0 : at.bytes);
   }
 
   async size(): Promise<number> {

@@ -1,6 +1,6 @@
 /**
- * The journal store's files: names, the journal's open flags, and the line format (JSON with
- * bigints kept exact; a torn last line is recognised and left out).
+ * The journal store's files: names and the line format (JSON with bigints kept exact; a torn last
+ * line is recognised and left out).
  */
 import { constants as fsConstants } from 'node:fs';
 import { open, readdir, rm } from 'node:fs/promises';
@@ -11,15 +11,6 @@ export const SNAPSHOT_TEMP = 'snapshot.json.tmp';
 export const JOURNAL_PREFIX = 'journal-';
 export const JOURNAL_SUFFIX = '.log';
 export const BIGINT_TAG = '$bigint';
-/**
- * With commits flushed one by one, journal writes are synchronous-data writes where the platform
- * has them (O_DSYNC: each write returns once its data and the file size are on disk, as a write
- * followed by fdatasync); elsewhere each commit calls datasync.
- */
-export const DSYNC = fsConstants.O_DSYNC;
-export const JOURNAL_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT;
-export const FLUSHED_JOURNAL_FLAGS = JOURNAL_FLAGS | (DSYNC ?? 0);
-
 /** One change inside a journal line: `[collection, key, value]` is a put, `[collection, key]` a delete. */
 export type JournalOp = [string, string[], unknown] | [string, string[]];
 

@@ -25,7 +25,7 @@ import {
   SNAPSHOT_FILE,
   SNAPSHOT_TEMP,
   type SnapshotHeader,
-} from './journal-files';
+} from './journal-format';
 import { changeId, type ReadSet, type SecondaryIndex, TrieNode, type TxState } from './journal-trie';
 import type { Store, StoreKey, StoreReads, StoreWatcher } from './store';
 
@@ -99,7 +99,7 @@ export class JournalStore implements Store {
   constructor(
     private readonly dir: string,
     private readonly compactAfterBytes: number,
-    private readonly flush: FlushMode = { flushEachCommit: false, flushDelayMs: DEFAULT_FLUSH_DELAY_MS },
+    private readonly flush: FlushMode,
   ) {}
 
   /** Loads the snapshot and replays its journal; cuts off a torn last line. */
@@ -132,7 +132,7 @@ export class JournalStore implements Store {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     const existed = validBytes > 0 || (await stat(journalPath).catch(() => undefined)) !== undefined;
-    this.journal = await JournalFile.open(journalPath, this.flush, validBytes);
+    this.journal = await JournalFile.open(journalPath, this.flush, { bytes: validBytes });
     // A new journal's directory entry must be durable too, or its commits could vanish with it.
     if (!existed) await fsyncDirectory(this.dir);
     if ((await this.journal.size()) !== validBytes) await this.journal.truncate(validBytes);
@@ -428,8 +428,7 @@ export class JournalStore implements Store {
     const nextJournal = await JournalFile.open(
       join(this.dir, journalName(nextGeneration)),
       this.flush,
-      0,
-      true,
+      'empty',
     );
     try {
       await nextJournal.sync();
